@@ -1,0 +1,1 @@
+"""Code shared by every KOMPOR DESA service: config, storage, events, errors, auth."""

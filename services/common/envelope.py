@@ -1,0 +1,46 @@
+"""The event envelope of DESIGN §4, and time helpers. Pure: domain modules use it.
+
+Domain code records what happened on the aggregate it changed (``record``); the
+repository writes the state and those events in one atomic update, and the relay
+publishes them afterwards.
+"""
+
+import datetime
+import uuid
+
+PENDING_EVENTS = "_new_events"
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.UTC)
+
+
+def isoformat(moment):
+    """ISO 8601 UTC with a ``Z``; naive datetimes are taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id():
+    return uuid.uuid4().hex
+
+
+def make_event(event_type, data):
+    """An outbox entry: the published envelope plus its routing ``type``."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": event_type,
+        "occurred_at": isoformat(utcnow()),
+        "data": data,
+    }
+
+
+def record(aggregate, event_type, data):
+    """Note that ``event_type`` happened to ``aggregate``; saved with it."""
+    aggregate.setdefault(PENDING_EVENTS, []).append(make_event(event_type, data))
+
+
+def published_body(entry):
+    """What goes on the wire: ``{"event_id", "occurred_at", "data"}``."""
+    return {key: entry[key] for key in ("event_id", "occurred_at", "data")}

@@ -1,0 +1,74 @@
+"""Errors that cross service boundaries.
+
+Each error travels over nameko RPC as itself (every subclass registers with nameko's
+deserialisation registry), so the gateway can turn it into the JSON envelope of the
+HTTP API with its field details. Services subclass these in their own ``exceptions.py``.
+"""
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class KomporError(Exception):
+    """Base of every error a caller is meant to see."""
+
+    code = "INTERNAL_ERROR"
+    status = 500
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        deserialize_to_instance(cls)
+
+    def __init__(self, message, details=None):
+        super().__init__(message, details or {})
+        self.message = message
+        self.details = details or {}
+
+    def __str__(self):
+        return self.message
+
+    def to_dict(self):
+        error = {"code": self.code, "message": self.message}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
+
+
+class ValidationError(KomporError):
+    code, status = "VALIDATION_ERROR", 400
+
+
+class Unauthenticated(KomporError):
+    code, status = "UNAUTHENTICATED", 401
+
+
+class Forbidden(KomporError):
+    code, status = "FORBIDDEN", 403
+
+
+class NotFound(KomporError):
+    code, status = "NOT_FOUND", 404
+
+
+class Conflict(KomporError):
+    code, status = "CONFLICT", 409
+
+
+class PayloadTooLarge(KomporError):
+    code, status = "PAYLOAD_TOO_LARGE", 413
+
+
+class RateLimited(KomporError):
+    code, status = "RATE_LIMITED", 429
+
+
+class ServiceUnavailable(KomporError):
+    code, status = "SERVICE_UNAVAILABLE", 503
+
+
+EXPECTED = (KomporError,)
+"""What service entrypoints declare in ``expected_exceptions``."""
+
+
+def invalid(field, message):
+    """A ValidationError about one field: ``invalid("phone", "Send ...")``."""
+    return ValidationError(f"Invalid {field}.", {field: [message]})

@@ -1,0 +1,237 @@
+"""Events between services (DESIGN §4, §5).
+
+- ``OutboxRelay`` publishes the events that repositories wrote into aggregates'
+  ``outbox`` field, with publisher confirms, and removes only what the broker
+  confirmed. It runs right after each write and, for what a crash or a broker outage
+  left behind, on a timer that claims each document with a lease, so two replicas
+  never publish the same document together.
+- ``subscribe`` is nameko's ``event_handler`` plus an inbox (handled ``event_id``s
+  under a unique key, so repeats are skipped) and retries: a failing handler's event
+  waits in a retry queue (message TTL, then dead-lettered back to the handler's
+  queue) with growing delays; after the last try it is parked in the dead-letter
+  queue ``kompor.dead_letters``, where the operator CLI lists and replays it.
+"""
+
+import datetime
+import logging
+
+import eventlet
+from kombu import Exchange, Queue
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import EventHandler
+from nameko.extensions import SharedExtension
+from nameko.standalone.events import get_event_exchange
+from pymongo.errors import DuplicateKeyError
+
+from services.common import config as cfg
+from services.common.envelope import published_body, utcnow
+from services.common.mongo import database_name, mongo_client
+
+logger = logging.getLogger(__name__)
+
+DEAD_LETTER_QUEUE = "kompor.dead_letters"
+ATTEMPTS_HEADER = "x-kompor-attempts"
+ORIGIN_HEADER = "x-kompor-queue"
+ERROR_HEADER = "x-kompor-error"
+LEASE = datetime.timedelta(seconds=30)
+SWEEP_BATCH = 100
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
+
+
+def dead_letter_queue():
+    return Queue(
+        DEAD_LETTER_QUEUE, exchange=Exchange(""), routing_key=DEAD_LETTER_QUEUE, durable=True
+    )
+
+
+def retry_queue(origin, delay):
+    """A queue where a message waits ``delay`` seconds, then returns to ``origin``."""
+    name = f"{origin}.retry.{int(delay * 1000)}ms"
+    return Queue(
+        name,
+        exchange=Exchange(""),
+        routing_key=name,
+        durable=True,
+        queue_arguments={
+            "x-message-ttl": int(delay * 1000),
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": origin,
+        },
+    )
+
+
+class OutboxRelay:
+    """Moves events from aggregates' ``outbox`` to ``<service>.events``."""
+
+    def __init__(self, container, db, collections):
+        config = container.config
+        self.container = container
+        self.db = db
+        self.collections = collections
+        self.exchange = get_event_exchange(container.service_name, config)
+        self.publisher = Publisher(
+            config[AMQP_URI_CONFIG_KEY],
+            use_confirms=True,
+            declare=[self.exchange],
+            retry_policy=PUBLISH_RETRY_POLICY,
+        )
+        self.interval = float(cfg.setting(config, cfg.OUTBOX_SWEEP_KEY, cfg.DEFAULT_OUTBOX_SWEEP))
+        self._sweeper = None
+
+    def start(self):
+        if self.collections:
+            self._sweeper = self.container.spawn_managed_thread(self._sweep_forever)
+
+    def stop(self):
+        if self._sweeper is not None:
+            self._sweeper.kill()
+            self._sweeper = None
+
+    def relay(self, collection, document_id):
+        """Publish the pending events of one document; a failure leaves them for the
+        sweep."""
+        self._publish_claimed(collection, {"_id": document_id})
+
+    def sweep(self):
+        """Publish whatever is still pending; returns how many events went out."""
+        sent = 0
+        for collection in self.collections:
+            for _ in range(SWEEP_BATCH):
+                published = self._publish_claimed(collection, {})
+                if published is None:
+                    break
+                sent += published
+        return sent
+
+    def _sweep_forever(self):
+        while True:
+            eventlet.sleep(self.interval)
+            try:
+                self.sweep()
+            except Exception:  # the next sweep tries again; never let the loop die
+                logger.exception("outbox sweep failed")
+
+    def _publish_claimed(self, collection, query):
+        now = utcnow()
+        document = self.db[collection].find_one_and_update(
+            {
+                **query,
+                "outbox.event_id": {"$exists": True},
+                "$or": [{"outbox_lease": None}, {"outbox_lease": {"$lt": now}}],
+            },
+            {"$set": {"outbox_lease": now + LEASE}},
+            projection={"outbox": True},
+        )
+        if document is None:
+            return None
+        confirmed = []
+        try:
+            for entry in document["outbox"]:
+                self.publisher.publish(
+                    published_body(entry),
+                    exchange=self.exchange,
+                    routing_key=entry["type"],
+                    message_id=entry["event_id"],
+                )
+                confirmed.append(entry["event_id"])
+        except Exception as exc:  # broker away: what is not confirmed stays for the sweep
+            logger.warning("publishing %s events failed: %s", collection, exc)
+        self.db[collection].update_one(
+            {"_id": document["_id"]},
+            {
+                "$pull": {"outbox": {"event_id": {"$in": confirmed}}},
+                "$set": {"outbox_lease": None},
+            },
+        )
+        return len(confirmed)
+
+
+class Inbox(SharedExtension):
+    """Handled events per handler, ``_id = "<handler>:<event_id>"`` (unique)."""
+
+    collection_name = "inbox"
+
+    def setup(self):
+        db = mongo_client(self.container.config)[database_name(self.container.service_name)]
+        self.collection = db[self.collection_name]
+
+    def seen(self, key):
+        return self.collection.find_one({"_id": key}, projection={"_id": True}) is not None
+
+    def remember(self, key):
+        try:
+            self.collection.insert_one({"_id": key, "handled_at": utcnow()})
+        except DuplicateKeyError:
+            pass
+
+
+class Subscriber(EventHandler):
+    """``@subscribe("community", "member_registered")``: the handler gets the
+    envelope ``{"event_id", "occurred_at", "data"}`` at most once per ``event_id``."""
+
+    inbox = Inbox()
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.delays = cfg.retry_delays(config)
+        self.publisher = Publisher(
+            config[AMQP_URI_CONFIG_KEY],
+            use_confirms=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
+        )
+
+    def inbox_key(self, body):
+        return f"{self.method_name}:{body.get('event_id')}"
+
+    def handle_message(self, body, message):
+        if not isinstance(body, dict) or "event_id" not in body:
+            logger.error("dropping malformed event on %s: %r", self.queue.name, body)
+            self._park(body, message, "malformed event: no event_id", attempts=0)
+            return
+        if self.inbox.seen(self.inbox_key(body)):
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        body = worker_ctx.args[0]
+        if exc_info is None:
+            self.inbox.remember(self.inbox_key(body))
+            self.queue_consumer.ack_message(message)
+        else:
+            attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+            error = f"{exc_info[0].__name__}: {exc_info[1]}"
+            if attempts <= len(self.delays):
+                self._retry_later(body, message, attempts, error)
+            else:
+                self._park(body, message, error, attempts)
+        return result, exc_info
+
+    def _retry_later(self, body, message, attempts, error):
+        queue = retry_queue(self.queue.name, self.delays[attempts - 1])
+        self._forward(body, message, queue, {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error})
+
+    def _park(self, body, message, error, attempts):
+        logger.error("parking event on %s after %s attempts: %s", self.queue.name, attempts, error)
+        headers = {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error, ORIGIN_HEADER: self.queue.name}
+        self._forward(body, message, dead_letter_queue(), headers)
+
+    def _forward(self, body, message, queue, headers):
+        try:
+            self.publisher.publish(
+                body,
+                exchange=queue.exchange,
+                routing_key=queue.routing_key,
+                declare=[queue],
+                headers={**(message.headers or {}), **headers},
+            )
+        except Exception:  # broker trouble: hand the message back rather than lose it
+            logger.exception("could not forward event from %s; requeueing", self.queue.name)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+subscribe = Subscriber.decorator

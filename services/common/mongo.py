@@ -1,0 +1,52 @@
+"""The database client: one per process, one database ``kompor_<service>`` per service.
+
+``MONGO_URI`` picks the client (DESIGN §2):
+
+- ``mongodb://…`` / ``mongodb+srv://…``: a real MongoDB through pymongo;
+- ``memory://name``: an in-process store (tests); the same name is the same store;
+- unset: the embedded store (litemongo: mongomock's query engine over SQLite),
+  persisted under ``KOMPOR_DATA_DIR/db``.
+
+Every choice speaks the pymongo API, so repositories have one code path.
+"""
+
+import logging
+import threading
+
+import litemongo
+import pymongo
+
+from services.common import config as cfg
+
+logger = logging.getLogger(__name__)
+
+_clients = {}
+_clients_lock = threading.Lock()
+
+
+def mongo_client(config):
+    """The process-wide client for this configuration."""
+    uri = cfg.setting(config, cfg.MONGO_URI_KEY)
+    key = uri or f"embedded:{cfg.data_dir(config)}"
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = _connect(uri, config)
+        return _clients[key]
+
+
+def _connect(uri, config):
+    if not uri:
+        path = cfg.data_dir(config) / "db"
+        logger.info("using the embedded store in %s", path)
+        return litemongo.connect(str(path), tz_aware=True)
+    if uri.startswith("memory://"):
+        return litemongo.connect(f"{uri}?engine=memory", tz_aware=True)
+    if uri.startswith(("mongodb://", "mongodb+srv://")):
+        return pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+    raise ValueError(
+        f"MONGO_URI {uri!r} is not supported: use mongodb://…, memory://name, or leave it unset"
+    )
+
+
+def database_name(service_name):
+    return f"kompor_{service_name}"

@@ -1,0 +1,24 @@
+"""Indonesian phone numbers, accepted in local forms and stored as E.164."""
+
+import phonenumbers
+
+REGION = "ID"
+
+
+def normalise_phone(text):
+    """``"0812-3456-7890"``, ``"62812…"`` or ``"+62 812 …"`` → ``"+6281234567890"``.
+
+    Raises ``ValueError`` with a message for the caller when it is not a phone number.
+    """
+    raw = str(text).strip()
+    if raw.startswith("62"):
+        raw = "+" + raw
+    try:
+        number = phonenumbers.parse(raw, REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            "Not a valid phone number; send it like 0812-3456-7890 or +62 812 3456 7890."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

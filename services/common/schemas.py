@@ -1,0 +1,75 @@
+"""Marshmallow building blocks shared by every service's ``schemas.py``."""
+
+import marshmallow
+from marshmallow import RAISE, fields, validate
+
+from services.common.envelope import isoformat
+from services.common.errors import ValidationError
+from services.common.phone import normalise_phone
+
+MAX_PAGE_SIZE = 100
+
+
+class Schema(marshmallow.Schema):
+    """Strict: unknown fields are refused, so ``$``-operators never get through."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {
+        "unknown": "Unknown field; remove it.",
+        "type": "Send a JSON object.",
+    }
+
+    def load_or_raise(self, data, **kwargs):
+        """``load`` that raises the API's ``ValidationError`` naming each bad field."""
+        try:
+            return self.load(data if data is not None else {}, **kwargs)
+        except marshmallow.ValidationError as exc:
+            details = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+            fields_named = ", ".join(sorted(details))
+            raise ValidationError(f"Invalid request: check {fields_named}.", details) from None
+
+
+class Phone(fields.String):
+    """A phone number in any local form, loaded as E.164."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return normalise_phone(text)
+        except ValueError as exc:
+            raise marshmallow.ValidationError(str(exc)) from None
+
+
+class Timestamp(fields.DateTime):
+    """Aware UTC datetimes, dumped as ISO 8601 with ``Z``."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else isoformat(value)
+
+
+TEXT_ERRORS = {"invalid": "Send a text string.", "required": "Required; send a value."}
+
+
+def text(max_length, **kwargs):
+    """A trimmed, non-empty string of at most ``max_length`` characters."""
+    return fields.String(
+        validate=validate.Length(
+            min=1, max=max_length, error="Send between {min} and {max} characters."
+        ),
+        error_messages=TEXT_ERRORS,
+        **kwargs,
+    )
+
+
+class PageSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Send 1 or more."))
+    page_size = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=MAX_PAGE_SIZE, error="Send from 1 to 100."),
+    )
+
+
+def page_of(items, page, page_size, total):
+    return {"items": items, "page": page, "page_size": page_size, "total": total}

@@ -1,0 +1,87 @@
+"""Storage: repositories over the service's own database, and the provider that
+hands them to workers and relays the events they wrote."""
+
+from nameko.extensions import DependencyProvider
+from pymongo import ReturnDocument
+
+from services.common.envelope import PENDING_EVENTS
+from services.common.errors import Conflict
+from services.common.events import OutboxRelay
+from services.common.mongo import database_name, mongo_client
+
+
+class Repository:
+    """Base of each service's repository.
+
+    Subclasses declare ``indexes`` ({collection: [IndexModel, …]}, created at start)
+    and ``aggregates`` (collections whose documents carry an ``outbox`` of pending
+    events), and use ``insert``/``save`` so that state and events are written in one
+    atomic single-document operation.
+    """
+
+    indexes = {}
+    aggregates = ()
+
+    def __init__(self, db, relay=None):
+        self.db = db
+        self._relay = relay
+
+    def _published(self, collection, document_id):
+        # events go out before the caller hears "done"; if the broker is away they
+        # stay in the outbox for the relay's sweep
+        if self._relay is not None:
+            self._relay.relay(collection, document_id)
+
+    def insert(self, collection, document):
+        """Insert a new aggregate with its pending events in its outbox."""
+        events = document.pop(PENDING_EVENTS, [])
+        document["version"] = 1
+        document["outbox"] = events
+        self.db[collection].insert_one(document)
+        self._published(collection, document["_id"])
+        return document
+
+    def save(self, collection, document):
+        """Write the changed aggregate and append its pending events, if nobody else
+        changed it since it was read (``version``); else ``Conflict``."""
+        events = document.pop(PENDING_EVENTS, [])
+        state = {k: v for k, v in document.items() if k not in ("_id", "version", "outbox")}
+        saved = self.db[collection].find_one_and_update(
+            {"_id": document["_id"], "version": document["version"]},
+            {"$set": state, "$inc": {"version": 1}, "$push": {"outbox": {"$each": events}}},
+            projection={"outbox": False},
+            return_document=ReturnDocument.AFTER,
+        )
+        if saved is None:
+            raise Conflict("This record was changed by someone else at the same time; retry.")
+        document["version"] = saved["version"]
+        self._published(collection, document["_id"])
+        return document
+
+
+class Storage(DependencyProvider):
+    """Hands each worker a repository over the service's database, with the relay
+    that publishes the events it writes. ``store = Storage(CommunityRepository)``."""
+
+    def __init__(self, repository_class):
+        self.repository_class = repository_class
+
+    def setup(self):
+        config = self.container.config
+        self.db = mongo_client(config)[database_name(self.container.service_name)]
+        for collection, models in self.repository_class.indexes.items():
+            if models:
+                self.db[collection].create_indexes(models)
+        self.relay = OutboxRelay(self.container, self.db, self.repository_class.aggregates)
+
+    def start(self):
+        self.relay.start()
+
+    def stop(self):
+        self.relay.stop()
+
+    def kill(self):
+        self.relay.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.repository_class(self.db, self.relay)

@@ -1,0 +1,43 @@
+"""The operator account of ``KOMPOR_ADMIN_PHONE``/``KOMPOR_ADMIN_PASSWORD``, created
+when the community service starts if it is absent."""
+
+import logging
+
+from nameko.extensions import DependencyProvider
+
+from services.common import config as cfg
+from services.common.auth import hash_password
+from services.common.phone import normalise_phone
+from services.common.storage import Storage
+from services.community import domain
+from services.community.exceptions import PhoneAlreadyRegistered
+
+logger = logging.getLogger(__name__)
+
+
+def ensure_admin(repository, phone, password):
+    member = repository.find_member_by_phone(phone)
+    if member is None:
+        admin = domain.new_member(
+            {"name": "Admin KOMPOR DESA", "phone": phone}, hash_password(password), is_admin=True
+        )
+        try:
+            repository.add_member(admin)
+        except PhoneAlreadyRegistered:  # a replica created it first
+            return
+        logger.info("created the admin account %s", phone)
+    elif not member.get("is_admin"):
+        member["is_admin"] = True
+        repository.save_member(member)
+        logger.info("made %s an admin", phone)
+
+
+class AdminBootstrap(DependencyProvider):
+    def start(self):
+        config = self.container.config
+        phone = cfg.setting(config, cfg.ADMIN_PHONE_KEY)
+        password = cfg.setting(config, cfg.ADMIN_PASSWORD_KEY)
+        if not (phone and password):
+            return
+        store = next(d for d in self.container.dependencies if isinstance(d, Storage))
+        ensure_admin(store.get_dependency(None), normalise_phone(phone), str(password))

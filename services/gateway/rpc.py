@@ -1,0 +1,117 @@
+"""RPC from the gateway: every call has a deadline, and who is calling is resolved
+once per request (and cached briefly)."""
+
+import hashlib
+import time
+
+import eventlet
+from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.extensions import DependencyProvider
+from nameko.rpc import ReplyListener, ServiceProxy
+
+from services.common import config as cfg
+from services.common.errors import ServiceUnavailable, Unauthenticated
+
+ACTOR_CACHE_SECONDS = 30
+ACTOR_CACHE_SIZE = 10_000
+
+UNAVAILABLE = (UnknownService, RpcTimeout, eventlet.Timeout, ConnectionError, OSError)
+"""Transport failures: the service is down, overloaded or unreachable → 503."""
+
+
+class _TimedMethod:
+    def __init__(self, method, service_name, timeout):
+        self.method = method
+        self.service_name = service_name
+        self.timeout = timeout
+
+    def __call__(self, *args, **kwargs):
+        try:
+            with eventlet.Timeout(self.timeout):
+                return self.method.call_async(*args, **kwargs).result()
+        except UNAVAILABLE:
+            raise ServiceUnavailable(
+                f"The {self.service_name} service is not answering; try again shortly.",
+                {"service": [self.service_name]},
+            ) from None
+
+
+class _TimedService:
+    def __init__(self, proxy, timeout):
+        self.proxy = proxy
+        self.timeout = timeout
+
+    def __getattr__(self, method_name):
+        return _TimedMethod(getattr(self.proxy, method_name), self.proxy.service_name, self.timeout)
+
+
+class Backend:
+    """``backend.community.register(payload)``; ``backend.caller(request)``."""
+
+    def __init__(self, provider, worker_ctx):
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+
+    def __getattr__(self, service_name):
+        return self.service(service_name)
+
+    def service(self, service_name, timeout=None):
+        timeout = timeout or self._provider.timeout
+        proxy = ServiceProxy(
+            self._worker_ctx,
+            service_name,
+            self._provider.rpc_reply_listener,
+            # a request nobody picked up before the deadline is dropped, not run late
+            expiration=timeout,
+        )
+        return _TimedService(proxy, timeout)
+
+    def forget(self, member_id):
+        """Drop the cached roles of ``member_id`` (they just changed)."""
+        self._provider.forget(member_id)
+
+    def caller(self, request, required=True):
+        """The actor making ``request``: ``{"member_id", "is_admin", "roles"}``, or
+        ``None`` for an anonymous request when not ``required``."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            if required:
+                raise Unauthenticated(
+                    "Log in first: send 'Authorization: Bearer <access_token>' "
+                    "from POST /api/v1/auth/token."
+                )
+            return None
+        return self._provider.cached_actor(token.strip(), self)
+
+
+class BackendProvider(DependencyProvider):
+    rpc_reply_listener = ReplyListener()
+
+    def setup(self):
+        config = self.container.config
+        self.timeout = float(cfg.setting(config, cfg.RPC_TIMEOUT_KEY, cfg.DEFAULT_RPC_TIMEOUT))
+        self._actors = {}
+
+    def get_dependency(self, worker_ctx):
+        return Backend(self, worker_ctx)
+
+    def cached_actor(self, token, backend):
+        key = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        hit = self._actors.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+        actor = backend.community.authenticate(token)
+        if len(self._actors) >= ACTOR_CACHE_SIZE:
+            self._actors = {k: v for k, v in self._actors.items() if v[0] > now}
+            if len(self._actors) >= ACTOR_CACHE_SIZE:
+                self._actors.clear()
+        ttl = min(ACTOR_CACHE_SECONDS, max(actor.pop("expires_in", 0), 0))
+        self._actors[key] = (now + ttl, actor)
+        return actor
+
+    def forget(self, member_id):
+        self._actors = {
+            key: hit for key, hit in self._actors.items() if hit[1]["member_id"] != member_id
+        }

@@ -1,0 +1,57 @@
+"""The HTTP API of DESIGN §3: the only HTTP entrypoint. Each ``routes`` module adds
+the rows of one service; this class joins them and adds health and the API document.
+"""
+
+import eventlet
+from nameko.events import BROADCAST, event_handler
+from nameko.exceptions import RemoteError
+
+from services.common.errors import NotFound, ServiceUnavailable
+from services.gateway.http import route
+from services.gateway.openapi import build_spec
+from services.gateway.routes.community import CommunityRoutes
+from services.gateway.routes.notifications import NotificationsRoutes
+from services.gateway.rpc import BackendProvider
+
+SERVICES = ("community", "catalogue", "orders", "notifications")
+READY_TIMEOUT = 2.0
+
+
+class GatewayService(CommunityRoutes, NotificationsRoutes):
+    name = "gateway"
+
+    backend = BackendProvider()
+
+    @route("GET", "/healthz", summary="The gateway is running")
+    def healthz(self, request):
+        return {"status": "ok"}
+
+    @route("GET", "/readyz", summary="The broker and every service answer")
+    def readyz(self, request):
+        pool = eventlet.GreenPool(len(SERVICES))
+        statuses = dict(zip(SERVICES, pool.imap(self._probe, SERVICES), strict=True))
+        ready = all(status == "ok" for status in statuses.values())
+        return (200 if ready else 503), {
+            "status": "ok" if ready else "unavailable",
+            "services": statuses,
+        }
+
+    def _probe(self, service_name):
+        try:
+            self.backend.service(service_name, timeout=READY_TIMEOUT).health()
+        except (ServiceUnavailable, RemoteError):
+            return "unavailable"
+        return "ok"
+
+    @route("GET", "/api/v1/openapi.json", summary="This document")
+    def openapi(self, request):
+        return build_spec(type(self))
+
+    @route("GET,POST,PUT,PATCH,DELETE", "/<path:path>", hidden=True)
+    def not_found(self, request, path):
+        raise NotFound(f"No such endpoint: {request.method} /{path}. See GET /api/v1/openapi.json.")
+
+    @event_handler("community", "roles_changed", handler_type=BROADCAST, reliable_delivery=False)
+    def handle_roles_changed(self, event):
+        """Forget a member's cached roles as soon as community changes them."""
+        self.backend.forget(event["data"]["member_id"])

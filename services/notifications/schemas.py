@@ -1,0 +1,17 @@
+from marshmallow import fields
+
+from services.common.schemas import Schema, Timestamp
+
+
+class NotificationSchema(Schema):
+    id = fields.String(attribute="_id")
+    event_id = fields.String()
+    template = fields.String()
+    channel = fields.String()
+    delivered_via = fields.String(allow_none=True)
+    text = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    created_at = Timestamp()
+    sent_at = Timestamp(allow_none=True)

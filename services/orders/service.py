@@ -1,0 +1,5 @@
+from services.common.service import HealthMixin
+
+
+class OrdersService(HealthMixin):
+    name = "orders"
