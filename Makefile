@@ -1,0 +1,37 @@
+# KOMPOR DESA backend. `make run` starts it; `make test` checks it.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint format bench test-reliability clean
+
+$(BIN)/nameko: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/nameko
+
+install: $(BIN)/nameko
+
+run: install
+	$(BIN)/python -m services.run
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff format --check services tests bench
+
+format: install
+	$(BIN)/ruff check --fix services tests bench
+	$(BIN)/ruff format services tests bench
+
+bench: install
+	$(BIN)/python -m bench
+
+test-reliability: install
+	$(BIN)/python -m pytest tests/reliability -p no:randomly
+
+clean:
+	rm -rf $(VENV) var *.egg-info

@@ -1,0 +1,52 @@
+"""A local HTTP server standing in for the SMS or WhatsApp provider."""
+
+import http.server
+import json
+import threading
+import time
+
+
+class HttpSink:
+    """Records ``{"to", "message"}`` posts; ``fail_for(seconds)`` makes it answer 500."""
+
+    def __init__(self):
+        self.messages = []
+        self._fail_until = 0.0
+        self._lock = threading.Lock()
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if time.monotonic() < sink._fail_until:
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                with sink._lock:
+                    sink.messages.append(
+                        {**json.loads(body), "authorization": self.headers.get("Authorization")}
+                    )
+                self.send_response(202)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_for(self, seconds):
+        self._fail_until = time.monotonic() + seconds
+
+    def to(self, phone):
+        with self._lock:
+            return [message for message in self.messages if message["to"] == phone]
