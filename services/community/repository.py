@@ -67,11 +67,24 @@ class CommunityRepository(Repository):
             raise MemberNotFound(f"No member {member_id}.", {field: ["Unknown member."]})
         return member
 
-    def members_by_id(self, member_ids):
-        found = self.db.members.find(
-            {"_id": {"$in": list(member_ids)}}, projection={"name": True, "phone": True}
+    def profile(self, member_id):
+        """The member with their memberships (each with its ``hub``), the hubs they
+        coordinate and the trainings they completed."""
+        member = self.get_member(member_id)
+        memberships = list(
+            self.db.memberships.find({"member_id": member_id}, NO_OUTBOX).sort("created_at")
         )
-        return {member["_id"]: member for member in found}
+        hubs = self._by_id(self.db.hubs, {m["hub_id"] for m in memberships})
+        for membership in memberships:
+            membership["hub"] = hubs.get(membership["hub_id"])
+        member["memberships"] = memberships
+        member["coordinated_hubs"] = list(
+            self.db.hubs.find({"coordinator_ids": member_id}, NO_OUTBOX).sort("name")
+        )
+        member["completed_trainings"] = list(
+            self.db.trainings.find({"completed": member_id}, NO_OUTBOX).sort("starts_at")
+        )
+        return member
 
     def find_member_by_phone(self, phone):
         return self.db.members.find_one({"phone": phone}, projection=NO_OUTBOX)
@@ -128,14 +141,8 @@ class CommunityRepository(Repository):
             raise HubNotFound(f"No hub {hub_id}.", {"hub_id": ["Unknown hub."]})
         return hub
 
-    def hubs_by_id(self, hub_ids):
-        return {hub["_id"]: hub for hub in self.db.hubs.find({"_id": {"$in": list(hub_ids)}})}
-
     def list_hubs(self, page, page_size):
         return self._page(self.db.hubs, {}, [("name", ASCENDING)], page, page_size)
-
-    def hubs_coordinated_by(self, member_id):
-        return list(self.db.hubs.find({"coordinator_ids": member_id}, NO_OUTBOX).sort("name"))
 
     def save_hub(self, hub):
         return self.save("hubs", hub)
@@ -163,14 +170,14 @@ class CommunityRepository(Repository):
         return self.save("memberships", membership)
 
     def list_memberships(self, hub_id, filters, page, page_size):
+        """A page of the hub's memberships, each with its ``member`` (name, phone)."""
         query = {"hub_id": hub_id, **filters}
         sort = [("created_at", ASCENDING), ("_id", ASCENDING)]
-        return self._page(self.db.memberships, query, sort, page, page_size)
-
-    def memberships_of(self, member_id):
-        return list(
-            self.db.memberships.find({"member_id": member_id}, NO_OUTBOX).sort("created_at")
-        )
+        items, total = self._page(self.db.memberships, query, sort, page, page_size)
+        members = self._by_id(self.db.members, {m["member_id"] for m in items})
+        for membership in items:
+            membership["member"] = members.get(membership["member_id"])
+        return items, total
 
     # --- trainings ----------------------------------------------------------
 
@@ -194,9 +201,6 @@ class CommunityRepository(Repository):
     def list_trainings(self, hub_id, page, page_size):
         sort = [("starts_at", ASCENDING), ("_id", ASCENDING)]
         return self._page(self.db.trainings, {"hub_id": hub_id}, sort, page, page_size)
-
-    def trainings_completed_by(self, member_id):
-        return list(self.db.trainings.find({"completed": member_id}, NO_OUTBOX).sort("starts_at"))
 
     def enrol(self, training_id, member_id, events):
         """Take a seat for ``member_id`` in one conditional write (never two members
@@ -230,6 +234,12 @@ class CommunityRepository(Repository):
         return training
 
     # --- helpers ------------------------------------------------------------
+
+    @staticmethod
+    def _by_id(collection, ids):
+        hidden = {"outbox": False, "password_hash": False}
+        found = collection.find({"_id": {"$in": list(ids)}}, hidden)
+        return {document["_id"]: document for document in found}
 
     @staticmethod
     def _page(collection, query, sort, page, page_size):

@@ -168,7 +168,15 @@ class MembershipSchema(Schema):
     decided_at = Timestamp(allow_none=True)
     created_at = Timestamp()
     member = fields.Nested(MemberContactSchema)
+
+
+class OwnMembershipSchema(MembershipSchema):
+    """A membership on its member's profile, with its hub."""
+
     hub = fields.Nested(HubSummarySchema)
+
+    class Meta(Schema.Meta):
+        exclude = ("member",)
 
 
 class ScheduleTrainingSchema(Schema):
@@ -215,6 +223,6 @@ class CompletionSchema(Schema):
 
 
 class ProfileSchema(MemberSchema):
-    memberships = fields.List(fields.Nested(MembershipSchema(exclude=("member",))))
+    memberships = fields.List(fields.Nested(OwnMembershipSchema))
     coordinated_hubs = fields.List(fields.Nested(HubSummarySchema))
     completed_trainings = fields.List(fields.Nested(CompletedTrainingSchema))

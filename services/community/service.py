@@ -86,15 +86,7 @@ class CommunityService(HealthMixin):
     def get_profile(self, actor):
         """``get_profile(actor)`` → the caller's member record with memberships (and
         their hub), coordinated hubs and completed trainings."""
-        member = self.store.get_member(actor["member_id"])
-        memberships = self.store.memberships_of(member["_id"])
-        hubs = self.store.hubs_by_id({m["hub_id"] for m in memberships})
-        for membership in memberships:
-            membership["hub"] = hubs.get(membership["hub_id"])
-        member["memberships"] = memberships
-        member["coordinated_hubs"] = self.store.hubs_coordinated_by(member["_id"])
-        member["completed_trainings"] = self.store.trainings_completed_by(member["_id"])
-        return ProfileSchema().dump(member)
+        return ProfileSchema().dump(self.store.profile(actor["member_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
     def update_profile(self, actor, payload):
@@ -162,9 +154,6 @@ class CommunityService(HealthMixin):
         params = MembershipQuerySchema().load_or_raise(query)
         page = {"page": params.pop("page"), "page_size": params.pop("page_size")}
         items, total = self.store.list_memberships(hub["_id"], params, **page)
-        members = self.store.members_by_id({m["member_id"] for m in items})
-        for membership in items:
-            membership["member"] = members.get(membership["member_id"])
         return page_of(MembershipSchema(many=True).dump(items), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)

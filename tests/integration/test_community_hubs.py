@@ -126,3 +126,18 @@ def test_assigning_a_coordinator_needs_a_known_hub_and_member(
     response = admin.post(f"/api/v1/hubs/{hub_id}/coordinators", json=body)
     assert response.status_code == status
     assert field in response.json()["error"]["details"]
+
+
+def test_the_api_document_lists_every_community_row(api):
+    paths = api.get("/api/v1/openapi.json").json()["paths"]
+    assert set(paths["/api/v1/hubs/{hub_id}/memberships"]) == {"get", "post"}
+    for path in (
+        "/api/v1/hubs/{hub_id}/coordinators",
+        "/api/v1/memberships/{membership_id}/approve",
+        "/api/v1/memberships/{membership_id}/reject",
+        "/api/v1/memberships/{membership_id}/suspend",
+        "/api/v1/trainings/{training_id}/enrolments",
+        "/api/v1/trainings/{training_id}/completions",
+    ):
+        assert "post" in paths[path], path
+    assert set(paths["/api/v1/hubs/{hub_id}/trainings"]) == {"get", "post"}

@@ -1,7 +1,9 @@
 """Memberships with approval, and the roles they give (issue 3)."""
 
 import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
 
+from services.common.errors import NotFound
 from tests.support.community import (
     approve,
     approved_member,
@@ -9,6 +11,7 @@ from tests.support.community import (
     hub_with_coordinator,
     make_hub,
     pending_member,
+    schedule_training,
 )
 
 
@@ -184,6 +187,8 @@ def test_an_admin_may_decide_in_any_hub(api, admin, hub):
 
 def test_an_approved_seller_is_suspended_and_loses_the_role(api, admin, hub, community_events):
     seller = approved_member(api, hub.coordinator, hub.hub_id)
+    training = schedule_training(hub.coordinator, hub.hub_id)
+    assert seller.client.get("/api/v1/me").status_code == 200  # the gateway knows the role
     response = hub.coordinator.post(
         f"/api/v1/memberships/{seller.membership_id}/suspend",
         json={"reason": "Menjual produk kedaluwarsa"},
@@ -200,6 +205,8 @@ def test_an_approved_seller_is_suspended_and_loses_the_role(api, admin, hub, com
         "decided_by": hub.coordinator_id,
     }
     assert len(community_events.of_type("roles_changed", member_id=seller.member_id)) == 2
+    enrol = seller.client.post(f"/api/v1/trainings/{training['id']}/enrolments")
+    assert enrol.status_code == 403
     again = hub.coordinator.post(
         f"/api/v1/memberships/{seller.membership_id}/suspend", json={"reason": "lagi"}
     )
@@ -269,22 +276,17 @@ def test_roles_follow_memberships_and_coordination(api, admin, stack):
     approve(admin, buyer_membership["id"])
     admin.post(f"/api/v1/hubs/{second['id']}/coordinators", json={"member_id": seller.member_id})
 
-    roles = community_rpc(stack).get_roles(seller.member_id)
-    assert roles == {
-        "member_id": seller.member_id,
-        "is_admin": False,
-        "roles": {first.hub_id: ["seller"], second["id"]: ["buyer", "coordinator"]},
-    }
     admin_id = admin.get("/api/v1/me").json()["id"]
-    assert community_rpc(stack).get_roles(admin_id)["is_admin"] is True
-
-
-def community_rpc(stack):
-    from nameko.standalone.rpc import ServiceRpcProxy
-
-    class Caller:
-        def get_roles(self, member_id):
-            with ServiceRpcProxy("community", stack.config) as community:
-                return community.get_roles(member_id)
-
-    return Caller()
+    with ServiceRpcProxy("community", stack.config) as community:
+        assert community.get_roles(seller.member_id) == {
+            "member_id": seller.member_id,
+            "is_admin": False,
+            "roles": {first.hub_id: ["seller"], second["id"]: ["buyer", "coordinator"]},
+        }
+        assert community.get_roles(admin_id) == {
+            "member_id": admin_id,
+            "is_admin": True,
+            "roles": {},
+        }
+        with pytest.raises(NotFound):
+            community.get_roles("nobody")

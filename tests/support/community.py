@@ -121,3 +121,23 @@ def decide(coordinator, membership_id, action, reason="Belum memenuhi syarat"):
     return coordinator.post(
         f"/api/v1/memberships/{membership_id}/{action}", json={"reason": reason}
     )
+
+
+def training_payload(**overrides):
+    """A valid ``POST /api/v1/hubs/{hub_id}/trainings`` body with a unique title."""
+    return {
+        "title": f"Foto Produk dengan Ponsel {next(_numbers)}",
+        "topic": "product_photography",
+        "starts_at": "2026-12-01T02:00:00Z",
+        "capacity": 20,
+        **overrides,
+    }
+
+
+def schedule_training(coordinator, hub_id, **overrides):
+    """``coordinator`` (of ``hub_id``, or an admin) schedules a training; returns it."""
+    response = coordinator.post(
+        f"/api/v1/hubs/{hub_id}/trainings", json=training_payload(**overrides)
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
