@@ -52,12 +52,29 @@ class Timestamp(fields.DateTime):
 TEXT_ERRORS = {"invalid": "Send a text string.", "required": "Required; send a value."}
 
 
-def text(max_length, **kwargs):
-    """A trimmed, non-empty string of at most ``max_length`` characters."""
+# Spaces that may surround text (every character ``str.strip`` removes, less the
+# control characters, which text never holds); written out so the document's
+# ``pattern`` means the same in every regex dialect.
+SPACES = r"\t\n\r \xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+TEXT_CHAR = f"[^{CONTROLS}]"
+NOT_BLANK = validate.Regexp(
+    f"^[{SPACES}]*[^{SPACES}{CONTROLS}]{TEXT_CHAR}*$",
+    error="Send some text: not only spaces, and no control characters.",
+)
+"""Text with something to read in it, and no control characters but tab and newline."""
+
+
+def text(max_length, pattern=NOT_BLANK, **kwargs):
+    """A string of 1 to ``max_length`` characters matching ``pattern`` (a ``Regexp``
+    that refuses blanks too: the document shows one pattern per field)."""
     return fields.String(
-        validate=validate.Length(
-            min=1, max=max_length, error="Send between {min} and {max} characters."
-        ),
+        validate=[
+            validate.Length(
+                min=1, max=max_length, error="Send between {min} and {max} characters."
+            ),
+            pattern,
+        ],
         error_messages=TEXT_ERRORS,
         **kwargs,
     )

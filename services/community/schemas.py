@@ -2,7 +2,15 @@ import datetime
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.common.schemas import TEXT_ERRORS, PageSchema, Phone, Schema, Timestamp, text
+from services.common.schemas import (
+    TEXT_CHAR,
+    TEXT_ERRORS,
+    PageSchema,
+    Phone,
+    Schema,
+    Timestamp,
+    text,
+)
 from services.community.domain import (
     MEMBER_ROLES,
     MEMBERSHIP_STATUSES,
@@ -92,8 +100,15 @@ def _place(**kwargs):
     return text(100, required=True, **kwargs)
 
 
+# the name makes the hub's slug, its natural key: it needs a letter or digit
+HUB_NAME = validate.Regexp(
+    f"^{TEXT_CHAR}*?[A-Za-z0-9]{TEXT_CHAR}*$",
+    error="Send a name with letters or digits (A-Z, 0-9) and no control characters.",
+)
+
+
 class CreateHubSchema(Schema):
-    name = text(100, required=True)
+    name = text(100, HUB_NAME, required=True)
     village = _place()
     district = _place()
     regency = _place()
@@ -127,6 +142,14 @@ class AssignCoordinatorSchema(Schema):
 class ApplySchema(Schema):
     role = _choice(MEMBER_ROLES, required=True)
     business_name = text(100, allow_none=True)
+
+    # for the API document: what ``sellers_name_their_business`` checks
+    OPENAPI_EXTRA = {
+        "anyOf": [
+            {"properties": {"role": {"enum": [r for r in MEMBER_ROLES if r != SELLER]}}},
+            {"required": ["business_name"], "properties": {"business_name": {"type": "string"}}},
+        ]
+    }
 
     @validates_schema
     def sellers_name_their_business(self, data, **kwargs):

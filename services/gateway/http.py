@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 JSON_TYPE = "application/json"
+BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
 def to_api_error(exc):
@@ -93,7 +94,9 @@ class JsonRoute(HttpRequestHandler):
     """``@route("POST", "/api/v1/orders", body=PlaceOrderSchema, response=OrderSchema,
     status=201, auth=True, summary="Place an order")``.
 
-    The handler returns a payload (status 200) or ``(status, payload)``.
+    The handler returns a payload (status 200) or ``(status, payload)``. For the API
+    document: ``params`` is the query's schema, ``headers`` maps request header names to
+    OpenAPI parameter fields, ``responses`` maps other statuses to their body's schema.
     """
 
     def __init__(
@@ -108,6 +111,8 @@ class JsonRoute(HttpRequestHandler):
         summary="",
         many=False,
         hidden=False,
+        headers=None,
+        responses=None,
         **kwargs,
     ):
         kwargs.setdefault("expected_exceptions", EXPECTED)
@@ -121,11 +126,35 @@ class JsonRoute(HttpRequestHandler):
             "summary": summary,
             "many": many,
             "hidden": hidden,
+            "headers": headers,
+            "responses": responses,
         }
 
     def handle_request(self, request):
         request.max_content_length = MAX_BODY_BYTES
         return super().handle_request(request)
+
+    def get_entrypoint_parameters(self, request):
+        if not self.spec["hidden"]:
+            self._refuse_undocumented_input(request)
+        return super().get_entrypoint_parameters(request)
+
+    def _refuse_undocumented_input(self, request):
+        """What the API document does not list for this operation is refused, not
+        ignored: no query parameters where it lists none, no body where it takes none
+        (``{}`` or nothing is fine)."""
+        if self.spec["params"] is None and request.args:
+            raise ValidationError(
+                "This endpoint takes no query parameters; remove them.",
+                {key: ["Unknown parameter; remove it."] for key in request.args},
+            )
+        if self.spec["body"] is None and request.method in BODY_METHODS:
+            body = json_body(request)  # the handler reads the rest: nothing, i.e. {}
+            if body:
+                raise ValidationError(
+                    "This endpoint takes no body; send none or {}.",
+                    {key: ["Unknown field; remove it."] for key in body},
+                )
 
     def response_from_result(self, result):
         if isinstance(result, Response):

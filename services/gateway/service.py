@@ -12,6 +12,7 @@ from services.gateway.openapi import build_spec
 from services.gateway.routes.community import CommunityRoutes
 from services.gateway.routes.notifications import NotificationsRoutes
 from services.gateway.rpc import BackendProvider
+from services.gateway.schemas import HealthSchema, ReadinessSchema
 
 SERVICES = ("community", "catalogue", "orders", "notifications")
 READY_TIMEOUT = 2.0
@@ -22,11 +23,17 @@ class GatewayService(CommunityRoutes, NotificationsRoutes):
 
     backend = BackendProvider()
 
-    @route("GET", "/healthz", summary="The gateway is running")
+    @route("GET", "/healthz", response=HealthSchema, summary="The gateway is running")
     def healthz(self, request):
         return {"status": "ok"}
 
-    @route("GET", "/readyz", summary="The broker and every service answer")
+    @route(
+        "GET",
+        "/readyz",
+        response=ReadinessSchema,
+        responses={503: ReadinessSchema},
+        summary="The broker and every service answer (503 lists which do not)",
+    )
     def readyz(self, request):
         pool = eventlet.GreenPool(len(SERVICES))
         statuses = dict(zip(SERVICES, pool.imap(self._probe, SERVICES), strict=True))

@@ -1,0 +1,271 @@
+"""Every operation of the HTTP API with a request that works, and the people who call it.
+
+One table for the suites that walk the whole API (the authorization matrix, the
+``$``-operator walk): each ``Endpoint`` names the operation exactly as the OpenAPI
+document does and builds a valid request for it in a ``World``::
+
+    world = build_world(api, admin)
+    for endpoint in ENDPOINTS:
+        request = endpoint.build(world)
+        response = request.send(world.clients[endpoint.caller])   # 2xx
+
+``caller`` is a persona the request succeeds for. A new operation in the document
+needs a row here: the suites check that the table and the document list the same ones.
+"""
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tests.support.api import make_member
+from tests.support.community import (
+    approved_member,
+    hub_payload,
+    hub_with_coordinator,
+    pending_member,
+    schedule_training,
+    training_payload,
+)
+
+PERSONAS = (
+    "anonymous",
+    "buyer",
+    "seller",
+    "other_seller",
+    "coordinator",
+    "other_coordinator",
+    "admin",
+)
+"""Who calls: nobody logged in; a buyer and a seller approved in the hub; a seller
+approved in another hub; the hub's coordinator; another hub's coordinator; the admin."""
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    json: object = None
+    params: dict = None
+    headers: dict = None
+
+    def send(self, client):
+        return client.request(
+            self.method, self.path, json=self.json, params=self.params, headers=self.headers
+        )
+
+    def but(self, **changes):
+        """A copy with some parts changed (deep copies: probes mutate bodies)."""
+        fields = {key: copy.deepcopy(value) for key, value in vars(self).items()}
+        return Request(**{**fields, **changes})
+
+
+@dataclass
+class World:
+    """Two hubs with their coordinators, a buyer and a seller in the first, a seller
+    in the second, the admin; ``clients`` by persona (``anonymous`` is the bare api)."""
+
+    api: object
+    admin: object
+    hub: object
+    other: object
+    buyer: object
+    seller: object
+    other_seller: object
+    clients: dict = field(default_factory=dict)
+
+    @property
+    def hub_id(self):
+        return self.hub.hub_id
+
+    def pending_membership(self):
+        return pending_member(self.api, self.hub_id).membership_id
+
+    def approved_membership(self):
+        return approved_member(self.api, self.hub.coordinator, self.hub_id).membership_id
+
+    def new_member_id(self):
+        return self.api.as_member()[1]["id"]
+
+    def training(self, **overrides):
+        return schedule_training(self.hub.coordinator, self.hub_id, **overrides)["id"]
+
+    def registered(self):
+        """A registered member's login body."""
+        member = make_member()
+        response = self.api.post("/api/v1/auth/register", json=member)
+        assert response.status_code == 201, response.text
+        return {"phone": member["phone"], "password": member["password"]}
+
+
+def build_world(api, admin):
+    hub = hub_with_coordinator(api, admin)
+    other = hub_with_coordinator(api, admin)
+    world = World(
+        api=api,
+        admin=admin,
+        hub=hub,
+        other=other,
+        buyer=approved_member(api, hub.coordinator, hub.hub_id, role="buyer"),
+        seller=approved_member(api, hub.coordinator, hub.hub_id, role="seller"),
+        other_seller=approved_member(api, other.coordinator, other.hub_id, role="seller"),
+    )
+    world.clients = dict(
+        zip(
+            PERSONAS,
+            (
+                api,
+                world.buyer.client,
+                world.seller.client,
+                world.other_seller.client,
+                hub.coordinator,
+                other.coordinator,
+                admin,
+            ),
+            strict=True,
+        )
+    )
+    return world
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    """``"METHOD /path/{param}"`` as in the OpenAPI document."""
+    caller: str
+    """A persona this endpoint's request succeeds for."""
+    build: Callable[[World], Request]
+    fresh: bool = False
+    """Build a new request for every call (each registration needs its own phone)."""
+
+
+def _hub(world, suffix=""):
+    return f"/api/v1/hubs/{world.hub_id}{suffix}"
+
+
+ENDPOINTS = (
+    Endpoint("GET /healthz", "anonymous", lambda w: Request("GET", "/healthz")),
+    Endpoint("GET /readyz", "anonymous", lambda w: Request("GET", "/readyz")),
+    Endpoint(
+        "GET /api/v1/openapi.json", "anonymous", lambda w: Request("GET", "/api/v1/openapi.json")
+    ),
+    # --- community: members -------------------------------------------------
+    Endpoint(
+        "POST /api/v1/auth/register",
+        "anonymous",
+        lambda w: Request("POST", "/api/v1/auth/register", json=make_member()),
+        fresh=True,
+    ),
+    Endpoint(
+        "POST /api/v1/auth/token",
+        "anonymous",
+        lambda w: Request("POST", "/api/v1/auth/token", json=w.registered()),
+    ),
+    Endpoint("GET /api/v1/me", "buyer", lambda w: Request("GET", "/api/v1/me")),
+    Endpoint(
+        "PATCH /api/v1/me",
+        "buyer",
+        lambda w: Request("PATCH", "/api/v1/me", json={"language": "en", "name": "Bu Siti"}),
+    ),
+    # --- community: hubs ----------------------------------------------------
+    Endpoint(
+        "POST /api/v1/hubs",
+        "admin",
+        lambda w: Request("POST", "/api/v1/hubs", json=hub_payload()),
+        fresh=True,
+    ),
+    Endpoint(
+        "GET /api/v1/hubs",
+        "anonymous",
+        lambda w: Request("GET", "/api/v1/hubs", params={"page": 1, "page_size": 10}),
+    ),
+    Endpoint("GET /api/v1/hubs/{hub_id}", "anonymous", lambda w: Request("GET", _hub(w))),
+    Endpoint(
+        "POST /api/v1/hubs/{hub_id}/coordinators",
+        "admin",
+        lambda w: Request("POST", _hub(w, "/coordinators"), json={"member_id": w.new_member_id()}),
+    ),
+    # --- community: memberships ---------------------------------------------
+    Endpoint(
+        "POST /api/v1/hubs/{hub_id}/memberships",
+        "buyer",
+        lambda w: Request("POST", _hub(w, "/memberships"), json={"role": "buyer"}),
+    ),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/memberships",
+        "coordinator",
+        lambda w: Request(
+            "GET", _hub(w, "/memberships"), params={"status": "approved", "role": "seller"}
+        ),
+    ),
+    Endpoint(
+        "POST /api/v1/memberships/{membership_id}/approve",
+        "coordinator",
+        lambda w: Request("POST", f"/api/v1/memberships/{w.pending_membership()}/approve"),
+    ),
+    Endpoint(
+        "POST /api/v1/memberships/{membership_id}/reject",
+        "coordinator",
+        lambda w: Request(
+            "POST",
+            f"/api/v1/memberships/{w.pending_membership()}/reject",
+            json={"reason": "Belum lengkap"},
+        ),
+    ),
+    Endpoint(
+        "POST /api/v1/memberships/{membership_id}/suspend",
+        "coordinator",
+        lambda w: Request(
+            "POST",
+            f"/api/v1/memberships/{w.approved_membership()}/suspend",
+            json={"reason": "Produk kedaluwarsa"},
+        ),
+    ),
+    # --- community: trainings -----------------------------------------------
+    Endpoint(
+        "POST /api/v1/hubs/{hub_id}/trainings",
+        "coordinator",
+        lambda w: Request("POST", _hub(w, "/trainings"), json=training_payload()),
+    ),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/trainings",
+        "anonymous",
+        lambda w: Request("GET", _hub(w, "/trainings"), params={"page": 1}),
+    ),
+    Endpoint(
+        "POST /api/v1/trainings/{training_id}/enrolments",
+        "buyer",
+        lambda w: Request("POST", f"/api/v1/trainings/{w.training(capacity=10)}/enrolments"),
+    ),
+    Endpoint(
+        "POST /api/v1/trainings/{training_id}/completions",
+        "coordinator",
+        lambda w: Request(
+            "POST",
+            f"/api/v1/trainings/{_enrolled_training(w)}/completions",
+            json={"member_id": w.buyer.member_id},
+        ),
+    ),
+    # --- notifications ------------------------------------------------------
+    Endpoint(
+        "GET /api/v1/notifications",
+        "buyer",
+        lambda w: Request("GET", "/api/v1/notifications", params={"page_size": 5}),
+    ),
+)
+
+
+def _enrolled_training(world):
+    """A training the buyer is enrolled in."""
+    training_id = world.training()
+    response = world.buyer.client.post(f"/api/v1/trainings/{training_id}/enrolments")
+    assert response.status_code == 201, response.text
+    return training_id
+
+
+def document_operations(document):
+    """``{"METHOD /path"}`` of every operation in an OpenAPI document."""
+    return {
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
