@@ -1,0 +1,176 @@
+"""No endpoint takes a ``$``-operator anywhere (issue 7, bad input).
+
+Walks every operation of the OpenAPI document. Each gets a request that works for a
+caller allowed to make it (``tests.support.endpoints``), then variants of it that
+smuggle MongoDB operators in:
+
+- body: a ``$where`` key at the top, ``{"$gt": ""}`` as the value of every field, and
+  a ``$set`` / ``$inc`` key inside every nested object or list of objects;
+- query: a ``$where`` parameter, ``{"$gt": ""}`` as the text of every parameter, and
+  ``name[$gt]`` keys (how query-string parsers elsewhere spell an operator);
+- path: ``$gt`` as every id;
+- operations that take no body or no query get the ``$where`` key there too.
+
+Each variant must be refused with 400 ``VALIDATION_ERROR`` naming the field, with
+two exceptions: a query parameter that is plain text or an id with no format
+(``_literal``) takes ``{"$gt": ""}`` as the literal text it is and finds nothing, and
+a ``$gt`` id is not found (404: every service looks the id up before asking who may
+act on it). The caller is one allowed to act, so authorization (401/403) never comes
+first. The request itself finally succeeds, so each refusal was about the operator
+and nothing else.
+"""
+
+import json
+
+from tests.support.endpoints import ENDPOINTS, build_world, document_operations
+
+OPERATOR = {"$gt": ""}
+PATH_OPERATOR = "$gt"
+
+
+def test_no_operation_takes_a_dollar_operator_in_its_body_query_or_path(api, admin):
+    document = api.get("/api/v1/openapi.json").json()
+    assert {endpoint.label for endpoint in ENDPOINTS} == document_operations(document)
+    world = build_world(api, admin)
+    problems = []
+    probed = 0
+    for endpoint in ENDPOINTS:
+        method, path = endpoint.label.split(" ", 1)
+        operation = document["paths"][path][method.lower()]
+        request = endpoint.build(world)
+        client = world.clients[endpoint.caller]
+        for what, variant, expect in _probes(document, endpoint.label, operation, request):
+            probed += 1
+            response = variant.send(client)
+            problem = expect(response)
+            if problem:
+                problems.append(f"{endpoint.label}, {what}: {problem}")
+        if endpoint.fresh:
+            request = endpoint.build(world)
+        response = request.send(client)
+        if not 200 <= response.status_code < 300:
+            problems.append(f"{endpoint.label}: the plain request got {response.status_code}")
+    assert probed > 2 * len(ENDPOINTS)
+    assert not problems, "\n".join(problems)
+
+
+def _probes(document, label, operation, request):
+    method = label.split(" ", 1)[0]
+    body = _schema(document, operation.get("requestBody", {}))
+    if body:
+        yield from _body_probes(document, body, request)
+    elif method in ("POST", "PUT", "PATCH"):
+        yield "a body where none is taken", request.but(json={"$where": "1"}), refused("$where")
+    parameters = [p for p in operation.get("parameters", ()) if p["in"] == "query"]
+    if parameters:
+        yield from _query_probes(parameters, request)
+    else:
+        yield (
+            "a query where none is taken",
+            request.but(params={"$where": "1"}),
+            refused("$where"),
+        )
+    for parameter in operation.get("parameters", ()):
+        if parameter["in"] == "path":
+            yield from _path_probes(label, parameter["name"], request)
+
+
+def _body_probes(document, schema, request):
+    valid = request.json or {}
+    yield "a $where key in the body", request.but(json={**valid, "$where": "1"}), refused("$where")
+    for name, field in schema.get("properties", {}).items():
+        yield (
+            f"{OPERATOR} as {name}",
+            request.but(json={**valid, name: OPERATOR}),
+            refused(name),
+        )
+        field = _resolve(document, field)
+        items = _resolve(document, field.get("items", {}))
+        if field.get("properties"):
+            nested = {**(valid.get(name) or {}), "$set": 1}
+            yield (
+                f"a $set key inside {name}",
+                request.but(json={**valid, name: nested}),
+                refused(name, "$set"),
+            )
+        elif items.get("properties"):
+            first = (valid.get(name) or [{}])[0]
+            nested = [{**first, "$inc": 1}]
+            yield (
+                f"a $inc key inside {name}[0]",
+                request.but(json={**valid, name: nested}),
+                refused(name, "$inc"),
+            )
+
+
+def _query_probes(parameters, request):
+    valid = request.params or {}
+    yield "a $where parameter", request.but(params={**valid, "$where": "1"}), refused("$where")
+    for parameter in parameters:
+        name = parameter["name"]
+        text = json.dumps(OPERATOR)
+        expect = finds_nothing if _literal(parameter["schema"]) else refused(name)
+        yield f"{text} as ?{name}", request.but(params={**valid, name: text}), expect
+        key = f"{name}[$gt]"
+        yield f"?{key}=", request.but(params={**valid, key: ""}), refused(key)
+
+
+def _path_probes(label, name, request):
+    path = request.path
+    # the probe replaces the id where the request has it (its position in the path)
+    template = label.split(" ", 1)[1]
+    position = template.split("/").index("{" + name + "}")
+    parts = path.split("/")
+    parts[position] = PATH_OPERATOR
+    yield f"{PATH_OPERATOR} as {{{name}}}", request.but(path="/".join(parts)), status(404)
+
+
+def _literal(schema):
+    """Plain text or an opaque id: no type to break, so only a literal reading is safe."""
+    return schema.get("type") == "string" and not (schema.keys() & {"enum", "format", "pattern"})
+
+
+def _schema(document, request_body):
+    content = request_body.get("content", {}).get("application/json")
+    return _resolve(document, content["schema"]) if content else None
+
+
+def _resolve(document, schema):
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        schema = document["components"]["schemas"][name]
+    return schema
+
+
+# --- expectations: each returns what is wrong with the response, or None ----------
+
+
+def refused(field, inner=None):
+    def check(response):
+        if response.status_code != 400:
+            return f"expected 400 naming {field}, got {response.status_code} {response.text}"
+        error = response.json()["error"]
+        if error["code"] != "VALIDATION_ERROR" or field not in error.get("details", {}):
+            return f"expected details naming {field}, got {response.text}"
+        if inner and inner not in json.dumps(error["details"][field]):
+            return f"expected {field}'s details to name {inner}, got {response.text}"
+        return None
+
+    return check
+
+
+def finds_nothing(response):
+    if response.status_code != 200:
+        return f"expected 200 reading it as text, got {response.status_code} {response.text}"
+    if response.json().get("items"):
+        return f"expected no items for the literal text, got {response.text}"
+    return None
+
+
+def status(expected):
+    def check(response):
+        if response.status_code != expected:
+            return f"expected {expected}, got {response.status_code} {response.text}"
+        return None
+
+    return check
