@@ -10,7 +10,7 @@ import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec.ext.marshmallow.common import resolve_schema_cls
+from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
 from marshmallow import Schema, fields
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
@@ -112,7 +112,8 @@ def _operation(meta, path):
         operation["parameters"] = parameters
     if meta.get("body"):
         operation["requestBody"] = {
-            "required": True,
+            # a body without fields ({}) may be left out
+            "required": bool(resolve_schema_instance(meta["body"]).fields),
             "content": {"application/json": {"schema": meta["body"]}},
         }
     if meta.get("auth"):

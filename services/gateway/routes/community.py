@@ -3,6 +3,7 @@
 from services.common.schemas import PageSchema
 from services.community.schemas import (
     ApplySchema,
+    ApproveSchema,
     AssignCoordinatorSchema,
     CompletionSchema,
     CreateHubSchema,
@@ -142,6 +143,7 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/memberships/<membership_id>/approve",
+        body=ApproveSchema,
         response=MembershipSchema,
         auth=True,
         summary="Approve a membership (coordinator of its hub)",

@@ -1,0 +1,135 @@
+"""The API document says what the services check (found by fuzzing, issue 7).
+
+Each rule here was a request the document allowed and a service refused, or the
+other way round: the document now states it, and the service and the document's
+pattern agree on every example.
+"""
+
+import re
+
+import pytest
+
+from services.common.errors import ValidationError
+from services.community.schemas import ApplySchema, CreateHubSchema, RegisterSchema
+from services.gateway.openapi import build_spec
+from services.gateway.service import GatewayService
+from tests.support.community import hub_payload
+
+
+@pytest.fixture(scope="module")
+def document():
+    return build_spec(GatewayService)
+
+
+def schema(document, name):
+    return document["components"]["schemas"][name]
+
+
+def accepts(schema_cls, body):
+    try:
+        schema_cls().load_or_raise(body)
+    except ValidationError:
+        return False
+    return True
+
+
+TEXTS = [
+    ("Siti Aminah", True),
+    ("  Bu Siti  ", True),
+    ("Warung\tBu Siti\n", True),
+    ("Café Ñusa", True),
+    ("", False),
+    ("   ", False),
+    ("\t\n\r ", False),
+    ("\u3000\u00a0\u2003", False),  # wide, no-break and em spaces only
+    ("\x1c\x1d", False),  # separators str.strip() would remove, leaving nothing
+    ("Siti\x00", False),
+    ("Siti\x1b[31m", False),
+    ("\x85Siti", False),
+]
+
+
+@pytest.mark.parametrize(("name", "valid"), TEXTS)
+def test_text_must_have_something_to_read_and_no_control_characters(document, name, valid):
+    body = {"name": name, "phone": "0812-3456-7890", "password": "rahasia-desa-1"}
+    assert accepts(RegisterSchema, body) is valid
+    pattern = schema(document, "Register")["properties"]["name"]["pattern"]
+    assert bool(re.search(pattern, name)) is valid
+
+
+@pytest.mark.parametrize(
+    ("name", "valid"),
+    [
+        ("Simpul Pujon Kidul", True),
+        ("Simpul 7", True),
+        ("Éa", True),
+        ("))", False),
+        ("日本", False),
+    ],
+)
+def test_a_hub_name_needs_a_letter_or_digit_for_its_slug(document, name, valid):
+    assert accepts(CreateHubSchema, hub_payload(name=name)) is valid
+    pattern = schema(document, "CreateHub")["properties"]["name"]["pattern"]
+    assert bool(re.search(pattern, name)) is valid
+
+
+def test_phone_numbers_are_documented_with_their_format_and_an_example(document):
+    for component, field in (("Register", "phone"), ("TokenRequest", "phone")):
+        phone = schema(document, component)["properties"][field]
+        assert phone["format"] == "phone" and phone["example"] == "0812-3456-7890"
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ({"role": "buyer"}, True),
+        ({"role": "seller", "business_name": "Keripik Bu Siti"}, True),
+        ({"role": "seller"}, False),
+        ({"role": "seller", "business_name": None}, False),
+    ],
+)
+def test_sellers_must_name_their_business_and_the_document_says_so(document, body, valid):
+    assert accepts(ApplySchema, body) is valid
+    branches = schema(document, "Apply")["anyOf"]
+    documented = any(_satisfies(body, branch) for branch in branches)
+    assert documented is valid
+
+
+def _satisfies(body, branch):
+    """Enough of JSON Schema for the two branches of Apply's ``anyOf``."""
+    if any(name not in body for name in branch.get("required", ())):
+        return False
+    for name, rule in branch.get("properties", {}).items():
+        if name not in body:
+            continue
+        if "enum" in rule and body[name] not in rule["enum"]:
+            return False
+        if rule.get("type") == "string" and not isinstance(body[name], str):
+            return False
+    return True
+
+
+def test_readiness_documents_its_own_body_for_503(document):
+    answers = document["paths"]["/readyz"]["get"]["responses"]
+    for status in ("200", "503"):
+        body = answers[status]["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/Readiness"}
+
+
+def test_lists_document_their_page_fields_as_always_present(document):
+    hubs = document["paths"]["/api/v1/hubs"]["get"]["responses"]["200"]
+    page = hubs["content"]["application/json"]["schema"]
+    assert page["required"] == ["items", "page", "page_size", "total"]
+    assert page["additionalProperties"] is False
+
+
+def test_a_body_without_fields_may_be_left_out(document):
+    approve = document["paths"]["/api/v1/memberships/{membership_id}/approve"]["post"]
+    assert approve["requestBody"]["required"] is False
+    register = document["paths"]["/api/v1/auth/register"]["post"]
+    assert register["requestBody"]["required"] is True
+
+
+def test_error_details_may_be_nested_as_services_send_them(document):
+    details = schema(document, "ErrorBody")["properties"]["details"]
+    assert details["additionalProperties"] == {}
