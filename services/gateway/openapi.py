@@ -2,7 +2,8 @@
 
 What a schema cannot say in its fields (a rule across fields, say) it declares in a
 class attribute ``OPENAPI_EXTRA``, merged into its component here; phone numbers are
-``format: phone``. The fuzz suite (``make test-fuzz``) holds the API to this document.
+``format: phone``, web addresses ``format: url`` with their schemes as a pattern. The
+fuzz suite (``make test-fuzz``) holds the API to this document.
 """
 
 import inspect
@@ -11,7 +12,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from services.common.schemas import Phone
@@ -62,11 +63,19 @@ class _Plugin(MarshmallowPlugin):
 
     def init_spec(self, spec):
         super().init_spec(spec)
-        self.converter.add_attribute_function(_phone_attributes)
+        self.converter.add_attribute_function(_checked_attributes)
 
 
-def _phone_attributes(self, field, **kwargs):
-    return dict(PHONE) if isinstance(field, Phone) else {}
+def _checked_attributes(self, field, **kwargs):
+    """What a field checks that apispec leaves out: phone numbers, the schemes of a
+    URL, values refused by ``NoneOf``."""
+    attributes = dict(PHONE) if isinstance(field, Phone) else {}
+    if isinstance(field, fields.Url) and field.schemes:
+        attributes["pattern"] = f"^({'|'.join(sorted(field.schemes))})://"
+    refused = [v for v in field.validators if isinstance(v, validate.NoneOf)]
+    if refused:
+        attributes["not"] = {"enum": [value for v in refused for value in v.iterable]}
+    return attributes
 
 
 def build_spec(service_cls):

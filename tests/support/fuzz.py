@@ -58,7 +58,19 @@ def phone_numbers():
     )
 
 
+def web_addresses():
+    """``https://…`` addresses such as the API accepts for images (``format: url``)."""
+    label = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
+    return st.builds(
+        lambda scheme, host, path: f"{scheme}://{host}.example.id/{path}.jpg",
+        st.sampled_from(["http", "https"]),
+        label,
+        label,
+    )
+
+
 schemathesis.openapi.format("phone", phone_numbers())
+schemathesis.openapi.format("url", web_addresses())
 
 
 @dataclass
