@@ -150,9 +150,15 @@ def refused(field, inner=None):
         if response.status_code != 400:
             return f"expected 400 naming {field}, got {response.status_code} {response.text}"
         error = response.json()["error"]
-        if error["code"] != "VALIDATION_ERROR" or field not in error.get("details", {}):
+        # nested errors come as {"items": {"0": {...}}} or flattened as "items.0.quantity"
+        named = {
+            key: messages
+            for key, messages in error.get("details", {}).items()
+            if key == field or key.startswith(f"{field}.")
+        }
+        if error["code"] != "VALIDATION_ERROR" or not named:
             return f"expected details naming {field}, got {response.text}"
-        if inner and inner not in json.dumps(error["details"][field]):
+        if inner and inner not in json.dumps(named):
             return f"expected {field}'s details to name {inner}, got {response.text}"
         return None
 
