@@ -70,8 +70,9 @@ def _checked_attributes(self, field, **kwargs):
     """What a field checks that apispec leaves out: phone numbers, the schemes of a
     URL, values refused by ``NoneOf``."""
     attributes = dict(PHONE) if isinstance(field, Phone) else {}
-    if isinstance(field, fields.Url) and field.schemes:
-        attributes["pattern"] = f"^({'|'.join(sorted(field.schemes))})://"
+    schemes = {s for v in field.validators if isinstance(v, validate.URL) for s in v.schemes or ()}
+    if schemes:
+        attributes["pattern"] = f"^({'|'.join(sorted(schemes))})://"
     refused = [v for v in field.validators if isinstance(v, validate.NoneOf)]
     if refused:
         attributes["not"] = {"enum": [value for v in refused for value in v.iterable]}

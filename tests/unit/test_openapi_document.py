@@ -8,10 +8,13 @@ pattern agree on every example.
 import re
 
 import pytest
+from apispec import APISpec
+from marshmallow import fields, validate
 
 from services.common.errors import ValidationError
+from services.common.schemas import Schema
 from services.community.schemas import ApplySchema, CreateHubSchema, RegisterSchema
-from services.gateway.openapi import build_spec
+from services.gateway.openapi import _Plugin, build_spec
 from services.gateway.service import GatewayService
 from tests.support.community import hub_payload
 
@@ -133,3 +136,23 @@ def test_a_body_without_fields_may_be_left_out(document):
 def test_error_details_may_be_nested_as_services_send_them(document):
     details = schema(document, "ErrorBody")["properties"]["details"]
     assert details["additionalProperties"] == {}
+
+
+class ProbeSchema(Schema):
+    images = fields.List(fields.Url(schemes={"http", "https"}))
+    delta = fields.Integer(validate=validate.NoneOf([0]))
+
+    OPENAPI_EXTRA = {"minProperties": 1}
+
+
+def component(schema):
+    spec = APISpec("probe", "1", "3.0.3", plugins=[_Plugin()])
+    spec.components.schema("Probe", schema=schema)
+    return spec.to_dict()["components"]["schemas"]["Probe"]
+
+
+def test_web_addresses_refused_values_and_schema_rules_reach_the_document():
+    probe = component(ProbeSchema)
+    assert probe["properties"]["images"]["items"]["pattern"] == "^(http|https)://"
+    assert probe["properties"]["delta"]["not"] == {"enum": [0]}
+    assert probe["minProperties"] == 1
