@@ -12,20 +12,24 @@ smuggle MongoDB operators in:
 - operations that take no body or no query get the ``$where`` key there too.
 
 Each variant must be refused with 400 ``VALIDATION_ERROR`` naming the field, with
-two exceptions: a query parameter that is plain text or an id with no format
-(``_literal``) takes ``{"$gt": ""}`` as the literal text it is and finds nothing, and
-a ``$gt`` id is not found (404: every service looks the id up before asking who may
-act on it). The caller is one allowed to act, so authorization (401/403) never comes
-first. The request itself finally succeeds, so each refusal was about the operator
-and nothing else.
+two exceptions: a query parameter the document lets hold ``{"$gt": ""}`` as text (free
+text, an opaque id: ``_literal``) is read as the literal text it is and finds nothing;
+and a ``$gt`` id is not found (404), or refused (403) where ``FORBIDDEN_BEFORE_FOUND``
+says why. The caller is one allowed to act, so authorization never comes first
+otherwise. The request itself finally succeeds, so each refusal was about the
+operator and nothing else.
 """
 
 import json
+import re
 
 from tests.support.endpoints import ENDPOINTS, build_world, document_operations
 
 OPERATOR = {"$gt": ""}
 PATH_OPERATOR = "$gt"
+
+FORBIDDEN_BEFORE_FOUND = {}
+"""Operations where a ``$gt`` id is 403 rather than 404, and why."""
 
 
 def test_no_operation_takes_a_dollar_operator_in_its_body_query_or_path(api, admin):
@@ -109,7 +113,7 @@ def _query_probes(parameters, request):
     for parameter in parameters:
         name = parameter["name"]
         text = json.dumps(OPERATOR)
-        expect = finds_nothing if _literal(parameter["schema"]) else refused(name)
+        expect = finds_nothing if _literal(parameter["schema"], text) else refused(name)
         yield f"{text} as ?{name}", request.but(params={**valid, name: text}), expect
         key = f"{name}[$gt]"
         yield f"?{key}=", request.but(params={**valid, key: ""}), refused(key)
@@ -122,12 +126,18 @@ def _path_probes(label, name, request):
     position = template.split("/").index("{" + name + "}")
     parts = path.split("/")
     parts[position] = PATH_OPERATOR
-    yield f"{PATH_OPERATOR} as {{{name}}}", request.but(path="/".join(parts)), status(404)
+    expected = 403 if label in FORBIDDEN_BEFORE_FOUND else 404
+    yield f"{PATH_OPERATOR} as {{{name}}}", request.but(path="/".join(parts)), status(expected)
 
 
-def _literal(schema):
-    """Plain text or an opaque id: no type to break, so only a literal reading is safe."""
-    return schema.get("type") == "string" and not (schema.keys() & {"enum", "format", "pattern"})
+def _literal(schema, text):
+    """Whether the document allows ``text`` here: free text or an opaque id, which the
+    service must then read as the literal text it is."""
+    if schema.get("type") != "string" or schema.keys() & {"enum", "format"}:
+        return False
+    if not schema.get("minLength", 0) <= len(text) <= schema.get("maxLength", len(text)):
+        return False
+    return re.search(schema.get("pattern", ""), text) is not None
 
 
 def _schema(document, request_body):
