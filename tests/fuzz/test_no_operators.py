@@ -38,7 +38,7 @@ def test_no_operation_takes_a_dollar_operator_in_its_body_query_or_path(api, adm
     world = build_world(api, admin)
     problems = []
     probed = 0
-    for endpoint in ENDPOINTS:
+    for endpoint in (endpoint for endpoint in ENDPOINTS if not endpoint.variant):
         method, path = endpoint.label.split(" ", 1)
         operation = document["paths"][path][method.lower()]
         request = endpoint.build(world)

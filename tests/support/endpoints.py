@@ -33,13 +33,16 @@ PERSONAS = (
     "anonymous",
     "buyer",
     "seller",
+    "fellow_seller",
     "other_seller",
     "coordinator",
     "other_coordinator",
     "admin",
 )
-"""Who calls: nobody logged in; a buyer and a seller approved in the hub; a seller
-approved in another hub; the hub's coordinator; another hub's coordinator; the admin."""
+"""Who calls: nobody logged in; a buyer and a seller approved in the hub (the seller
+whose products and orders the requests are about); another seller of the same hub; a
+seller approved in another hub; the hub's coordinator; another hub's coordinator; the
+admin."""
 
 
 @dataclass
@@ -63,8 +66,8 @@ class Request:
 
 @dataclass
 class World:
-    """Two hubs with their coordinators, a buyer and a seller in the first, a seller
-    in the second, the admin; ``clients`` by persona (``anonymous`` is the bare api)."""
+    """Two hubs with their coordinators, a buyer and two sellers in the first, a
+    seller in the second, the admin; ``clients`` by persona (``anonymous`` is the bare api)."""
 
     api: object
     admin: object
@@ -72,6 +75,7 @@ class World:
     other: object
     buyer: object
     seller: object
+    fellow_seller: object
     other_seller: object
     clients: dict = field(default_factory=dict)
 
@@ -109,6 +113,7 @@ def build_world(api, admin):
         other=other,
         buyer=approved_member(api, hub.coordinator, hub.hub_id, role="buyer"),
         seller=approved_member(api, hub.coordinator, hub.hub_id, role="seller"),
+        fellow_seller=approved_member(api, hub.coordinator, hub.hub_id, role="seller"),
         other_seller=approved_member(api, other.coordinator, other.hub_id, role="seller"),
     )
     world.clients = dict(
@@ -118,6 +123,7 @@ def build_world(api, admin):
                 api,
                 world.buyer.client,
                 world.seller.client,
+                world.fellow_seller.client,
                 world.other_seller.client,
                 hub.coordinator,
                 other.coordinator,
@@ -136,6 +142,12 @@ class Endpoint:
     caller: str
     """A persona this endpoint's request succeeds for."""
     build: Callable[[World], Request]
+    variant: str = ""
+    """Another row for the same operation asked another way (``"review queue"``)."""
+
+    @property
+    def name(self):
+        return f"{self.label} ({self.variant})" if self.variant else self.label
 
     @property
     def changes_state(self):
