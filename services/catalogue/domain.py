@@ -13,8 +13,6 @@ arrives before its order leaves a ``cancelled`` tombstone, so the late order res
 nothing.
 """
 
-from services.common.envelope import new_id, record, utcnow
-from services.common.errors import ValidationError
 from services.catalogue.exceptions import (
     NotASeller,
     NotEnoughStock,
@@ -22,6 +20,8 @@ from services.catalogue.exceptions import (
     NotYourProduct,
     ProductNotFound,
 )
+from services.common.envelope import new_id, record, utcnow
+from services.common.errors import ValidationError
 
 CATEGORIES = (
     "food",
