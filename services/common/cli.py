@@ -33,17 +33,21 @@ def tail(channel, services, event_type, out, limit=None):
     """Print events as they are published, until interrupted (or ``limit`` events)."""
     queue = channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
     for service in services:
-        channel.exchange_declare(exchange=f"{service}.events", exchange_type="topic",
-                                 durable=True, passive=False)
-        channel.queue_bind(queue=queue, exchange=f"{service}.events",
-                           routing_key=event_type or "#")
+        channel.exchange_declare(
+            exchange=f"{service}.events", exchange_type="topic", durable=True, passive=False
+        )
+        channel.queue_bind(queue=queue, exchange=f"{service}.events", routing_key=event_type or "#")
     print(f"watching {', '.join(services)} events; Ctrl-C stops", file=out, flush=True)
     seen = 0
     for method, _, body in channel.consume(queue, auto_ack=True):
         event = json.loads(body)
-        print(f"{event.get('occurred_at')} {method.exchange.removesuffix('.events')}."
-              f"{method.routing_key} {event.get('event_id')} "
-              f"{json.dumps(event.get('data'), ensure_ascii=False)}", file=out, flush=True)
+        print(
+            f"{event.get('occurred_at')} {method.exchange.removesuffix('.events')}."
+            f"{method.routing_key} {event.get('event_id')} "
+            f"{json.dumps(event.get('data'), ensure_ascii=False)}",
+            file=out,
+            flush=True,
+        )
         seen += 1
         if limit is not None and seen >= limit:
             break
@@ -83,10 +87,15 @@ def replay(channel, message_ids=None):
         for header in (ATTEMPTS_HEADER, ERROR_HEADER):
             headers.pop(header, None)
         channel.basic_publish(
-            exchange="", routing_key=origin, body=body,
-            properties=pika.BasicProperties(headers=headers, delivery_mode=2,
-                                            content_type=properties.content_type,
-                                            content_encoding=properties.content_encoding),
+            exchange="",
+            routing_key=origin,
+            body=body,
+            properties=pika.BasicProperties(
+                headers=headers,
+                delivery_mode=2,
+                content_type=properties.content_type,
+                content_encoding=properties.content_encoding,
+            ),
         )
         channel.basic_ack(method.delivery_tag)
         replayed += 1
@@ -102,8 +111,11 @@ def _message_id(properties, body):
 
 
 def main(argv=None, out=sys.stdout):
-    parser = argparse.ArgumentParser(prog="python -m services.common.cli", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m services.common.cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI))
     commands = parser.add_subparsers(dest="command", required=True)
     tail_parser = commands.add_parser("tail", help="print events live")
@@ -125,10 +137,12 @@ def main(argv=None, out=sys.stdout):
         elif args.command == "dead-letters":
             parked = dead_letters(channel)
             for message_id, headers, body in parked:
-                print(f"{message_id}  queue={headers.get(ORIGIN_HEADER)}  "
-                      f"attempts={headers.get(ATTEMPTS_HEADER)}  "
-                      f"error={headers.get(ERROR_HEADER)}\n    {body.decode(errors='replace')}",
-                      file=out)
+                print(
+                    f"{message_id}  queue={headers.get(ORIGIN_HEADER)}  "
+                    f"attempts={headers.get(ATTEMPTS_HEADER)}  "
+                    f"error={headers.get(ERROR_HEADER)}\n    {body.decode(errors='replace')}",
+                    file=out,
+                )
             print(f"{len(parked)} dead letter(s)", file=out)
         else:
             print(f"replayed {replay(channel, args.message_ids)} message(s)", file=out)

@@ -29,7 +29,7 @@ def make_product(hub_id, **overrides):
     return {
         "hub_id": hub_id,
         "name": f"Keripik Tempe Pedas {next(_names)}",
-        "description": "Keripik tempe renyah buatan ibu-ibu PKK desa, tanpa pengawet.",
+        "description": "Buatan UMKM desa dari bahan lokal, tanpa pengawet.",
         "category": "food",
         "price": 15_000,
         "unit": "pack",
