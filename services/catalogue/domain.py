@@ -39,6 +39,10 @@ MATERIAL_FIELDS = ("name", "description", "category", "images")
 EDITABLE_FIELDS = (*MATERIAL_FIELDS, "price", "unit")
 SELLER, COORDINATOR = "seller", "coordinator"
 
+SHELF_FIELDS = ("_id", "hub_id", "seller_id", "name", "category", "price", "unit", "stock")
+SHELF_FIELDS += ("images", "created_at")
+"""What a showroom list holds of each product (its compact form, plus what it sorts on)."""
+
 MAX_PRICE = 1_000_000_000  # rupiah; anything above is a typo
 MAX_STOCK = 1_000_000
 LOW_STOCK_THRESHOLD = 5

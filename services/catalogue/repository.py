@@ -27,10 +27,10 @@ from services.common.errors import Conflict
 from services.common.storage import Repository
 
 HIDDEN = {"outbox": False, "outbox_lease": False, "holds": False}
-SHOWROOM_FIELDS = ("_id", "hub_id", "name", "category", "price", "unit", "stock", "images")
 NOT_SAVED_BY_EDITS = ("stock", "holds")
 RESERVATION_LEASE = datetime.timedelta(seconds=60)
 STOCK_WRITE_ATTEMPTS = 20
+SHOWROOM_VERSION = "version"
 
 SORTS = {
     "newest": [("created_at", DESCENDING), ("_id", DESCENDING)],
@@ -86,7 +86,29 @@ class CatalogueRepository(Repository):
         self.save("products", draft)
         product.pop(PENDING_EVENTS, None)
         product["version"] = draft["version"]
+        self._bump_showroom()
         return product
+
+    def showroom_version(self):
+        """Changes whenever a product's showroom entry may have changed."""
+        found = self.db.showroom.find_one({"_id": SHOWROOM_VERSION})
+        return found["version"] if found else 0
+
+    def _bump_showroom(self):
+        try:
+            self.db.showroom.update_one(
+                {"_id": SHOWROOM_VERSION}, {"$inc": {"version": 1}}, upsert=True
+            )
+        except DuplicateKeyError:  # two first bumps at once: the other one created it
+            self.db.showroom.update_one({"_id": SHOWROOM_VERSION}, {"$inc": {"version": 1}})
+
+    def approved_products(self):
+        fields = [*domain.SHELF_FIELDS, "description"]
+        return self.db.products.find({"status": domain.APPROVED}, projection=fields)
+
+    def current_stock(self, product_ids):
+        found = self.db.products.find({"_id": {"$in": product_ids}}, projection={"stock": True})
+        return {product["_id"]: product["stock"] for product in found}
 
     def change_stock(self, product_id, change):
         """Apply ``change(product) → product with its new stock and events`` as a
@@ -110,7 +132,7 @@ class CatalogueRepository(Repository):
                 return saved
         raise Conflict("The stock is changing fast right now; try again.")
 
-    def showroom(self, query, page, page_size, sort="newest"):
+    def find_products(self, query, page, page_size, sort="newest"):
         """A page of products matching the showroom filters, and how many match."""
         conditions = {"status": query.get("status") or domain.APPROVED}
         for key in ("hub_id", "seller_id", "category"):
@@ -129,7 +151,7 @@ class CatalogueRepository(Repository):
             conditions["$or"] = [{"name": words}, {"description": words}]
         total = self.db.products.count_documents(conditions)
         cursor = (
-            self.db.products.find(conditions, projection=list(SHOWROOM_FIELDS))
+            self.db.products.find(conditions, projection=list(domain.SHELF_FIELDS))
             .sort(SORTS[sort])
             .skip((page - 1) * page_size)
             .limit(page_size)

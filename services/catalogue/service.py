@@ -12,6 +12,7 @@ from services.catalogue.schemas import (
     StockChangeSchema,
     UpdateProductSchema,
 )
+from services.catalogue.showroom import Showroom
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
 from services.common.schemas import page_of
@@ -23,6 +24,7 @@ class CatalogueService(HealthMixin):
     name = "catalogue"
 
     store = Storage(CatalogueRepository)
+    showroom = Showroom()
 
     @property
     def stockkeeper(self):
@@ -81,7 +83,7 @@ class CatalogueService(HealthMixin):
         query = ShowroomQuerySchema().load_or_raise(query)
         domain.check_can_list(actor, query)
         page, page_size = query.pop("page"), query.pop("page_size")
-        items, total = self.store.showroom(query, page, page_size, query.pop("sort"))
+        items, total = self.showroom.search(self.store, query, page, page_size, query.pop("sort"))
         return page_of(ProductSummarySchema(many=True).dump(items), page, page_size, total)
 
     @rpc(expected_exceptions=EXPECTED)
