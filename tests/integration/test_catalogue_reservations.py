@@ -16,7 +16,7 @@ from tests.support.catalogue import (
     order_placed,
     seller_of,
 )
-from tests.support.events import EventRecorder, publish
+from tests.support.events import EventLog, publish
 from tests.support.waiting import wait_until
 
 
@@ -24,7 +24,7 @@ from tests.support.waiting import wait_until
 def shop(container_factory, config):
     """The catalogue, a recorder of its events, and an RPC client."""
     container_factory(CatalogueService, config).start()
-    with EventRecorder(config["AMQP_URI"], "catalogue") as recorder:
+    with EventLog(config, "catalogue") as recorder:
         with ClusterRpcProxy(config) as rpc:
             yield Shop(config, rpc, recorder)
 
