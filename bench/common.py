@@ -4,9 +4,11 @@ the way operators start it, a bounded concurrent HTTP load, and the figures."""
 import contextlib
 import os
 import pathlib
+import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -51,7 +53,8 @@ def fresh_vhost(amqp_uri=None):
     try:
         yield parts._replace(path=f"/{name}").geturl()
     finally:
-        requests.delete(f"{api}/vhosts/{name}", auth=(user, password), timeout=5)
+        with contextlib.suppress(requests.RequestException):
+            requests.delete(f"{api}/vhosts/{name}", auth=(user, password), timeout=5)
 
 
 @contextlib.contextmanager
@@ -60,10 +63,29 @@ def data_dir():
         yield pathlib.Path(path)
 
 
+class Stack:
+    """The running services: ``url`` of the API, ``check()`` that all still run."""
+
+    def __init__(self, url, processes, logs_dir):
+        self.url = url
+        self.processes = processes
+        self.logs_dir = logs_dir
+
+    def check(self):
+        stopped = [name for name, process in self.processes.items() if process.poll() is not None]
+        if stopped:
+            raise RuntimeError(f"{', '.join(stopped)} stopped; see the logs in {self.logs_dir}")
+
+
+def stop_on_sigterm():
+    """Turn SIGTERM into ``SystemExit`` so that the services and the vhost are cleaned up."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 @contextlib.contextmanager
 def running_stack(env, logs_dir, within=90):
-    """Every service as its own process (``services.run.service_command``); yields the
-    API's base URL once ``/readyz`` answers 200."""
+    """Every service as its own process (``services.run.service_command``); yields a
+    ``Stack`` once ``/readyz`` answers 200."""
     env = {**os.environ, **{key: str(value) for key, value in env.items()}}
     processes, logs = {}, []
     try:
@@ -76,7 +98,7 @@ def running_stack(env, logs_dir, within=90):
         url = api_url(env["GATEWAY_ADDRESS"])
         if not wait_ready(url, processes, within=within):
             raise RuntimeError(f"the stack did not become ready; see the logs in {logs_dir}")
-        yield url
+        yield Stack(url, processes, logs_dir)
     finally:
         stop(processes)
         for log in logs:
@@ -99,7 +121,7 @@ class Load:
     def _timed(self, request):
         started = time.perf_counter()
         try:
-            ok = request(self._session()).status_code == 200
+            ok = request(self._session()).status_code == 200  # anything else is an error
         except requests.RequestException:
             ok = False
         return time.perf_counter() - started, ok

@@ -29,6 +29,7 @@ from bench.common import (
     fresh_vhost,
     print_table,
     running_stack,
+    stop_on_sigterm,
 )
 from services.catalogue import domain
 from services.catalogue.repository import CatalogueRepository
@@ -97,7 +98,7 @@ def queries(base, hub_ids, product_ids, rng):
     url = f"{base}/api/v1/products"
 
     def get(params=None, path=""):
-        return lambda session: session.get(url + path, params=params, timeout=30)
+        return lambda session: session.get(url + path, params=params, timeout=10)
 
     return {
         "newest (all hubs)": lambda: get(),
@@ -126,6 +127,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
+    stop_on_sigterm()
 
     with fresh_vhost() as amqp_uri, data_dir() as path:
         env = {
@@ -145,12 +147,13 @@ def main(argv=None):
             f"in {time.perf_counter() - started:.1f}s",
             flush=True,
         )
-        with running_stack(env, path) as base:
+        with running_stack(env, path) as stack:
             load = Load(args.concurrency)
             rows = []
-            for name, make in queries(base, hub_ids, product_ids, rng).items():
+            for name, make in queries(stack.url, hub_ids, product_ids, rng).items():
                 load.run([make() for _ in range(min(20, args.requests))])  # warm up
                 rows.append((name, load.run([make() for _ in range(args.requests)])))
+                stack.check()  # figures from a half-dead stack would mislead
                 print(f"  {name}: done", file=sys.stderr, flush=True)
         print_table(
             f"\nshowroom through the gateway: {args.products} products, {args.hubs} hubs, "
