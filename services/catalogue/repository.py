@@ -1,7 +1,7 @@
 """Products and stock reservations in ``kompor_catalogue``.
 
-Stock only ever changes through conditional single-document updates, never by
-writing back a value read earlier:
+Stock only ever changes through conditional single-document updates, never by an
+unconditional write of a value read earlier:
 
 - an order takes stock with ``{"stock": {"$gte": q}}`` → ``$inc -q`` and, in the same
   update, pushes a *hold* ``{"order_id", "quantity"}`` onto the product, under the
@@ -59,10 +59,8 @@ class CatalogueRepository(Repository):
             IndexModel([("holds.order_id", ASCENDING)], sparse=True),
             IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
         ],
-        "reservations": [
-            IndexModel([("state", ASCENDING), ("lease_until", ASCENDING)]),
-            IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
-        ],
+        # reservations are only ever looked up by order id (their _id)
+        "reservations": [IndexModel([("outbox.event_id", ASCENDING)], sparse=True)],
     }
 
     # --- products ---------------------------------------------------------------
