@@ -93,6 +93,8 @@ class UpdateProductSchema(Schema):
     unit = _unit()
     images = _images()
 
+    OPENAPI_EXTRA = {"minProperties": 1}  # for the API document: what something_to_change checks
+
     @validates_schema
     def something_to_change(self, data, **kwargs):
         if not data:

@@ -22,6 +22,7 @@ def test_no_request_built_from_the_document_breaks_the_api_or_its_document(
         "hub_id": world.hub_id,
         "membership_id": world.pending_membership(),
         "training_id": world.training(),
+        "product_id": world.product(),
     }
     names = FULL_CALLERS if fuzz_examples > 1 else SMOKE_CALLERS
     callers = {name: None if name == "anonymous" else world.clients[name] for name in names}

@@ -2,10 +2,14 @@
 
 Columns follow ``PERSONAS``: anonymous, a buyer and a seller approved in the hub (the
 seller the products and orders belong to), another seller of that hub, a seller of
-another hub, the hub's coordinator, another hub's coordinator, the admin.
-Each caller gets a request of its own for anything but a GET (a pending membership
-each to approve, a confirmed order each to cancel), so a status says what that kind
-of caller may do, not what was left after someone else did it.
+another hub, the hub's coordinator, another hub's coordinator, the admin. Each caller
+gets a request of its own for anything but a GET (a pending membership each to
+approve, a confirmed order each to cancel), so a status says what that kind of caller
+may do, not what was left after someone else did it.
+
+A product not yet approved is seen only by its seller and its hub's coordinators (404
+for anyone else: its existence is not given away); the review queue is theirs (403
+for anyone else, logged in or not).
 """
 
 from tests.support.endpoints import ENDPOINTS, PERSONAS, build_world, document_operations
@@ -34,6 +38,15 @@ EXPECTED = {
     "GET /api/v1/hubs/{hub_id}/trainings":               (200, 200, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/trainings/{training_id}/enrolments":   (401, 201, 201, 201, 403, 403, 403, 403),
     "POST /api/v1/trainings/{training_id}/completions":  (401, 403, 403, 403, 403, 200, 403, 200),
+    "POST /api/v1/products":                             (401, 403, 201, 201, 403, 403, 403, 403),
+    "GET /api/v1/products":                              (200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /api/v1/products (review queue)":               (403, 403, 403, 403, 403, 200, 403, 200),
+    "GET /api/v1/products/{product_id}":                 (404, 404, 200, 404, 404, 200, 404, 200),
+    "GET /api/v1/products/{product_id} (approved)":      (200, 200, 200, 200, 200, 200, 200, 200),
+    "PATCH /api/v1/products/{product_id}":               (401, 403, 200, 403, 403, 403, 403, 403),
+    "POST /api/v1/products/{product_id}/stock":          (401, 403, 200, 403, 403, 403, 403, 403),
+    "POST /api/v1/products/{product_id}/approve":        (401, 403, 403, 403, 403, 200, 403, 200),
+    "POST /api/v1/products/{product_id}/reject":         (401, 403, 403, 403, 403, 200, 403, 200),
     "GET /api/v1/notifications":                         (401, 200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on

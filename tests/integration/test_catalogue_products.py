@@ -1,7 +1,6 @@
 """Products through the gateway, as sellers, coordinators and the public use them
-(issue: catalogue): submission, curation, edits, stock, and who may do what."""
-
-from typing import NamedTuple
+(issue: catalogue): submission, curation, edits and stock. Who may do what is in the
+one authorization matrix, tests/integration/test_authorization.py."""
 
 import pytest
 
@@ -158,116 +157,15 @@ def test_bad_edits_and_stock_changes_get_a_400_naming_the_field(hub, seller):
 
 
 def test_unknown_products_are_not_found(api, hub, seller):
-    for method, path, client in [
-        ("GET", "/api/v1/products/nope", api),
-        ("PATCH", "/api/v1/products/nope", seller.client),
-        ("POST", "/api/v1/products/nope/stock", seller.client),
-        ("POST", "/api/v1/products/nope/approve", hub.coordinator),
+    for method, path, body, client in [
+        ("GET", "/api/v1/products/nope", None, api),
+        ("PATCH", "/api/v1/products/nope", {"price": 1}, seller.client),
+        ("POST", "/api/v1/products/nope/stock", {"delta": 1}, seller.client),
+        ("POST", "/api/v1/products/nope/approve", None, hub.coordinator),
+        ("POST", "/api/v1/products/nope/reject", {"reason": "Buram"}, hub.coordinator),
     ]:
-        body = {"delta": 1} if path.endswith("stock") else {"price": 1}
-        response = client.request(method, path, json=None if method == "GET" else body)
+        response = client.request(method, path, json=body)
         assert response.status_code == 404, (method, path, response.text)
-
-
-class World(NamedTuple):
-    """Everyone the authorization matrix asks, by name, each with their own client
-    (``anonymous`` sends no token)."""
-
-    clients: dict
-    hub_id: str
-    seller: object
-
-
-@pytest.fixture
-def world(api, admin, hub, seller):
-    other = hub_with_coordinator(api, admin)
-    clients = {
-        "anonymous": api,
-        "buyer": approved_member(api, hub.coordinator, hub.hub_id, role="buyer").client,
-        "seller": seller.client,
-        "another seller here": approved_member(api, hub.coordinator, hub.hub_id).client,
-        "seller of another hub": approved_member(api, other.coordinator, other.hub_id).client,
-        "coordinator": hub.coordinator,
-        "coordinator of another hub": other.coordinator,
-        "admin": admin,
-    }
-    return World(clients, hub.hub_id, seller)
-
-
-def statuses(world, request):
-    """``{who: status}`` of ``request(client)`` for everyone in the world."""
-    return {who: request(client).status_code for who, client in world.clients.items()}
-
-
-def test_the_authorization_matrix_of_curation(world):
-    pending = submit(world.seller, world.hub_id)
-    other = submit(world.seller, world.hub_id)
-    approve = f"/api/v1/products/{pending['id']}/approve"
-    reject = f"/api/v1/products/{other['id']}/reject"
-    expected = {
-        "anonymous": 401,
-        "buyer": 403,
-        "seller": 403,
-        "another seller here": 403,
-        "seller of another hub": 403,
-        "coordinator": 200,
-        "coordinator of another hub": 403,
-        "admin": 200,
-    }
-    assert statuses(world, lambda client: client.post(approve)) == expected
-    assert statuses(world, lambda client: client.post(reject, json={"reason": "Buram"})) == (
-        expected
-    )
-
-
-def test_the_authorization_matrix_of_a_sellers_products(world):
-    product = submit(world.seller, world.hub_id)
-    path = f"/api/v1/products/{product['id']}"
-    only_the_seller = {
-        "anonymous": 401,
-        "buyer": 403,
-        "seller": 200,
-        "another seller here": 403,
-        "seller of another hub": 403,
-        "coordinator": 403,
-        "coordinator of another hub": 403,
-        "admin": 403,
-    }
-    assert statuses(world, lambda client: client.patch(path, json={"unit": "box"})) == (
-        only_the_seller
-    )
-    assert statuses(world, lambda client: client.post(f"{path}/stock", json={"delta": 1})) == (
-        only_the_seller
-    )
-    assert statuses(
-        world, lambda client: client.post("/api/v1/products", json=make_product(world.hub_id))
-    ) == {**only_the_seller, "seller": 201, "another seller here": 201}
-
-
-def test_who_sees_a_product_before_it_is_approved(world):
-    product = submit(world.seller, world.hub_id)
-    path = f"/api/v1/products/{product['id']}"
-    assert statuses(world, lambda client: client.get(path)) == {
-        "anonymous": 404,
-        "buyer": 404,
-        "seller": 200,
-        "another seller here": 404,
-        "seller of another hub": 404,
-        "coordinator": 200,
-        "coordinator of another hub": 404,
-        "admin": 200,
-    }
-    queue = {"hub_id": world.hub_id, "status": "pending_review"}
-    assert statuses(world, lambda client: client.get("/api/v1/products", params=queue)) == {
-        "anonymous": 403,
-        "buyer": 403,
-        "seller": 403,
-        "another seller here": 403,
-        "seller of another hub": 403,
-        "coordinator": 200,
-        "coordinator of another hub": 403,
-        "admin": 200,
-    }
 
 
 def test_a_suspended_seller_can_no_longer_change_their_products(api, hub, seller):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tests.support.api import make_member
+from tests.support.catalogue import make_product
 from tests.support.community import (
     approved_member,
     hub_payload,
@@ -94,6 +95,19 @@ class World:
 
     def training(self, **overrides):
         return schedule_training(self.hub.coordinator, self.hub_id, **overrides)["id"]
+
+    def new_product(self):
+        """A product of the seller, waiting for review."""
+        response = self.seller.client.post("/api/v1/products", json=make_product(self.hub_id))
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def product(self):
+        """An approved product of the seller, in stock."""
+        product_id = self.new_product()
+        response = self.hub.coordinator.post(f"/api/v1/products/{product_id}/approve")
+        assert response.status_code == 200, response.text
+        return product_id
 
     def registered(self):
         """A registered member's login body."""
@@ -259,6 +273,60 @@ ENDPOINTS = (
             "POST",
             f"/api/v1/trainings/{_enrolled_training(w)}/completions",
             json={"member_id": w.buyer.member_id},
+        ),
+    ),
+    # --- catalogue ----------------------------------------------------------
+    Endpoint(
+        "POST /api/v1/products",
+        "seller",
+        lambda w: Request("POST", "/api/v1/products", json=make_product(w.hub_id)),
+    ),
+    Endpoint(
+        "GET /api/v1/products",
+        "anonymous",
+        lambda w: Request("GET", "/api/v1/products", params={"hub_id": w.hub_id, "q": "keripik"}),
+    ),
+    Endpoint(
+        "GET /api/v1/products",
+        "coordinator",
+        lambda w: Request(
+            "GET", "/api/v1/products", params={"hub_id": w.hub_id, "status": "pending_review"}
+        ),
+        variant="review queue",
+    ),
+    Endpoint(
+        "GET /api/v1/products/{product_id}",
+        "seller",
+        lambda w: Request("GET", f"/api/v1/products/{w.new_product()}"),
+    ),
+    Endpoint(
+        "GET /api/v1/products/{product_id}",
+        "anonymous",
+        lambda w: Request("GET", f"/api/v1/products/{w.product()}"),
+        variant="approved",
+    ),
+    Endpoint(
+        "PATCH /api/v1/products/{product_id}",
+        "seller",
+        lambda w: Request("PATCH", f"/api/v1/products/{w.product()}", json={"price": 16_000}),
+    ),
+    Endpoint(
+        "POST /api/v1/products/{product_id}/stock",
+        "seller",
+        lambda w: Request("POST", f"/api/v1/products/{w.product()}/stock", json={"delta": 5}),
+    ),
+    Endpoint(
+        "POST /api/v1/products/{product_id}/approve",
+        "coordinator",
+        lambda w: Request("POST", f"/api/v1/products/{w.new_product()}/approve"),
+    ),
+    Endpoint(
+        "POST /api/v1/products/{product_id}/reject",
+        "coordinator",
+        lambda w: Request(
+            "POST",
+            f"/api/v1/products/{w.new_product()}/reject",
+            json={"reason": "Foto produk buram"},
         ),
     ),
     # --- notifications ------------------------------------------------------
