@@ -35,7 +35,8 @@ test-reliability: install
 
 # the API fuzzed from its own OpenAPI document: a few thousand cases, fixed seed
 test-fuzz: install
-	KOMPOR_FUZZ_EXAMPLES=$${KOMPOR_FUZZ_EXAMPLES:-10} $(BIN)/python -m pytest tests/fuzz -p no:randomly $(PYTEST_ARGS)
+	KOMPOR_FUZZ_EXAMPLES=$${KOMPOR_FUZZ_EXAMPLES:-10} $(BIN)/python -m pytest tests/fuzz \
+		-p no:randomly --timeout=3600 $(PYTEST_ARGS)
 
 # known vulnerabilities in the installed dependency set; needs the advisory database
 # online, and --strict fails rather than call a package it could not look up clean
