@@ -121,8 +121,9 @@ class RejectSchema(Schema):
     reason = text(500, required=True)
 
 
-def _rupiah_bound():
+def _rupiah_bound(**kwargs):
     return fields.Integer(
+        **kwargs,
         validate=validate.Range(min=0, max=domain.MAX_PRICE, error="Send from {min} to {max}."),
         error_messages=NUMBER_ERRORS,
     )
@@ -139,7 +140,7 @@ class ShowroomQuerySchema(PageSchema):
     seller_id = text(64)
     category = _choice(domain.CATEGORIES)
     min_price = _rupiah_bound()
-    max_price = _rupiah_bound()
+    max_price = _rupiah_bound(metadata={"description": "At least min_price when both are sent."})
     q = text(100)
     sort = _choice(SORTS, load_default="newest")
     status = _choice(domain.PRODUCT_STATUSES, load_default=domain.APPROVED)

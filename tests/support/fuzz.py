@@ -116,13 +116,16 @@ class Report:
 
 class Fuzzer:
     """``callers`` maps a name to a logged-in ``Api`` (``None``: anonymous);
-    ``known_ids`` maps path parameter names (``hub_id`` …) to ids that exist."""
+    ``known_ids`` maps path parameter names (``hub_id`` …) to ids that exist;
+    ``rules`` maps an operation to what valid data must also satisfy, for rules the
+    document can state only in words (``case → bool``)."""
 
-    def __init__(self, api, callers, known_ids, examples):
+    def __init__(self, api, callers, known_ids, examples, rules=None):
         self.api = api
         self.callers = callers
         self.known_ids = known_ids
         self.examples = examples
+        self.rules = rules or {}
         self.schema = schemathesis.openapi.from_url(f"{api.base_url}/api/v1/openapi.json")
         self.report = Report()
 
@@ -142,13 +145,16 @@ class Fuzzer:
     def _strategy(self, operation, mode):
         generated = operation.as_strategy(generation_mode=mode)
         names = PATH_PARAMETER.findall(operation.path)
-        if not names or not all(name in self.known_ids for name in names):
-            return generated
-        existing = operation.as_strategy(
-            generation_mode=mode,
-            path_parameters={name: self.known_ids[name] for name in names},
-        )
-        return st.one_of(generated, existing)
+        if names and all(name in self.known_ids for name in names):
+            existing = operation.as_strategy(
+                generation_mode=mode,
+                path_parameters={name: self.known_ids[name] for name in names},
+            )
+            generated = st.one_of(generated, existing)
+        rule = self.rules.get(operation.label)
+        if rule and mode is GenerationMode.POSITIVE:
+            generated = generated.filter(rule)
+        return generated
 
     def _fuzz(self, operation, mode, caller, client):
         headers = {}
