@@ -167,7 +167,6 @@ class Fuzzer:
             max_examples=self.examples,
             deadline=None,
             database=None,
-            derandomize=False,
             phases=[Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
