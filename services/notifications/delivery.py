@@ -2,7 +2,7 @@
 
 import logging
 
-from services.notifications import domain, templates
+from services.notifications import domain
 from services.notifications.exceptions import DeliveryFailed
 
 logger = logging.getLogger(__name__)
@@ -13,18 +13,18 @@ class Courier:
         self.store = store
         self.postbox = postbox
 
-    def notify(self, event, contact, template, **facts):
-        """Queue ``template`` for ``contact`` about ``event`` (once), then try it now."""
-        if contact is None or not contact.get("phone"):
-            logger.warning("no contact for %s; %s not sent", event["event_id"], template)
-            return None
-        text = templates.render(template, contact.get("language"), **facts)
-        notification = self.store.add_notification(
-            domain.new_notification(event, contact, template, text)
-        )
-        if notification is not None:
-            self.deliver(self.store.claim(notification["_id"]))
-        return notification
+    def notify(self, event, messages):
+        """Queue each message about ``event`` (once per recipient), then try it now.
+        A recipient whose contact is not known yet is tried again by the timer."""
+        for message in messages:
+            notification = domain.new_notification(event, message)
+            contact = self.store.get_contact(message.recipient_id)
+            if contact is not None:
+                domain.address(notification, contact)
+            else:
+                notification["last_error"] = domain.WAITING_FOR_CONTACT
+            if self.store.add_notification(notification) is not None:
+                self.deliver(self.store.claim(notification["_id"]))
 
     def deliver_due(self, limit=100):
         """Send what is due; returns how many were attempted."""
@@ -38,19 +38,37 @@ class Courier:
     def deliver(self, notification):
         if notification is None:  # another worker holds it
             return
-        errors = []
+        if not domain.is_addressed(notification):
+            contact = self.store.get_contact(notification["recipient_id"])
+            if contact is None:
+                self._failed(notification, domain.WAITING_FOR_CONTACT)
+                return
+            domain.address(notification, contact)
+        notes = []
         for channel in domain.channel_order(notification):
-            address = domain.address_for(notification, channel)
             try:
-                if not address:
-                    raise DeliveryFailed(f"no {channel} address for this member")
-                self.postbox[channel].send(address, notification["text"])
+                note = self.postbox.send(channel, notification)
             except DeliveryFailed as exc:
-                errors.append(f"{channel}: {exc}")
+                notes.append(f"{channel}: {exc}")
                 continue
-            domain.mark_sent(notification, channel)
-            break
-        else:
-            domain.mark_attempt_failed(notification, "; ".join(errors), self.postbox.policy)
-            logger.warning("notification %s not delivered: %s", notification["_id"], errors)
+            except Exception as exc:  # a provider surprise must not stall the message
+                logger.exception("sending %s by %s failed", notification["_id"], channel)
+                notes.append(f"{channel}: unexpected {type(exc).__name__}")
+                continue
+            if note:
+                notes.append(f"{channel}: {note}")
+            domain.mark_sent(notification, channel, notes)
+            self.store.release(notification)
+            return
+        self._failed(notification, "; ".join(notes))
+
+    def _failed(self, notification, error):
+        domain.mark_attempt_failed(notification, error, self.postbox.policy)
+        logger.warning(
+            "notification %s not delivered (attempt %s, %s): %s",
+            notification["_id"],
+            notification["attempts"],
+            notification["status"],
+            error,
+        )
         self.store.release(notification)

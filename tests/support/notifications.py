@@ -1,0 +1,170 @@
+"""Builders for the events the notifications service consumes (docs/events.md), a
+publisher that sends them as their owners would, and probes of what it did."""
+
+import random
+import uuid
+
+from nameko.events import event_handler
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.envelope import isoformat, utcnow
+from services.common.mongo import database_name, mongo_client
+
+LONG_NAME = "Raden Ayu Siti Nurhaliza Kusumawardhani Prawirodirdjo Binti Haji Abdurrahman"
+
+
+def new_id():
+    return uuid.uuid4().hex
+
+
+def make_contact(**overrides):
+    """``member_registered`` / ``member_updated`` data."""
+    return {
+        "member_id": new_id(),
+        "name": "Siti Aminah",
+        "phone": "+62812" + "".join(random.choices("0123456789", k=8)),
+        "email": None,
+        "preferred_channel": "sms",
+        "language": "id",
+        **overrides,
+    }
+
+
+def make_hub(**overrides):
+    return {
+        "hub_id": new_id(),
+        "name": "Simpul Dau",
+        "slug": "simpul-dau",
+        "village": "Mulyoagung",
+        "district": "Dau",
+        "regency": "Malang",
+        "province": "Jawa Timur",
+        "address": "Jl. Raya Mulyoagung 12",
+        **overrides,
+    }
+
+
+def make_membership(hub_id, member_id, **overrides):
+    return {
+        "membership_id": new_id(),
+        "hub_id": hub_id,
+        "member_id": member_id,
+        "role": "seller",
+        "business_name": "Keripik Bu Siti",
+        "decided_by": new_id(),
+        **overrides,
+    }
+
+
+def make_product(hub_id, seller_id, **overrides):
+    return {
+        "product_id": new_id(),
+        "hub_id": hub_id,
+        "seller_id": seller_id,
+        "name": "Keripik Tempe Pedas",
+        "category": "food",
+        "price": 12500,
+        "unit": "bungkus",
+        "status": "approved",
+        **overrides,
+    }
+
+
+def make_line(seller_id, name="Keripik Tempe", quantity=1, unit_price=12500):
+    return {
+        "product_id": new_id(),
+        "seller_id": seller_id,
+        "name": name,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "line_total": quantity * unit_price,
+    }
+
+
+def make_order(hub_id, buyer_id, lines, **overrides):
+    """The order summary every order event carries."""
+    return {
+        "order_id": new_id(),
+        "number": "KD-" + "".join(random.choices("0123456789", k=8)),
+        "hub_id": hub_id,
+        "buyer_id": buyer_id,
+        "seller_ids": list(dict.fromkeys(line["seller_id"] for line in lines)),
+        "items": lines,
+        "total": sum(line["line_total"] for line in lines),
+        "fulfilment": {"method": "pickup", "address": None},
+        "payment_method": "cod",
+        "status": "pending",
+        "payment_status": "unpaid",
+        **overrides,
+    }
+
+
+def make_training(hub_id, **overrides):
+    return {
+        "training_id": new_id(),
+        "hub_id": hub_id,
+        "title": "Foto produk dengan ponsel",
+        "topic": "marketing",
+        "starts_at": "2026-12-01T03:00:00.000Z",
+        "capacity": 20,
+        **overrides,
+    }
+
+
+class Events:
+    """``events.publish("orders", "order_placed", data)`` → the envelope it sent."""
+
+    def __init__(self, config):
+        self.dispatch = event_dispatcher(config)
+
+    def publish(self, source, event_type, data, event_id=None):
+        envelope = {
+            "event_id": event_id or str(uuid.uuid4()),
+            "occurred_at": isoformat(utcnow()),
+            "data": data,
+        }
+        self.dispatch(source, event_type, envelope)
+        return envelope
+
+    def redeliver(self, source, event_type, envelope):
+        self.dispatch(source, event_type, envelope)
+
+    def member(self, **overrides):
+        """A member notifications knows, without a welcome (``member_updated``)."""
+        contact = make_contact(**overrides)
+        self.publish("community", "member_updated", {**contact, "changed": ["name"]})
+        return contact
+
+
+class Log:
+    """What the notifications service knows and did, read the way operators would:
+    the delivery log through its RPC, its projections from its own store."""
+
+    def __init__(self, config):
+        self.config = config
+        self.db = mongo_client(config)[database_name("notifications")]
+
+    def of(self, member_id):
+        actor = {"member_id": member_id, "is_admin": False, "roles": {}}
+        with ClusterRpcProxy(self.config) as rpc:
+            return rpc.notifications.list_notifications(actor, {"page_size": 100})["items"]
+
+    def knows(self, collection, document_id, **fields):
+        document = self.db[collection].find_one({"_id": document_id})
+        return document is not None and all(document.get(k) == v for k, v in fields.items())
+
+
+def event_recorder(source, event_type):
+    """A service class that records every ``source.event_type`` event it hears, and
+    the list it records them in."""
+    heard = []
+
+    class Recorder:
+        name = f"recorder_{source}_{event_type}"
+
+        @event_handler(source, event_type)
+        def record(self, body):
+            heard.append(body)
+
+    return Recorder, heard
