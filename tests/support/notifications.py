@@ -10,8 +10,28 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.envelope import isoformat, utcnow
 from services.common.mongo import database_name, mongo_client
+from tests.support.waiting import wait_until
 
 LONG_NAME = "Raden Ayu Siti Nurhaliza Kusumawardhani Prawirodirdjo Binti Haji Abdurrahman"
+
+
+def with_providers(config, request, whatsapp_sink, smtp_sink):
+    """The test config plus a WhatsApp sink, an SMTP sink and short provider timeouts;
+    a test parametrised with ``settings`` (a dict) overrides keys, one that uses the
+    ``broken_provider`` fixture gets it as its WhatsApp provider."""
+    callspec = getattr(request.node, "callspec", None)
+    overrides = callspec.params.get("settings", {}) if callspec else {}
+    whatsapp_url = whatsapp_sink.url
+    if "broken_provider" in request.fixturenames:
+        whatsapp_url = request.getfixturevalue("broken_provider").url
+    return {
+        **config,
+        "WHATSAPP_API_URL": whatsapp_url,
+        "WHATSAPP_API_TOKEN": "wa-token",
+        "SMTP_URL": smtp_sink.url,
+        "KOMPOR_PROVIDER_TIMEOUT": 1,
+        **overrides,
+    }
 
 
 def new_id():
@@ -149,6 +169,22 @@ class Log:
         actor = {"member_id": member_id, "is_admin": False, "roles": {}}
         with ClusterRpcProxy(self.config) as rpc:
             return rpc.notifications.list_notifications(actor, {"page_size": 100})["items"]
+
+    def settled(self, *member_ids, timeout=20):
+        """Wait until nothing for these members is still queued; returns their logs."""
+
+        def done():
+            logs = {member_id: self.of(member_id) for member_id in member_ids}
+            queued = [n for log in logs.values() for n in log if n["status"] == "queued"]
+            return None if queued else logs
+
+        return wait_until(done, timeout=timeout, interval=0.2, message="deliveries settled")
+
+    def wait_known(self, collection, document_id, **fields):
+        wait_until(
+            lambda: self.knows(collection, document_id, **fields),
+            message=f"notifications to know {collection} {document_id}",
+        )
 
     def knows(self, collection, document_id, **fields):
         document = self.db[collection].find_one({"_id": document_id})
