@@ -3,10 +3,10 @@ events, and giving up loudly after the last attempt."""
 
 import pytest
 
+from tests.support.events import EventRecorder
 from tests.support.notifications import (
     Events,
     Log,
-    event_recorder,
     make_contact,
     make_hub,
     make_line,
@@ -176,14 +176,14 @@ def test_a_message_for_a_member_not_known_yet_is_sent_once_their_contact_arrives
 
 @pytest.mark.parametrize("settings", [{"KOMPOR_DELIVERY_MAX_ATTEMPTS": 3}])
 def test_after_the_last_attempt_the_notification_fails_and_says_so(
-    container_factory, config, events, log, sms_sink, settings
+    config, events, log, sms_sink, settings
 ):
-    recorder, heard = event_recorder("notifications", "notification_failed")
-    container_factory(recorder, config).start()
     sms_sink.fail_for(120)
-    member, welcome = register(events)
-
-    [failed] = wait_until(lambda: heard, timeout=15, message="notification_failed")
+    with EventRecorder(config["AMQP_URI"], "notifications") as recorder:
+        member, welcome = register(events)
+        [failed] = wait_until(
+            lambda: recorder.of_type("notification_failed"), timeout=15, message="the event"
+        )
     assert failed["data"] == {
         "notification_id": f"{welcome['event_id']}:{member['member_id']}",
         "event_id": welcome["event_id"],

@@ -4,12 +4,11 @@ publisher that sends them as their owners would, and probes of what it did."""
 import random
 import uuid
 
-from nameko.events import event_handler
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.common.envelope import isoformat, utcnow
 from services.common.mongo import database_name, mongo_client
+from tests.support.events import envelope
 from tests.support.waiting import wait_until
 
 LONG_NAME = "Raden Ayu Siti Nurhaliza Kusumawardhani Prawirodirdjo Binti Haji Abdurrahman"
@@ -139,16 +138,12 @@ class Events:
         self.dispatch = event_dispatcher(config)
 
     def publish(self, source, event_type, data, event_id=None):
-        envelope = {
-            "event_id": event_id or str(uuid.uuid4()),
-            "occurred_at": isoformat(utcnow()),
-            "data": data,
-        }
-        self.dispatch(source, event_type, envelope)
-        return envelope
+        body = envelope(data, event_id)
+        self.dispatch(source, event_type, body)
+        return body
 
-    def redeliver(self, source, event_type, envelope):
-        self.dispatch(source, event_type, envelope)
+    def redeliver(self, source, event_type, body):
+        self.dispatch(source, event_type, body)
 
     def member(self, **overrides):
         """A member notifications knows, without a welcome (``member_updated``)."""
@@ -189,18 +184,3 @@ class Log:
     def knows(self, collection, document_id, **fields):
         document = self.db[collection].find_one({"_id": document_id})
         return document is not None and all(document.get(k) == v for k, v in fields.items())
-
-
-def event_recorder(source, event_type):
-    """A service class that records every ``source.event_type`` event it hears, and
-    the list it records them in."""
-    heard = []
-
-    class Recorder:
-        name = f"recorder_{source}_{event_type}"
-
-        @event_handler(source, event_type)
-        def record(self, body):
-            heard.append(body)
-
-    return Recorder, heard
