@@ -14,8 +14,11 @@ class Courier:
         self.postbox = postbox
 
     def notify(self, event, messages):
-        """Queue each message about ``event`` (once per recipient), then try it now.
-        A recipient whose contact is not known yet is tried again by the timer."""
+        """Store each message about ``event`` (once per recipient), then try them now.
+        A recipient whose contact is not known yet is tried again by the timer, and so
+        is everything after a failed try: a provider outage must not hold the handler
+        (a training can reach hundreds of members)."""
+        queued = []
         for message in messages:
             notification = domain.new_notification(event, message)
             contact = self.store.get_contact(message.recipient_id)
@@ -23,8 +26,13 @@ class Courier:
                 domain.address(notification, contact)
             else:
                 notification["last_error"] = domain.WAITING_FOR_CONTACT
-            if self.store.add_notification(notification) is not None:
-                self.deliver(self.store.claim(notification["_id"]))
+            added = self.store.add_notification(notification)
+            if added is not None and domain.is_addressed(added):
+                queued.append(added["_id"])
+        for notification_id in queued:
+            notification = self.store.claim(notification_id)
+            if notification is not None and not self.deliver(notification):
+                break
 
     def deliver_due(self, limit=100):
         """Send what is due; returns how many were attempted."""
@@ -36,13 +44,12 @@ class Courier:
         return limit
 
     def deliver(self, notification):
-        if notification is None:  # another worker holds it
-            return
+        """Try a claimed notification once on each of its channels; True if sent."""
         if not domain.is_addressed(notification):
             contact = self.store.get_contact(notification["recipient_id"])
             if contact is None:
                 self._failed(notification, domain.WAITING_FOR_CONTACT)
-                return
+                return False
             domain.address(notification, contact)
         notes = []
         for channel in domain.channel_order(notification):
@@ -59,8 +66,9 @@ class Courier:
                 notes.append(f"{channel}: {note}")
             domain.mark_sent(notification, channel, notes)
             self.store.release(notification)
-            return
+            return True
         self._failed(notification, "; ".join(notes))
+        return False
 
     def _failed(self, notification, error):
         domain.mark_attempt_failed(notification, error, self.postbox.policy)

@@ -188,6 +188,28 @@ def test_when_every_channel_fails_the_message_waits_for_its_next_try(store, cour
     assert len(sms.sent) == 1 and log(store, contact)["attempts"] == 2
 
 
+def test_all_messages_of_an_event_are_stored_before_any_is_sent(store, courier, sms):
+    members = [known(store) for _ in range(3)]
+    stored_when_sending = []
+    sms.on_send = lambda to: stored_when_sending.append(store.db.notifications.count_documents({}))
+    courier.notify(event(), [Message(m["_id"], "welcome", {}) for m in members])
+    assert stored_when_sending == [3, 3, 3]
+
+
+def test_a_provider_outage_leaves_the_rest_of_an_event_to_the_timer(store, courier, sms):
+    members = [known(store) for _ in range(3)]
+    sms.error = DeliveryFailed("provider timed out")
+    courier.notify(event(), [Message(m["_id"], "training_scheduled", {}) for m in members])
+    attempts = sorted(log(store, member)["attempts"] for member in members)
+    assert attempts == [0, 0, 1]  # the handler stopped after the first failure
+
+    sms.error = None
+    assert courier.deliver_due() == 2  # the two untried are due at once
+    make_due(store)
+    assert courier.deliver_due() == 1
+    assert sorted(m["to"] for m in sms.sent) == sorted(m["phone"] for m in members)
+
+
 def test_after_the_last_attempt_the_log_says_failed_and_an_event_is_recorded(store, courier, sms):
     contact = known(store)
     sms.error = DeliveryFailed("provider answered 500")
