@@ -32,9 +32,13 @@ BUYER_TEMPLATE_FOR_STATUS = {
 
 
 class Message(NamedTuple):
+    """``key`` names what the member is told about, when the same fact can arrive in
+    several events (an order announced again); else the event itself is the key."""
+
     recipient_id: str
     template: str
     facts: dict
+    key: str | None = None
 
 
 class DeliveryPolicy:
@@ -148,17 +152,21 @@ def tell_sellers_of_order(template, order, skip=()):
         if seller_id in skip:
             continue
         lines = [line for line in order["items"] if line["seller_id"] == seller_id]
-        messages.append(Message(seller_id, template, _order_facts(order, lines, hub=None)))
+        facts = _order_facts(order, lines, hub=None)
+        messages.append(Message(seller_id, template, facts, _order_key(order, template)))
     return messages
 
 
 def tell_buyer(template, order, hub=None):
-    return [Message(order["buyer_id"], template, _order_facts(order, order["items"], hub))]
+    facts = _order_facts(order, order["items"], hub)
+    return [Message(order["buyer_id"], template, facts, _order_key(order, template))]
 
 
 def tell_of_cancellation(order):
     """The buyer, and each seller who was told of the order (unless they cancelled it
-    or are the buyer)."""
+    or are the buyer). A cancellation repeated only to release stock tells no one."""
+    if order.get("release_only"):
+        return []
     skip = {order.get("cancelled_by"), order["buyer_id"]}
     return tell_buyer("order_cancelled", order) + tell_sellers_of_order(
         "order_cancelled_seller", order, skip=skip
@@ -184,6 +192,11 @@ def tell_hub_members_of_training(training, hub, member_ids):
 def tell_trainee(data, hub):
     facts = {"title": data["title"], "hub": _hub_name(hub)}
     return [Message(data["member_id"], "training_completed", facts)]
+
+
+def _order_key(order, template):
+    # each step of an order happens once, but orders may announce a step again
+    return f"{order['order_id']}:{template}"
 
 
 def _sellers(order):
@@ -225,11 +238,12 @@ def _pickup(hub):
 
 
 def new_notification(event, message, now=None):
-    """One message for one recipient about one event; its id makes it unique.
-    Addressed and rendered now if the contact is known, else on a later try."""
+    """One message for one recipient about one event (or one fact, see ``Message``);
+    its id makes it unique. Addressed and rendered now if the contact is known, else on
+    a later try."""
     now = now or utcnow()
     return {
-        "_id": f"{event['event_id']}:{message.recipient_id}",
+        "_id": f"{message.key or event['event_id']}:{message.recipient_id}",
         "event_id": event["event_id"],
         "recipient_id": message.recipient_id,
         "template": message.template,

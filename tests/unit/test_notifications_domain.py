@@ -181,6 +181,24 @@ def test_a_cancellation_tells_the_buyer_and_the_sellers_but_not_who_cancelled():
     assert told == {("buyer", "order_cancelled"), ("ani", "order_cancelled_seller")}
 
 
+def test_a_cancellation_repeated_only_to_release_stock_tells_no_one():
+    order = make_order("h", "buyer", [make_line("ani")], release_only=True)
+    assert domain.tell_of_cancellation(order) == []
+
+
+def test_order_messages_are_keyed_by_the_order_so_a_reannouncement_is_not_news():
+    order = make_order("h", "buyer", [make_line("ani")])
+    [first] = domain.tell_sellers_of_order("order_placed_seller", order)
+    again = {"event_id": "e-2", "occurred_at": EVENT["occurred_at"], "data": order}
+    assert (
+        domain.new_notification(EVENT, first)["_id"]
+        == domain.new_notification(again, first)["_id"]
+        == f"{order['order_id']}:order_placed_seller:ani"
+    )
+    [confirmed] = domain.tell_buyer("order_confirmed", order)
+    assert domain.new_notification(EVENT, confirmed)["_id"] != f"e-1:{order['buyer_id']}"
+
+
 def test_the_coordinators_hear_of_an_application_but_not_about_themselves():
     membership = make_membership("h", "siti", role="buyer", business_name="Warung Siti")
     messages = domain.tell_coordinators_of_application(
