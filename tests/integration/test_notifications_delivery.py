@@ -3,7 +3,7 @@ events, and giving up loudly after the last attempt."""
 
 import pytest
 
-from tests.support.events import EventRecorder
+from tests.support.events import EventLog
 from tests.support.notifications import (
     Events,
     Log,
@@ -187,11 +187,9 @@ def test_after_the_last_attempt_the_notification_fails_and_says_so(
     config, events, log, sms_sink, settings
 ):
     sms_sink.fail_for(120)
-    with EventRecorder(config["AMQP_URI"], "notifications") as recorder:
+    with EventLog(config, "notifications") as published:
         member, welcome = register(events)
-        [failed] = wait_until(
-            lambda: recorder.of_type("notification_failed"), timeout=15, message="the event"
-        )
+        failed = published.wait_for("notification_failed", timeout=15)
     assert failed["data"] == {
         "notification_id": f"{welcome['event_id']}:{member['member_id']}",
         "event_id": welcome["event_id"],

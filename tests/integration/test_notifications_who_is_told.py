@@ -3,6 +3,13 @@ them, messages caught at local SMS, WhatsApp and SMTP providers."""
 
 import pytest
 
+from tests.support.community import (
+    approve,
+    decide,
+    hub_with_coordinator,
+    pending_member,
+    schedule_training,
+)
 from tests.support.notifications import (
     Events,
     Log,
@@ -16,7 +23,7 @@ from tests.support.notifications import (
 )
 from tests.support.sink import HttpSink
 from tests.support.smtp import SmtpSink
-from tests.support.waiting import wait_until
+from tests.support.waiting import holds, wait_until
 
 
 @pytest.fixture
@@ -331,3 +338,44 @@ def test_a_training_is_announced_to_the_hubs_approved_members_each_once(events, 
     )
     for member in (citra, dewi, eko):
         assert not [m for m in sms_sink.to(member["phone"]) if "Foto produk" in m["message"]]
+
+
+def test_through_the_gateway_an_approval_made_while_notifications_is_down_arrives_after(
+    stack, api, admin, sms_sink
+):
+    koor = hub_with_coordinator(api, admin)
+    hub = koor.hub["name"]
+    siti = pending_member(api, koor.hub_id, role="seller", name="Siti")
+    dodi = pending_member(api, koor.hub_id, role="buyer", name="Dodi")
+    siti_phone = siti.client.get("/api/v1/me").json()["phone"]
+    dodi_phone = dodi.client.get("/api/v1/me").json()["phone"]
+    koor_phone = koor.coordinator.get("/api/v1/me").json()["phone"]
+    wait_until(
+        lambda: len([m for m in sms_sink.to(koor_phone) if "mengajukan" in m["message"]]) == 2,
+        message="the coordinator told of both applications",
+    )
+
+    stack.stop("notifications")
+    approve(koor.coordinator, siti.membership_id)
+    assert decide(koor.coordinator, dodi.membership_id, "reject", "Data belum lengkap").ok
+    stack.start("notifications")
+
+    approved = f"Selamat Siti! Pengajuan Anda sebagai penjual di {hub} disetujui."
+    wait_until(
+        lambda: any(m["message"].startswith(approved) for m in sms_sink.to(siti_phone)),
+        timeout=15,
+        message="the approval SMS",
+    )
+    rejected = wait_until(
+        lambda: [m for m in sms_sink.to(dodi_phone) if "belum disetujui" in m["message"]],
+        message="the rejection SMS",
+    )
+    assert rejected[0]["message"].endswith("Alasan: Data belum lengkap")
+
+    schedule_training(koor.coordinator, koor.hub_id, title="Foto Produk", capacity=12)
+    wait_until(
+        lambda: any("Foto Produk" in m["message"] for m in sms_sink.to(siti_phone)),
+        message="the training announcement",
+    )
+    holds(lambda: len(sms_sink.to(siti_phone)) == 3, 1, message="welcome, approval, training")
+    assert not [m for m in sms_sink.to(dodi_phone) if "Foto Produk" in m["message"]]
