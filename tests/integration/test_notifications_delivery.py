@@ -11,6 +11,7 @@ from tests.support.notifications import (
     make_hub,
     make_line,
     make_order,
+    messages_survive_an_sms_outage,
     with_providers,
 )
 from tests.support.providers import BrokenProvider
@@ -109,29 +110,7 @@ def test_a_whatsapp_provider_that_hangs_or_resets_is_given_up_on_for_sms(
 
 
 def test_an_sms_outage_delays_every_message_which_then_arrives_exactly_once(events, log, sms_sink):
-    sms_sink.fail_for(4)
-    members = [register(events, name=f"Anggota {n}")[0] for n in range(5)]
-    buyer, seller = members[0], members[1]
-    order = make_order(
-        make_hub()["hub_id"], buyer["member_id"], [make_line(seller["member_id"], "Kopi", 3)]
-    )
-    events.publish("orders", "order_placed", order)
-    events.publish("orders", "order_confirmed", {**order, "status": "confirmed"})
-
-    expected = {member["phone"]: 1 for member in members}
-    expected[buyer["phone"]] += 1
-    expected[seller["phone"]] += 1
-    wait_until(
-        lambda: all(len(sms_sink.to(phone)) >= n for phone, n in expected.items()),
-        timeout=25,
-        message="every message after the outage",
-    )
-    logs = log.settled(*(member["member_id"] for member in members))
-    assert {phone: len(sms_sink.to(phone)) for phone in expected} == expected
-    assert len(sms_sink.messages) == sum(expected.values())
-    attempts = [n["attempts"] for log_ in logs.values() for n in log_]
-    assert max(attempts) > 1  # they really were retried
-    assert {n["status"] for log_ in logs.values() for n in log_} == {"sent"}
+    messages_survive_an_sms_outage(events, log, sms_sink, seconds=4)
 
 
 def test_redelivering_the_same_events_sends_nothing_twice(events, log, sms_sink):

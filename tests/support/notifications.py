@@ -184,3 +184,33 @@ class Log:
     def knows(self, collection, document_id, **fields):
         document = self.db[collection].find_one({"_id": document_id})
         return document is not None and all(document.get(k) == v for k, v in fields.items())
+
+
+def messages_survive_an_sms_outage(events, log, sms_sink, seconds):
+    """Members register and an order is placed and confirmed while the SMS provider
+    fails for ``seconds``; afterwards every message has arrived, each exactly once."""
+    sms_sink.fail_for(seconds)
+    members = [make_contact(name=f"Anggota {n}") for n in range(5)]
+    for member in members:
+        events.publish("community", "member_registered", member)
+    buyer, seller = members[0], members[1]
+    order = make_order(
+        make_hub()["hub_id"], buyer["member_id"], [make_line(seller["member_id"], "Kopi", 3)]
+    )
+    events.publish("orders", "order_placed", order)
+    events.publish("orders", "order_confirmed", {**order, "status": "confirmed"})
+
+    expected = {member["phone"]: 1 for member in members}
+    expected[buyer["phone"]] += 1
+    expected[seller["phone"]] += 1
+    wait_until(
+        lambda: all(len(sms_sink.to(phone)) >= n for phone, n in expected.items()),
+        timeout=seconds + 20,
+        message="every message after the outage",
+    )
+    logs = log.settled(*(member["member_id"] for member in members))
+    assert {phone: len(sms_sink.to(phone)) for phone in expected} == expected
+    assert len(sms_sink.messages) == sum(expected.values())
+    delivered = [n for member_log in logs.values() for n in member_log]
+    assert max(n["attempts"] for n in delivered) > 1  # they really were retried
+    assert {n["status"] for n in delivered} == {"sent"}
