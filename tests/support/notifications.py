@@ -11,6 +11,7 @@ from services.common.mongo import database_name, mongo_client
 from tests.support.events import envelope
 from tests.support.waiting import wait_until
 
+RPC_TIMEOUT = 10
 LONG_NAME = "Raden Ayu Siti Nurhaliza Kusumawardhani Prawirodirdjo Binti Haji Abdurrahman"
 
 
@@ -162,7 +163,7 @@ class Log:
 
     def of(self, member_id):
         actor = {"member_id": member_id, "is_admin": False, "roles": {}}
-        with ClusterRpcProxy(self.config) as rpc:
+        with ClusterRpcProxy(self.config, timeout=RPC_TIMEOUT) as rpc:
             return rpc.notifications.list_notifications(actor, {"page_size": 100})["items"]
 
     def settled(self, *member_ids, timeout=20):
