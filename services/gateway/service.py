@@ -11,13 +11,14 @@ from services.gateway.http import route
 from services.gateway.openapi import build_spec
 from services.gateway.routes.community import CommunityRoutes
 from services.gateway.routes.notifications import NotificationsRoutes
+from services.gateway.routes.orders import OrdersRoutes
 from services.gateway.rpc import BackendProvider
 
 SERVICES = ("community", "catalogue", "orders", "notifications")
 READY_TIMEOUT = 2.0
 
 
-class GatewayService(CommunityRoutes, NotificationsRoutes):
+class GatewayService(CommunityRoutes, NotificationsRoutes, OrdersRoutes):
     name = "gateway"
 
     backend = BackendProvider()
