@@ -52,6 +52,8 @@ def config(rabbit_config, tmp_path, sms_sink):
     """A service config: fresh vhost, fresh in-memory store, fast retries."""
     return {
         **rabbit_config,
+        # nameko's fixture says pyamqp://; pika (the operator CLI) knows amqp://
+        "AMQP_URI": rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://", 1),
         **FAST_TIMINGS,
         "MONGO_URI": f"memory://{uuid.uuid4().hex}",
         "KOMPOR_DATA_DIR": str(tmp_path / "var"),

@@ -10,6 +10,12 @@ import uuid
 
 PENDING_EVENTS = "_new_events"
 
+# where events that kept failing are parked, and the headers that say why
+DEAD_LETTER_QUEUE = "kompor.dead_letters"
+ATTEMPTS_HEADER = "x-kompor-attempts"
+ORIGIN_HEADER = "x-kompor-queue"
+ERROR_HEADER = "x-kompor-error"
+
 
 def utcnow():
     return datetime.datetime.now(datetime.UTC)

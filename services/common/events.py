@@ -25,15 +25,18 @@ from nameko.standalone.events import get_event_exchange
 from pymongo.errors import DuplicateKeyError
 
 from services.common import config as cfg
-from services.common.envelope import published_body, utcnow
+from services.common.envelope import (
+    ATTEMPTS_HEADER,
+    DEAD_LETTER_QUEUE,
+    ERROR_HEADER,
+    ORIGIN_HEADER,
+    published_body,
+    utcnow,
+)
 from services.common.mongo import database_name, mongo_client
 
 logger = logging.getLogger(__name__)
 
-DEAD_LETTER_QUEUE = "kompor.dead_letters"
-ATTEMPTS_HEADER = "x-kompor-attempts"
-ORIGIN_HEADER = "x-kompor-queue"
-ERROR_HEADER = "x-kompor-error"
 LEASE = datetime.timedelta(seconds=30)
 SWEEP_BATCH = 100
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}

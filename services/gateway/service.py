@@ -34,7 +34,7 @@ class GatewayService(CommunityRoutes, NotificationsRoutes, OrdersRoutes):
         ready = all(status == "ok" for status in statuses.values())
         return (200 if ready else 503), {
             "status": "ok" if ready else "unavailable",
-            "services": statuses,
+            "services": {"gateway": "ok", **statuses},
         }
 
     def _probe(self, service_name):

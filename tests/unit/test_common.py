@@ -1,0 +1,129 @@
+"""Shared building blocks: tokens, phones, config, schemas, the gateway's error table."""
+
+import stat
+
+import pytest
+from nameko.exceptions import BadRequest as NamekoBadRequest
+from werkzeug.exceptions import NotFound as HttpNotFound
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from services.common import config as cfg
+from services.common import errors
+from services.common.auth import TokenSigner
+from services.common.phone import normalise_phone
+from services.common.schemas import PageSchema
+from services.gateway.http import to_api_error
+
+
+def test_a_token_names_its_member_until_it_expires():
+    signer = TokenSigner(b"k", ttl=60)
+    token = signer.issue("member-1", now=1000)
+    assert signer.verify(token, now=1030) == ("member-1", 30)
+    with pytest.raises(errors.Unauthenticated, match="expired"):
+        signer.verify(token, now=1060)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t + "x",
+        lambda t: t.replace(".", ".A", 1),
+        lambda t: "A" + t[1:],
+        lambda t: "no-dot",
+        lambda t: "",
+    ],
+)
+def test_a_tampered_token_is_refused(mangle):
+    signer = TokenSigner(b"k", ttl=60)
+    with pytest.raises(errors.Unauthenticated):
+        signer.verify(mangle(signer.issue("member-1")))
+
+
+def test_a_token_signed_with_another_key_is_refused():
+    token = TokenSigner(b"other", ttl=60).issue("member-1")
+    with pytest.raises(errors.Unauthenticated):
+        TokenSigner(b"k", ttl=60).verify(token)
+
+
+@pytest.mark.parametrize(
+    "local",
+    ["0812-3456-7890", "081234567890", "6281234567890", "+62 812 3456 7890", "(0812) 3456 7890"],
+)
+def test_local_phone_forms_become_e164(local):
+    assert normalise_phone(local) == "+6281234567890"
+
+
+@pytest.mark.parametrize("bad", ["", "12", "phone", "0812", "+62 000 0000 0000"])
+def test_what_is_not_a_phone_is_refused_with_an_example(bad):
+    with pytest.raises(ValueError, match="0812-3456-7890"):
+        normalise_phone(bad)
+
+
+def test_without_a_configured_key_one_is_generated_once_and_kept_private(tmp_path):
+    config = {cfg.DATA_DIR_KEY: str(tmp_path)}
+    first = cfg.secret_key(config)
+    assert len(first) == 64 and cfg.secret_key(config) == first
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_a_configured_key_wins(tmp_path):
+    assert (
+        cfg.secret_key({cfg.SECRET_KEY_KEY: "s3cret", cfg.DATA_DIR_KEY: str(tmp_path)}) == b"s3cret"
+    )
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_retry_delays_read_from_a_comma_list():
+    assert cfg.retry_delays({cfg.RETRY_DELAYS_KEY: "1, 2.5,10"}) == (1.0, 2.5, 10.0)
+    assert cfg.retry_delays({}) == cfg.DEFAULT_RETRY_DELAYS
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"page": "0"}, "page"),
+        ({"page_size": "101"}, "page_size"),
+        ({"page": "x"}, "page"),
+        ({"$gt": "1"}, "$gt"),
+    ],
+)
+def test_pagination_limits_are_enforced(query, field):
+    with pytest.raises(errors.ValidationError) as raised:
+        PageSchema().load_or_raise(query)
+    assert field in raised.value.details
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "code"),
+    [
+        (errors.ValidationError("x"), 400, "VALIDATION_ERROR"),
+        (errors.Unauthenticated("x"), 401, "UNAUTHENTICATED"),
+        (errors.Forbidden("x"), 403, "FORBIDDEN"),
+        (errors.NotFound("x"), 404, "NOT_FOUND"),
+        (errors.Conflict("x"), 409, "CONFLICT"),
+        (errors.PayloadTooLarge("x"), 413, "PAYLOAD_TOO_LARGE"),
+        (errors.RateLimited("x"), 429, "RATE_LIMITED"),
+        (errors.ServiceUnavailable("x"), 503, "SERVICE_UNAVAILABLE"),
+        (NamekoBadRequest("bad"), 400, "VALIDATION_ERROR"),
+        (RequestEntityTooLarge(), 413, "PAYLOAD_TOO_LARGE"),
+        (HttpNotFound(), 404, "NOT_FOUND"),
+    ],
+)
+def test_the_error_table_maps_each_failure_to_its_status(raised, status, code):
+    error = to_api_error(raised)
+    assert (error.status, error.to_dict()["error"]["code"]) == (status, code)
+
+
+def test_an_unexpected_error_is_not_mapped_so_it_becomes_a_plain_500():
+    assert to_api_error(KeyError("boom")) is None
+
+
+def test_service_errors_cross_rpc_as_themselves_with_details():
+    from nameko.exceptions import deserialize, serialize
+
+    from services.community.exceptions import PhoneAlreadyRegistered
+
+    original = PhoneAlreadyRegistered("taken", {"phone": ["Already registered."]})
+    copy = deserialize(serialize(original))
+    assert type(copy) is PhoneAlreadyRegistered
+    assert copy.details == {"phone": ["Already registered."]} and copy.status == 409
