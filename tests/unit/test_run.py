@@ -1,0 +1,33 @@
+"""`make run` (services/run.py) fails fast and clearly without RabbitMQ."""
+
+import subprocess
+import sys
+
+from nameko.testing.utils import find_free_port
+
+from services.run import SERVICES, api_url, service_command
+
+
+def test_make_run_says_rabbitmq_is_unreachable_and_exits_non_zero():
+    closed_port = find_free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "services.run"],
+        env={"AMQP_URI": f"amqp://guest:guest@127.0.0.1:{closed_port}/", "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "RabbitMQ is not reachable" in result.stderr
+
+
+def test_each_service_runs_with_the_shared_config():
+    for name in SERVICES:
+        command = service_command(name)
+        assert command[1:5] == ["-m", "nameko", "run", "--config"]
+        assert command[-1].startswith(f"services.{name}.service:")
+
+
+def test_the_api_address_printed_is_one_a_browser_can_open():
+    assert api_url("0.0.0.0:8000") == "http://localhost:8000"
+    assert api_url("127.0.0.1:9000") == "http://127.0.0.1:9000"
