@@ -12,14 +12,17 @@ eventlet.monkey_patch()  # before anything opens a socket; nameko runs on eventl
 import uuid
 
 import pytest
+from argon2 import PasswordHasher
 from nameko.testing.utils import find_free_port
 
 from services.catalogue.service import CatalogueService
+from services.common import auth
 from services.community.service import CommunityService
 from services.gateway.service import GatewayService
 from services.notifications.service import NotificationsService
 from services.orders.service import OrdersService
 from tests.support.api import Api
+from tests.support.events import EventLog
 from tests.support.sink import HttpSink
 from tests.support.waiting import wait_until
 
@@ -31,6 +34,11 @@ ALL_SERVICES = {
     "gateway": GatewayService,
 }
 
+# the operator account every stack bootstraps (the ``admin`` fixture logs in as it);
+# 0811 never collides with the 0812 numbers of ``make_phone``
+KOMPOR_ADMIN_PHONE = "0811-0000-0001"
+KOMPOR_ADMIN_PASSWORD = "admin-rahasia-1"
+
 FAST_TIMINGS = {
     "KOMPOR_RPC_TIMEOUT": 3,
     "KOMPOR_RETRY_DELAYS": "0.2,0.4,0.8",
@@ -39,6 +47,15 @@ FAST_TIMINGS = {
     "KOMPOR_DELIVERY_MAX_DELAY": 1,
     "KOMPOR_DELIVERY_MAX_ATTEMPTS": 100,
 }
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2id at its production cost takes ~0.5 s per hash on a small machine and
+    every test member registers and logs in: tests keep the algorithm, not the cost."""
+    monkeypatch.setattr(
+        auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture
@@ -60,6 +77,8 @@ def config(rabbit_config, tmp_path, sms_sink):
         "KOMPOR_SECRET_KEY": "test-secret",
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
         "SMS_GATEWAY_URL": sms_sink.url,
+        "KOMPOR_ADMIN_PHONE": KOMPOR_ADMIN_PHONE,
+        "KOMPOR_ADMIN_PASSWORD": KOMPOR_ADMIN_PASSWORD,
         "serializer": "json",
     }
 
@@ -98,3 +117,17 @@ def stack(container_factory, config):
 @pytest.fixture
 def api(stack):
     return stack.api
+
+
+@pytest.fixture
+def admin(api):
+    """A client logged in as the bootstrap admin."""
+    return api.login(KOMPOR_ADMIN_PHONE, KOMPOR_ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def community_events(config):
+    """Every event ``community`` publishes from now on (``tests.support.events``)."""
+    log = EventLog(config, "community")
+    yield log
+    log.close()

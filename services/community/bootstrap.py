@@ -27,8 +27,7 @@ def ensure_admin(repository, phone, password):
             return
         logger.info("created the admin account %s", phone)
     elif not member.get("is_admin"):
-        member["is_admin"] = True
-        repository.save_member(member)
+        repository.save_member(domain.make_admin(member))
         logger.info("made %s an admin", phone)
 
 

@@ -1,9 +1,26 @@
-"""Community rules: members, profiles, login throttling. No nameko, no pymongo."""
+"""Community rules: members, hubs, memberships, roles, trainings, login throttling.
+
+No nameko, no pymongo: every function works on plain dicts and records the events
+it causes on the aggregate it changed (``record``), or returns them (``make_event``)
+for the conditional updates the repository makes in one write.
+"""
 
 import datetime
+import re
+import unicodedata
 
-from services.common.envelope import new_id, record, utcnow
-from services.community.exceptions import TooManyAttempts
+from services.common.envelope import isoformat, make_event, new_id, record, utcnow
+from services.common.errors import invalid
+from services.community.exceptions import (
+    AlreadyEnrolled,
+    HubSlugTaken,
+    InvalidTransition,
+    NotAllowed,
+    NotEnrolled,
+    TooManyAttempts,
+    TrainingFull,
+    TrainingTaken,
+)
 
 DEFAULT_CHANNEL = "sms"
 DEFAULT_LANGUAGE = "id"
@@ -11,6 +28,31 @@ FREE_LOGIN_FAILURES = 5
 FIRST_LOCKOUT = datetime.timedelta(seconds=30)
 LONGEST_LOCKOUT = datetime.timedelta(minutes=15)
 PROFILE_FIELDS = ("name", "email", "preferred_channel", "language")
+
+HUB_FIELDS = ("name", "village", "district", "regency", "province", "address")
+COORDINATOR = "coordinator"
+SELLER = "seller"
+BUYER = "buyer"
+MEMBER_ROLES = (SELLER, BUYER)
+
+PENDING = "pending"
+APPROVED = "approved"
+REJECTED = "rejected"
+SUSPENDED = "suspended"
+MEMBERSHIP_STATUSES = (PENDING, APPROVED, REJECTED, SUSPENDED)
+
+TRAINING_TOPICS = (
+    "digital_marketing",
+    "product_photography",
+    "packaging",
+    "bookkeeping",
+    "food_safety",
+    "other",
+)
+TRAINING_FIELDS = ("title", "topic", "starts_at", "capacity")
+
+
+# --- members ----------------------------------------------------------------
 
 
 def contact(member):
@@ -25,9 +67,23 @@ def contact(member):
     }
 
 
-def actor(member):
-    """Who is acting, as other services check it: admin flag and roles per hub."""
-    return {"member_id": member["_id"], "is_admin": bool(member.get("is_admin")), "roles": {}}
+def actor(member, memberships=(), coordinated_hub_ids=()):
+    """Who is acting, as other services check it: admin flag and roles per hub.
+
+    ``memberships`` are the member's memberships (only approved ones give a role);
+    ``coordinated_hub_ids`` the hubs they coordinate.
+    """
+    roles = {}
+    for hub_id in coordinated_hub_ids:
+        roles.setdefault(hub_id, set()).add(COORDINATOR)
+    for membership in memberships:
+        if membership["status"] == APPROVED:
+            roles.setdefault(membership["hub_id"], set()).add(membership["role"])
+    return {
+        "member_id": member["_id"],
+        "is_admin": bool(member.get("is_admin")),
+        "roles": {hub_id: sorted(names) for hub_id, names in roles.items()},
+    }
 
 
 def new_member(fields, password_hash, is_admin=False, now=None):
@@ -43,6 +99,15 @@ def new_member(fields, password_hash, is_admin=False, now=None):
         "created_at": now or utcnow(),
     }
     record(member, "member_registered", contact(member))
+    return member
+
+
+def make_admin(member):
+    """Give ``member`` the admin flag; ``roles_changed`` when it is new to them."""
+    if member.get("is_admin"):
+        return member
+    member["is_admin"] = True
+    record(member, "roles_changed", {"member_id": member["_id"]})
     return member
 
 
@@ -72,3 +137,266 @@ def check_not_locked(attempts, now=None):
             f"Too many wrong passwords; wait {wait} seconds and try again.",
             {"retry_after": [str(wait)]},
         )
+
+
+# --- who may do what --------------------------------------------------------
+
+
+def is_coordinator(actor, hub_id):
+    """Coordinators of ``hub_id`` and admins run a hub."""
+    return bool(actor.get("is_admin")) or COORDINATOR in actor.get("roles", {}).get(hub_id, ())
+
+
+def is_member_of(actor, hub_id):
+    """An approved seller or buyer of ``hub_id``."""
+    return any(role in MEMBER_ROLES for role in actor.get("roles", {}).get(hub_id, ()))
+
+
+def require_admin(actor, doing):
+    if not actor.get("is_admin"):
+        raise NotAllowed(f"Only an admin may {doing}.")
+
+
+def require_coordinator(actor, hub_id, doing):
+    if not is_coordinator(actor, hub_id):
+        raise NotAllowed(f"Only a coordinator of this hub may {doing}.")
+
+
+# --- hubs -------------------------------------------------------------------
+
+
+def slugify(name):
+    """``"Simpul Pujon Kidul"`` → ``"simpul-pujon-kidul"`` (ASCII, lower case)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    if not slug:
+        raise invalid("name", "Send a name with letters or digits.")
+    return slug[:80]
+
+
+def new_hub(fields, now=None):
+    hub = {
+        "_id": new_id(),
+        **{field: fields[field].strip() for field in HUB_FIELDS},
+        "coordinator_ids": [],
+        "created_at": now or utcnow(),
+    }
+    hub["slug"] = slugify(hub["name"])
+    record(hub, "hub_created", hub_data(hub))
+    return hub
+
+
+def hub_data(hub):
+    return {"hub_id": hub["_id"], "slug": hub["slug"], **{f: hub[f] for f in HUB_FIELDS}}
+
+
+def check_same_hub(hub, fields):
+    """A retried creation finds the hub it made; another hub with that slug is a
+    conflict."""
+    if any(hub[field] != fields[field].strip() for field in HUB_FIELDS):
+        raise HubSlugTaken(
+            f"A hub named like this already exists ({hub['slug']}); choose another name.",
+            {"name": [f"Taken by hub {hub['_id']}; send a different name."]},
+        )
+
+
+def assign_coordinator(hub, member_id):
+    """Make ``member_id`` a coordinator of ``hub``; nothing happens the second time."""
+    if member_id in hub["coordinator_ids"]:
+        return hub
+    hub["coordinator_ids"].append(member_id)
+    record(hub, "coordinator_assigned", {"hub_id": hub["_id"], "member_id": member_id})
+    record(hub, "roles_changed", {"member_id": member_id})
+    return hub
+
+
+# --- memberships ------------------------------------------------------------
+
+
+def new_membership(member_id, hub, fields, now=None):
+    now = now or utcnow()
+    membership = {
+        "_id": new_id(),
+        "hub_id": hub["_id"],
+        "member_id": member_id,
+        "role": fields["role"],
+        "business_name": (fields.get("business_name") or "").strip() or None,
+        "status": PENDING,
+        "reason": None,
+        "decided_by": None,
+        "decided_at": None,
+        "created_at": now,
+    }
+    record(membership, "membership_requested", membership_data(membership, "business_name"))
+    return membership
+
+
+def membership_data(membership, *extra):
+    data = {
+        "membership_id": membership["_id"],
+        "hub_id": membership["hub_id"],
+        "member_id": membership["member_id"],
+        "role": membership["role"],
+    }
+    for field in extra:
+        data[field] = membership[field]
+    return data
+
+
+def _decide(membership, actor, status, reason, now):
+    membership.update(
+        status=status, reason=reason, decided_by=actor["member_id"], decided_at=now or utcnow()
+    )
+
+
+def approve(membership, actor, now=None):
+    """pending (or suspended: reinstate) → approved; approving twice changes
+    nothing; a rejected membership stays rejected (409)."""
+    require_coordinator(actor, membership["hub_id"], "approve memberships")
+    if membership["status"] == APPROVED:
+        return membership
+    if membership["status"] not in (PENDING, SUSPENDED):
+        raise _cannot("approve", membership, "the member applies again in another role")
+    _decide(membership, actor, APPROVED, None, now)
+    record(
+        membership,
+        "membership_approved",
+        membership_data(membership, "business_name", "decided_by"),
+    )
+    record(membership, "roles_changed", {"member_id": membership["member_id"]})
+    return membership
+
+
+def reject(membership, actor, reason, now=None):
+    """pending → rejected with a reason; rejecting twice changes nothing."""
+    require_coordinator(actor, membership["hub_id"], "reject memberships")
+    if membership["status"] == REJECTED:
+        return membership
+    if membership["status"] != PENDING:
+        raise _cannot("reject", membership, "suspend an approved membership instead")
+    _decide(membership, actor, REJECTED, reason, now)
+    record(membership, "membership_rejected", membership_data(membership, "reason", "decided_by"))
+    return membership
+
+
+def suspend(membership, actor, reason, now=None):
+    """approved → suspended with a reason (the role is gone); suspending twice
+    changes nothing. Approving it again reinstates it."""
+    require_coordinator(actor, membership["hub_id"], "suspend memberships")
+    if membership["status"] == SUSPENDED:
+        return membership
+    if membership["status"] != APPROVED:
+        raise _cannot("suspend", membership, "only approved memberships can be suspended")
+    _decide(membership, actor, SUSPENDED, reason, now)
+    record(membership, "membership_suspended", membership_data(membership, "reason", "decided_by"))
+    record(membership, "roles_changed", {"member_id": membership["member_id"]})
+    return membership
+
+
+def _cannot(verb, membership, hint):
+    return InvalidTransition(
+        f"A {membership['status']} membership cannot be {verb}d; {hint}.",
+        {"status": [f"Is {membership['status']}."]},
+    )
+
+
+# --- trainings --------------------------------------------------------------
+
+
+def to_utc(moment):
+    """Aware UTC at millisecond precision (what the store keeps); naive is UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    moment = moment.astimezone(datetime.UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def new_training(hub, fields, actor, now=None):
+    require_coordinator(actor, hub["_id"], "schedule trainings")
+    training = {
+        "_id": new_id(),
+        "hub_id": hub["_id"],
+        "title": fields["title"].strip(),
+        "topic": fields["topic"],
+        "starts_at": to_utc(fields["starts_at"]),
+        "capacity": fields["capacity"],
+        "seats_left": fields["capacity"],
+        "enrolled": [],
+        "completed": [],
+        "scheduled_by": actor["member_id"],
+        "created_at": now or utcnow(),
+    }
+    record(
+        training,
+        "training_scheduled",
+        {
+            "training_id": training["_id"],
+            "hub_id": hub["_id"],
+            "title": training["title"],
+            "topic": training["topic"],
+            "starts_at": isoformat(training["starts_at"]),
+            "capacity": training["capacity"],
+        },
+    )
+    return training
+
+
+def check_same_training(training, fields):
+    """A retried scheduling finds the training it made; a different one at the
+    same hub, title and time is a conflict."""
+    if training["topic"] != fields["topic"] or training["capacity"] != fields["capacity"]:
+        raise TrainingTaken(
+            "This hub already has a training with this title at this time.",
+            {"title": ["Taken at this starts_at; send another title or time."]},
+        )
+
+
+def check_can_enrol(training, actor):
+    if not is_member_of(actor, training["hub_id"]):
+        raise NotAllowed("Only approved members of this hub may enrol in its trainings.")
+
+
+def enrolment_events(training, member_id):
+    return [make_event("training_enrolled", _training_member_data(training, member_id))]
+
+
+def why_not_enrolled(training, member_id):
+    """Raise why the conditional enrolment did not take place."""
+    if member_id in training["enrolled"]:
+        raise AlreadyEnrolled(
+            "You are already enrolled in this training.", {"member_id": ["Already enrolled."]}
+        )
+    if training["seats_left"] <= 0:
+        raise TrainingFull(
+            f"This training is full ({training['capacity']} seats).",
+            {"capacity": [f"All {training['capacity']} seats are taken."]},
+        )
+
+
+def check_can_complete(training, actor):
+    require_coordinator(actor, training["hub_id"], "record completed trainings")
+
+
+def completion_events(training, member_id):
+    return [make_event("training_completed", _training_member_data(training, member_id))]
+
+
+def why_not_completed(training, member_id):
+    """``True`` when it already was completed (a retry); else raise why not."""
+    if member_id in training["completed"]:
+        return True
+    if member_id not in training["enrolled"]:
+        raise NotEnrolled(
+            "This member is not enrolled in this training.",
+            {"member_id": ["Not enrolled; they enrol first."]},
+        )
+    return False
+
+
+def _training_member_data(training, member_id):
+    return {
+        "training_id": training["_id"],
+        "hub_id": training["hub_id"],
+        "member_id": member_id,
+        "title": training["title"],
+    }

@@ -4,17 +4,53 @@ from pymongo.errors import DuplicateKeyError
 from services.common.envelope import utcnow
 from services.common.storage import Repository
 from services.community import domain
-from services.community.exceptions import MemberNotFound, PhoneAlreadyRegistered
+from services.community.exceptions import (
+    HubNotFound,
+    MemberNotFound,
+    MembershipNotFound,
+    PhoneAlreadyRegistered,
+    TrainingNotFound,
+)
+
+NO_OUTBOX = {"outbox": False}
+
+
+def _outbox_index():
+    return IndexModel([("outbox.event_id", ASCENDING)], sparse=True)
 
 
 class CommunityRepository(Repository):
-    aggregates = ("members",)
+    aggregates = ("members", "hubs", "memberships", "trainings")
     indexes = {
-        "members": [
-            IndexModel([("phone", ASCENDING)], unique=True),
-            IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
+        "members": [IndexModel([("phone", ASCENDING)], unique=True), _outbox_index()],
+        "hubs": [
+            IndexModel([("slug", ASCENDING)], unique=True),
+            IndexModel([("coordinator_ids", ASCENDING)]),
+            IndexModel([("name", ASCENDING)]),
+            _outbox_index(),
+        ],
+        "memberships": [
+            # the natural key: one membership per member, hub and role
+            IndexModel(
+                [("member_id", ASCENDING), ("hub_id", ASCENDING), ("role", ASCENDING)],
+                unique=True,
+            ),
+            IndexModel([("hub_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)]),
+            _outbox_index(),
+        ],
+        "trainings": [
+            # the natural key: one training per hub, title and start time
+            IndexModel(
+                [("hub_id", ASCENDING), ("title", ASCENDING), ("starts_at", ASCENDING)],
+                unique=True,
+            ),
+            IndexModel([("hub_id", ASCENDING), ("starts_at", ASCENDING)]),
+            IndexModel([("completed", ASCENDING)]),
+            _outbox_index(),
         ],
     }
+
+    # --- members ------------------------------------------------------------
 
     def add_member(self, member):
         try:
@@ -25,17 +61,48 @@ class CommunityRepository(Repository):
                 {"phone": ["Already registered; use POST /api/v1/auth/token."]},
             ) from None
 
-    def get_member(self, member_id):
-        member = self.db.members.find_one({"_id": member_id}, projection={"outbox": False})
+    def get_member(self, member_id, field="member_id"):
+        member = self.db.members.find_one({"_id": str(member_id)}, projection=NO_OUTBOX)
         if member is None:
-            raise MemberNotFound(f"No member {member_id}.", {"member_id": ["Unknown member."]})
+            raise MemberNotFound(f"No member {member_id}.", {field: ["Unknown member."]})
+        return member
+
+    def profile(self, member_id):
+        """The member with their memberships (each with its ``hub``), the hubs they
+        coordinate and the trainings they completed."""
+        member = self.get_member(member_id)
+        memberships = list(
+            self.db.memberships.find({"member_id": member_id}, NO_OUTBOX).sort("created_at")
+        )
+        hubs = self._by_id(self.db.hubs, {m["hub_id"] for m in memberships})
+        for membership in memberships:
+            membership["hub"] = hubs.get(membership["hub_id"])
+        member["memberships"] = memberships
+        member["coordinated_hubs"] = list(
+            self.db.hubs.find({"coordinator_ids": member_id}, NO_OUTBOX).sort("name")
+        )
+        member["completed_trainings"] = list(
+            self.db.trainings.find({"completed": member_id}, NO_OUTBOX).sort("starts_at")
+        )
         return member
 
     def find_member_by_phone(self, phone):
-        return self.db.members.find_one({"phone": phone}, projection={"outbox": False})
+        return self.db.members.find_one({"phone": phone}, projection=NO_OUTBOX)
 
     def save_member(self, member):
         return self.save("members", member)
+
+    def roles_of(self, member):
+        """The actor of ``member``: admin flag and roles per hub, from memberships
+        and coordinated hubs."""
+        memberships = self.db.memberships.find(
+            {"member_id": member["_id"], "status": domain.APPROVED},
+            projection={"hub_id": True, "role": True, "status": True},
+        )
+        coordinated = self.db.hubs.find({"coordinator_ids": member["_id"]}, projection={})
+        return domain.actor(member, memberships, [hub["_id"] for hub in coordinated])
+
+    # --- login throttling ---------------------------------------------------
 
     def login_attempts(self, phone):
         return self.db.login_attempts.find_one({"_id": phone})
@@ -56,3 +123,131 @@ class CommunityRepository(Repository):
 
     def clear_login_failures(self, phone):
         self.db.login_attempts.delete_one({"_id": phone})
+
+    # --- hubs ---------------------------------------------------------------
+
+    def add_hub(self, hub):
+        """Insert ``hub``, or return the hub that already has its slug."""
+        try:
+            return self.insert("hubs", hub)
+        except DuplicateKeyError:
+            return self.db.hubs.find_one({"slug": hub["slug"]}, projection=NO_OUTBOX)
+
+    def get_hub(self, hub_id):
+        """A hub by id (or by slug)."""
+        hub_id = str(hub_id)
+        hub = self.db.hubs.find_one({"$or": [{"_id": hub_id}, {"slug": hub_id}]}, NO_OUTBOX)
+        if hub is None:
+            raise HubNotFound(f"No hub {hub_id}.", {"hub_id": ["Unknown hub."]})
+        return hub
+
+    def list_hubs(self, page, page_size):
+        return self._page(self.db.hubs, {}, [("name", ASCENDING)], page, page_size)
+
+    def save_hub(self, hub):
+        return self.save("hubs", hub)
+
+    # --- memberships --------------------------------------------------------
+
+    def add_membership(self, membership):
+        """Insert ``membership``, or return the one this member already has in this
+        hub and role."""
+        try:
+            return self.insert("memberships", membership)
+        except DuplicateKeyError:
+            key = {k: membership[k] for k in ("member_id", "hub_id", "role")}
+            return self.db.memberships.find_one(key, projection=NO_OUTBOX)
+
+    def get_membership(self, membership_id):
+        membership = self.db.memberships.find_one({"_id": str(membership_id)}, NO_OUTBOX)
+        if membership is None:
+            raise MembershipNotFound(
+                f"No membership {membership_id}.", {"membership_id": ["Unknown membership."]}
+            )
+        return membership
+
+    def save_membership(self, membership):
+        return self.save("memberships", membership)
+
+    def list_memberships(self, hub_id, filters, page, page_size):
+        """A page of the hub's memberships, each with its ``member`` (name, phone)."""
+        query = {"hub_id": hub_id, **filters}
+        sort = [("created_at", ASCENDING), ("_id", ASCENDING)]
+        items, total = self._page(self.db.memberships, query, sort, page, page_size)
+        members = self._by_id(self.db.members, {m["member_id"] for m in items})
+        for membership in items:
+            membership["member"] = members.get(membership["member_id"])
+        return items, total
+
+    # --- trainings ----------------------------------------------------------
+
+    def add_training(self, training):
+        """Insert ``training``, or return the one the hub already has at this title
+        and start time."""
+        try:
+            return self.insert("trainings", training)
+        except DuplicateKeyError:
+            key = {k: training[k] for k in ("hub_id", "title", "starts_at")}
+            return self.db.trainings.find_one(key, projection=NO_OUTBOX)
+
+    def get_training(self, training_id):
+        training = self.db.trainings.find_one({"_id": str(training_id)}, NO_OUTBOX)
+        if training is None:
+            raise TrainingNotFound(
+                f"No training {training_id}.", {"training_id": ["Unknown training."]}
+            )
+        return training
+
+    def list_trainings(self, hub_id, page, page_size):
+        sort = [("starts_at", ASCENDING), ("_id", ASCENDING)]
+        return self._page(self.db.trainings, {"hub_id": hub_id}, sort, page, page_size)
+
+    def enrol(self, training_id, member_id, events):
+        """Take a seat for ``member_id`` in one conditional write (never two members
+        in the last seat, never one member twice); ``None`` when refused."""
+        return self._push_if(
+            training_id,
+            {"enrolled": {"$ne": member_id}, "seats_left": {"$gt": 0}},
+            {"$push": {"enrolled": member_id, "outbox": {"$each": events}}},
+            {"seats_left": -1},
+        )
+
+    def complete(self, training_id, member_id, events):
+        """Record that an enrolled ``member_id`` completed it, in one conditional
+        write; ``None`` when refused (not enrolled, or already recorded)."""
+        return self._push_if(
+            training_id,
+            {"enrolled": member_id, "completed": {"$ne": member_id}},
+            {"$push": {"completed": member_id, "outbox": {"$each": events}}},
+            {},
+        )
+
+    def _push_if(self, training_id, conditions, update, increments):
+        training = self.db.trainings.find_one_and_update(
+            {"_id": training_id, **conditions},
+            {**update, "$inc": {**increments, "version": 1}},
+            projection=NO_OUTBOX,
+            return_document=ReturnDocument.AFTER,
+        )
+        if training is not None:
+            self._published("trainings", training_id)
+        return training
+
+    # --- helpers ------------------------------------------------------------
+
+    @staticmethod
+    def _by_id(collection, ids):
+        hidden = {"outbox": False, "password_hash": False}
+        found = collection.find({"_id": {"$in": list(ids)}}, hidden)
+        return {document["_id"]: document for document in found}
+
+    @staticmethod
+    def _page(collection, query, sort, page, page_size):
+        total = collection.count_documents(query)
+        cursor = (
+            collection.find(query, NO_OUTBOX)
+            .sort(sort)
+            .skip((page - 1) * page_size)
+            .limit(page_size)
+        )
+        return list(cursor), total

@@ -1,15 +1,24 @@
-from marshmallow import fields, validate
+import datetime
 
-from services.common.schemas import TEXT_ERRORS, Phone, Schema, Timestamp, text
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from services.common.schemas import TEXT_ERRORS, PageSchema, Phone, Schema, Timestamp, text
+from services.community.domain import (
+    MEMBER_ROLES,
+    MEMBERSHIP_STATUSES,
+    SELLER,
+    TRAINING_TOPICS,
+)
 
 CHANNELS = ("sms", "whatsapp", "email")
 LANGUAGES = ("id", "en")
 
 
-def _choice(options):
+def _choice(options, **kwargs):
     return fields.String(
         validate=validate.OneOf(options, error=f"Send one of: {', '.join(options)}."),
         error_messages=TEXT_ERRORS,
+        **kwargs,
     )
 
 
@@ -74,3 +83,146 @@ class ActorSchema(Schema):
     member_id = fields.String()
     is_admin = fields.Boolean()
     roles = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+# --- hubs, memberships, trainings --------------------------------------------
+
+
+def _place(**kwargs):
+    return text(100, required=True, **kwargs)
+
+
+class CreateHubSchema(Schema):
+    name = text(100, required=True)
+    village = _place()
+    district = _place()
+    regency = _place()
+    province = _place()
+    address = text(300, required=True)
+
+
+class HubSchema(Schema):
+    id = fields.String(attribute="_id")
+    name = fields.String()
+    slug = fields.String()
+    village = fields.String()
+    district = fields.String()
+    regency = fields.String()
+    province = fields.String()
+    address = fields.String()
+    coordinator_ids = fields.List(fields.String())
+    created_at = Timestamp()
+
+
+class HubSummarySchema(Schema):
+    id = fields.String(attribute="_id")
+    name = fields.String()
+    slug = fields.String()
+
+
+class AssignCoordinatorSchema(Schema):
+    member_id = text(64, required=True)
+
+
+class ApplySchema(Schema):
+    role = _choice(MEMBER_ROLES, required=True)
+    business_name = text(100, allow_none=True)
+
+    @validates_schema
+    def sellers_name_their_business(self, data, **kwargs):
+        if data.get("role") == SELLER and not (data.get("business_name") or "").strip():
+            raise ValidationError(
+                "Required for sellers; send the name your products are sold under.",
+                "business_name",
+            )
+
+
+class ApproveSchema(Schema):
+    """No fields: ``{}`` or an empty body."""
+
+
+class DecisionSchema(Schema):
+    reason = text(500, required=True)
+
+
+class MembershipQuerySchema(PageSchema):
+    status = _choice(MEMBERSHIP_STATUSES)
+    role = _choice(MEMBER_ROLES)
+
+
+class MemberContactSchema(Schema):
+    id = fields.String(attribute="_id")
+    name = fields.String()
+    phone = fields.String()
+
+
+class MembershipSchema(Schema):
+    id = fields.String(attribute="_id")
+    hub_id = fields.String()
+    member_id = fields.String()
+    role = fields.String()
+    business_name = fields.String(allow_none=True)
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    decided_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+    member = fields.Nested(MemberContactSchema)
+
+
+class OwnMembershipSchema(MembershipSchema):
+    """A membership on its member's profile, with its hub."""
+
+    hub = fields.Nested(HubSummarySchema)
+
+    class Meta(Schema.Meta):
+        exclude = ("member",)
+
+
+class ScheduleTrainingSchema(Schema):
+    title = text(150, required=True)
+    topic = _choice(TRAINING_TOPICS, required=True)
+    starts_at = fields.AwareDateTime(
+        default_timezone=datetime.UTC,
+        required=True,
+        error_messages={
+            "invalid": "Send an ISO 8601 time like 2026-12-01T09:00:00Z.",
+            "required": "Required; send a time like 2026-12-01T09:00:00Z.",
+        },
+    )
+    capacity = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=1000, error="Send a whole number from 1 to 1000."),
+        error_messages={"invalid": "Send a whole number from 1 to 1000."},
+    )
+
+
+class TrainingSchema(Schema):
+    id = fields.String(attribute="_id")
+    hub_id = fields.String()
+    title = fields.String()
+    topic = fields.String()
+    starts_at = Timestamp()
+    capacity = fields.Integer()
+    seats_left = fields.Integer()
+    enrolled_count = fields.Function(lambda training: len(training.get("enrolled", ())))
+    created_at = Timestamp()
+
+
+class CompletedTrainingSchema(Schema):
+    id = fields.String(attribute="_id")
+    hub_id = fields.String()
+    title = fields.String()
+    topic = fields.String()
+    starts_at = Timestamp()
+
+
+class CompletionSchema(Schema):
+    member_id = text(64, required=True)
+
+
+class ProfileSchema(MemberSchema):
+    memberships = fields.List(fields.Nested(OwnMembershipSchema))
+    coordinated_hubs = fields.List(fields.Nested(HubSummarySchema))
+    completed_trainings = fields.List(fields.Nested(CompletedTrainingSchema))

@@ -2,6 +2,7 @@ from nameko.rpc import rpc
 
 from services.common.auth import Tokens, hash_password, verify_password
 from services.common.errors import EXPECTED, Unauthenticated
+from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
 from services.community import domain
@@ -10,9 +11,21 @@ from services.community.exceptions import MemberNotFound, WrongCredentials
 from services.community.repository import CommunityRepository
 from services.community.schemas import (
     ActorSchema,
+    ApplySchema,
+    ApproveSchema,
+    AssignCoordinatorSchema,
+    CompletionSchema,
+    CreateHubSchema,
+    DecisionSchema,
+    HubSchema,
     MemberSchema,
+    MembershipQuerySchema,
+    MembershipSchema,
+    ProfileSchema,
     RegisterSchema,
+    ScheduleTrainingSchema,
     TokenRequestSchema,
+    TrainingSchema,
     UpdateProfileSchema,
 )
 
@@ -60,19 +73,20 @@ class CommunityService(HealthMixin):
             member = self.store.get_member(member_id)
         except MemberNotFound:
             raise Unauthenticated("This account no longer exists.") from None
-        return {**ActorSchema().dump(domain.actor(member)), "expires_in": expires_in}
+        return {**ActorSchema().dump(self.store.roles_of(member)), "expires_in": expires_in}
 
     @rpc(expected_exceptions=EXPECTED)
     def get_roles(self, member_id):
         """``get_roles(member_id)`` → ``{"member_id", "is_admin", "roles": {hub_id:
-        ["coordinator", "seller", "buyer"]}}``."""
-        member = self.store.get_member(member_id)
-        return ActorSchema().dump(domain.actor(member))
+        ["buyer", "coordinator", "seller"]}}`` (approved memberships and coordinated
+        hubs)."""
+        return ActorSchema().dump(self.store.roles_of(self.store.get_member(member_id)))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_profile(self, actor):
-        """``get_profile(actor)`` → the caller's member record."""
-        return MemberSchema().dump(self.store.get_member(actor["member_id"]))
+        """``get_profile(actor)`` → the caller's member record with memberships (and
+        their hub), coordinated hubs and completed trainings."""
+        return ProfileSchema().dump(self.store.profile(actor["member_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
     def update_profile(self, actor, payload):
@@ -82,3 +96,142 @@ class CommunityService(HealthMixin):
         member = domain.update_profile(self.store.get_member(actor["member_id"]), changes)
         self.store.save_member(member)
         return MemberSchema().dump(member)
+
+    # --- hubs ---------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_hub(self, actor, payload):
+        """``create_hub(admin, {"name": "Simpul Pujon", "village": "Pujon Kidul",
+        "district": "Pujon", "regency": "Malang", "province": "Jawa Timur", "address":
+        "Jl. …"})`` → hub. The same request again returns the same hub."""
+        domain.require_admin(actor, "create hubs")
+        fields = CreateHubSchema().load_or_raise(payload)
+        hub = self.store.add_hub(domain.new_hub(fields))
+        domain.check_same_hub(hub, fields)
+        return HubSchema().dump(hub)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_hubs(self, query):
+        """``list_hubs({"page": 1, "page_size": 20})`` → page of hubs by name."""
+        page = PageSchema().load_or_raise(query)
+        hubs, total = self.store.list_hubs(page["page"], page["page_size"])
+        return page_of(HubSchema(many=True).dump(hubs), total=total, **page)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_hub(self, hub_id):
+        """``get_hub(hub_id)`` → hub (its slug works too)."""
+        return HubSchema().dump(self.store.get_hub(hub_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign_coordinator(self, actor, hub_id, payload):
+        """``assign_coordinator(admin, hub_id, {"member_id": "…"})`` → hub. Emits
+        ``coordinator_assigned`` and ``roles_changed`` the first time."""
+        domain.require_admin(actor, "assign coordinators")
+        member_id = AssignCoordinatorSchema().load_or_raise(payload)["member_id"]
+        hub = self.store.get_hub(hub_id)
+        self.store.get_member(member_id)
+        self.store.save_hub(domain.assign_coordinator(hub, member_id))
+        return HubSchema().dump(hub)
+
+    # --- memberships --------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def apply_for_membership(self, actor, hub_id, payload):
+        """``apply_for_membership(actor, hub_id, {"role": "seller", "business_name":
+        "Keripik Bu Siti"})`` → membership (``pending``). Applying again for the same
+        hub and role returns the existing membership, whatever its status."""
+        fields = ApplySchema().load_or_raise(payload)
+        hub = self.store.get_hub(hub_id)
+        membership = domain.new_membership(actor["member_id"], hub, fields)
+        return MembershipSchema().dump(self.store.add_membership(membership))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_memberships(self, actor, hub_id, query):
+        """``list_memberships(coordinator, hub_id, {"status": "pending"})`` → page of
+        memberships, oldest first, each with ``member: {id, name, phone}``."""
+        hub = self.store.get_hub(hub_id)
+        domain.require_coordinator(actor, hub["_id"], "list its memberships")
+        params = MembershipQuerySchema().load_or_raise(query)
+        page = {"page": params.pop("page"), "page_size": params.pop("page_size")}
+        items, total = self.store.list_memberships(hub["_id"], params, **page)
+        return page_of(MembershipSchema(many=True).dump(items), total=total, **page)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def approve_membership(self, actor, membership_id, payload=None):
+        """``approve_membership(coordinator, membership_id, {})`` → membership. Emits
+        ``membership_approved`` and ``roles_changed``."""
+        membership = self.store.get_membership(membership_id)
+        domain.require_coordinator(actor, membership["hub_id"], "approve memberships")
+        ApproveSchema().load_or_raise(payload)
+        self.store.save_membership(domain.approve(membership, actor))
+        return MembershipSchema().dump(membership)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reject_membership(self, actor, membership_id, payload):
+        """``reject_membership(coordinator, membership_id, {"reason": "…"})`` →
+        membership. Emits ``membership_rejected``."""
+        membership = self.store.get_membership(membership_id)
+        domain.require_coordinator(actor, membership["hub_id"], "reject memberships")
+        reason = DecisionSchema().load_or_raise(payload)["reason"]
+        self.store.save_membership(domain.reject(membership, actor, reason))
+        return MembershipSchema().dump(membership)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def suspend_membership(self, actor, membership_id, payload):
+        """``suspend_membership(coordinator, membership_id, {"reason": "…"})`` →
+        membership. Emits ``membership_suspended`` and ``roles_changed``."""
+        membership = self.store.get_membership(membership_id)
+        domain.require_coordinator(actor, membership["hub_id"], "suspend memberships")
+        reason = DecisionSchema().load_or_raise(payload)["reason"]
+        self.store.save_membership(domain.suspend(membership, actor, reason))
+        return MembershipSchema().dump(membership)
+
+    # --- trainings ----------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def schedule_training(self, actor, hub_id, payload):
+        """``schedule_training(coordinator, hub_id, {"title": "Foto produk", "topic":
+        "product_photography", "starts_at": "2026-12-01T02:00:00Z", "capacity": 20})``
+        → training. The same request again returns the same training."""
+        hub = self.store.get_hub(hub_id)
+        domain.require_coordinator(actor, hub["_id"], "schedule trainings")
+        fields = ScheduleTrainingSchema().load_or_raise(payload)
+        training = self.store.add_training(domain.new_training(hub, fields, actor))
+        domain.check_same_training(training, fields)
+        return TrainingSchema().dump(training)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_trainings(self, hub_id, query):
+        """``list_trainings(hub_id, {"page": 1})`` → page of trainings by start time."""
+        hub = self.store.get_hub(hub_id)
+        page = PageSchema().load_or_raise(query)
+        items, total = self.store.list_trainings(hub["_id"], page["page"], page["page_size"])
+        return page_of(TrainingSchema(many=True).dump(items), total=total, **page)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def enrol(self, actor, training_id):
+        """``enrol(member, training_id)`` → training (one seat fewer). ``Conflict``
+        when full or already enrolled. Emits ``training_enrolled``."""
+        training = self.store.get_training(training_id)
+        domain.check_can_enrol(training, actor)
+        member_id = actor["member_id"]
+        enrolled = self.store.enrol(
+            training["_id"], member_id, domain.enrolment_events(training, member_id)
+        )
+        if enrolled is None:
+            domain.why_not_enrolled(self.store.get_training(training_id), member_id)
+        return TrainingSchema().dump(enrolled or self.store.get_training(training_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def complete_training(self, actor, training_id, payload):
+        """``complete_training(coordinator, training_id, {"member_id": "…"})`` →
+        training. Emits ``training_completed`` the first time."""
+        training = self.store.get_training(training_id)
+        domain.check_can_complete(training, actor)
+        member_id = CompletionSchema().load_or_raise(payload)["member_id"]
+        self.store.get_member(member_id)
+        events = domain.completion_events(training, member_id)
+        completed = self.store.complete(training["_id"], member_id, events)
+        if completed is None:
+            domain.why_not_completed(self.store.get_training(training_id), member_id)
+        return TrainingSchema().dump(completed or self.store.get_training(training_id))

@@ -7,7 +7,7 @@ from services.common.envelope import make_event
 from services.common.events import subscribe
 from services.common.mongo import mongo_client
 from services.community.service import CommunityService
-from tests.support.events import EventRecorder, publish
+from tests.support.events import EventLog, publish
 from tests.support.waiting import wait_until
 
 
@@ -74,7 +74,7 @@ def test_events_left_in_an_outbox_are_swept_out(container_factory, config):
     members.insert_one(
         {"_id": "m-crash", "phone": "+6281200000001", "version": 1, "outbox": [entry]}
     )
-    with EventRecorder(config["AMQP_URI"], "community") as recorder:
+    with EventLog(config, "community") as recorder:
         container_factory(CommunityService, config).start()
         wait_until(lambda: recorder.of_type("member_updated"), message="swept event")
     assert recorder.of_type("member_updated")[0]["event_id"] == entry["event_id"]
@@ -85,7 +85,7 @@ def test_events_left_in_an_outbox_are_swept_out(container_factory, config):
 
 
 def test_registration_publishes_member_registered_without_the_password(stack):
-    with EventRecorder(stack.config["AMQP_URI"], "community") as recorder:
+    with EventLog(stack.config, "community") as recorder:
         _, member = stack.api.as_member(name="Wati")
         event = wait_until(lambda: recorder.of_type("member_registered"))[0]
     assert event["data"]["member_id"] == member["id"]

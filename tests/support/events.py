@@ -1,13 +1,21 @@
-"""See what services publish, and publish as another service would."""
+"""See what services publish, and publish as another service would.
 
-import json
-import threading
+``EventLog`` binds an exclusive queue to every routing key of the sources'
+exchanges in the test's vhost, so the test sees each event exactly as consumers do::
+
+    with EventLog(config, "community") as events:
+        ...
+        event = events.wait_for("membership_approved", membership_id=m["id"])
+"""
+
 import uuid
 
-import kombu
-from nameko.standalone.events import event_dispatcher
+from kombu import Connection, Queue, binding
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.standalone.events import event_dispatcher, get_event_exchange
 
 from services.common.envelope import isoformat, utcnow
+from tests.support.waiting import wait_until
 
 
 def envelope(data, event_id=None):
@@ -25,52 +33,57 @@ def publish(config, source, event_type, data, event_id=None):
     return body
 
 
-class EventRecorder:
-    """Records every event on the given services' exchanges (a private queue each)."""
-
-    def __init__(self, amqp_uri, *sources):
-        self.events = []
-        self._connection = kombu.Connection(amqp_uri)
-        self._queue = kombu.Queue(
-            f"test-recorder-{uuid.uuid4().hex}", exclusive=True, auto_delete=True
-        )
-        self._bindings = [
-            kombu.binding(
-                kombu.Exchange(f"{source}.events", type="topic", durable=True), routing_key="#"
-            )
-            for source in sources
-        ]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+class EventLog:
+    def __init__(self, config, *sources):
+        self.sources = sources
+        self.received = []
+        self.connection = Connection(config[AMQP_URI_CONFIG_KEY])
+        channel = self.connection.channel()
+        exchanges = [get_event_exchange(source, config) for source in sources]
+        for exchange in exchanges:
+            exchange(channel).declare()
+        self.queue = Queue(
+            exclusive=True,
+            bindings=[binding(exchange, routing_key="#") for exchange in exchanges],
+        )(channel)
+        self.queue.declare()
 
     def __enter__(self):
-        queue = kombu.Queue(
-            self._queue.name, exclusive=True, auto_delete=True, bindings=self._bindings
-        )
-        self._consumer_queue = queue(self._connection.default_channel)
-        self._consumer_queue.declare()
-        self._thread.start()
         return self
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._connection.release()
+        self.close()
 
-    def _run(self):
-        with self._connection.Consumer(
-            [self._consumer_queue], callbacks=[self._on_message], accept=["json"]
-        ):
-            while not self._stop.is_set():
-                try:
-                    self._connection.drain_events(timeout=0.2)
-                except TimeoutError:
-                    continue
+    def close(self):
+        self.drain()
+        self.connection.release()
+        self.queue = None
 
-    def _on_message(self, body, message):
-        event = body if isinstance(body, dict) else json.loads(body)
-        self.events.append({"type": message.delivery_info["routing_key"], **event})
-        message.ack()
+    def drain(self):
+        """Everything received so far: ``[{"type", "event_id", "occurred_at", "data"}]``
+        (after ``close``, what had arrived by then)."""
+        while self.queue is not None and (message := self.queue.get(no_ack=True)) is not None:
+            self.received.append({"type": message.delivery_info["routing_key"], **message.payload})
+        return self.received
 
-    def of_type(self, event_type):
-        return [event for event in self.events if event["type"] == event_type]
+    @property
+    def events(self):
+        return self.drain()
+
+    def of_type(self, event_type, **data):
+        """The events of ``event_type`` whose ``data`` has these values."""
+        return [
+            event
+            for event in self.drain()
+            if event["type"] == event_type
+            and all(event["data"].get(key) == value for key, value in data.items())
+        ]
+
+    def wait_for(self, event_type, timeout=10.0, **data):
+        """The first event of ``event_type`` matching ``data``, waiting for it."""
+        found = wait_until(
+            lambda: self.of_type(event_type, **data),
+            timeout=timeout,
+            message=f"{'/'.join(self.sources)} event {event_type} {data}",
+        )
+        return found[0]

@@ -1,10 +1,215 @@
+"""Community rules without a broker or a database."""
+
 import datetime
 
 import pytest
 
 from services.common.envelope import PENDING_EVENTS, utcnow
+from services.common.errors import Conflict, Forbidden, ValidationError
 from services.community import domain
 from services.community.exceptions import TooManyAttempts
+
+HUB_FIELDS = {
+    "name": "Simpul Pujon",
+    "village": "Pujon Kidul",
+    "district": "Pujon",
+    "regency": "Malang",
+    "province": "Jawa Timur",
+    "address": "Jl. Raya Pujon 1",
+}
+COORDINATOR = {"member_id": "c1", "is_admin": False, "roles": {"h1": ["coordinator"]}}
+OTHER_COORDINATOR = {"member_id": "c2", "is_admin": False, "roles": {"h2": ["coordinator"]}}
+ADMIN = {"member_id": "a1", "is_admin": True, "roles": {}}
+SELLER = {"member_id": "s1", "is_admin": False, "roles": {"h1": ["seller"]}}
+
+
+def events(aggregate):
+    return [(event["type"], event["data"]) for event in aggregate.pop(PENDING_EVENTS, [])]
+
+
+def make_membership(status="pending", role="seller"):
+    membership = domain.new_membership(
+        "m1", {"_id": "h1"}, {"role": role, "business_name": "Keripik Bu Siti"}
+    )
+    membership.pop(PENDING_EVENTS)
+    membership["status"] = status
+    return membership
+
+
+def make_training(capacity=2):
+    training = domain.new_training(
+        {"_id": "h1"},
+        {
+            "title": "Pembukuan",
+            "topic": "bookkeeping",
+            "starts_at": datetime.datetime(2026, 12, 1, 9),
+            "capacity": capacity,
+        },
+        COORDINATOR,
+    )
+    training.pop(PENDING_EVENTS)
+    return training
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Simpul Pujon Kidul", "simpul-pujon-kidul"),
+        ("  SIMPUL  batu!! ", "simpul-batu"),
+        ("Simpul Tumpang — Ngadas", "simpul-tumpang-ngadas"),
+        ("Café Désa", "cafe-desa"),
+    ],
+)
+def test_hub_slugs_are_plain_lower_case_words(name, slug):
+    assert domain.slugify(name) == slug
+
+
+def test_a_name_without_letters_or_digits_has_no_slug():
+    with pytest.raises(ValidationError) as error:
+        domain.slugify("!!!")
+    assert "name" in error.value.details
+
+
+def test_a_new_hub_announces_itself():
+    hub = domain.new_hub(HUB_FIELDS)
+    assert events(hub) == [
+        ("hub_created", {"hub_id": hub["_id"], "slug": "simpul-pujon", **HUB_FIELDS})
+    ]
+
+
+def test_a_retried_hub_creation_matches_but_another_hub_conflicts():
+    hub = domain.new_hub(HUB_FIELDS)
+    domain.check_same_hub(hub, HUB_FIELDS)
+    with pytest.raises(Conflict):
+        domain.check_same_hub(hub, {**HUB_FIELDS, "village": "Ngroto"})
+
+
+def test_assigning_a_coordinator_changes_roles_once():
+    hub = domain.new_hub(HUB_FIELDS)
+    events(hub)
+    domain.assign_coordinator(hub, "m1")
+    domain.assign_coordinator(hub, "m1")
+    assert hub["coordinator_ids"] == ["m1"]
+    assert events(hub) == [
+        ("coordinator_assigned", {"hub_id": hub["_id"], "member_id": "m1"}),
+        ("roles_changed", {"member_id": "m1"}),
+    ]
+
+
+def test_roles_come_from_approved_memberships_and_coordinated_hubs():
+    memberships = [
+        {"hub_id": "h1", "role": "seller", "status": "approved"},
+        {"hub_id": "h1", "role": "buyer", "status": "pending"},
+        {"hub_id": "h2", "role": "buyer", "status": "approved"},
+        {"hub_id": "h3", "role": "seller", "status": "suspended"},
+    ]
+    actor = domain.actor({"_id": "m1", "is_admin": False}, memberships, ["h2"])
+    assert actor == {
+        "member_id": "m1",
+        "is_admin": False,
+        "roles": {"h1": ["seller"], "h2": ["buyer", "coordinator"]},
+    }
+
+
+def test_making_an_admin_changes_roles_once():
+    member = {"_id": "m1", "is_admin": False}
+    domain.make_admin(domain.make_admin(member))
+    assert member["is_admin"] is True
+    assert events(member) == [("roles_changed", {"member_id": "m1"})]
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [(COORDINATOR, True), (ADMIN, True), (OTHER_COORDINATOR, False), (SELLER, False)],
+)
+def test_only_the_hub_s_coordinators_and_admins_run_it(actor, allowed):
+    assert domain.is_coordinator(actor, "h1") is allowed
+
+
+@pytest.mark.parametrize(
+    ("decide", "status", "outcome"),
+    [
+        ("approve", "pending", "approved"),
+        ("approve", "approved", "approved"),
+        ("approve", "suspended", "approved"),
+        ("approve", "rejected", Conflict),
+        ("reject", "pending", "rejected"),
+        ("reject", "rejected", "rejected"),
+        ("reject", "approved", Conflict),
+        ("reject", "suspended", Conflict),
+        ("suspend", "approved", "suspended"),
+        ("suspend", "suspended", "suspended"),
+        ("suspend", "pending", Conflict),
+        ("suspend", "rejected", Conflict),
+    ],
+)
+def test_membership_decisions_follow_the_state_machine(decide, status, outcome):
+    membership = make_membership(status)
+    args = () if decide == "approve" else ("Alasan",)
+    if isinstance(outcome, str):
+        getattr(domain, decide)(membership, COORDINATOR, *args)
+        assert membership["status"] == outcome
+    else:
+        with pytest.raises(outcome):
+            getattr(domain, decide)(membership, COORDINATOR, *args)
+
+
+@pytest.mark.parametrize("decide", ["approve", "reject", "suspend"])
+def test_a_coordinator_of_another_hub_decides_nothing(decide):
+    membership = make_membership("approved" if decide == "suspend" else "pending")
+    args = () if decide == "approve" else ("Alasan",)
+    with pytest.raises(Forbidden):
+        getattr(domain, decide)(membership, OTHER_COORDINATOR, *args)
+
+
+def test_approval_and_suspension_tell_who_decided_and_change_roles():
+    membership = make_membership()
+    domain.approve(membership, COORDINATOR)
+    domain.suspend(membership, COORDINATOR, "Kedaluwarsa")
+    key = {"membership_id": membership["_id"], "hub_id": "h1", "member_id": "m1", "role": "seller"}
+    assert events(membership) == [
+        ("membership_approved", {**key, "business_name": "Keripik Bu Siti", "decided_by": "c1"}),
+        ("roles_changed", {"member_id": "m1"}),
+        ("membership_suspended", {**key, "reason": "Kedaluwarsa", "decided_by": "c1"}),
+        ("roles_changed", {"member_id": "m1"}),
+    ]
+
+
+def test_training_times_are_kept_in_utc_to_the_millisecond():
+    wib = datetime.timezone(datetime.timedelta(hours=7))
+    moment = datetime.datetime(2026, 12, 1, 9, 0, 0, 123456, tzinfo=wib)
+    assert domain.to_utc(moment) == datetime.datetime(2026, 12, 1, 2, 0, 0, 123000, datetime.UTC)
+
+
+def test_only_coordinators_schedule_trainings():
+    with pytest.raises(Forbidden):
+        domain.new_training({"_id": "h1"}, {}, OTHER_COORDINATOR)
+
+
+def test_only_approved_members_of_the_hub_enrol():
+    training = make_training()
+    domain.check_can_enrol(training, SELLER)
+    for actor in (COORDINATOR, ADMIN, {**SELLER, "roles": {"h2": ["seller"]}}):
+        with pytest.raises(Forbidden):
+            domain.check_can_enrol(training, actor)
+
+
+def test_a_refused_enrolment_says_whether_it_was_full_or_a_repeat():
+    training = make_training(capacity=1)
+    training.update(enrolled=["s1"], seats_left=0)
+    with pytest.raises(Conflict, match="already enrolled"):
+        domain.why_not_enrolled(training, "s1")
+    with pytest.raises(Conflict, match="full"):
+        domain.why_not_enrolled(training, "s2")
+
+
+def test_completion_needs_enrolment_and_a_repeat_is_fine():
+    training = make_training()
+    training.update(enrolled=["s1", "s2"], completed=["s1"])
+    assert domain.why_not_completed(training, "s1") is True
+    assert domain.why_not_completed(training, "s2") is False
+    with pytest.raises(Conflict):
+        domain.why_not_completed(training, "s3")
 
 
 def make_member(**overrides):

@@ -1,13 +1,25 @@
-"""Members: registration, login, profile (DESIGN §3, community rows)."""
+"""Members, hubs, memberships and trainings (DESIGN §3, community rows)."""
 
+from services.common.schemas import PageSchema
 from services.community.schemas import (
+    ApplySchema,
+    AssignCoordinatorSchema,
+    CompletionSchema,
+    CreateHubSchema,
+    DecisionSchema,
+    HubSchema,
     MemberSchema,
+    MembershipQuerySchema,
+    MembershipSchema,
+    ProfileSchema,
     RegisterSchema,
+    ScheduleTrainingSchema,
     TokenRequestSchema,
     TokenSchema,
+    TrainingSchema,
     UpdateProfileSchema,
 )
-from services.gateway.http import json_body, route
+from services.gateway.http import json_body, query, route
 
 
 class CommunityRoutes:
@@ -32,7 +44,13 @@ class CommunityRoutes:
     def issue_token(self, request):
         return self.backend.community.issue_token(json_body(request))
 
-    @route("GET", "/api/v1/me", response=MemberSchema, auth=True, summary="The caller's profile")
+    @route(
+        "GET",
+        "/api/v1/me",
+        response=ProfileSchema,
+        auth=True,
+        summary="The caller's profile, memberships with their hub, completed trainings",
+    )
     def get_me(self, request):
         return self.backend.community.get_profile(self.backend.caller(request))
 
@@ -47,3 +65,169 @@ class CommunityRoutes:
     def update_me(self, request):
         actor = self.backend.caller(request)
         return self.backend.community.update_profile(actor, json_body(request))
+
+    # --- hubs ---------------------------------------------------------------
+
+    @route(
+        "POST",
+        "/api/v1/hubs",
+        body=CreateHubSchema,
+        response=HubSchema,
+        status=201,
+        auth=True,
+        summary="Create a hub (admin); the same request again returns the same hub",
+    )
+    def create_hub(self, request):
+        actor = self.backend.caller(request)
+        return 201, self.backend.community.create_hub(actor, json_body(request))
+
+    @route(
+        "GET",
+        "/api/v1/hubs",
+        params=PageSchema,
+        response=HubSchema,
+        many=True,
+        summary="Hubs, by name",
+    )
+    def list_hubs(self, request):
+        return self.backend.community.list_hubs(query(request))
+
+    @route("GET", "/api/v1/hubs/<hub_id>", response=HubSchema, summary="A hub (id or slug)")
+    def get_hub(self, request, hub_id):
+        return self.backend.community.get_hub(hub_id)
+
+    @route(
+        "POST",
+        "/api/v1/hubs/<hub_id>/coordinators",
+        body=AssignCoordinatorSchema,
+        response=HubSchema,
+        auth=True,
+        summary="Make an existing member a coordinator of the hub (admin)",
+    )
+    def assign_coordinator(self, request, hub_id):
+        actor = self.backend.caller(request)
+        body = json_body(request)
+        hub = self.backend.community.assign_coordinator(actor, hub_id, body)
+        self.backend.forget(body["member_id"])
+        return hub
+
+    # --- memberships --------------------------------------------------------
+
+    @route(
+        "POST",
+        "/api/v1/hubs/<hub_id>/memberships",
+        body=ApplySchema,
+        response=MembershipSchema,
+        status=201,
+        auth=True,
+        summary="Apply to the hub as seller or buyer; applying again returns the same one",
+    )
+    def apply_for_membership(self, request, hub_id):
+        actor = self.backend.caller(request)
+        return 201, self.backend.community.apply_for_membership(actor, hub_id, json_body(request))
+
+    @route(
+        "GET",
+        "/api/v1/hubs/<hub_id>/memberships",
+        params=MembershipQuerySchema,
+        response=MembershipSchema,
+        many=True,
+        auth=True,
+        summary="The hub's memberships, oldest first (coordinator of the hub)",
+    )
+    def list_memberships(self, request, hub_id):
+        actor = self.backend.caller(request)
+        return self.backend.community.list_memberships(actor, hub_id, query(request))
+
+    @route(
+        "POST",
+        "/api/v1/memberships/<membership_id>/approve",
+        response=MembershipSchema,
+        auth=True,
+        summary="Approve a membership (coordinator of its hub)",
+    )
+    def approve_membership(self, request, membership_id):
+        actor = self.backend.caller(request)
+        membership = self.backend.community.approve_membership(
+            actor, membership_id, json_body(request)
+        )
+        self.backend.forget(membership["member_id"])
+        return membership
+
+    @route(
+        "POST",
+        "/api/v1/memberships/<membership_id>/reject",
+        body=DecisionSchema,
+        response=MembershipSchema,
+        auth=True,
+        summary="Reject a pending membership with a reason (coordinator of its hub)",
+    )
+    def reject_membership(self, request, membership_id):
+        actor = self.backend.caller(request)
+        return self.backend.community.reject_membership(actor, membership_id, json_body(request))
+
+    @route(
+        "POST",
+        "/api/v1/memberships/<membership_id>/suspend",
+        body=DecisionSchema,
+        response=MembershipSchema,
+        auth=True,
+        summary="Suspend an approved membership with a reason (coordinator of its hub)",
+    )
+    def suspend_membership(self, request, membership_id):
+        actor = self.backend.caller(request)
+        membership = self.backend.community.suspend_membership(
+            actor, membership_id, json_body(request)
+        )
+        self.backend.forget(membership["member_id"])
+        return membership
+
+    # --- trainings ----------------------------------------------------------
+
+    @route(
+        "POST",
+        "/api/v1/hubs/<hub_id>/trainings",
+        body=ScheduleTrainingSchema,
+        response=TrainingSchema,
+        status=201,
+        auth=True,
+        summary="Schedule a training (coordinator of the hub)",
+    )
+    def schedule_training(self, request, hub_id):
+        actor = self.backend.caller(request)
+        return 201, self.backend.community.schedule_training(actor, hub_id, json_body(request))
+
+    @route(
+        "GET",
+        "/api/v1/hubs/<hub_id>/trainings",
+        params=PageSchema,
+        response=TrainingSchema,
+        many=True,
+        summary="The hub's trainings, by start time",
+    )
+    def list_trainings(self, request, hub_id):
+        return self.backend.community.list_trainings(hub_id, query(request))
+
+    @route(
+        "POST",
+        "/api/v1/trainings/<training_id>/enrolments",
+        response=TrainingSchema,
+        status=201,
+        auth=True,
+        summary="Enrol in a training (approved member of its hub); 409 when full",
+    )
+    def enrol(self, request, training_id):
+        actor = self.backend.caller(request)
+        return 201, self.backend.community.enrol(actor, training_id)
+
+    @route(
+        "POST",
+        "/api/v1/trainings/<training_id>/completions",
+        body=CompletionSchema,
+        response=TrainingSchema,
+        auth=True,
+        summary="Record that an enrolled member completed the training (coordinator)",
+    )
+    def complete_training(self, request, training_id):
+        actor = self.backend.caller(request)
+        return self.backend.community.complete_training(actor, training_id, json_body(request))
