@@ -7,7 +7,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Conflict, NotFound, ValidationError
 from services.orders.exceptions import ItemsNotInHub, ProductNotAvailable
-from tests.support.orders import Catalogue, EventTap, make_actor, make_order, make_product, new_key
+from tests.support.events import EventLog
+from tests.support.orders import Catalogue, make_actor, make_order, make_product, new_key
 from tests.support.waiting import holds, wait_until
 
 HUB = "hub-1"
@@ -31,16 +32,18 @@ def catalogue(config):
 
 @pytest.fixture
 def tap(config, stack):
-    tap = EventTap(
-        config,
-        "orders",
-        "order_placed",
-        "order_confirmed",
-        "order_rejected",
-        "order_cancelled",
+    """What orders publishes from now on."""
+    with EventLog(config, "orders") as events:
+        yield events
+
+
+def announced(tap, event_type, order, count=1, timeout=10):
+    """The ``event_type`` events about ``order``, once there are ``count`` of them."""
+    return wait_until(
+        lambda: len(found := tap.of_type(event_type, order_id=order["id"])) >= count and found,
+        timeout=timeout,
+        message=f"{count} × {event_type}",
     )
-    yield tap
-    tap.close()
 
 
 @pytest.fixture
@@ -71,7 +74,7 @@ def test_an_approved_product_is_ordered_and_the_order_announced(rpc, catalogue, 
     order = rpc.place_order(buyer, new_key(), make_order(HUB, [(tempe, 2), (kopi, 1)]))
     assert order["status"] == "pending" and order["total"] == 70000
     assert order["number"].startswith("KD-")
-    (event,) = tap.wait_for("order_placed", order["id"])
+    (event,) = announced(tap, "order_placed", order)
     assert event["data"]["items"] == [
         {key: line[key] for key in event["data"]["items"][0]} for line in order["items"]
     ]
@@ -85,8 +88,8 @@ def test_the_saga_confirms_or_rejects(rpc, catalogue, tap, buyer):
     short = rpc.place_order(buyer, new_key(), make_order(HUB, [(product, 5)]))
     catalogue.reserve(kept)
     catalogue.fall_short(short)
-    tap.wait_for("order_confirmed", kept["id"])
-    (rejected,) = tap.wait_for("order_rejected", short["id"])
+    announced(tap, "order_confirmed", kept)
+    (rejected,) = announced(tap, "order_rejected", short)
     assert rejected["data"]["shortages"][0]["requested"] == 5
     assert rpc.get_order(buyer, kept["id"])["status"] == "confirmed"
     refused = rpc.get_order(buyer, short["id"])
@@ -158,14 +161,16 @@ def test_products_of_another_hub_and_bad_keys_are_refused(rpc, catalogue, buyer)
 def test_an_unanswered_order_is_announced_again_and_stays_pending(rpc, catalogue, tap, buyer):
     product = approved(catalogue, rpc)
     order = rpc.place_order(buyer, new_key(), make_order(HUB, [product]))
-    announcements = tap.wait_for("order_placed", order["id"], count=2, timeout=5)
+    announcements = announced(tap, "order_placed", order, count=2, timeout=5)
     assert len({event["event_id"] for event in announcements}) == len(announcements)
     assert rpc.get_order(buyer, order["id"])["status"] == "pending"
     catalogue.reserve(order)
-    tap.wait_for("order_confirmed", order["id"])
-    settled = len(tap.of("order_placed", order["id"]))
+    announced(tap, "order_confirmed", order)
+    settled = len(tap.of_type("order_placed", order_id=order["id"]))
     holds(  # longer than the retry time: nothing more may go out
-        lambda: len(tap.of("order_placed", order["id"])) == settled, 2.5, message="no more"
+        lambda: len(tap.of_type("order_placed", order_id=order["id"])) == settled,
+        2.5,
+        message="no more",
     )
 
 
@@ -176,27 +181,31 @@ def test_stock_reserved_for_a_cancelled_order_asks_catalogue_to_release_again(
     order = rpc.place_order(buyer, new_key(), make_order(HUB, [product]))
     cancelled = rpc.cancel_order(buyer, order["id"], {})
     assert cancelled["status"] == "cancelled"
-    (first,) = tap.wait_for("order_cancelled", order["id"])
+    (first,) = announced(tap, "order_cancelled", order)
     assert first["data"]["stock_was_reserved"] is False
     reserved = catalogue.reserve(order)
-    repeat = tap.wait_for("order_cancelled", order["id"], count=2)[-1]
+    repeat = announced(tap, "order_cancelled", order, count=2)[-1]
     assert repeat["data"]["release_only"] is True and repeat["data"]["stock_was_reserved"] is True
     assert rpc.get_order(buyer, order["id"])["status"] == "cancelled"
     catalogue.dispatch("catalogue", "stock_reserved", reserved)  # redelivered: handled once
-    holds(lambda: len(tap.of("order_cancelled", order["id"])) == 2, 0.8, message="one repeat")
+    holds(
+        lambda: len(tap.of_type("order_cancelled", order_id=order["id"])) == 2,
+        0.8,
+        message="one repeat",
+    )
 
 
 def test_a_late_failure_never_rejects_a_confirmed_order(rpc, catalogue, tap, buyer):
     product = approved(catalogue, rpc)
     order = rpc.place_order(buyer, new_key(), make_order(HUB, [product]))
     catalogue.reserve(order)
-    tap.wait_for("order_confirmed", order["id"])
+    announced(tap, "order_confirmed", order)
     catalogue.fall_short(order)
     catalogue.reserve(order)
     holds(
         lambda: (
             rpc.get_order(buyer, order["id"])["status"] == "confirmed"
-            and not tap.of("order_rejected", order["id"])
+            and not tap.of_type("order_rejected", order_id=order["id"])
         ),
         0.8,
         message="confirmed",
@@ -217,7 +226,7 @@ def test_the_sales_report_is_computed_from_confirmed_and_completed_orders(rpc, c
     orders = [rpc.place_order(buyer, new_key(), body) for body in bodies]
     for order in orders[:3]:
         catalogue.reserve(order)
-        tap.wait_for("order_confirmed", order["id"])
+        announced(tap, "order_confirmed", order)
     for order in orders[:2]:
         rpc.change_status(coordinator, order["id"], {"status": "ready_for_pickup"})
         rpc.change_status(coordinator, order["id"], {"status": "completed"})

@@ -3,11 +3,9 @@ catalogue events published the way catalogue publishes them."""
 
 import uuid
 
-from kombu import Connection, Exchange, Queue, binding
 from nameko.standalone.events import event_dispatcher
 
 from services.common.envelope import isoformat, new_id, utcnow
-from tests.support.waiting import wait_until
 
 
 def make_actor(member_id=None, is_admin=False, **roles):
@@ -91,49 +89,3 @@ class Catalogue:
             "stock_reservation_failed",
             {"order_id": order["id"], "reason": reason, "shortages": shortages},
         )
-
-
-class EventTap:
-    """Listens on ``<source>.events`` for some event types from now on:
-    ``tap = EventTap(config, "orders", "order_placed"); tap.wait_for(lambda e: …)``."""
-
-    def __init__(self, config, source, *event_types):
-        exchange = Exchange(f"{source}.events", type="topic", durable=True)
-        self.connection = Connection(config["AMQP_URI"])
-        queue = Queue(
-            f"tap-{uuid.uuid4().hex}",
-            bindings=[binding(exchange, routing_key=event_type) for event_type in event_types],
-            exclusive=True,
-            auto_delete=True,
-        )
-        self.queue = self.connection.SimpleQueue(queue)
-        self.events = []
-
-    def _drain(self):
-        while True:
-            try:
-                message = self.queue.get(block=False)
-            except self.queue.Empty:
-                return
-            message.ack()
-            self.events.append({"type": message.delivery_info["routing_key"], **message.payload})
-
-    def of(self, event_type, order_id=None):
-        self._drain()
-        return [
-            event
-            for event in self.events
-            if event["type"] == event_type
-            and (order_id is None or event["data"].get("order_id") == order_id)
-        ]
-
-    def wait_for(self, event_type, order_id=None, count=1, timeout=10):
-        return wait_until(
-            lambda: (found := self.of(event_type, order_id)) and len(found) >= count and found,
-            timeout=timeout,
-            message=f"{count} × {event_type}",
-        )
-
-    def close(self):
-        self.queue.close()
-        self.connection.release()
