@@ -5,6 +5,7 @@ import concurrent.futures
 
 import pytest
 
+from tests.support.community import hub_with_coordinator
 from tests.support.orders import Catalogue, make_order, make_product, new_key
 from tests.support.waiting import wait_until
 
@@ -164,3 +165,67 @@ def test_the_api_document_lists_the_order_routes(api):
     paths = api.get("/api/v1/openapi.json").json()["paths"]
     assert "post" in paths["/api/v1/orders"]
     assert {"/api/v1/orders/{order_id}/status", "/api/v1/hubs/{hub_id}/reports/sales"} <= set(paths)
+
+
+@pytest.fixture
+def two_hubs(api, admin):
+    return hub_with_coordinator(api, admin), hub_with_coordinator(api, admin)
+
+
+def test_the_hub_coordinator_sees_its_orders_and_another_hubs_does_not(api, catalogue, two_hubs):
+    (hub, coordinator, _), (other_hub, other_coordinator, _) = two_hubs
+    product = make_product(hub_id=hub["id"])
+    catalogue.approve(product)
+    buyer, _ = api.as_member()
+    body = make_order(hub["id"], [product])
+    response = wait_until(
+        lambda: (placed := place(buyer, body, key="first")).status_code == 201 and placed,
+        message="the product in the orders projection",
+    )
+    order = response.json()
+
+    assert coordinator.get(f"/api/v1/orders/{order['id']}").status_code == 200
+    listed = coordinator.get("/api/v1/orders?as=coordinator").json()
+    assert [item["id"] for item in listed["items"]] == [order["id"]]
+    assert other_coordinator.get(f"/api/v1/orders/{order['id']}").status_code == 404
+    assert other_coordinator.get("/api/v1/orders?as=coordinator").json()["total"] == 0
+    foreign = other_coordinator.get(f"/api/v1/orders?as=coordinator&hub_id={hub['id']}")
+    assert foreign.status_code == 403
+    cancelled = other_coordinator.post(f"/api/v1/orders/{order['id']}/cancel")
+    assert cancelled.status_code == 404
+    report = other_coordinator.get(f"/api/v1/hubs/{hub['id']}/reports/sales")
+    assert report.status_code == 403
+    assert other_hub["id"] != hub["id"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("from=kemarin", "from"), ("to=2026-02-30", "to"), ("from=2026-11-02&to=2026-11-01", "to")],
+)
+def test_report_periods_are_validated_naming_the_field(api, admin, query, field):
+    hub, coordinator, _ = hub_with_coordinator(api, admin)
+    response = coordinator.get(f"/api/v1/hubs/{hub['id']}/reports/sales?{query}")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["details"]
+
+
+def test_an_empty_report_has_zero_totals(api, admin):
+    hub, coordinator, _ = hub_with_coordinator(api, admin)
+    response = coordinator.get(
+        f"/api/v1/hubs/{hub['id']}/reports/sales?from=2026-01-01&to=2026-12-31"
+    )
+    assert response.status_code == 200
+    report = response.json()
+    assert (
+        report["from"] == "2026-01-01T00:00:00.000Z" and report["to"] == "2027-01-01T00:00:00.000Z"
+    )
+    assert (
+        report["completed"]
+        == report["confirmed"]
+        == {
+            "order_count": 0,
+            "gross_total": 0,
+            "by_product": [],
+            "by_seller": [],
+        }
+    )
