@@ -96,6 +96,8 @@ def check_can_view(order, actor):
 
 
 def check_coordinator(actor, hub_id):
+    if not isinstance(hub_id, str):
+        raise ValidationError("Invalid hub_id.", {"hub_id": ["Send the hub's id as text."]})
     if not is_coordinator(actor, hub_id):
         raise NotAllowed(
             "Only the hub's coordinator may do this.",

@@ -91,7 +91,9 @@ class OrdersRepository(Repository):
             return existing
 
     def get_order(self, order_id):
-        order = self.db.orders.find_one({"_id": order_id}, projection={"outbox": False})
+        order = None
+        if isinstance(order_id, str):  # never a query operator from a caller
+            order = self.db.orders.find_one({"_id": order_id}, projection={"outbox": False})
         if order is None:
             raise OrderNotFound(
                 f"No order {order_id}.", {"order_id": ["Unknown order, or not one of yours."]}

@@ -58,7 +58,8 @@ class OrdersService(HealthMixin):
     @subscribe("catalogue", "stock_reservation_failed")
     def handle_stock_reservation_failed(self, event):
         data = event["data"]
-        self._answer(event, domain.stock_reservation_failed, data["reason"], data.get("shortages"))
+        reason = data.get("reason") or "Not enough stock."
+        self._answer(event, domain.stock_reservation_failed, reason, data.get("shortages"))
 
     def _answer(self, event, change, *args):
         try:

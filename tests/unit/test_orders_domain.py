@@ -367,3 +367,8 @@ def test_a_date_only_to_includes_that_whole_day_and_an_empty_period_is_refused()
 
 def test_order_numbers_are_short_and_readable():
     assert domain.order_number(42) == "KD-000042"
+
+
+def test_a_hub_id_that_is_not_text_is_refused():
+    with pytest.raises(ValidationError):
+        domain.check_coordinator(ADMIN, {"$ne": None})

@@ -7,7 +7,7 @@ import pytest
 
 from services.common.mongo import database_name, mongo_client
 from services.orders import domain
-from services.orders.exceptions import IdempotencyKeyReused
+from services.orders.exceptions import IdempotencyKeyReused, OrderNotFound
 from services.orders.repository import OrdersRepository
 from tests.support.orders import make_actor, make_order, make_product
 
@@ -64,3 +64,9 @@ def test_an_unanswered_order_is_claimed_by_one_worker_at_a_time(repository):
     claimed = repository.claim_unanswered(60)
     assert claimed["_id"] == order["_id"]
     assert repository.claim_unanswered(60) is None
+
+
+def test_an_order_id_is_never_read_as_a_query(repository):
+    repository.add_order(new_order(repository, make_actor(), "k"))
+    with pytest.raises(OrderNotFound):
+        repository.get_order({"$ne": None})
