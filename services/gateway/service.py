@@ -12,6 +12,7 @@ from services.gateway.openapi import build_spec
 from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.community import CommunityRoutes
 from services.gateway.routes.notifications import NotificationsRoutes
+from services.gateway.routes.orders import OrdersRoutes
 from services.gateway.rpc import BackendProvider
 from services.gateway.schemas import HealthSchema, ReadinessSchema
 
@@ -19,7 +20,7 @@ SERVICES = ("community", "catalogue", "orders", "notifications")
 READY_TIMEOUT = 2.0
 
 
-class GatewayService(CommunityRoutes, CatalogueRoutes, NotificationsRoutes):
+class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, NotificationsRoutes):
     name = "gateway"
 
     backend = BackendProvider()
