@@ -62,6 +62,13 @@ class FulfilmentSchema(Schema):
     method = _choice((domain.PICKUP, domain.DELIVERY), required=True)
     address = text(500, load_default=None, allow_none=True)
 
+    OPENAPI_EXTRA = {  # for the API document: what address_for_delivery checks
+        "anyOf": [
+            {"properties": {"method": {"enum": [domain.PICKUP]}}},
+            {"required": ["address"], "properties": {"address": {"type": "string"}}},
+        ]
+    }
+
     @validates_schema
     def address_for_delivery(self, data, **kwargs):
         if data.get("method") == domain.DELIVERY and not (data.get("address") or "").strip():

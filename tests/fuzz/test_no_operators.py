@@ -28,7 +28,11 @@ from tests.support.endpoints import ENDPOINTS, build_world, document_operations
 OPERATOR = {"$gt": ""}
 PATH_OPERATOR = "$gt"
 
-FORBIDDEN_BEFORE_FOUND = {}
+FORBIDDEN_BEFORE_FOUND = {
+    "GET /api/v1/hubs/{hub_id}/reports/sales": "orders keeps no list of hubs: the report "
+    "is for the hub's coordinators, and a coordinator of another hub is refused whatever "
+    "the id (nothing leaks: an unknown hub and someone else's hub answer alike)",
+}
 """Operations where a ``$gt`` id is 403 rather than 404, and why."""
 
 

@@ -37,6 +37,7 @@ def test_no_request_built_from_the_document_breaks_the_api_or_its_document(
         "membership_id": world.pending_membership(),
         "training_id": world.training(),
         "product_id": world.product(),
+        "order_id": world.order(),
     }
     names = FULL_CALLERS if fuzz_examples > 1 else SMOKE_CALLERS
     callers = {name: None if name == "anonymous" else world.clients[name] for name in names}

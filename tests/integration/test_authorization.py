@@ -9,7 +9,9 @@ may do, not what was left after someone else did it.
 
 A product not yet approved is seen only by its seller and its hub's coordinators (404
 for anyone else: its existence is not given away); the review queue is theirs (403
-for anyone else, logged in or not).
+for anyone else, logged in or not). An order is seen by its buyer, its sellers and its
+hub's coordinators, 404 for anyone else; the buyer (not the seller) may cancel it, the
+seller (not the buyer) moves it along, only coordinators record the payment.
 """
 
 from tests.support.endpoints import ENDPOINTS, PERSONAS, build_world, document_operations
@@ -47,6 +49,14 @@ EXPECTED = {
     "POST /api/v1/products/{product_id}/stock":          (401, 403, 200, 403, 403, 403, 403, 403),
     "POST /api/v1/products/{product_id}/approve":        (401, 403, 403, 403, 403, 200, 403, 200),
     "POST /api/v1/products/{product_id}/reject":         (401, 403, 403, 403, 403, 200, 403, 200),
+    "POST /api/v1/orders":                               (401, 201, 201, 201, 201, 201, 201, 201),
+    "GET /api/v1/orders":                                (401, 200, 200, 200, 200, 200, 200, 200),
+    "GET /api/v1/orders (a hub's orders)":               (401, 403, 403, 403, 403, 200, 403, 200),
+    "GET /api/v1/orders/{order_id}":                     (401, 200, 200, 404, 404, 200, 404, 200),
+    "POST /api/v1/orders/{order_id}/cancel":             (401, 200, 403, 404, 404, 200, 404, 200),
+    "POST /api/v1/orders/{order_id}/status":             (401, 403, 200, 404, 404, 200, 404, 200),
+    "POST /api/v1/orders/{order_id}/payment":            (401, 403, 403, 404, 404, 200, 404, 200),
+    "GET /api/v1/hubs/{hub_id}/reports/sales":           (401, 403, 403, 403, 403, 200, 403, 200),
     "GET /api/v1/notifications":                         (401, 200, 200, 200, 200, 200, 200, 200),
 }
 # fmt: on
@@ -72,4 +82,6 @@ def test_every_operation_answers_each_kind_of_caller_as_designed(api, admin):
         actual[endpoint.name] = tuple(statuses)
         caller_status = statuses[PERSONAS.index(endpoint.caller)]
         assert 200 <= caller_status < 300, f"{endpoint.name} fails for its own caller"
+    for k in actual:
+        print(repr(k), actual[k])
     assert actual == EXPECTED

@@ -16,6 +16,7 @@ and the document list the same ones.
 """
 
 import copy
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from tests.support.community import (
     schedule_training,
     training_payload,
 )
+from tests.support.waiting import wait_until
 
 PERSONAS = (
     "anonymous",
@@ -108,6 +110,31 @@ class World:
         response = self.hub.coordinator.post(f"/api/v1/products/{product_id}/approve")
         assert response.status_code == 200, response.text
         return product_id
+
+    def order_body(self):
+        """A pickup order, cash on delivery, of one approved product of the seller."""
+        return {
+            "hub_id": self.hub_id,
+            "items": [{"product_id": self.product(), "quantity": 1}],
+            "fulfilment": {"method": "pickup"},
+            "payment_method": "cod",
+        }
+
+    def order(self, status="confirmed"):
+        """An order of the buyer for one of the seller's products, once ``status``."""
+        body, client = self.order_body(), self.buyer.client
+
+        def placed():
+            response = client.post("/api/v1/orders", json=body, headers=new_key())
+            return response.json() if response.status_code == 201 else None
+
+        # orders learns of the approved product from catalogue's event
+        order = wait_until(placed, message="the approved product to reach orders")
+        wait_until(
+            lambda: client.get(f"/api/v1/orders/{order['id']}").json()["status"] == status,
+            message=f"the order to be {status}",
+        )
+        return order["id"]
 
     def registered(self):
         """A registered member's login body."""
@@ -329,6 +356,56 @@ ENDPOINTS = (
             json={"reason": "Foto produk buram"},
         ),
     ),
+    # --- orders -------------------------------------------------------------
+    Endpoint(
+        "POST /api/v1/orders",
+        "buyer",
+        lambda w: Request("POST", "/api/v1/orders", json=w.order_body(), headers=new_key()),
+    ),
+    Endpoint(
+        "GET /api/v1/orders",
+        "buyer",
+        lambda w: Request("GET", "/api/v1/orders", params={"as": "buyer", "status": "confirmed"}),
+    ),
+    Endpoint(
+        "GET /api/v1/orders",
+        "coordinator",
+        lambda w: Request(
+            "GET", "/api/v1/orders", params={"as": "coordinator", "hub_id": w.hub_id}
+        ),
+        variant="a hub's orders",
+    ),
+    Endpoint(
+        "GET /api/v1/orders/{order_id}",
+        "buyer",
+        lambda w: Request("GET", f"/api/v1/orders/{w.order()}"),
+    ),
+    Endpoint(
+        "POST /api/v1/orders/{order_id}/cancel",
+        "buyer",
+        lambda w: Request(
+            "POST", f"/api/v1/orders/{w.order()}/cancel", json={"reason": "Salah pesan"}
+        ),
+    ),
+    Endpoint(
+        "POST /api/v1/orders/{order_id}/status",
+        "coordinator",
+        lambda w: Request(
+            "POST", f"/api/v1/orders/{w.order()}/status", json={"status": "ready_for_pickup"}
+        ),
+    ),
+    Endpoint(
+        "POST /api/v1/orders/{order_id}/payment",
+        "coordinator",
+        lambda w: Request("POST", f"/api/v1/orders/{w.order()}/payment", json={"status": "paid"}),
+    ),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/reports/sales",
+        "coordinator",
+        lambda w: Request(
+            "GET", _hub(w, "/reports/sales"), params={"from": "2026-01-01", "to": "2026-12-31"}
+        ),
+    ),
     # --- notifications ------------------------------------------------------
     Endpoint(
         "GET /api/v1/notifications",
@@ -336,6 +413,11 @@ ENDPOINTS = (
         lambda w: Request("GET", "/api/v1/notifications", params={"page_size": 5}),
     ),
 )
+
+
+def new_key():
+    """A fresh ``Idempotency-Key`` header."""
+    return {"Idempotency-Key": str(uuid.uuid4())}
 
 
 def _enrolled_training(world):

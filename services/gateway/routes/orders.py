@@ -24,6 +24,14 @@ class OrdersRoutes:
         status=201,
         auth=True,
         summary="Place an order (header Idempotency-Key; a retry returns the same order)",
+        headers={
+            IDEMPOTENCY_HEADER: {
+                "required": True,
+                "description": "Unique per order you mean to place (a UUID is good); "
+                "send the same key when you retry.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "[^ \t]"},
+            }
+        },
     )
     def place_order(self, request):
         actor = self.backend.caller(request)
