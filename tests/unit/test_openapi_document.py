@@ -16,6 +16,7 @@ from services.common.schemas import Schema
 from services.community.schemas import ApplySchema, CreateHubSchema, RegisterSchema
 from services.gateway.openapi import _Plugin, build_spec
 from services.gateway.service import GatewayService
+from services.orders.schemas import FulfilmentSchema
 from tests.support.community import hub_payload
 
 
@@ -156,3 +157,31 @@ def test_web_addresses_refused_values_and_schema_rules_reach_the_document():
     assert probe["properties"]["images"]["items"]["pattern"] == "^(http|https)://"
     assert probe["properties"]["delta"]["not"] == {"enum": [0]}
     assert probe["minProperties"] == 1
+
+
+def test_placing_an_order_documents_its_required_idempotency_key(document):
+    parameters = document["paths"]["/api/v1/orders"]["post"]["parameters"]
+    (key,) = [p for p in parameters if p["in"] == "header"]
+    assert key["name"] == "Idempotency-Key" and key["required"] is True
+    assert key["schema"]["maxLength"] == 100
+
+
+@pytest.mark.parametrize(
+    ("fulfilment", "valid"),
+    [
+        ({"method": "pickup"}, True),
+        ({"method": "delivery", "address": "Jl. Raya Pujon 7"}, True),
+        ({"method": "delivery"}, False),
+        ({"method": "delivery", "address": None}, False),
+    ],
+)
+def test_a_delivery_needs_an_address_and_the_document_says_so(document, fulfilment, valid):
+    assert accepts(FulfilmentSchema, fulfilment) is valid
+    branches = schema(document, "Fulfilment")["anyOf"]
+    assert any(_satisfies(fulfilment, branch) for branch in branches) is valid
+
+
+def test_the_showroom_price_range_rule_is_in_words(document):
+    parameters = document["paths"]["/api/v1/products"]["get"]["parameters"]
+    (high,) = [p for p in parameters if p["name"] == "max_price"]
+    assert "min_price" in high["description"]
