@@ -81,6 +81,7 @@ class World:
     fellow_seller: object
     other_seller: object
     clients: dict = field(default_factory=dict)
+    stocked_product: str = None
 
     @property
     def hub_id(self):
@@ -112,10 +113,13 @@ class World:
         return product_id
 
     def order_body(self):
-        """A pickup order, cash on delivery, of one approved product of the seller."""
+        """A pickup order, cash on delivery, of one of the seller's approved products
+        (the same one each time: it has stock for every order a suite places)."""
+        if self.stocked_product is None:
+            self.stocked_product = self.product()
         return {
             "hub_id": self.hub_id,
-            "items": [{"product_id": self.product(), "quantity": 1}],
+            "items": [{"product_id": self.stocked_product, "quantity": 1}],
             "fulfilment": {"method": "pickup"},
             "payment_method": "cod",
         }
