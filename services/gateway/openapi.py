@@ -1,7 +1,8 @@
 """The OpenAPI 3 document, built from the routes' metadata and marshmallow schemas.
 
 What a schema cannot say in its fields (a rule across fields, say) it declares in a
-class attribute ``OPENAPI_EXTRA``, merged into its component here; phone numbers are
+class attribute ``OPENAPI_EXTRA``, merged into its component here (a custom field
+declares its type the same way); phone numbers are
 ``format: phone``, web addresses ``format: url`` with their schemes as a pattern. The
 fuzz suite (``make test-fuzz``) holds the API to this document.
 """
@@ -68,8 +69,9 @@ class _Plugin(MarshmallowPlugin):
 
 def _checked_attributes(self, field, **kwargs):
     """What a field checks that apispec leaves out: phone numbers, the schemes of a
-    URL, values refused by ``NoneOf``."""
+    URL, values refused by ``NoneOf``, and a custom field's own ``OPENAPI_EXTRA``."""
     attributes = dict(PHONE) if isinstance(field, Phone) else {}
+    attributes.update(getattr(field, "OPENAPI_EXTRA", {}))
     schemes = {s for v in field.validators if isinstance(v, validate.URL) for s in v.schemes or ()}
     if schemes:
         attributes["pattern"] = f"^({'|'.join(sorted(schemes))})://"

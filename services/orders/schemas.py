@@ -131,6 +131,11 @@ class DateOrTime(fields.Field):
     default_error_messages = {
         "invalid": "Send an ISO 8601 date (2026-11-01) or time (2026-11-01T08:00:00Z)."
     }
+    OPENAPI_EXTRA = {  # for the API document
+        "type": "string",
+        "anyOf": [{"format": "date"}, {"format": "date-time"}],
+        "example": "2026-11-01",
+    }
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
@@ -149,7 +154,10 @@ class DateOrTime(fields.Field):
 
 class ReportQuerySchema(FlatSchema):
     from_ = DateOrTime(data_key="from", load_default=None)
-    to = DateOrTime(load_default=None)
+    to = DateOrTime(
+        load_default=None,
+        metadata={"description": "Later than from; a date alone counts its whole day."},
+    )
 
     @post_load
     def bounds(self, data, **kwargs):

@@ -6,6 +6,8 @@ refused as invalid. ``make test-fuzz`` runs a few thousand cases; ``make test`` 
 operation, caller and kind of data. The seed is ``tests.support.fuzz.SEED``.
 """
 
+import datetime
+
 from tests.support.endpoints import build_world
 from tests.support.fuzz import Fuzzer
 
@@ -22,9 +24,29 @@ def _a_price_range(case):
         return True
 
 
+def _a_report_period(case):
+    """``to`` is later than ``from``; a date alone counts its whole day."""
+    query = case.query or {}
+    try:
+        start, end = _moment(query["from"]), _moment(query["to"])
+    except (KeyError, TypeError, ValueError):
+        return True
+    if len(query["to"]) == 10:
+        end += datetime.timedelta(days=1)
+    return start < end
+
+
+def _moment(text):
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
 # Rules across parameters, which OpenAPI 3.0 can state only in a description: valid
 # data keeps them (invalid data is free to break them, and is refused).
-DESCRIBED_RULES = {"GET /api/v1/products": _a_price_range}
+DESCRIBED_RULES = {
+    "GET /api/v1/products": _a_price_range,
+    "GET /api/v1/hubs/{hub_id}/reports/sales": _a_report_period,
+}
 
 
 def test_no_request_built_from_the_document_breaks_the_api_or_its_document(
