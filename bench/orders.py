@@ -31,7 +31,15 @@ import kombu
 import requests
 from nameko.rpc import rpc
 
-from bench.common import Load, data_dir, free_port, fresh_vhost, percentile, running_stack
+from bench.common import (
+    Load,
+    data_dir,
+    free_port,
+    fresh_vhost,
+    percentile,
+    running_stack,
+    stop_on_sigterm,
+)
 from services.gateway.http import route
 from services.gateway.service import GatewayService
 from services.run import SERVICES, service_command
@@ -273,7 +281,9 @@ def bench(args):
             placed = load.run([placement(index) for index in range(args.orders)])
             outcomes.wait(sent, CONFIRM_WITHIN)
             outcomes.close()
+            stack.check()  # figures from a half-dead stack would mislead
             ceiling = load.run([echo(index) for index in range(args.orders)])
+            stack.check()
 
     to_confirmed = sorted(
         outcomes.at[order_id] - started
@@ -311,7 +321,9 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--buyers", type=int, default=20)
     parser.add_argument("--products", type=int, default=10)
-    return bench(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    stop_on_sigterm()
+    return bench(args)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,10 @@ from typing import NamedTuple
 import pytest
 
 from tests.support.api import Api
+from tests.support.catalogue import make_product
 from tests.support.community import approved_member, hub_with_coordinator
 from tests.support.orders import new_key
 from tests.support.waiting import wait_until
-
-# the catalogue service (products, stock reservations) lands separately
-make_product = pytest.importorskip("tests.support.catalogue").make_product
 
 SETTLED = ("confirmed", "rejected")
 
