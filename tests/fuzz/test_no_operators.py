@@ -137,8 +137,8 @@ def _path_probes(label, name, request):
 def _literal(schema, text):
     """Whether the document allows ``text`` here: free text or an opaque id, which the
     service must then read as the literal text it is."""
-    if schema.get("type") != "string" or schema.keys() & {"enum", "format"}:
-        return False
+    if schema.get("type") != "string" or schema.keys() & {"enum", "format", "anyOf", "oneOf"}:
+        return False  # a choice, or text of a given form (a date …)
     if not schema.get("minLength", 0) <= len(text) <= schema.get("maxLength", len(text)):
         return False
     return re.search(schema.get("pattern", ""), text) is not None
