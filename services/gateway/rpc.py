@@ -5,6 +5,7 @@ import hashlib
 import time
 
 import eventlet
+from kombu.exceptions import OperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
@@ -15,8 +16,15 @@ from services.common.errors import ServiceUnavailable, Unauthenticated
 ACTOR_CACHE_SECONDS = 30
 ACTOR_CACHE_SIZE = 10_000
 
-UNAVAILABLE = (UnknownService, RpcTimeout, eventlet.Timeout, ConnectionError, OSError)
-"""Transport failures: the service is down, overloaded or unreachable → 503."""
+UNAVAILABLE = (
+    UnknownService,
+    RpcTimeout,
+    eventlet.Timeout,
+    ConnectionError,
+    OSError,
+    OperationalError,  # kombu's word for "the broker is unreachable"
+)
+"""Transport failures: the service or the broker is down, overloaded or unreachable → 503."""
 
 
 class _TimedMethod:
