@@ -9,6 +9,7 @@ from nameko.exceptions import RemoteError
 from services.common.errors import NotFound, ServiceUnavailable
 from services.gateway.http import route
 from services.gateway.openapi import build_spec
+from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.community import CommunityRoutes
 from services.gateway.routes.notifications import NotificationsRoutes
 from services.gateway.rpc import BackendProvider
@@ -17,7 +18,7 @@ SERVICES = ("community", "catalogue", "orders", "notifications")
 READY_TIMEOUT = 2.0
 
 
-class GatewayService(CommunityRoutes, NotificationsRoutes):
+class GatewayService(CommunityRoutes, CatalogueRoutes, NotificationsRoutes):
     name = "gateway"
 
     backend = BackendProvider()

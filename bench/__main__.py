@@ -1,0 +1,8 @@
+"""``make bench``: every benchmark, one after the other."""
+
+import sys
+
+from bench import showroom
+
+if __name__ == "__main__":
+    sys.exit(showroom.main(sys.argv[1:]))

@@ -1,0 +1,261 @@
+"""Products and stock reservations in ``kompor_catalogue``.
+
+Stock only ever changes through conditional single-document updates, never by an
+unconditional write of a value read earlier:
+
+- an order takes stock with ``{"stock": {"$gte": q}}`` → ``$inc -q`` and, in the same
+  update, pushes a *hold* ``{"order_id", "quantity"}`` onto the product, under the
+  condition that the order holds none there yet; giving it back pulls that hold and
+  adds the quantity back in one update. So each product is taken at most once per
+  order and given back at most once, whatever is redelivered or resumed after a crash.
+- a seller's change compares and sets (``{"stock": <as read>}``), so it carries its
+  ``stock_low`` event in the same write and never overwrites a concurrent order's take.
+
+Product edits (``save_product``) never write ``stock`` or ``holds``.
+"""
+
+import datetime
+import re
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from services.catalogue import domain
+from services.catalogue.exceptions import ProductNotFound, ReservationBusy
+from services.common.envelope import PENDING_EVENTS, utcnow
+from services.common.errors import Conflict
+from services.common.storage import Repository
+
+HIDDEN = {"outbox": False, "outbox_lease": False, "holds": False}
+NOT_SAVED_BY_EDITS = ("stock", "holds")
+RESERVATION_LEASE = datetime.timedelta(seconds=60)
+STOCK_WRITE_ATTEMPTS = 20
+SHOWROOM_VERSION = "version"
+
+SORTS = {
+    "newest": [("created_at", DESCENDING), ("_id", DESCENDING)],
+    "price_asc": [("price", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+    "price_desc": [("price", DESCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+}
+
+
+def _showroom_indexes():
+    """One index per filter the showroom combines, each ending in each sort order."""
+    models = []
+    for prefix in ([], ["hub_id"], ["category"], ["hub_id", "category"]):
+        for sort in ("created_at", "price"):
+            keys = [("status", ASCENDING), *[(key, ASCENDING) for key in prefix]]
+            keys.append((sort, DESCENDING if sort == "created_at" else ASCENDING))
+            models.append(IndexModel(keys))
+    return models
+
+
+class CatalogueRepository(Repository):
+    aggregates = ("products", "reservations")
+    indexes = {
+        "products": [
+            *_showroom_indexes(),
+            IndexModel([("seller_id", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("holds.order_id", ASCENDING)], sparse=True),
+            IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
+        ],
+        # reservations are only ever looked up by order id (their _id)
+        "reservations": [IndexModel([("outbox.event_id", ASCENDING)], sparse=True)],
+    }
+
+    # --- products ---------------------------------------------------------------
+
+    def add_product(self, product):
+        return self.insert("products", product)
+
+    def find_product(self, product_id):
+        if not isinstance(product_id, str):
+            return None
+        return self.db.products.find_one({"_id": product_id}, projection=HIDDEN)
+
+    def get_product(self, product_id):
+        product = self.find_product(product_id)
+        if product is None:
+            raise ProductNotFound("No such product.", {"product_id": ["Unknown product."]})
+        return product
+
+    def save_product(self, product):
+        draft = {key: value for key, value in product.items() if key not in NOT_SAVED_BY_EDITS}
+        self.save("products", draft)
+        product.pop(PENDING_EVENTS, None)
+        product["version"] = draft["version"]
+        self._bump_showroom()
+        return product
+
+    def showroom_version(self):
+        """Changes whenever a product's showroom entry may have changed."""
+        found = self.db.showroom.find_one({"_id": SHOWROOM_VERSION})
+        return found["version"] if found else 0
+
+    def _bump_showroom(self):
+        try:
+            self.db.showroom.update_one(
+                {"_id": SHOWROOM_VERSION}, {"$inc": {"version": 1}}, upsert=True
+            )
+        except DuplicateKeyError:  # two first bumps at once: the other one created it
+            self.db.showroom.update_one({"_id": SHOWROOM_VERSION}, {"$inc": {"version": 1}})
+
+    def approved_products(self):
+        fields = [*domain.SHELF_FIELDS, "description"]
+        return self.db.products.find({"status": domain.APPROVED}, projection=fields)
+
+    def current_stock(self, product_ids):
+        found = self.db.products.find({"_id": {"$in": product_ids}}, projection={"stock": True})
+        return {product["_id"]: product["stock"] for product in found}
+
+    def change_stock(self, product_id, change):
+        """Apply ``change(product) → product with its new stock and events`` as a
+        compare-and-set on the stock it read; retried while orders move the stock."""
+        for _ in range(STOCK_WRITE_ATTEMPTS):
+            product = self.get_product(product_id)
+            before = product["stock"]
+            product = change(product)
+            events = product.pop(PENDING_EVENTS, [])
+            saved = self.db.products.find_one_and_update(
+                {"_id": product_id, "stock": before},
+                {
+                    "$set": {"stock": product["stock"], "updated_at": product["updated_at"]},
+                    "$push": {"outbox": {"$each": events}},
+                },
+                projection=HIDDEN,
+                return_document=ReturnDocument.AFTER,
+            )
+            if saved is not None:
+                self._published("products", product_id)
+                return saved
+        raise Conflict("The stock is changing fast right now; try again.")
+
+    def find_products(self, query, page, page_size, sort="newest"):
+        """A page of products matching the showroom filters, and how many match."""
+        conditions = {"status": query.get("status") or domain.APPROVED}
+        for key in ("hub_id", "seller_id", "category"):
+            if query.get(key) is not None:
+                conditions[key] = query[key]
+        price = {}
+        if query.get("min_price") is not None:
+            price["$gte"] = query["min_price"]
+        if query.get("max_price") is not None:
+            price["$lte"] = query["max_price"]
+        if price:
+            conditions["price"] = price
+        if query.get("q"):
+            # the user's words are matched literally, never as a pattern or operator
+            words = {"$regex": re.escape(query["q"]), "$options": "i"}
+            conditions["$or"] = [{"name": words}, {"description": words}]
+        total = self.db.products.count_documents(conditions)
+        cursor = (
+            self.db.products.find(conditions, projection=list(domain.SHELF_FIELDS))
+            .sort(SORTS[sort])
+            .skip((page - 1) * page_size)
+            .limit(page_size)
+        )
+        return list(cursor), total
+
+    # --- stock held for orders -------------------------------------------------
+
+    def take_stock(self, order_id, line):
+        """Take ``line["quantity"]`` of a product for an order.
+
+        ``("taken", product)`` with the product as it is now; ``("held", None)`` when
+        this order already holds it; ``("short", available)`` otherwise.
+        """
+        product_id, quantity = line["product_id"], line["quantity"]
+        product = self.db.products.find_one_and_update(
+            {"_id": product_id, "stock": {"$gte": quantity}, "holds.order_id": {"$ne": order_id}},
+            {
+                "$inc": {"stock": -quantity},
+                "$push": {"holds": {"order_id": order_id, "quantity": quantity}},
+            },
+            projection={"_id": True, "hub_id": True, "seller_id": True, "name": True, "stock": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if product is not None:
+            return "taken", product
+        current = self.db.products.find_one(
+            {"_id": product_id}, projection={"stock": True, "holds": True}
+        )
+        if current is None:
+            return "short", 0
+        if any(hold.get("order_id") == order_id for hold in current.get("holds") or ()):
+            return "held", None
+        return "short", current["stock"]
+
+    def give_back(self, order_id, line):
+        """Return what the order holds of a product; nothing if it holds nothing."""
+        self.db.products.update_one(
+            {"_id": line["product_id"], "holds.order_id": order_id},
+            {"$inc": {"stock": line["quantity"]}, "$pull": {"holds": {"order_id": order_id}}},
+        )
+
+    def drop_holds(self, order_id):
+        """Forget the order's holds without returning stock (the goods are sold)."""
+        self.db.products.update_many(
+            {"holds.order_id": order_id}, {"$pull": {"holds": {"order_id": order_id}}}
+        )
+
+    # --- reservations ----------------------------------------------------------
+
+    def open_reservation(self, reservation):
+        """Start reserving for an order, under a lease so one worker does it at a time.
+
+        Returns the reservation to work on, or ``None`` if the order has already been
+        dealt with (or was cancelled first). ``ReservationBusy`` while another worker
+        holds the lease; the event is retried later.
+        """
+        now = utcnow()
+        reservation["lease_until"] = now + RESERVATION_LEASE
+        try:
+            return self.insert("reservations", reservation)
+        except DuplicateKeyError:
+            pass
+        claimed = self.db.reservations.find_one_and_update(
+            {
+                "_id": reservation["_id"],
+                "state": domain.RESERVING,
+                "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+            },
+            {"$set": {"lease_until": now + RESERVATION_LEASE}},
+            projection={"outbox": False},
+            return_document=ReturnDocument.AFTER,
+        )
+        if claimed is not None:
+            return claimed
+        existing = self.get_reservation(reservation["_id"])
+        if existing is not None and existing["state"] == domain.RESERVING:
+            raise ReservationBusy(f"Stock for order {reservation['_id']} is being reserved.")
+        return None
+
+    def get_reservation(self, order_id):
+        return self.db.reservations.find_one({"_id": order_id}, projection={"outbox": False})
+
+    def add_tombstone(self, reservation):
+        """``True`` if this cancel came first and left the tombstone."""
+        try:
+            self.insert("reservations", reservation)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def move_reservation(self, reservation, from_state):
+        """Write the reservation's new state and events if it is still in
+        ``from_state``; ``False`` if another worker moved it first."""
+        events = reservation.pop(PENDING_EVENTS, [])
+        state = {
+            key: value
+            for key, value in reservation.items()
+            if key not in ("_id", "version", "outbox", "outbox_lease")
+        }
+        state["lease_until"] = None
+        moved = self.db.reservations.update_one(
+            {"_id": reservation["_id"], "state": from_state},
+            {"$set": state, "$inc": {"version": 1}, "$push": {"outbox": {"$each": events}}},
+        )
+        if moved.modified_count:
+            self._published("reservations", reservation["_id"])
+            return True
+        return False

@@ -1,0 +1,82 @@
+"""The catalogue's side of the order saga: take all of an order's stock or none, give
+it back exactly once when the order is cancelled.
+
+Each step is a conditional single-document update (see ``repository``), and the
+reservation document of the order is the aggregate whose state change carries the
+events, so a redelivered, duplicated or crash-resumed event never takes or returns
+stock twice and never announces an outcome twice.
+"""
+
+import logging
+
+from services.catalogue import domain
+from services.catalogue.exceptions import ReservationBusy
+
+logger = logging.getLogger(__name__)
+
+
+class Stockkeeper:
+    def __init__(self, store):
+        self.store = store
+
+    def reserve(self, event):
+        """``order_placed``: reserve every line, or none and say what fell short."""
+        data = event["data"]
+        lines = domain.order_lines(data)
+        reservation = self.store.open_reservation(
+            domain.new_reservation(data["order_id"], data.get("hub_id"), lines)
+        )
+        if reservation is None:
+            return  # already reserved, failed or cancelled: nothing to do twice
+        if lines is None:
+            logger.warning("order %s has no valid items: %r", data["order_id"], data.get("items"))
+            domain.fail(reservation, [], reason=domain.INVALID_ITEMS)
+        else:
+            self._take_all(reservation)
+        self.store.move_reservation(reservation, from_state=domain.RESERVING)
+
+    def _take_all(self, reservation):
+        order_id = reservation["_id"]
+        shortages, low = [], []
+        for line in reservation["items"]:
+            outcome, found = self.store.take_stock(order_id, line)
+            if outcome == "short":
+                shortages.append(domain.shortage(line, found))
+            elif outcome == "taken" and domain.crossed_low(
+                found["stock"] + line["quantity"], found["stock"]
+            ):
+                low.append(domain.stock_low(found, found["stock"]))
+        if shortages:
+            for line in reservation["items"]:
+                self.store.give_back(order_id, line)
+            domain.fail(reservation, shortages)
+        else:
+            domain.confirm(reservation, low)
+
+    def release(self, event):
+        """``order_cancelled``: give back what the order holds, once."""
+        order_id = event["data"]["order_id"]
+        if self.store.add_tombstone(domain.tombstone(order_id)):
+            return  # cancelled before it was placed: the order will reserve nothing
+        reservation = self.store.get_reservation(order_id)
+        if reservation["state"] == domain.RESERVING:
+            raise ReservationBusy(f"Stock for order {order_id} is still being reserved.")
+        if reservation["state"] == domain.RESERVED:
+            for line in reservation["items"]:
+                self.store.give_back(order_id, line)  # each hold comes back at most once
+            domain.release(reservation)
+            self.store.move_reservation(reservation, from_state=domain.RESERVED)
+
+    def settle(self, event):
+        """``order_status_changed`` to ``completed``: the reserved goods are sold;
+        forget the holds (keeping the stock as it is)."""
+        data = event["data"]
+        if data.get("to_status") != "completed":
+            return
+        reservation = self.store.get_reservation(data["order_id"])
+        if reservation is None or reservation["state"] not in (domain.RESERVED, domain.SETTLED):
+            return
+        if reservation["state"] == domain.RESERVED:
+            reservation["state"] = domain.SETTLED
+            self.store.move_reservation(reservation, from_state=domain.RESERVED)
+        self.store.drop_holds(data["order_id"])

@@ -1,0 +1,186 @@
+import numbers
+
+import marshmallow
+from marshmallow import fields, validate, validates_schema
+
+from services.catalogue import domain
+from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, text
+
+MAX_IMAGES = 5
+MAX_URL_LENGTH = 500
+NUMBER_ERRORS = {"invalid": "Send a whole number.", "required": "Required; send a value."}
+UNIT_PATTERN = r"^[^\W\d_]+( [^\W\d_]+)*$"  # letters, single spaces: pcs, kg, ikat, butir
+SORTS = ("newest", "price_asc", "price_desc")
+MAX_PAGE = 10_000
+
+
+class WholeNumber(fields.Integer):
+    """An integer in JSON (not ``12.5``, ``"12"`` or ``true``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("error_messages", NUMBER_ERRORS)
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+def _choice(options, **kwargs):
+    return fields.String(
+        validate=validate.OneOf(options, error=f"Send one of: {', '.join(options)}."),
+        error_messages=TEXT_ERRORS,
+        **kwargs,
+    )
+
+
+def _price(**kwargs):
+    return WholeNumber(
+        validate=validate.Range(
+            min=1,
+            max=domain.MAX_PRICE,
+            error="Send a whole number of rupiah from {min} to {max}.",
+        ),
+        **kwargs,
+    )
+
+
+def _unit(**kwargs):
+    return fields.String(
+        validate=[
+            validate.Length(min=1, max=20, error="Send between {min} and {max} characters."),
+            validate.Regexp(UNIT_PATTERN, error="Send a unit word such as pcs, kg, pack or ikat."),
+        ],
+        error_messages=TEXT_ERRORS,
+        **kwargs,
+    )
+
+
+def _images(**kwargs):
+    url = fields.Url(
+        schemes={"http", "https"},
+        validate=validate.Length(max=MAX_URL_LENGTH),
+        error_messages={"invalid": "Send an http:// or https:// image address."},
+    )
+    return fields.List(
+        url,
+        validate=validate.Length(max=MAX_IMAGES, error="Send at most {max} images."),
+        error_messages={"invalid": "Send a list of image addresses."},
+        **kwargs,
+    )
+
+
+class CreateProductSchema(Schema):
+    hub_id = text(64, required=True)
+    name = text(120, required=True)
+    description = text(2000, required=True)
+    category = _choice(domain.CATEGORIES, required=True)
+    price = _price(required=True)
+    unit = _unit(required=True)
+    stock = WholeNumber(
+        required=True,
+        validate=validate.Range(min=0, max=domain.MAX_STOCK, error="Send from {min} to {max}."),
+    )
+    images = _images(load_default=list)
+
+
+class UpdateProductSchema(Schema):
+    name = text(120)
+    description = text(2000)
+    category = _choice(domain.CATEGORIES)
+    price = _price()
+    unit = _unit()
+    images = _images()
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data:
+            raise marshmallow.ValidationError(
+                f"Send at least one of: {', '.join(domain.EDITABLE_FIELDS)} "
+                "(stock changes go to POST /api/v1/products/{id}/stock).",
+                "_schema",
+            )
+
+
+class StockChangeSchema(Schema):
+    delta = WholeNumber(
+        required=True,
+        validate=[
+            validate.Range(
+                min=-domain.MAX_STOCK, max=domain.MAX_STOCK, error="Send from {min} to {max}."
+            ),
+            validate.NoneOf([0], error="Send a change other than 0."),
+        ],
+    )
+
+
+class RejectSchema(Schema):
+    reason = text(500, required=True)
+
+
+def _rupiah_bound():
+    return fields.Integer(
+        validate=validate.Range(min=0, max=domain.MAX_PRICE, error="Send from {min} to {max}."),
+        error_messages=NUMBER_ERRORS,
+    )
+
+
+class ShowroomQuerySchema(PageSchema):
+    # a bounded page keeps skip() within what every store can encode
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE, error="Send from {min} to {max}."),
+        error_messages=NUMBER_ERRORS,
+    )
+    hub_id = text(64)
+    seller_id = text(64)
+    category = _choice(domain.CATEGORIES)
+    min_price = _rupiah_bound()
+    max_price = _rupiah_bound()
+    q = text(100)
+    sort = _choice(SORTS, load_default="newest")
+    status = _choice(domain.PRODUCT_STATUSES, load_default=domain.APPROVED)
+
+    @validates_schema
+    def price_range_is_a_range(self, data, **kwargs):
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise marshmallow.ValidationError(
+                "Send a max_price at least as large as min_price.", "max_price"
+            )
+
+
+class ProductSchema(Schema):
+    id = fields.String(attribute="_id")
+    hub_id = fields.String()
+    seller_id = fields.String()
+    name = fields.String()
+    description = fields.String()
+    category = fields.String()
+    price = fields.Integer()
+    unit = fields.String()
+    stock = fields.Integer()
+    images = fields.List(fields.String())
+    status = fields.String()
+    rejection_reason = fields.String(allow_none=True)
+    reviewed_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
+
+
+class ProductSummarySchema(Schema):
+    """A showroom item: what a list on a slow phone needs, and no more."""
+
+    id = fields.String(attribute="_id")
+    hub_id = fields.String()
+    name = fields.String()
+    category = fields.String()
+    price = fields.Integer()
+    unit = fields.String()
+    stock = fields.Integer()
+    image = fields.Method("first_image")
+
+    def first_image(self, product):
+        images = product.get("images") or []
+        return images[0] if images else None

@@ -1,0 +1,128 @@
+"""The showroom shelf: approved products held in memory by each catalogue process.
+
+Showroom queries (approved products, filtered, sorted and paged) are the catalogue's
+busiest read. The embedded store answers a query by decoding, filtering and sorting
+every product in Python, about a second for 10,000 products, and nothing else runs
+in that process meanwhile. So each process keeps the approved products in compact
+form, sorted in every order the showroom offers, and answers from memory. Only the
+stock of the page it returns is read fresh.
+
+The shelf is rebuilt when the store's *showroom version* has changed (every product
+edit or curation decision bumps it, whichever replica made it) and in any case after
+``SHELF_TTL``, which bounds how stale a crash between a write and its bump leaves it.
+Other listings (products under review, a seller's own) go to the store.
+"""
+
+import threading
+import time
+
+from nameko.extensions import DependencyProvider
+
+from services.catalogue import domain
+
+SHELF_TTL = 300.0
+SORTS = ("newest", "price_asc", "price_desc")
+
+
+def _text(product):
+    return f"{product.get('name', '')}\n{product.get('description', '')}".casefold()
+
+
+def matcher(query):
+    """A test of a shelf item against the showroom filters in ``query`` other than
+    ``hub_id``; ``None`` when there are none."""
+    equal = {key: query[key] for key in ("seller_id", "category") if query.get(key)}
+    low, high = query.get("min_price"), query.get("max_price")
+    # a plain substring test: the user's text is never a pattern or an operator
+    words = query["q"].casefold() if query.get("q") else None
+    if not equal and low is None and high is None and words is None:
+        return None
+
+    def wanted(item):
+        return (
+            all(item[key] == value for key, value in equal.items())
+            and (low is None or item["price"] >= low)
+            and (high is None or item["price"] <= high)
+            and (words is None or words in item["text"])
+        )
+
+    return wanted
+
+
+def _orders(items):
+    # newest first, then (stable) by price: equal prices stay newest first
+    newest = sorted(items, key=lambda item: (item["created_at"], item["_id"]), reverse=True)
+    return {
+        "newest": newest,
+        "price_asc": sorted(newest, key=lambda item: item["price"]),
+        "price_desc": sorted(newest, key=lambda item: item["price"], reverse=True),
+    }
+
+
+class Shelf:
+    """Approved products, pre-sorted in each order, for all hubs and for each hub."""
+
+    def __init__(self, products, version, built_at):
+        self.version = version
+        self.built_at = built_at
+        items = [
+            {**{key: product.get(key) for key in domain.SHELF_FIELDS}, "text": _text(product)}
+            for product in products
+        ]
+        self.orders = _orders(items)
+        hubs = {}
+        for item in items:
+            hubs.setdefault(item["hub_id"], []).append(item)
+        self.hubs = {hub_id: _orders(hub_items) for hub_id, hub_items in hubs.items()}
+
+    def __len__(self):
+        return len(self.orders["newest"])
+
+    def search(self, query, page, page_size, sort="newest"):
+        """A page of items matching ``query``'s filters, and how many match."""
+        if query.get("hub_id"):
+            candidates = self.hubs.get(query["hub_id"], {}).get(sort, [])
+        else:
+            candidates = self.orders[sort]
+        wanted = matcher(query)
+        matches = candidates if wanted is None else [item for item in candidates if wanted(item)]
+        start = (page - 1) * page_size
+        return matches[start : start + page_size], len(matches)
+
+
+class Showroom(DependencyProvider):
+    """``self.showroom.search(self.store, query, page, page_size, sort)``."""
+
+    def setup(self):
+        self.shelf = None
+        self.lock = threading.Lock()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def search(self, store, query, page, page_size, sort="newest"):
+        if query.get("status", domain.APPROVED) != domain.APPROVED:
+            return store.find_products(query, page, page_size, sort)
+        items, total = self.current(store).search(query, page, page_size, sort)
+        stock = store.current_stock([item["_id"] for item in items])
+        return [{**item, "stock": stock.get(item["_id"], item["stock"])} for item in items], total
+
+    def current(self, store):
+        shelf = self.shelf
+        if self._fresh(shelf, store.showroom_version()):
+            return shelf
+        with self.lock:  # one rebuild at a time; the others then use its result
+            # read the version before the products: a write that lands in between
+            # bumps it again, so the next query rebuilds rather than missing it
+            version = store.showroom_version()
+            if not self._fresh(self.shelf, version):
+                self.shelf = Shelf(store.approved_products(), version, time.monotonic())
+            return self.shelf
+
+    @staticmethod
+    def _fresh(shelf, version):
+        return (
+            shelf is not None
+            and shelf.version == version
+            and time.monotonic() - shelf.built_at < SHELF_TTL
+        )

@@ -1,0 +1,97 @@
+"""Products: submission, curation, showroom search and stock (DESIGN §3, product rows)."""
+
+from services.catalogue.schemas import (
+    CreateProductSchema,
+    ProductSchema,
+    ProductSummarySchema,
+    RejectSchema,
+    ShowroomQuerySchema,
+    StockChangeSchema,
+    UpdateProductSchema,
+)
+from services.gateway.http import json_body, query, route
+
+
+class CatalogueRoutes:
+    @route(
+        "POST",
+        "/api/v1/products",
+        body=CreateProductSchema,
+        response=ProductSchema,
+        status=201,
+        auth=True,
+        summary="Submit a product for the hub's showroom (approved sellers)",
+    )
+    def create_product(self, request):
+        actor = self.backend.caller(request)
+        return 201, self.backend.catalogue.create_product(actor, json_body(request))
+
+    @route(
+        "GET",
+        "/api/v1/products",
+        params=ShowroomQuerySchema,
+        response=ProductSummarySchema,
+        many=True,
+        summary="The showroom: approved products, filtered, sorted and paginated",
+    )
+    def list_products(self, request):
+        actor = self.backend.caller(request, required=False)
+        return self.backend.catalogue.list_products(actor, query(request))
+
+    @route(
+        "GET",
+        "/api/v1/products/<product_id>",
+        response=ProductSchema,
+        summary="A product with its stock (not yet approved: its seller and coordinators)",
+    )
+    def get_product(self, request, product_id):
+        actor = self.backend.caller(request, required=False)
+        return self.backend.catalogue.get_product(actor, product_id)
+
+    @route(
+        "PATCH",
+        "/api/v1/products/<product_id>",
+        body=UpdateProductSchema,
+        response=ProductSchema,
+        auth=True,
+        summary="Edit a product (its seller); name, description, category or images "
+        "send it back to review",
+    )
+    def update_product(self, request, product_id):
+        actor = self.backend.caller(request)
+        return self.backend.catalogue.update_product(actor, product_id, json_body(request))
+
+    @route(
+        "POST",
+        "/api/v1/products/<product_id>/stock",
+        body=StockChangeSchema,
+        response=ProductSchema,
+        auth=True,
+        summary="Restock or correct the stock by delta (its seller); never below zero",
+    )
+    def change_stock(self, request, product_id):
+        actor = self.backend.caller(request)
+        return self.backend.catalogue.change_stock(actor, product_id, json_body(request))
+
+    @route(
+        "POST",
+        "/api/v1/products/<product_id>/approve",
+        response=ProductSchema,
+        auth=True,
+        summary="Approve a product for the showroom (coordinator of its hub)",
+    )
+    def approve_product(self, request, product_id):
+        actor = self.backend.caller(request)
+        return self.backend.catalogue.approve_product(actor, product_id)
+
+    @route(
+        "POST",
+        "/api/v1/products/<product_id>/reject",
+        body=RejectSchema,
+        response=ProductSchema,
+        auth=True,
+        summary="Reject a product with a reason (coordinator of its hub)",
+    )
+    def reject_product(self, request, product_id):
+        actor = self.backend.caller(request)
+        return self.backend.catalogue.reject_product(actor, product_id, json_body(request))

@@ -1,0 +1,280 @@
+"""Products through the gateway, as sellers, coordinators and the public use them
+(issue: catalogue): submission, curation, edits, stock, and who may do what."""
+
+from typing import NamedTuple
+
+import pytest
+
+from tests.support.catalogue import make_product
+from tests.support.community import approved_member, hub_with_coordinator
+from tests.support.events import EventLog
+
+
+@pytest.fixture
+def catalogue_events(config):
+    with EventLog(config, "catalogue") as log:
+        yield log
+
+
+@pytest.fixture
+def hub(api, admin):
+    return hub_with_coordinator(api, admin)
+
+
+@pytest.fixture
+def seller(api, hub):
+    return approved_member(api, hub.coordinator, hub.hub_id, role="seller")
+
+
+def submit(seller, hub_id, **overrides):
+    response = seller.client.post("/api/v1/products", json=make_product(hub_id, **overrides))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def showroom_ids(api, **params):
+    response = api.get("/api/v1/products", params=params)
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_a_product_goes_from_submission_through_curation_to_the_showroom(
+    api, hub, seller, catalogue_events
+):
+    product = submit(seller, hub.hub_id, price=12_000, stock=30)
+    assert product["status"] == "pending_review" and product["seller_id"] == seller.member_id
+    submitted = catalogue_events.wait_for("product_submitted", product_id=product["id"])
+    assert submitted["data"] == {
+        "product_id": product["id"],
+        "hub_id": hub.hub_id,
+        "seller_id": seller.member_id,
+        "name": product["name"],
+        "category": "food",
+        "price": 12_000,
+        "unit": "pack",
+        "status": "pending_review",
+    }
+    path = f"/api/v1/products/{product['id']}"
+    assert api.get(path).status_code == 404
+    assert seller.client.get(path).json()["stock"] == 30
+    assert hub.coordinator.get(path).status_code == 200
+    assert showroom_ids(api, hub_id=hub.hub_id) == []
+
+    approved = hub.coordinator.post(f"{path}/approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert catalogue_events.wait_for("product_approved", product_id=product["id"])
+    assert showroom_ids(api, hub_id=hub.hub_id) == [product["id"]]
+    assert api.get(path).json()["stock"] == 30
+
+    repriced = seller.client.patch(path, json={"price": 13_500})
+    assert repriced.status_code == 200 and repriced.json()["status"] == "approved"
+    updated = catalogue_events.wait_for("product_updated", product_id=product["id"])
+    assert updated["data"]["changed"] == ["price"]
+    assert (updated["data"]["old_price"], updated["data"]["new_price"]) == (12_000, 13_500)
+    assert (
+        api.get("/api/v1/products", params={"hub_id": hub.hub_id}).json()["items"][0]["price"]
+        == 13_500
+    )
+
+    renamed = seller.client.patch(path, json={"name": "Keripik Tempe Balado"})
+    assert renamed.json()["status"] == "pending_review"
+    assert showroom_ids(api, hub_id=hub.hub_id) == []
+    assert api.get(path).status_code == 404
+
+    rejected = hub.coordinator.post(f"{path}/reject", json={"reason": "Foto kurang jelas"})
+    assert rejected.status_code == 200
+    assert rejected.json()["rejection_reason"] == "Foto kurang jelas"
+    reason = catalogue_events.wait_for("product_rejected", product_id=product["id"])
+    assert reason["data"]["reason"] == "Foto kurang jelas"
+
+    resubmitted = seller.client.patch(path, json={"images": ["https://img.kompordesa.id/b.jpg"]})
+    assert resubmitted.json()["status"] == "pending_review"
+    assert hub.coordinator.post(f"{path}/approve").json()["status"] == "approved"
+    assert showroom_ids(api, q="balado") == [product["id"]]
+
+
+def test_a_seller_restocks_and_corrects_stock_but_never_below_zero(
+    api, hub, seller, catalogue_events
+):
+    product = submit(seller, hub.hub_id, stock=8)
+    path = f"/api/v1/products/{product['id']}/stock"
+    assert seller.client.post(path, json={"delta": 12}).json()["stock"] == 20
+    assert seller.client.post(path, json={"delta": -15}).json()["stock"] == 5
+    low = catalogue_events.wait_for("stock_low", product_id=product["id"])
+    assert (low["data"]["stock"], low["data"]["threshold"]) == (5, 5)
+
+    too_many = seller.client.post(path, json={"delta": -6})
+    assert too_many.status_code == 409
+    assert too_many.json()["error"]["code"] == "CONFLICT"
+    assert "delta" in too_many.json()["error"]["details"]
+    assert seller.client.get(f"/api/v1/products/{product['id']}").json()["stock"] == 5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"price": 0}, "price"),
+        ({"price": 1500.5}, "price"),
+        ({"stock": -1}, "stock"),
+        ({"name": {"$gt": ""}}, "name"),
+        ({"category": "senjata"}, "category"),
+        ({"description": "x" * 2001}, "description"),
+        ({"images": ["javascript:alert(1)"]}, "images"),
+    ],
+)
+def test_bad_products_get_a_400_naming_the_field(hub, seller, overrides, field):
+    body = {**make_product(hub.hub_id), **overrides}
+    response = seller.client.post("/api/v1/products", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert field in response.json()["error"]["details"]
+
+
+def test_a_ten_megabyte_description_is_refused_before_it_reaches_the_catalogue(hub, seller):
+    body = make_product(hub.hub_id, description="x" * 10_000_000)
+    response = seller.client.post("/api/v1/products", json=body)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_bad_edits_and_stock_changes_get_a_400_naming_the_field(hub, seller):
+    product = submit(seller, hub.hub_id)
+    path = f"/api/v1/products/{product['id']}"
+    cases = [
+        (f"{path}", {"price": -5}, "price"),
+        (f"{path}", {"stock": 99}, "stock"),
+        (f"{path}", {}, "_schema"),
+        (f"{path}/stock", {"delta": 0}, "delta"),
+        (f"{path}/stock", {"delta": "10"}, "delta"),
+        (f"{path}/reject", {}, "reason"),
+    ]
+    for url, body, field in cases:
+        send = seller.client.patch if url == path else seller.client.post
+        if url.endswith("/reject"):
+            send = hub.coordinator.post
+        response = send(url, json=body)
+        assert response.status_code == 400, (url, body, response.text)
+        assert field in response.json()["error"]["details"], (url, body)
+
+
+def test_unknown_products_are_not_found(api, hub, seller):
+    for method, path, client in [
+        ("GET", "/api/v1/products/nope", api),
+        ("PATCH", "/api/v1/products/nope", seller.client),
+        ("POST", "/api/v1/products/nope/stock", seller.client),
+        ("POST", "/api/v1/products/nope/approve", hub.coordinator),
+    ]:
+        body = {"delta": 1} if path.endswith("stock") else {"price": 1}
+        response = client.request(method, path, json=None if method == "GET" else body)
+        assert response.status_code == 404, (method, path, response.text)
+
+
+class World(NamedTuple):
+    """Everyone the authorization matrix asks, by name, each with their own client
+    (``anonymous`` sends no token)."""
+
+    clients: dict
+    hub_id: str
+    seller: object
+
+
+@pytest.fixture
+def world(api, admin, hub, seller):
+    other = hub_with_coordinator(api, admin)
+    clients = {
+        "anonymous": api,
+        "buyer": approved_member(api, hub.coordinator, hub.hub_id, role="buyer").client,
+        "seller": seller.client,
+        "another seller here": approved_member(api, hub.coordinator, hub.hub_id).client,
+        "seller of another hub": approved_member(api, other.coordinator, other.hub_id).client,
+        "coordinator": hub.coordinator,
+        "coordinator of another hub": other.coordinator,
+        "admin": admin,
+    }
+    return World(clients, hub.hub_id, seller)
+
+
+def statuses(world, request):
+    """``{who: status}`` of ``request(client)`` for everyone in the world."""
+    return {who: request(client).status_code for who, client in world.clients.items()}
+
+
+def test_the_authorization_matrix_of_curation(world):
+    pending = submit(world.seller, world.hub_id)
+    other = submit(world.seller, world.hub_id)
+    approve = f"/api/v1/products/{pending['id']}/approve"
+    reject = f"/api/v1/products/{other['id']}/reject"
+    expected = {
+        "anonymous": 401,
+        "buyer": 403,
+        "seller": 403,
+        "another seller here": 403,
+        "seller of another hub": 403,
+        "coordinator": 200,
+        "coordinator of another hub": 403,
+        "admin": 200,
+    }
+    assert statuses(world, lambda client: client.post(approve)) == expected
+    assert statuses(world, lambda client: client.post(reject, json={"reason": "Buram"})) == (
+        expected
+    )
+
+
+def test_the_authorization_matrix_of_a_sellers_products(world):
+    product = submit(world.seller, world.hub_id)
+    path = f"/api/v1/products/{product['id']}"
+    only_the_seller = {
+        "anonymous": 401,
+        "buyer": 403,
+        "seller": 200,
+        "another seller here": 403,
+        "seller of another hub": 403,
+        "coordinator": 403,
+        "coordinator of another hub": 403,
+        "admin": 403,
+    }
+    assert statuses(world, lambda client: client.patch(path, json={"unit": "box"})) == (
+        only_the_seller
+    )
+    assert statuses(world, lambda client: client.post(f"{path}/stock", json={"delta": 1})) == (
+        only_the_seller
+    )
+    assert statuses(
+        world, lambda client: client.post("/api/v1/products", json=make_product(world.hub_id))
+    ) == {**only_the_seller, "seller": 201, "another seller here": 201}
+
+
+def test_who_sees_a_product_before_it_is_approved(world):
+    product = submit(world.seller, world.hub_id)
+    path = f"/api/v1/products/{product['id']}"
+    assert statuses(world, lambda client: client.get(path)) == {
+        "anonymous": 404,
+        "buyer": 404,
+        "seller": 200,
+        "another seller here": 404,
+        "seller of another hub": 404,
+        "coordinator": 200,
+        "coordinator of another hub": 404,
+        "admin": 200,
+    }
+    queue = {"hub_id": world.hub_id, "status": "pending_review"}
+    assert statuses(world, lambda client: client.get("/api/v1/products", params=queue)) == {
+        "anonymous": 403,
+        "buyer": 403,
+        "seller": 403,
+        "another seller here": 403,
+        "seller of another hub": 403,
+        "coordinator": 200,
+        "coordinator of another hub": 403,
+        "admin": 200,
+    }
+
+
+def test_a_suspended_seller_can_no_longer_change_their_products(api, hub, seller):
+    product = submit(seller, hub.hub_id)
+    suspended = hub.coordinator.post(
+        f"/api/v1/memberships/{seller.membership_id}/suspend", json={"reason": "Menipu"}
+    )
+    assert suspended.status_code == 200, suspended.text
+    response = seller.client.patch(f"/api/v1/products/{product['id']}", json={"price": 1})
+    assert response.status_code == 403

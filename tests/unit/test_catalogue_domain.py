@@ -1,0 +1,262 @@
+"""Catalogue rules, without a broker or a database."""
+
+import pytest
+
+from services.catalogue import domain
+from services.catalogue.exceptions import (
+    NotASeller,
+    NotEnoughStock,
+    NotTheCoordinator,
+    NotYourProduct,
+    ProductNotFound,
+)
+from services.common.envelope import PENDING_EVENTS
+from services.common.errors import ValidationError
+from tests.support.catalogue import coordinator_of, make_actor, make_product, seller_of
+
+HUB = "hub-a"
+
+
+def events(aggregate):
+    return [(event["type"], event["data"]) for event in aggregate.pop(PENDING_EVENTS, [])]
+
+
+@pytest.fixture
+def seller():
+    return seller_of(HUB)
+
+
+@pytest.fixture
+def product(seller):
+    product = domain.new_product(seller, make_product(HUB))
+    product.pop(PENDING_EVENTS)
+    return product
+
+
+@pytest.fixture
+def approved(product):
+    domain.approve(product, coordinator_of(HUB))
+    product.pop(PENDING_EVENTS)
+    return product
+
+
+def test_a_seller_submits_a_product_for_review(seller):
+    product = domain.new_product(seller, make_product(HUB, price=12_000))
+    assert product["status"] == domain.PENDING_REVIEW
+    assert product["seller_id"] == seller["member_id"]
+    [(kind, data)] = events(product)
+    assert kind == "product_submitted"
+    assert data == {
+        "product_id": product["_id"],
+        "hub_id": HUB,
+        "seller_id": seller["member_id"],
+        "name": product["name"],
+        "category": "food",
+        "price": 12_000,
+        "unit": "pack",
+        "status": "pending_review",
+    }
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        None,
+        make_actor(),
+        make_actor({HUB: ["buyer"]}),
+        make_actor({HUB: ["coordinator"]}),
+        make_actor({"hub-b": ["seller"]}),
+        make_actor(is_admin=True),
+    ],
+)
+def test_only_a_seller_of_the_hub_submits_products(actor):
+    with pytest.raises(NotASeller):
+        domain.new_product(actor, make_product(HUB))
+
+
+def test_a_material_edit_sends_an_approved_product_back_to_review(approved, seller):
+    domain.edit(approved, seller, {"name": "Keripik Tempe Original", "price": 15_000})
+    assert approved["status"] == domain.PENDING_REVIEW
+    [(kind, data)] = events(approved)
+    assert kind == "product_updated"
+    assert data["changed"] == ["name"] and data["status"] == "pending_review"
+    assert "old_price" not in data
+
+
+def test_a_price_change_keeps_the_approval_and_tells_old_and_new_price(approved, seller):
+    domain.edit(approved, seller, {"price": 17_500, "unit": "box"})
+    assert approved["status"] == domain.APPROVED
+    [(kind, data)] = events(approved)
+    assert kind == "product_updated"
+    assert data["changed"] == ["price", "unit"]
+    assert (data["old_price"], data["new_price"], data["price"]) == (15_000, 17_500, 17_500)
+
+
+def test_an_edit_that_changes_nothing_says_nothing(approved, seller):
+    domain.edit(approved, seller, {"price": approved["price"], "name": approved["name"]})
+    assert events(approved) == []
+
+
+def test_a_material_edit_resubmits_a_rejected_product(product, seller):
+    domain.reject(product, coordinator_of(HUB), "Foto buram")
+    product.pop(PENDING_EVENTS)
+    domain.edit(product, seller, {"images": ["https://img.example.id/baru.jpg"]})
+    assert product["status"] == domain.PENDING_REVIEW
+    assert product["rejection_reason"] is None
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        seller_of(HUB),  # another seller of the same hub
+        coordinator_of(HUB),
+        make_actor(is_admin=True),
+    ],
+)
+def test_nobody_but_its_seller_edits_a_product(product, actor):
+    with pytest.raises(NotYourProduct):
+        domain.edit(product, actor, {"price": 1})
+
+
+def test_a_seller_who_lost_the_role_cannot_edit(product, seller):
+    with pytest.raises(NotYourProduct):
+        domain.edit(product, {**seller, "roles": {}}, {"price": 1})
+
+
+def test_the_hubs_coordinator_approves_once(product):
+    coordinator = coordinator_of(HUB)
+    domain.approve(product, coordinator)
+    domain.approve(product, coordinator)
+    assert product["status"] == domain.APPROVED
+    assert [kind for kind, _ in events(product)] == ["product_approved"]
+
+
+def test_a_rejection_carries_the_reason(product):
+    domain.reject(product, coordinator_of(HUB), "Harga tidak wajar")
+    [(kind, data)] = events(product)
+    assert kind == "product_rejected" and data["reason"] == "Harga tidak wajar"
+    assert data["status"] == "rejected"
+
+
+def test_an_admin_curates_in_any_hub(product):
+    domain.reject(product, make_actor(is_admin=True), "Bukan produk desa")
+    assert product["status"] == domain.REJECTED
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [None, seller_of(HUB), coordinator_of("hub-b"), make_actor({HUB: ["buyer"]})],
+)
+def test_only_a_coordinator_of_the_products_hub_curates(product, actor):
+    with pytest.raises(NotTheCoordinator):
+        domain.approve(product, actor)
+    with pytest.raises(NotTheCoordinator):
+        domain.reject(product, actor, "no")
+
+
+def test_an_unapproved_product_is_hidden_from_everyone_but_seller_and_coordinator(product, seller):
+    assert domain.visible(product, seller) is product
+    assert domain.visible(product, coordinator_of(HUB)) is product
+    for outsider in (None, seller_of(HUB), coordinator_of("hub-b")):
+        with pytest.raises(ProductNotFound):
+            domain.visible(product, outsider)
+
+
+def test_an_approved_product_is_public(approved):
+    assert domain.visible(approved, None) is approved
+
+
+def test_stock_never_goes_below_zero(product, seller):
+    assert domain.restocked(product, seller, -40) == 0
+    with pytest.raises(NotEnoughStock):
+        domain.restocked(product, seller, -41)
+    with pytest.raises(ValidationError):
+        domain.restocked(product, seller, domain.MAX_STOCK)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "low"),
+    [(6, 5, True), (40, 0, True), (5, 4, False), (3, 0, False), (6, 6, False), (2, 9, False)],
+)
+def test_stock_low_is_told_when_stock_falls_to_the_threshold(before, after, low):
+    assert domain.crossed_low(before, after) is low
+
+
+def test_a_seller_correction_to_the_threshold_emits_stock_low(product):
+    domain.set_stock(product, 5)
+    [(kind, data)] = events(product)
+    assert kind == "stock_low"
+    assert data == {
+        "product_id": product["_id"],
+        "hub_id": HUB,
+        "seller_id": product["seller_id"],
+        "name": product["name"],
+        "stock": 5,
+        "threshold": domain.LOW_STOCK_THRESHOLD,
+    }
+
+
+def test_order_lines_add_up_a_repeated_product():
+    items = [
+        {"product_id": "p", "quantity": 2},
+        {"product_id": "q", "quantity": 1},
+        {"product_id": "p", "quantity": 3},
+    ]
+    assert domain.order_lines({"items": items}) == [
+        {"product_id": "p", "quantity": 5},
+        {"product_id": "q", "quantity": 1},
+    ]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        None,
+        [],
+        [{"product_id": "p", "quantity": 0}],
+        [{"product_id": "p", "quantity": -1}],
+        [{"product_id": "p", "quantity": 1.5}],
+        [{"product_id": "p", "quantity": True}],
+        [{"product_id": {"$gt": ""}, "quantity": 1}],
+        ["p"],
+    ],
+)
+def test_order_lines_refuse_items_that_make_no_sense(items):
+    assert domain.order_lines({"items": items}) is None
+
+
+def test_a_reservation_confirms_with_the_items_and_any_low_stock():
+    reservation = domain.new_reservation("o1", HUB, [{"product_id": "p", "quantity": 2}])
+    low = {"product_id": "p", "stock": 3}
+    domain.confirm(reservation, [low])
+    assert reservation["state"] == domain.RESERVED
+    assert events(reservation) == [
+        ("stock_reserved", {"order_id": "o1", "items": [{"product_id": "p", "quantity": 2}]}),
+        ("stock_low", low),
+    ]
+
+
+def test_a_failed_reservation_names_the_shortages():
+    reservation = domain.new_reservation("o1", HUB, [{"product_id": "p", "quantity": 9}])
+    shortage = domain.shortage(reservation["items"][0], 4)
+    domain.fail(reservation, [shortage])
+    assert events(reservation) == [
+        (
+            "stock_reservation_failed",
+            {
+                "order_id": "o1",
+                "reason": "insufficient_stock",
+                "shortages": [{"product_id": "p", "requested": 9, "available": 4}],
+            },
+        )
+    ]
+
+
+def test_listing_products_under_review_is_for_the_hubs_coordinator_or_their_seller(seller):
+    pending = {"status": domain.PENDING_REVIEW, "hub_id": HUB}
+    domain.check_can_list(coordinator_of(HUB), pending)
+    domain.check_can_list(seller, {"status": "rejected", "seller_id": seller["member_id"]})
+    domain.check_can_list(None, {"status": domain.APPROVED})
+    for outsider in (None, seller, coordinator_of("hub-b")):
+        with pytest.raises(NotTheCoordinator):
+            domain.check_can_list(outsider, pending)
