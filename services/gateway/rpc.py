@@ -5,7 +5,7 @@ import hashlib
 import time
 
 import eventlet
-from kombu.exceptions import OperationalError
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
@@ -22,7 +22,7 @@ UNAVAILABLE = (
     eventlet.Timeout,
     ConnectionError,
     OSError,
-    OperationalError,  # kombu's word for "the broker is unreachable"
+    KombuOperationalError,  # the broker itself is away
 )
 """Transport failures: the service or the broker is down, overloaded or unreachable → 503."""
 

@@ -12,13 +12,14 @@ from services.gateway.openapi import build_spec
 from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.community import CommunityRoutes
 from services.gateway.routes.notifications import NotificationsRoutes
+from services.gateway.routes.orders import OrdersRoutes
 from services.gateway.rpc import BackendProvider
 
 SERVICES = ("community", "catalogue", "orders", "notifications")
 READY_TIMEOUT = 2.0
 
 
-class GatewayService(CommunityRoutes, CatalogueRoutes, NotificationsRoutes):
+class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, NotificationsRoutes):
     name = "gateway"
 
     backend = BackendProvider()

@@ -1,52 +1,123 @@
-"""Where messages go: HTTP providers for SMS and WhatsApp (DESIGN §2)."""
+"""Where messages go: HTTP providers for SMS and WhatsApp, SMTP for email (DESIGN §2).
 
+Every channel either hands the message over or raises ``DeliveryFailed`` (a provider
+answering 4xx/5xx, timing out, resetting the connection) or ``ChannelNotConfigured``;
+the courier then falls back to SMS and, if that fails too, tries again later.
+"""
+
+import email.message
+import email.utils
 import logging
+import smtplib
+import ssl
+import urllib.parse
 
 import requests
 from nameko.extensions import DependencyProvider
 
 from services.common import config as cfg
-from services.notifications.domain import DeliveryPolicy
+from services.notifications.domain import DeliveryPolicy, address_for
 from services.notifications.exceptions import ChannelNotConfigured, DeliveryFailed
 
 logger = logging.getLogger(__name__)
 
-PROVIDER_TIMEOUT = (3.05, 10)
+CONNECT_TIMEOUT = 3.05
+DEFAULT_PROVIDER_TIMEOUT = 10.0
+DEFAULT_SENDER = "KOMPOR DESA <no-reply@kompordesa.id>"
+SMTP_PORTS = {"smtp": 25, "smtps": 465}
 
 
 class HttpChannel:
     """``POST {"to": "+62…", "message": "…"}``; any 2xx means accepted."""
 
-    def __init__(self, name, url, token, session):
+    def __init__(self, name, url, token, session, timeout=DEFAULT_PROVIDER_TIMEOUT):
         self.name = name
         self.url = url
         self.token = token
         self.session = session
+        self.timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
 
-    def send(self, to, message):
+    def send(self, to, text, subject=None):
         if not self.url:
-            raise ChannelNotConfigured(f"{self.name} is not configured")
+            raise ChannelNotConfigured(f"not configured ({self.name} provider URL unset)")
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = self.session.post(
-                self.url,
-                json={"to": to, "message": message},
-                headers=headers,
-                timeout=PROVIDER_TIMEOUT,
+                self.url, json={"to": to, "message": text}, headers=headers, timeout=self.timeout
             )
+        except requests.Timeout:
+            raise DeliveryFailed("provider timed out") from None
         except requests.RequestException as exc:
-            raise DeliveryFailed(f"{self.name} provider unreachable: {exc}") from None
+            raise DeliveryFailed(f"provider unreachable ({type(exc).__name__})") from None
         if not 200 <= response.status_code < 300:
-            raise DeliveryFailed(f"{self.name} provider answered {response.status_code}")
+            raise DeliveryFailed(f"provider answered {response.status_code}")
 
 
 class LoggedSms:
-    """SMS with no provider configured: DESIGN §2 says it is only logged."""
+    """SMS with no provider configured: DESIGN §2 says it is only logged, and the
+    delivery log says so."""
 
     name = "sms"
 
-    def send(self, to, message):
-        logger.info("SMS (no provider configured) to %s: %s", to, message)
+    def send(self, to, text, subject=None):
+        logger.info("SMS (no provider configured) to %s: %s", to, text)
+        return "no provider configured; only logged"
+
+
+class SmtpChannel:
+    """Email through ``SMTP_URL``: ``smtp://user:pass@host:port`` (STARTTLS when the
+    server offers it) or ``smtps://…`` (TLS from the start); ``?from=`` sets the
+    sender (default: the user when it is an address, else no-reply)."""
+
+    name = "email"
+
+    def __init__(self, url, timeout=DEFAULT_PROVIDER_TIMEOUT):
+        self.url = url
+        self.timeout = timeout
+        if url:
+            parts = urllib.parse.urlsplit(url)
+            if parts.scheme not in SMTP_PORTS or not parts.hostname:
+                raise ValueError(f"SMTP_URL must look like smtp://user:pass@host:port, not {url!r}")
+            self.tls = parts.scheme == "smtps"
+            self.host = parts.hostname
+            self.port = parts.port or SMTP_PORTS[parts.scheme]
+            self.user = urllib.parse.unquote(parts.username or "")
+            self.password = urllib.parse.unquote(parts.password or "")
+            query = urllib.parse.parse_qs(parts.query)
+            fallback = self.user if "@" in self.user else DEFAULT_SENDER
+            self.sender = query.get("from", [fallback])[0]
+
+    def send(self, to, text, subject=None):
+        if not self.url:
+            raise ChannelNotConfigured("not configured (SMTP_URL unset)")
+        message = email.message.EmailMessage()
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = subject or "KOMPOR DESA"
+        message["Date"] = email.utils.formatdate(usegmt=True)
+        message["Message-ID"] = email.utils.make_msgid(domain="kompordesa.id")
+        message.set_content(text)
+        try:
+            with self._connect() as smtp:
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused:
+            raise DeliveryFailed("mail server refused the address") from None
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryFailed(f"mail server answered {exc.smtp_code}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryFailed(f"mail server unreachable ({type(exc).__name__})") from None
+
+    def _connect(self):
+        if self.tls:
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout)
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        smtp.ehlo()
+        if smtp.has_extn("starttls"):
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        return smtp
 
 
 class Postbox:
@@ -56,8 +127,17 @@ class Postbox:
         self.channels = channels
         self.policy = policy
 
-    def __getitem__(self, name):
-        return self.channels[name]
+    def send(self, channel, notification):
+        """Hand ``notification`` to ``channel``; returns a note when it was accepted
+        with a caveat (SMS only logged)."""
+        if channel not in self.channels:
+            raise ChannelNotConfigured(f"no such channel {channel!r}")
+        to = address_for(notification, channel)
+        if not to:
+            raise DeliveryFailed(
+                f"the member has no {'email address' if channel == 'email' else 'phone'}"
+            )
+        return self.channels[channel].send(to, notification["text"], notification["subject"])
 
 
 class Channels(DependencyProvider):
@@ -66,10 +146,11 @@ class Channels(DependencyProvider):
     def setup(self):
         config = self.container.config
         session = requests.Session()
+        timeout = float(cfg.setting(config, cfg.PROVIDER_TIMEOUT_KEY, DEFAULT_PROVIDER_TIMEOUT))
         sms_url = cfg.setting(config, cfg.SMS_GATEWAY_URL_KEY)
         channels = {
             "sms": HttpChannel(
-                "sms", sms_url, cfg.setting(config, cfg.SMS_GATEWAY_TOKEN_KEY), session
+                "sms", sms_url, cfg.setting(config, cfg.SMS_GATEWAY_TOKEN_KEY), session, timeout
             )
             if sms_url
             else LoggedSms(),
@@ -78,7 +159,9 @@ class Channels(DependencyProvider):
                 cfg.setting(config, cfg.WHATSAPP_API_URL_KEY),
                 cfg.setting(config, cfg.WHATSAPP_API_TOKEN_KEY),
                 session,
+                timeout,
             ),
+            "email": SmtpChannel(cfg.setting(config, cfg.SMTP_URL_KEY), timeout),
         }
         policy = DeliveryPolicy(
             base_delay=cfg.setting(config, cfg.DELIVERY_BASE_DELAY_KEY, 5),

@@ -2,7 +2,7 @@
 
 import logging
 
-from services.notifications import domain, templates
+from services.notifications import domain
 from services.notifications.exceptions import DeliveryFailed
 
 logger = logging.getLogger(__name__)
@@ -13,18 +13,26 @@ class Courier:
         self.store = store
         self.postbox = postbox
 
-    def notify(self, event, contact, template, **facts):
-        """Queue ``template`` for ``contact`` about ``event`` (once), then try it now."""
-        if contact is None or not contact.get("phone"):
-            logger.warning("no contact for %s; %s not sent", event["event_id"], template)
-            return None
-        text = templates.render(template, contact.get("language"), **facts)
-        notification = self.store.add_notification(
-            domain.new_notification(event, contact, template, text)
-        )
-        if notification is not None:
-            self.deliver(self.store.claim(notification["_id"]))
-        return notification
+    def notify(self, event, messages):
+        """Store each message about ``event`` (once per recipient), then try them now.
+        A recipient whose contact is not known yet is tried again by the timer, and so
+        is everything after a failed try: a provider outage must not hold the handler
+        (a training can reach hundreds of members)."""
+        queued = []
+        for message in messages:
+            notification = domain.new_notification(event, message)
+            contact = self.store.get_contact(message.recipient_id)
+            if contact is not None:
+                domain.address(notification, contact)
+            else:
+                notification["last_error"] = domain.WAITING_FOR_CONTACT
+            added = self.store.add_notification(notification)
+            if added is not None and domain.is_addressed(added):
+                queued.append(added["_id"])
+        for notification_id in queued:
+            notification = self.store.claim(notification_id)
+            if notification is not None and not self.deliver(notification):
+                break
 
     def deliver_due(self, limit=100):
         """Send what is due; returns how many were attempted."""
@@ -36,21 +44,39 @@ class Courier:
         return limit
 
     def deliver(self, notification):
-        if notification is None:  # another worker holds it
-            return
-        errors = []
+        """Try a claimed notification once on each of its channels; True if sent."""
+        if not domain.is_addressed(notification):
+            contact = self.store.get_contact(notification["recipient_id"])
+            if contact is None:
+                self._failed(notification, domain.WAITING_FOR_CONTACT)
+                return False
+            domain.address(notification, contact)
+        notes = []
         for channel in domain.channel_order(notification):
-            address = domain.address_for(notification, channel)
             try:
-                if not address:
-                    raise DeliveryFailed(f"no {channel} address for this member")
-                self.postbox[channel].send(address, notification["text"])
+                note = self.postbox.send(channel, notification)
             except DeliveryFailed as exc:
-                errors.append(f"{channel}: {exc}")
+                notes.append(f"{channel}: {exc}")
                 continue
-            domain.mark_sent(notification, channel)
-            break
-        else:
-            domain.mark_attempt_failed(notification, "; ".join(errors), self.postbox.policy)
-            logger.warning("notification %s not delivered: %s", notification["_id"], errors)
+            except Exception as exc:  # a provider surprise must not stall the message
+                logger.exception("sending %s by %s failed", notification["_id"], channel)
+                notes.append(f"{channel}: unexpected {type(exc).__name__}")
+                continue
+            if note:
+                notes.append(f"{channel}: {note}")
+            domain.mark_sent(notification, channel, notes)
+            self.store.release(notification)
+            return True
+        self._failed(notification, "; ".join(notes))
+        return False
+
+    def _failed(self, notification, error):
+        domain.mark_attempt_failed(notification, error, self.postbox.policy)
+        logger.warning(
+            "notification %s not delivered (attempt %s, %s): %s",
+            notification["_id"],
+            notification["attempts"],
+            notification["status"],
+            error,
+        )
         self.store.release(notification)

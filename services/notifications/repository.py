@@ -5,12 +5,15 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.envelope import utcnow
 from services.common.storage import Repository
-from services.notifications.domain import QUEUED
+from services.notifications.domain import COORDINATOR, MEMBER_ROLES, QUEUED
 
 LEASE = datetime.timedelta(seconds=60)
 
 
 class NotificationsRepository(Repository):
+    """The delivery log, and what this service keeps of other services' facts
+    (contacts, hubs, memberships and coordinators), fed by their events."""
+
     aggregates = ("notifications",)
     indexes = {
         "notifications": [
@@ -19,23 +22,55 @@ class NotificationsRepository(Repository):
             IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
         ],
         "contacts": [],
+        "hubs": [],
+        "memberships": [IndexModel([("hub_id", ASCENDING), ("role", ASCENDING)])],
     }
 
-    def save_contact(self, contact, as_of):
-        """Keep the newest view of a member; an older event never overwrites a newer."""
-        fields = {k: v for k, v in contact.items() if k != "_id"}
+    # --- projections ---------------------------------------------------------------
+
+    def _project(self, collection, document, as_of):
+        """Keep the newest view; an older event never overwrites a newer one."""
+        fields = {k: v for k, v in document.items() if k != "_id"}
         try:
-            self.db.contacts.update_one(
-                {"_id": contact["_id"], "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}]},
+            self.db[collection].update_one(
+                {"_id": document["_id"], "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}]},
                 {"$set": {**fields, "as_of": as_of}},
                 upsert=True,
             )
-        except DuplicateKeyError:  # a newer event already wrote this contact
+        except DuplicateKeyError:  # a newer event already wrote this document
             pass
-        return self.db.contacts.find_one({"_id": contact["_id"]})
+        return self.db[collection].find_one({"_id": document["_id"]})
+
+    def save_contact(self, contact, as_of):
+        return self._project("contacts", contact, as_of)
 
     def get_contact(self, member_id):
         return self.db.contacts.find_one({"_id": member_id})
+
+    def save_hub(self, hub, as_of):
+        return self._project("hubs", hub, as_of)
+
+    def get_hub(self, hub_id):
+        return self.db.hubs.find_one({"_id": hub_id})
+
+    def save_membership(self, membership, as_of):
+        return self._project("memberships", membership, as_of)
+
+    def coordinators_of(self, hub_id):
+        return self._approved(hub_id, [COORDINATOR])
+
+    def members_of(self, hub_id):
+        """Members approved in the hub as seller or buyer, each once."""
+        return self._approved(hub_id, list(MEMBER_ROLES))
+
+    def _approved(self, hub_id, roles):
+        cursor = self.db.memberships.find(
+            {"hub_id": hub_id, "role": {"$in": roles}, "status": "approved"},
+            projection={"member_id": True},
+        ).sort("_id", ASCENDING)
+        return list(dict.fromkeys(row["member_id"] for row in cursor))
+
+    # --- the delivery log ----------------------------------------------------------
 
     def add_notification(self, notification):
         """Store it once per (event, recipient); ``None`` if it was already there."""
@@ -43,6 +78,13 @@ class NotificationsRepository(Repository):
             return self.insert("notifications", notification)
         except DuplicateKeyError:
             return None
+
+    def wake_waiting_for(self, member_id):
+        """Messages that waited for this member's contact are due now."""
+        self.db.notifications.update_many(
+            {"recipient_id": member_id, "status": QUEUED, "text": None},
+            {"$set": {"next_attempt_at": utcnow()}},
+        )
 
     def claim(self, notification_id=None):
         """Take one due notification (or the one named) for delivery, under a lease,

@@ -16,6 +16,10 @@ DELIVERY_INTERVAL = 1.0
 
 
 class NotificationsService(HealthMixin):
+    """Tells members what happened (DESIGN §4 "who is told what"), from its own
+    projections of contacts, hubs and memberships: sending never calls another
+    service."""
+
     name = "notifications"
 
     store = Storage(NotificationsRepository)
@@ -25,14 +29,129 @@ class NotificationsService(HealthMixin):
     def courier(self):
         return Courier(self.store, self.postbox)
 
+    def _hub(self, data):
+        return self.store.get_hub(data["hub_id"])
+
+    # --- community ---------------------------------------------------------------
+
     @subscribe("community", "member_registered")
     def handle_member_registered(self, event):
-        contact = self.store.save_contact(domain.contact_from(event["data"]), event["occurred_at"])
-        self.courier.notify(event, contact, "welcome", name=contact["name"])
+        self.store.save_contact(domain.contact_from(event["data"]), event["occurred_at"])
+        self.store.wake_waiting_for(event["data"]["member_id"])
+        self.courier.notify(event, domain.tell_new_member(event["data"]))
 
     @subscribe("community", "member_updated")
     def handle_member_updated(self, event):
         self.store.save_contact(domain.contact_from(event["data"]), event["occurred_at"])
+        self.store.wake_waiting_for(event["data"]["member_id"])
+
+    @subscribe("community", "hub_created")
+    def handle_hub_created(self, event):
+        self.store.save_hub(domain.hub_from(event["data"]), event["occurred_at"])
+
+    @subscribe("community", "coordinator_assigned")
+    def handle_coordinator_assigned(self, event):
+        data = event["data"]
+        self.store.save_membership(domain.coordinator_from(data), event["occurred_at"])
+        self.courier.notify(event, domain.tell_new_coordinator(data, self._hub(data)))
+
+    @subscribe("community", "membership_requested")
+    def handle_membership_requested(self, event):
+        data = event["data"]
+        membership = domain.membership_from("membership_requested", data)
+        self.store.save_membership(membership, event["occurred_at"])
+        messages = domain.tell_coordinators_of_application(
+            data,
+            self._hub(data),
+            self.store.coordinators_of(data["hub_id"]),
+            self.store.get_contact(data["member_id"]),
+        )
+        self.courier.notify(event, messages)
+
+    @subscribe("community", "membership_approved")
+    def handle_membership_approved(self, event):
+        self._membership_decided(event, "membership_approved")
+
+    @subscribe("community", "membership_rejected")
+    def handle_membership_rejected(self, event):
+        self._membership_decided(event, "membership_rejected")
+
+    @subscribe("community", "membership_suspended")
+    def handle_membership_suspended(self, event):
+        self._membership_decided(event, "membership_suspended")
+
+    def _membership_decided(self, event, event_type):
+        data = event["data"]
+        membership = domain.membership_from(event_type, data)
+        self.store.save_membership(membership, event["occurred_at"])
+        self.courier.notify(event, domain.tell_applicant(event_type, data, self._hub(data)))
+
+    @subscribe("community", "training_scheduled")
+    def handle_training_scheduled(self, event):
+        data = event["data"]
+        members = self.store.members_of(data["hub_id"])
+        messages = domain.tell_hub_members_of_training(data, self._hub(data), members)
+        self.courier.notify(event, messages)
+
+    @subscribe("community", "training_completed")
+    def handle_training_completed(self, event):
+        data = event["data"]
+        self.courier.notify(event, domain.tell_trainee(data, self._hub(data)))
+
+    # --- catalogue ---------------------------------------------------------------
+
+    @subscribe("catalogue", "product_submitted")
+    def handle_product_submitted(self, event):
+        data = event["data"]
+        coordinators = self.store.coordinators_of(data["hub_id"])
+        messages = domain.tell_coordinators_of_product(data, self._hub(data), coordinators)
+        self.courier.notify(event, messages)
+
+    @subscribe("catalogue", "product_approved")
+    def handle_product_approved(self, event):
+        data = event["data"]
+        messages = domain.tell_seller_of_curation("product_approved", data, self._hub(data))
+        self.courier.notify(event, messages)
+
+    @subscribe("catalogue", "product_rejected")
+    def handle_product_rejected(self, event):
+        data = event["data"]
+        messages = domain.tell_seller_of_curation("product_rejected", data, self._hub(data))
+        self.courier.notify(event, messages)
+
+    @subscribe("catalogue", "stock_low")
+    def handle_stock_low(self, event):
+        self.courier.notify(event, domain.tell_seller_of_low_stock(event["data"]))
+
+    # --- orders ------------------------------------------------------------------
+
+    @subscribe("orders", "order_placed")
+    def handle_order_placed(self, event):
+        messages = domain.tell_sellers_of_order("order_placed_seller", event["data"])
+        self.courier.notify(event, messages)
+
+    @subscribe("orders", "order_confirmed")
+    def handle_order_confirmed(self, event):
+        self.courier.notify(event, domain.tell_buyer("order_confirmed", event["data"]))
+
+    @subscribe("orders", "order_rejected")
+    def handle_order_rejected(self, event):
+        self.courier.notify(event, domain.tell_buyer("order_rejected", event["data"]))
+
+    @subscribe("orders", "order_status_changed")
+    def handle_order_status_changed(self, event):
+        data = event["data"]
+        self.courier.notify(event, domain.tell_buyer_of_status(data, self._hub(data)))
+
+    @subscribe("orders", "order_cancelled")
+    def handle_order_cancelled(self, event):
+        self.courier.notify(event, domain.tell_of_cancellation(event["data"]))
+
+    @subscribe("orders", "order_paid")
+    def handle_order_paid(self, event):
+        self.courier.notify(event, domain.tell_buyer("order_paid", event["data"]))
+
+    # --- delivery ----------------------------------------------------------------
 
     @timer(interval=DELIVERY_INTERVAL)
     def deliver_due(self):

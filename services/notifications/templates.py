@@ -1,29 +1,276 @@
 """Every message text, in Indonesian (default) and English, one place per type.
 
-SMS must fit in 160 characters; ``render`` trims the variable parts when needed.
+A template gets *facts* (raw values: rupiah as integers, order items as a list, the
+role as ``"seller"``) and turns them into words of the member's language here, so the
+rest of the service never formats text. Every text fits in one SMS (160 characters):
+when names, titles or addresses make it longer, ``render`` shortens those elastic
+parts, never the order number, the total or the date.
 """
+
+import datetime
 
 SMS_LIMIT = 160
 DEFAULT_LANGUAGE = "id"
+LANGUAGES = ("id", "en")
+ELLIPSIS = "…"
+
+# facts a message can do without in full: shortened, longest first, when over the limit
+ELASTIC = ("name", "applicant", "hub", "pickup", "address", "items", "product", "title", "reason")
+MONEY = ("total", "price")
+WORDS_OF = ("role", "method", "payment")
+COUNTS = ("stock", "capacity")
+MIN_KEPT = 4  # an elastic word never shrinks below "Sit…"
+ITEMS_SHOWN = 2
+ITEM_NAME_WIDTH = 24
+WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")  # Malang Regency's time zone
+
+WORDS = {
+    "id": {
+        "seller": "penjual",
+        "buyer": "pembeli",
+        "pickup": "diambil di simpul",
+        "delivery": "diantar",
+        "cod": "bayar di tempat",
+        "bank_transfer": "transfer bank",
+        "more": "lainnya",
+        "no_applicant": "Anggota baru",
+        "no_hub": "simpul Anda",
+        "no_pickup": "simpul Anda",
+        "time_format": "%d/%m/%Y %H.%M WIB",
+        "thousands": ".",
+    },
+    "en": {
+        "seller": "seller",
+        "buyer": "buyer",
+        "pickup": "pickup at the hub",
+        "delivery": "delivery",
+        "cod": "cash on delivery",
+        "bank_transfer": "bank transfer",
+        "more": "more",
+        "no_applicant": "A new member",
+        "no_hub": "your hub",
+        "no_pickup": "your hub",
+        "time_format": "%d/%m/%Y %H:%M WIB",
+        "thousands": ",",
+    },
+}
 
 TEMPLATES = {
     "welcome": {
+        "subject": {"id": "Selamat datang di KOMPOR DESA", "en": "Welcome to KOMPOR DESA"},
         "id": "Selamat datang di KOMPOR DESA, {name}! Akun Anda sudah aktif. "
         "Gabung simpul terdekat untuk mulai berjualan.",
         "en": "Welcome to KOMPOR DESA, {name}! Your account is active. "
         "Join your nearest hub to start selling.",
     },
+    "membership_requested": {
+        "subject": {"id": "Pengajuan anggota baru", "en": "New membership application"},
+        "id": "{applicant} mengajukan diri sebagai {role} di {hub}. "
+        "Mohon tinjau pengajuan ini di aplikasi KOMPOR DESA.",
+        "en": "{applicant} applied to join {hub} as a {role}. "
+        "Please review the application in the KOMPOR DESA app.",
+    },
+    "membership_approved": {
+        "subject": {"id": "Keanggotaan disetujui", "en": "Membership approved"},
+        "id": "Selamat {name}! Pengajuan Anda sebagai {role} di {hub} disetujui. "
+        "Anda kini anggota simpul ini.",
+        "en": "Congratulations {name}! Your application as a {role} at {hub} was approved. "
+        "You are now a member.",
+    },
+    "membership_rejected": {
+        "subject": {"id": "Pengajuan keanggotaan ditolak", "en": "Membership not approved"},
+        "id": "Maaf {name}, pengajuan Anda sebagai {role} di {hub} belum disetujui. "
+        "Alasan: {reason}",
+        "en": "Sorry {name}, your application as a {role} at {hub} was not approved. "
+        "Reason: {reason}",
+    },
+    "membership_suspended": {
+        "subject": {"id": "Keanggotaan ditangguhkan", "en": "Membership suspended"},
+        "id": "{name}, keanggotaan Anda sebagai {role} di {hub} ditangguhkan. Alasan: {reason}",
+        "en": "{name}, your membership as a {role} at {hub} is suspended. Reason: {reason}",
+    },
+    "coordinator_assigned": {
+        "subject": {"id": "Anda koordinator simpul", "en": "You are a hub coordinator"},
+        "id": "{name}, Anda kini koordinator {hub}. "
+        "Tinjau anggota, produk, dan pesanan di aplikasi KOMPOR DESA.",
+        "en": "{name}, you are now the coordinator of {hub}. "
+        "Review members, products and orders in the KOMPOR DESA app.",
+    },
+    "product_submitted": {
+        "subject": {"id": "Produk menunggu tinjauan", "en": "Product awaiting review"},
+        "id": "Produk baru menunggu tinjauan di {hub}: {product} ({price}). "
+        "Mohon setujui atau tolak di aplikasi.",
+        "en": "New product awaiting review at {hub}: {product} ({price}). "
+        "Please approve or reject it in the app.",
+    },
+    "product_approved": {
+        "subject": {"id": "Produk disetujui", "en": "Product approved"},
+        "id": "Produk Anda {product} disetujui dan kini tampil di etalase {hub} seharga {price}.",
+        "en": "Your product {product} was approved and is now in the {hub} showroom at {price}.",
+    },
+    "product_rejected": {
+        "subject": {"id": "Produk belum disetujui", "en": "Product not approved"},
+        "id": "Produk Anda {product} belum disetujui. Alasan: {reason}. Perbaiki lalu ajukan lagi.",
+        "en": "Your product {product} was not approved. Reason: {reason}. "
+        "Please fix it and submit again.",
+    },
+    "stock_low": {
+        "subject": {"id": "Stok hampir habis", "en": "Stock running low"},
+        "id": "Stok {product} tinggal {stock}. Tambah stok agar pembeli tetap bisa memesan.",
+        "en": "Only {stock} left of {product}. Restock so buyers can keep ordering.",
+    },
+    "order_placed_seller": {
+        "subject": {"id": "Pesanan baru {number}", "en": "New order {number}"},
+        "id": "Pesanan baru {number}: {items}. Nilai {total}, {method}, {payment}. "
+        "Mohon siapkan barangnya.",
+        "en": "New order {number}: {items}. Value {total}, {method}, {payment}. "
+        "Please prepare the goods.",
+    },
+    "order_confirmed": {
+        "subject": {"id": "Pesanan {number} dikonfirmasi", "en": "Order {number} confirmed"},
+        "id": "Pesanan {number} dikonfirmasi: {items}. Total {total}, {payment}. "
+        "Kami kabari saat pesanan siap.",
+        "en": "Order {number} confirmed: {items}. Total {total}, {payment}. "
+        "We will tell you when it is ready.",
+    },
+    "order_rejected": {
+        "subject": {"id": "Pesanan {number} ditolak", "en": "Order {number} rejected"},
+        "id": "Maaf, pesanan {number} ({items}) tidak dapat diproses karena stok tidak cukup. "
+        "Tidak ada tagihan.",
+        "en": "Sorry, order {number} ({items}) could not be processed: not enough stock. "
+        "Nothing is charged.",
+    },
+    "order_ready_for_pickup": {
+        "subject": {"id": "Pesanan {number} siap diambil", "en": "Order {number} ready"},
+        "id": "Pesanan {number} siap diambil di {pickup}. Total {total}, {payment}.",
+        "en": "Order {number} is ready for pickup at {pickup}. Total {total}, {payment}.",
+    },
+    "order_shipped": {
+        "subject": {"id": "Pesanan {number} dikirim", "en": "Order {number} shipped"},
+        "id": "Pesanan {number} ({items}) sedang dikirim ke {address}. Total {total}, {payment}.",
+        "en": "Order {number} ({items}) is on its way to {address}. Total {total}, {payment}.",
+    },
+    "order_cancelled": {
+        "subject": {"id": "Pesanan {number} dibatalkan", "en": "Order {number} cancelled"},
+        "id": "Pesanan {number} ({items}, {total}) telah dibatalkan.",
+        "en": "Order {number} ({items}, {total}) has been cancelled.",
+    },
+    "order_cancelled_seller": {
+        "subject": {"id": "Pesanan {number} dibatalkan", "en": "Order {number} cancelled"},
+        "id": "Pesanan {number} dibatalkan: {items} tidak perlu disiapkan lagi.",
+        "en": "Order {number} was cancelled: {items} no longer need to be prepared.",
+    },
+    "order_paid": {
+        "subject": {"id": "Pembayaran {number} diterima", "en": "Payment for {number} received"},
+        "id": "Pembayaran {total} untuk pesanan {number} sudah diterima. Terima kasih!",
+        "en": "Payment of {total} for order {number} has been received. Thank you!",
+    },
+    "training_scheduled": {
+        "subject": {"id": "Pelatihan baru: {title}", "en": "New training: {title}"},
+        "id": "Pelatihan baru di {hub}: {title}, {when}. Kuota {capacity} orang. "
+        "Daftar lewat aplikasi KOMPOR DESA.",
+        "en": "New training at {hub}: {title}, {when}. {capacity} places. "
+        "Enrol in the KOMPOR DESA app.",
+    },
+    "training_completed": {
+        "subject": {"id": "Pelatihan selesai", "en": "Training completed"},
+        "id": "Selamat {name}! Anda telah menyelesaikan pelatihan {title} di {hub}.",
+        "en": "Congratulations {name}! You have completed the training {title} at {hub}.",
+    },
 }
 
 
-def render(template, language, **facts):
-    texts = TEMPLATES[template]
-    text = texts.get(language, texts[DEFAULT_LANGUAGE]).format(**facts)
-    if len(text) <= SMS_LIMIT:
-        return text
-    return text[: SMS_LIMIT - 1] + "…"
+def language_of(language):
+    """The language a member gets: theirs when we have it, else Indonesian."""
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def render(template, language, facts):
+    """``(subject, text)`` of ``template`` in ``language``; ``text`` fits in one SMS."""
+    language = language_of(language)
+    spec = TEMPLATES[template]
+    words = _words_for(facts, language)
+    subject = spec["subject"][language].format_map(words)
+    return subject, fit(spec[language], words)
+
+
+def fit(pattern, words, limit=SMS_LIMIT):
+    """``pattern`` filled with ``words``, at most ``limit`` characters: the longest
+    elastic words are shortened first, evenly, each keeping at least a few letters."""
+    words = _Missing(words)
+    original = {key: words[key] for key in ELASTIC if key in words}
+    lengths = {key: len(value) for key, value in original.items()}
+    text = pattern.format_map(words)
+    while len(text) > limit:
+        longest = sorted(
+            ((length, key) for key, length in lengths.items() if length > MIN_KEPT), reverse=True
+        )
+        if not longest:
+            return text[: limit - 1] + ELLIPSIS
+        length, key = longest[0]
+        runner_up = longest[1][0] if len(longest) > 1 else MIN_KEPT
+        step = max(1, min(len(text) - limit, length - runner_up))
+        lengths[key] = max(length - step, MIN_KEPT)
+        words[key] = _clip(original[key], lengths[key])
+        text = pattern.format_map(words)
+    return text
 
 
 def rupiah(amount):
     """``12500`` → ``"Rp12.500"`` (Indonesian thousands separator)."""
-    return "Rp" + f"{int(amount):,}".replace(",", ".")
+    amount = int(amount)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}Rp" + f"{abs(amount):,}".replace(",", ".")
+
+
+def items_summary(items, language):
+    """``[{"name": "Keripik", "quantity": 2}, …]`` → ``"2x Keripik, 1x Kopi +3 lainnya"``."""
+    shown = [f"{item['quantity']}x {_clip(item['name'], ITEM_NAME_WIDTH)}" for item in items]
+    summary = ", ".join(shown[:ITEMS_SHOWN])
+    if len(shown) > ITEMS_SHOWN:
+        summary += f" +{len(shown) - ITEMS_SHOWN} {WORDS[language]['more']}"
+    return summary
+
+
+def local_time(iso, language):
+    """``"2026-12-01T03:00:00Z"`` → ``"01/12/2026 10.00 WIB"``; unparseable: as given."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return str(iso)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(WIB).strftime(WORDS[language]["time_format"])
+
+
+def _words_for(facts, language):
+    vocabulary = WORDS[language]
+    words = {}
+    for key, value in facts.items():
+        if key in MONEY:
+            words[key] = rupiah(value or 0)
+        elif key in COUNTS and isinstance(value, int):
+            words[key] = f"{value:,}".replace(",", vocabulary["thousands"])
+        elif key == "items":
+            words[key] = items_summary(value or [], language)
+        elif key == "starts_at":
+            words["when"] = local_time(value, language)
+        elif key in WORDS_OF:
+            words[key] = vocabulary.get(value, str(value or "-"))
+        elif value is None or value == "":
+            words[key] = vocabulary.get(f"no_{key}", "-")
+        else:
+            words[key] = " ".join(str(value).split())  # one line, whatever was typed
+    return _Missing(words)
+
+
+def _clip(text, width):
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + ELLIPSIS
+
+
+class _Missing(dict):
+    """A fact nobody sent reads as ``-`` rather than breaking the message."""
+
+    def __missing__(self, key):
+        return "-"

@@ -1,5 +1,153 @@
+import logging
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from services.common.errors import EXPECTED
+from services.common.events import subscribe
+from services.common.schemas import page_of
 from services.common.service import HealthMixin
+from services.common.storage import Storage
+from services.orders import domain
+from services.orders.exceptions import OrderNotFound
+from services.orders.repository import OrdersRepository
+from services.orders.schemas import (
+    CancelOrderSchema,
+    ChangeStatusSchema,
+    ListOrdersSchema,
+    OrderSchema,
+    PaymentSchema,
+    PlaceOrderSchema,
+    ReportQuerySchema,
+    SalesReportSchema,
+)
+from services.orders.settings import OrderSettings
+
+logger = logging.getLogger(__name__)
+
+RETRY_SWEEP_INTERVAL = 1.0
+RETRY_BATCH = 100
 
 
 class OrdersService(HealthMixin):
     name = "orders"
+
+    store = Storage(OrdersRepository)
+    settings = OrderSettings()
+
+    # --- the product projection (catalogue events) ---
+
+    @subscribe("catalogue", "product_approved")
+    def handle_product_approved(self, event):
+        self.store.save_product(event["data"], event["occurred_at"])
+
+    @subscribe("catalogue", "product_updated")
+    def handle_product_updated(self, event):
+        self.store.save_product(event["data"], event["occurred_at"])
+
+    @subscribe("catalogue", "product_rejected")
+    def handle_product_rejected(self, event):
+        self.store.save_product(event["data"], event["occurred_at"])
+
+    # --- the stock saga ---
+
+    @subscribe("catalogue", "stock_reserved")
+    def handle_stock_reserved(self, event):
+        self._answer(event, domain.stock_reserved)
+
+    @subscribe("catalogue", "stock_reservation_failed")
+    def handle_stock_reservation_failed(self, event):
+        data = event["data"]
+        reason = data.get("reason") or "Not enough stock."
+        self._answer(event, domain.stock_reservation_failed, reason, data.get("shortages"))
+
+    def _answer(self, event, change, *args):
+        try:
+            self.store.apply(event["data"]["order_id"], change, *args)
+        except OrderNotFound:
+            logger.warning("%s names an unknown order; ignored", event["event_id"])
+
+    @timer(interval=RETRY_SWEEP_INTERVAL)
+    def reannounce_unanswered(self):
+        """Announce again the pending orders catalogue has not answered in time; each
+        is claimed under a lease, so replicas never announce the same one together."""
+        retry_seconds = self.settings.retry_seconds
+        for _ in range(RETRY_BATCH):
+            claimed = self.store.claim_unanswered(retry_seconds)
+            if claimed is None:
+                return
+            self.store.apply(claimed["_id"], domain.reannounce, retry_seconds)
+
+    # --- commands and queries ---
+
+    @rpc(expected_exceptions=EXPECTED)
+    def place_order(self, actor, idempotency_key, payload):
+        """``place_order(actor, "3f2a…", {"hub_id": "…", "items": [{"product_id": "…",
+        "quantity": 2}], "fulfilment": {"method": "pickup"}, "payment_method": "cod"})``
+        → order ``status: "pending"``; the same key and body again → the same order."""
+        key = domain.idempotency_key(idempotency_key)
+        fields = PlaceOrderSchema().load_or_raise(payload)
+        request_hash = domain.fingerprint(fields)
+        order = self.store.find_by_key(actor["member_id"], key)
+        if order is None:
+            products = self.store.products(item["product_id"] for item in fields["items"])
+            order = domain.new_order(
+                actor,
+                key,
+                request_hash,
+                fields,
+                products,
+                self.store.next_number(),
+                self.settings.retry_seconds,
+            )
+            order = self.store.add_order(order)
+        return OrderSchema().dump(domain.check_same_request(order, request_hash))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_order(self, actor, order_id):
+        """``get_order(actor, order_id)`` → order, for its buyer, its sellers and the
+        hub's coordinator; ``NotFound`` for anyone else."""
+        order = domain.check_can_view(self.store.get_order(order_id), actor)
+        return OrderSchema().dump(order)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_orders(self, actor, query):
+        """``list_orders(actor, {"as": "seller", "hub_id": "…", "status": "confirmed",
+        "page": 1, "page_size": 20})`` → page of orders, newest first."""
+        params = ListOrdersSchema().load_or_raise(query)
+        scope = domain.list_scope(actor, params["as_"], params["hub_id"])
+        page, page_size = params["page"], params["page_size"]
+        items, total = self.store.list_orders(scope, params["status"], page, page_size)
+        return page_of(OrderSchema(many=True).dump(items), page, page_size, total)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_order(self, actor, order_id, payload=None):
+        """``cancel_order(actor, order_id, {"reason": "…"})`` → order ``cancelled``;
+        emits ``order_cancelled`` so catalogue releases reserved stock."""
+        fields = CancelOrderSchema().load_or_raise(payload)
+        order = self.store.apply(order_id, domain.cancel, actor, fields["reason"])
+        return OrderSchema().dump(order)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def change_status(self, actor, order_id, payload):
+        """``change_status(actor, order_id, {"status": "shipped"})`` → order."""
+        fields = ChangeStatusSchema().load_or_raise(payload)
+        order = self.store.apply(order_id, domain.change_status, actor, fields["status"])
+        return OrderSchema().dump(order)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_payment(self, actor, order_id, payload):
+        """``record_payment(actor, order_id, {"status": "paid"})`` → order ``paid``."""
+        PaymentSchema().load_or_raise(payload)
+        order = self.store.apply(order_id, domain.mark_paid, actor)
+        return OrderSchema().dump(order)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def sales_report(self, actor, hub_id, query):
+        """``sales_report(actor, hub_id, {"from": "2026-11-01", "to": "2026-11-30"})``
+        → order count, gross total, by product and by seller, for completed orders and
+        for every order confirmed or later."""
+        domain.check_coordinator(actor, hub_id)
+        start, end = domain.report_period(**ReportQuerySchema().load_or_raise(query))
+        report = {"hub_id": hub_id, "from_": start, "to": end}
+        return SalesReportSchema().dump({**report, **self.store.sales_report(hub_id, start, end)})

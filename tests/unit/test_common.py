@@ -3,7 +3,9 @@
 import stat
 
 import pytest
+from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.exceptions import BadRequest as NamekoBadRequest
+from nameko.exceptions import UnknownService
 from werkzeug.exceptions import NotFound as HttpNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -13,6 +15,7 @@ from services.common.auth import TokenSigner
 from services.common.phone import normalise_phone
 from services.common.schemas import PageSchema
 from services.gateway.http import to_api_error
+from services.gateway.rpc import _TimedMethod
 
 
 def test_a_token_names_its_member_until_it_expires():
@@ -127,3 +130,20 @@ def test_service_errors_cross_rpc_as_themselves_with_details():
     copy = deserialize(serialize(original))
     assert type(copy) is PhoneAlreadyRegistered
     assert copy.details == {"phone": ["Already registered."]} and copy.status == 409
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        KombuOperationalError("broker away"),
+        UnknownService("orders"),
+        ConnectionResetError("reset"),
+    ],
+)
+def test_an_rpc_that_cannot_reach_its_service_becomes_503(failure):
+    class Unreachable:
+        def call_async(self, *args, **kwargs):
+            raise failure
+
+    with pytest.raises(errors.ServiceUnavailable, match="orders service"):
+        _TimedMethod(Unreachable(), "orders", timeout=1)()

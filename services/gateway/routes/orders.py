@@ -1,0 +1,102 @@
+"""Orders: placement, views, lifecycle, payments and the hub sales report (DESIGN §3)."""
+
+from services.gateway.http import json_body, query, route
+from services.orders.schemas import (
+    CancelOrderSchema,
+    ChangeStatusSchema,
+    ListOrdersSchema,
+    OrderSchema,
+    PaymentSchema,
+    PlaceOrderSchema,
+    ReportQuerySchema,
+    SalesReportSchema,
+)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class OrdersRoutes:
+    @route(
+        "POST",
+        "/api/v1/orders",
+        body=PlaceOrderSchema,
+        response=OrderSchema,
+        status=201,
+        auth=True,
+        summary="Place an order (header Idempotency-Key; a retry returns the same order)",
+    )
+    def place_order(self, request):
+        actor = self.backend.caller(request)
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        return 201, self.backend.orders.place_order(actor, key, json_body(request))
+
+    @route(
+        "GET",
+        "/api/v1/orders",
+        params=ListOrdersSchema,
+        response=OrderSchema,
+        many=True,
+        auth=True,
+        summary="Orders as buyer, seller or coordinator, newest first",
+    )
+    def list_orders(self, request):
+        actor = self.backend.caller(request)
+        return self.backend.orders.list_orders(actor, query(request))
+
+    @route(
+        "GET",
+        "/api/v1/orders/<order_id>",
+        response=OrderSchema,
+        auth=True,
+        summary="One order (its buyer, its sellers, the hub coordinator)",
+    )
+    def get_order(self, request, order_id):
+        return self.backend.orders.get_order(self.backend.caller(request), order_id)
+
+    @route(
+        "POST",
+        "/api/v1/orders/<order_id>/cancel",
+        body=CancelOrderSchema,
+        response=OrderSchema,
+        auth=True,
+        summary="Cancel: the buyer while pending or confirmed, the coordinator until completed",
+    )
+    def cancel_order(self, request, order_id):
+        actor = self.backend.caller(request)
+        return self.backend.orders.cancel_order(actor, order_id, json_body(request))
+
+    @route(
+        "POST",
+        "/api/v1/orders/<order_id>/status",
+        body=ChangeStatusSchema,
+        response=OrderSchema,
+        auth=True,
+        summary="Move the order on: ready_for_pickup or shipped, then completed",
+    )
+    def change_order_status(self, request, order_id):
+        actor = self.backend.caller(request)
+        return self.backend.orders.change_status(actor, order_id, json_body(request))
+
+    @route(
+        "POST",
+        "/api/v1/orders/<order_id>/payment",
+        body=PaymentSchema,
+        response=OrderSchema,
+        auth=True,
+        summary="The coordinator records the payment",
+    )
+    def record_payment(self, request, order_id):
+        actor = self.backend.caller(request)
+        return self.backend.orders.record_payment(actor, order_id, json_body(request))
+
+    @route(
+        "GET",
+        "/api/v1/hubs/<hub_id>/reports/sales",
+        params=ReportQuerySchema,
+        response=SalesReportSchema,
+        auth=True,
+        summary="Sales of the hub: totals, by product, by seller",
+    )
+    def sales_report(self, request, hub_id):
+        actor = self.backend.caller(request)
+        return self.backend.orders.sales_report(actor, hub_id, query(request))

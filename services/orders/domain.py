@@ -1,0 +1,480 @@
+"""Order rules: placement and pricing, the stock saga, the lifecycle, payments and
+who may see or do what. No nameko, no pymongo.
+
+States (DESIGN §3)::
+
+    pending ─┬─ stock_reserved ──────────> confirmed ─┬─ pickup ──> ready_for_pickup ─┐
+             └─ stock_reservation_failed ─> rejected   └─ delivery > shipped ──────────┴> completed
+    pending, confirmed (buyer) / anything before completed (coordinator) ──> cancelled
+
+Every change appends ``{status, by, at}`` to the order's ``history`` and records its
+event on the order (``record``), so state and event are saved in one write.
+"""
+
+import datetime
+import hashlib
+import json
+
+from services.common.envelope import new_id, record, utcnow
+from services.common.errors import ValidationError
+from services.orders.exceptions import (
+    IdempotencyKeyReused,
+    InvalidTransition,
+    ItemsNotInHub,
+    NotAllowed,
+    OrderNotFound,
+    ProductNotAvailable,
+)
+
+PENDING = "pending"
+CONFIRMED = "confirmed"
+REJECTED = "rejected"
+READY_FOR_PICKUP = "ready_for_pickup"
+SHIPPED = "shipped"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+STATUSES = (PENDING, CONFIRMED, REJECTED, READY_FOR_PICKUP, SHIPPED, COMPLETED, CANCELLED)
+CONFIRMED_OR_LATER = (CONFIRMED, READY_FOR_PICKUP, SHIPPED, COMPLETED)
+FULFILMENT_STATUSES = (READY_FOR_PICKUP, SHIPPED, COMPLETED)
+
+UNPAID, PAID = "unpaid", "paid"
+PICKUP, DELIVERY = "pickup", "delivery"
+COD, BANK_TRANSFER = "cod", "bank_transfer"
+APPROVED = "approved"
+
+BUYER, SELLER, COORDINATOR = "buyer", "seller", "coordinator"
+VIEWS = (BUYER, SELLER, COORDINATOR)
+SAGA = "catalogue"
+"""``by`` in the history of transitions the stock saga made."""
+
+MAX_IDEMPOTENCY_KEY = 100
+NUMBER_PREFIX = "KD-"
+BUYER_MAY_CANCEL = (PENDING, CONFIRMED)
+COORDINATOR_MAY_CANCEL = (PENDING, CONFIRMED, READY_FOR_PICKUP, SHIPPED)
+NEXT_STATUS = {
+    # from: {to: the fulfilment method it needs}
+    CONFIRMED: {READY_FOR_PICKUP: PICKUP, SHIPPED: DELIVERY},
+    READY_FOR_PICKUP: {COMPLETED: PICKUP},
+    SHIPPED: {COMPLETED: DELIVERY},
+}
+LONGEST_RETRY_FACTOR = 8
+
+
+# --- who is asking ---------------------------------------------------------------
+
+
+def is_coordinator(actor, hub_id):
+    return bool(actor.get("is_admin")) or COORDINATOR in (actor.get("roles") or {}).get(hub_id, [])
+
+
+def roles_in(order, actor):
+    """What ``actor`` is to ``order``: a subset of buyer, seller, coordinator."""
+    member_id = actor.get("member_id")
+    roles = set()
+    if order["buyer_id"] == member_id:
+        roles.add(BUYER)
+    if member_id in order["seller_ids"]:
+        roles.add(SELLER)
+    if is_coordinator(actor, order["hub_id"]):
+        roles.add(COORDINATOR)
+    return roles
+
+
+def _visible_roles(order, actor):
+    """The actor's roles; an order they have no part in does not exist for them."""
+    roles = roles_in(order, actor)
+    if not roles:
+        raise OrderNotFound(
+            f"No order {order['_id']}.", {"order_id": ["Unknown order, or not one of yours."]}
+        )
+    return roles
+
+
+def check_can_view(order, actor):
+    _visible_roles(order, actor)
+    return order
+
+
+def check_coordinator(actor, hub_id):
+    if not isinstance(hub_id, str):
+        raise ValidationError("Invalid hub_id.", {"hub_id": ["Send the hub's id as text."]})
+    if not is_coordinator(actor, hub_id):
+        raise NotAllowed(
+            "Only the hub's coordinator may do this.",
+            {"hub_id": [f"You are not a coordinator of hub {hub_id}."]},
+        )
+
+
+def list_scope(actor, view, hub_id=None):
+    """Which orders ``view`` shows ``actor``: ``{field: value or [values]}``; ``None``
+    means no condition (an admin's coordinator view of every hub)."""
+    member_id = actor["member_id"]
+    if view == BUYER:
+        scope = {"buyer_id": member_id}
+    elif view == SELLER:
+        scope = {"seller_ids": member_id}
+    elif hub_id is not None:
+        check_coordinator(actor, hub_id)
+        return {"hub_id": hub_id}
+    elif actor.get("is_admin"):
+        return {}
+    else:
+        hubs = sorted(h for h, roles in (actor.get("roles") or {}).items() if COORDINATOR in roles)
+        if not hubs:
+            raise NotAllowed(
+                "Only hub coordinators have a coordinator view.",
+                {"as": ["You coordinate no hub; send as=buyer or as=seller."]},
+            )
+        return {"hub_id": hubs}
+    if hub_id is not None:
+        scope["hub_id"] = hub_id
+    return scope
+
+
+# --- placement -------------------------------------------------------------------
+
+
+def idempotency_key(value):
+    """The ``Idempotency-Key`` header, 1 to 100 visible characters."""
+    key = (value or "").strip() if isinstance(value, str) or value is None else None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationError(
+            "Send an Idempotency-Key header.",
+            {
+                "Idempotency-Key": [
+                    f"Required: 1 to {MAX_IDEMPOTENCY_KEY} characters, unique per order you "
+                    "mean to place (a UUID is good); send the same key when you retry."
+                ]
+            },
+        )
+    return key
+
+
+def fingerprint(fields):
+    """A hash of what was asked, independent of key and item order."""
+    canonical = {
+        **fields,
+        "items": sorted(fields["items"], key=lambda item: item["product_id"]),
+    }
+    raw = json.dumps(canonical, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def check_same_request(order, request_hash):
+    if order["request_hash"] != request_hash:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different order.",
+            {
+                "Idempotency-Key": [
+                    f"Already used for order {order['number']}; send a new key for a new order."
+                ]
+            },
+        )
+    return order
+
+
+def price_lines(hub_id, items, products):
+    """Order lines priced from the approved products (``{product_id: product}``)."""
+    unavailable, elsewhere, lines = {}, {}, []
+    for index, item in enumerate(items):
+        product = products.get(item["product_id"])
+        field = f"items.{index}.product_id"
+        if product is None or product.get("status") != APPROVED:
+            unavailable[field] = [
+                f"No approved product {item['product_id']}; pick one from "
+                f"GET /api/v1/products?hub_id={hub_id}."
+            ]
+        elif product["hub_id"] != hub_id:
+            elsewhere[field] = [
+                f"This product is sold at another hub; order it there, or pick one of hub {hub_id}."
+            ]
+        else:
+            lines.append(
+                {
+                    "product_id": item["product_id"],
+                    "seller_id": product["seller_id"],
+                    "name": product["name"],
+                    "unit": product.get("unit"),
+                    "unit_price": int(product["price"]),
+                    "quantity": item["quantity"],
+                    "line_total": int(product["price"]) * item["quantity"],
+                }
+            )
+    if unavailable:
+        raise ProductNotAvailable("Some items cannot be ordered.", unavailable)
+    if elsewhere:
+        raise ItemsNotInHub("Every item must come from the order's hub.", elsewhere)
+    return lines
+
+
+def order_number(sequence):
+    """A short number people can read out: ``KD-000123``."""
+    return f"{NUMBER_PREFIX}{sequence:06d}"
+
+
+def retry_delay(base_seconds, announcements):
+    """How long to wait for catalogue before announcing again: ``base``, then doubling
+    up to ``LONGEST_RETRY_FACTOR`` times ``base``."""
+    factor = min(2 ** max(announcements - 1, 0), LONGEST_RETRY_FACTOR)
+    return datetime.timedelta(seconds=base_seconds * factor)
+
+
+def new_order(actor, key, request_hash, fields, products, number, retry_seconds, now=None):
+    now = now or utcnow()
+    lines = price_lines(fields["hub_id"], fields["items"], products)
+    fulfilment = fields["fulfilment"]
+    order = {
+        "_id": new_id(),
+        "number": number,
+        "hub_id": fields["hub_id"],
+        "buyer_id": actor["member_id"],
+        "seller_ids": sorted({line["seller_id"] for line in lines}),
+        "items": lines,
+        "total": sum(line["line_total"] for line in lines),
+        "fulfilment": {"method": fulfilment["method"], "address": fulfilment.get("address")},
+        "payment_method": fields["payment_method"],
+        "payment_status": UNPAID,
+        "note": fields.get("note"),
+        "status": PENDING,
+        "history": [],
+        "idempotency_key": key,
+        "request_hash": request_hash,
+        "stock_reserved": False,
+        "reason": None,
+        "shortages": [],
+        "cancelled_by": None,
+        "paid_at": None,
+        "paid_by": None,
+        "created_at": now,
+        "updated_at": now,
+        "announcements": 1,
+        "retry_at": now + retry_delay(retry_seconds, 1),
+    }
+    _moved(order, PENDING, actor["member_id"], now)
+    record(order, "order_placed", summary(order))
+    return order
+
+
+def summary(order):
+    """The order summary every order event carries (docs/events.md)."""
+    return {
+        "order_id": order["_id"],
+        "number": order["number"],
+        "hub_id": order["hub_id"],
+        "buyer_id": order["buyer_id"],
+        "seller_ids": list(order["seller_ids"]),
+        "items": [
+            {
+                key: line[key]
+                for key in (
+                    "product_id",
+                    "seller_id",
+                    "name",
+                    "quantity",
+                    "unit_price",
+                    "line_total",
+                )
+            }
+            for line in order["items"]
+        ],
+        "total": order["total"],
+        "fulfilment": dict(order["fulfilment"]),
+        "payment_method": order["payment_method"],
+        "status": order["status"],
+        "payment_status": order["payment_status"],
+    }
+
+
+def _moved(order, status, by, now):
+    order["status"] = status
+    order["updated_at"] = now
+    order["history"].append({"status": status, "by": by, "at": now})
+
+
+# --- the stock saga --------------------------------------------------------------
+
+
+def reannounce(order, retry_seconds, now=None):
+    """Announce a still-pending order again (a new event, the same order); catalogue
+    reserves once per order, so a repeat never reserves twice."""
+    if order["status"] != PENDING:
+        return False
+    now = now or utcnow()
+    order["announcements"] = order.get("announcements", 1) + 1
+    order["retry_at"] = now + retry_delay(retry_seconds, order["announcements"])
+    record(order, "order_placed", summary(order))
+    return True
+
+
+def stock_reserved(order, now=None):
+    """Catalogue reserved the stock: a pending order is confirmed. If the order was
+    cancelled or rejected meanwhile (the events crossed), ask catalogue again to
+    release what it has just reserved."""
+    now = now or utcnow()
+    if order["status"] == PENDING:
+        order.update(stock_reserved=True, retry_at=None)
+        _moved(order, CONFIRMED, SAGA, now)
+        record(order, "order_confirmed", summary(order))
+        return True
+    if order["status"] in (CANCELLED, REJECTED):
+        order["stock_reserved"] = True
+        order["late_releases"] = order.get("late_releases", 0) + 1
+        order["updated_at"] = now
+        record(
+            order,
+            "order_cancelled",
+            {
+                **summary(order),
+                "cancelled_by": order.get("cancelled_by"),
+                "stock_was_reserved": True,
+                "release_only": True,
+            },
+        )
+        return True
+    return False  # already confirmed or beyond: a repeated answer
+
+
+def stock_reservation_failed(order, reason, shortages, now=None):
+    """Not enough stock: a pending order is rejected, for good."""
+    if order["status"] != PENDING:
+        return False  # a late or repeated answer to an order that has moved on
+    now = now or utcnow()
+    order.update(reason=reason, shortages=list(shortages or []), retry_at=None)
+    _moved(order, REJECTED, SAGA, now)
+    record(
+        order,
+        "order_rejected",
+        {**summary(order), "reason": reason, "shortages": order["shortages"]},
+    )
+    return True
+
+
+# --- the lifecycle ---------------------------------------------------------------
+
+
+def _refuse(order, requested, hint):
+    current = order["status"]
+    raise InvalidTransition(
+        f"This order is {current}; it cannot become {requested}. {hint}".strip(),
+        {"status": [f"The order is {current}; {requested} is not possible now. {hint}".strip()]},
+    )
+
+
+def cancel(order, actor, reason=None, now=None):
+    """Buyer while pending or confirmed; the hub's coordinator until completed.
+    Returns whether anything changed (cancelling twice is not an error)."""
+    roles = _visible_roles(order, actor)
+    if order["status"] == CANCELLED:
+        return False
+    if COORDINATOR in roles:
+        allowed = COORDINATOR_MAY_CANCEL
+    elif BUYER in roles:
+        allowed = BUYER_MAY_CANCEL
+    else:
+        raise NotAllowed(
+            "Only the buyer or the hub's coordinator may cancel an order.",
+            {"order_id": ["Ask the hub coordinator to cancel it."]},
+        )
+    if order["status"] not in allowed:
+        hint = (
+            "Ask the hub coordinator."
+            if order["status"] in COORDINATOR_MAY_CANCEL
+            else "It is finished."
+        )
+        _refuse(order, CANCELLED, hint)
+    now = now or utcnow()
+    order.update(cancelled_by=actor["member_id"], reason=reason, retry_at=None)
+    _moved(order, CANCELLED, actor["member_id"], now)
+    record(
+        order,
+        "order_cancelled",
+        {
+            **summary(order),
+            "cancelled_by": actor["member_id"],
+            "stock_was_reserved": bool(order.get("stock_reserved")),
+        },
+    )
+    return True
+
+
+def change_status(order, actor, status, now=None):
+    """Coordinator or a seller of the order moves it along its fulfilment."""
+    roles = _visible_roles(order, actor)
+    if not roles & {COORDINATOR, SELLER}:
+        raise NotAllowed(
+            "Only the order's sellers or the hub's coordinator may change its status.",
+            {"status": ["The buyer cannot change the status; cancel instead."]},
+        )
+    if order["status"] == status:
+        return False  # a retried request
+    method = order["fulfilment"]["method"]
+    needs = NEXT_STATUS.get(order["status"], {}).get(status)
+    if needs is None:
+        _refuse(order, status, _next_hint(order))
+    if needs != method:
+        _refuse(order, status, f"It is a {method} order. {_next_hint(order)}")
+    now = now or utcnow()
+    previous = order["status"]
+    _moved(order, status, actor["member_id"], now)
+    if status == COMPLETED:
+        order["completed_at"] = now
+    record(
+        order,
+        "order_status_changed",
+        {
+            **summary(order),
+            "from_status": previous,
+            "to_status": status,
+            "changed_by": actor["member_id"],
+        },
+    )
+    if status == COMPLETED and order["payment_method"] == COD:
+        _paid(order, actor["member_id"], now)
+    return True
+
+
+def _next_hint(order):
+    options = [
+        to
+        for to, method in NEXT_STATUS.get(order["status"], {}).items()
+        if method == order["fulfilment"]["method"]
+    ]
+    return f"Send {' or '.join(options)}." if options else "No further status applies."
+
+
+def mark_paid(order, actor, now=None):
+    """The hub's coordinator records the payment (once)."""
+    roles = _visible_roles(order, actor)
+    if COORDINATOR not in roles:
+        raise NotAllowed(
+            "Only the hub's coordinator may record a payment.",
+            {"status": ["Ask the hub coordinator to record the payment."]},
+        )
+    if order["payment_status"] == PAID:
+        return False
+    if order["status"] in (CANCELLED, REJECTED):
+        raise InvalidTransition(
+            f"This order is {order['status']}; it cannot be paid.",
+            {"status": [f"The order is {order['status']}; there is nothing to pay."]},
+        )
+    _paid(order, actor["member_id"], now or utcnow())
+    return True
+
+
+def _paid(order, by, now):
+    order.update(payment_status=PAID, paid_at=now, paid_by=by, updated_at=now)
+    record(order, "order_paid", {**summary(order), "paid_by": by})
+
+
+# --- reports ---------------------------------------------------------------------
+
+
+def report_period(start, end, end_is_date=False):
+    """The half-open range ``[start, end)``; a date-only ``to`` includes that day."""
+    if end is not None and end_is_date:
+        end = end + datetime.timedelta(days=1)
+    if start is not None and end is not None and start >= end:
+        raise ValidationError(
+            "The report period is empty.", {"to": ["Send a 'to' later than 'from'."]}
+        )
+    return start, end

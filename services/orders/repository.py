@@ -1,0 +1,228 @@
+import logging
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from services.common.envelope import utcnow
+from services.common.errors import Conflict
+from services.common.storage import Repository
+from services.orders import domain
+from services.orders.exceptions import OrderNotFound
+
+logger = logging.getLogger(__name__)
+
+SAVE_ATTEMPTS = 5
+PRODUCT_FIELDS = ("hub_id", "seller_id", "name", "price", "unit", "status")
+HIDDEN = {"outbox": False, "request_hash": False}
+
+
+class OrdersRepository(Repository):
+    aggregates = ("orders",)
+    indexes = {
+        "orders": [
+            # one order per buyer and Idempotency-Key: the insert itself decides
+            IndexModel([("buyer_id", ASCENDING), ("idempotency_key", ASCENDING)], unique=True),
+            IndexModel([("number", ASCENDING)], unique=True),
+            IndexModel([("buyer_id", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("seller_ids", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("hub_id", ASCENDING), ("created_at", DESCENDING)]),
+            IndexModel([("hub_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)]),
+            IndexModel([("status", ASCENDING), ("retry_at", ASCENDING)]),
+            IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
+        ],
+        "products": [IndexModel([("hub_id", ASCENDING)])],
+        "counters": [],
+    }
+
+    # --- the product projection ---
+
+    def save_product(self, data, as_of):
+        """Keep the newest view of a product; an older event never overwrites a newer."""
+        fields = {key: data.get(key) for key in PRODUCT_FIELDS}
+        try:
+            self.db.products.update_one(
+                {"_id": data["product_id"], "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}]},
+                {"$set": {**fields, "as_of": as_of}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # a newer event already wrote this product
+            pass
+
+    def get_product(self, product_id):
+        return self.db.products.find_one({"_id": product_id})
+
+    def products(self, product_ids):
+        """``{product_id: product}`` of those known (approved or not)."""
+        return {
+            product["_id"]: product
+            for product in self.db.products.find({"_id": {"$in": list(product_ids)}})
+        }
+
+    # --- orders ---
+
+    def next_number(self):
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                counter = self.db.counters.find_one_and_update(
+                    {"_id": "order_number"},
+                    {"$inc": {"value": 1}},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+                return domain.order_number(counter["value"])
+            except DuplicateKeyError:  # two first orders at once; the loser increments
+                continue
+        raise Conflict("Could not number the order; retry.")
+
+    def find_by_key(self, buyer_id, key):
+        return self.db.orders.find_one(
+            {"buyer_id": buyer_id, "idempotency_key": key}, projection={"outbox": False}
+        )
+
+    def add_order(self, order):
+        """Insert a new order, or return the one this buyer already placed with the
+        same Idempotency-Key (the unique index decides between concurrent requests)."""
+        try:
+            return self.insert("orders", order)
+        except DuplicateKeyError:
+            existing = self.find_by_key(order["buyer_id"], order["idempotency_key"])
+            if existing is None:
+                raise
+            return existing
+
+    def get_order(self, order_id):
+        order = None
+        if isinstance(order_id, str):  # never a query operator from a caller
+            order = self.db.orders.find_one({"_id": order_id}, projection={"outbox": False})
+        if order is None:
+            raise OrderNotFound(
+                f"No order {order_id}.", {"order_id": ["Unknown order, or not one of yours."]}
+            )
+        return order
+
+    def apply(self, order_id, change, *args, **kwargs):
+        """Read the order, ``change(order, …)`` it and save it if it changed, retrying
+        from a fresh read when someone else saved it in between."""
+        for attempt in range(SAVE_ATTEMPTS):
+            order = self.get_order(order_id)
+            if not change(order, *args, **kwargs):
+                return order
+            try:
+                return self.save("orders", order)
+            except Conflict:
+                logger.info("order %s changed meanwhile (attempt %s); retrying", order_id, attempt)
+        raise Conflict("This order is changing right now; retry.")
+
+    def claim_unanswered(self, retry_seconds):
+        """Take one pending order whose announcement went unanswered, leasing it until
+        its next retry time so that two replicas never announce it together."""
+        now = utcnow()
+        return self.db.orders.find_one_and_update(
+            {"status": domain.PENDING, "retry_at": {"$lte": now}},
+            {"$set": {"retry_at": now + domain.retry_delay(retry_seconds, 1)}},
+            projection={"_id": True},
+            sort=[("retry_at", ASCENDING)],
+        )
+
+    def list_orders(self, scope, status, page, page_size):
+        query = {
+            key: {"$in": value} if isinstance(value, list) else value
+            for key, value in scope.items()
+        }
+        if status is not None:
+            query["status"] = status
+        total = self.db.orders.count_documents(query)
+        cursor = (
+            self.db.orders.find(query, projection=HIDDEN)
+            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            .skip((page - 1) * page_size)
+            .limit(page_size)
+        )
+        return list(cursor), total
+
+    # --- reports ---
+
+    def sales_report(self, hub_id, start, end):
+        """Totals computed by the database: ``{"completed": …, "confirmed": …}`` where
+        confirmed counts every order confirmed or later (completed included)."""
+        match = {"hub_id": hub_id, "status": {"$in": list(domain.CONFIRMED_OR_LATER)}}
+        period = {}
+        if start is not None:
+            period["$gte"] = start
+        if end is not None:
+            period["$lt"] = end
+        if period:
+            match["created_at"] = period
+        only_completed = [{"$match": {"status": domain.COMPLETED}}]
+        facets = {}
+        for name, head in (("completed", only_completed), ("confirmed", [])):
+            facets[f"{name}_totals"] = [*head, *_TOTALS]
+            facets[f"{name}_by_product"] = [*head, *_BY_PRODUCT]
+            facets[f"{name}_by_seller"] = [*head, *_BY_SELLER]
+        (result,) = self.db.orders.aggregate([{"$match": match}, {"$facet": facets}])
+        return {name: _sales(result, name) for name in ("completed", "confirmed")}
+
+
+_TOTALS = [
+    {
+        "$group": {
+            "_id": None,
+            "order_count": {"$sum": 1},
+            "gross_total": {"$sum": "$total"},
+        }
+    }
+]
+_BY_PRODUCT = [
+    {"$unwind": "$items"},
+    {
+        "$group": {
+            "_id": "$items.product_id",
+            "name": {"$first": "$items.name"},
+            "quantity": {"$sum": "$items.quantity"},
+            "total": {"$sum": "$items.line_total"},
+            "orders": {"$addToSet": "$_id"},
+        }
+    },
+    {
+        "$project": {
+            "_id": False,
+            "product_id": "$_id",
+            "name": True,
+            "quantity": True,
+            "total": True,
+            "order_count": {"$size": "$orders"},
+        }
+    },
+    {"$sort": {"total": DESCENDING, "product_id": ASCENDING}},
+]
+_BY_SELLER = [
+    {"$unwind": "$items"},
+    {
+        "$group": {
+            "_id": "$items.seller_id",
+            "quantity": {"$sum": "$items.quantity"},
+            "total": {"$sum": "$items.line_total"},
+            "orders": {"$addToSet": "$_id"},
+        }
+    },
+    {
+        "$project": {
+            "_id": False,
+            "seller_id": "$_id",
+            "quantity": True,
+            "total": True,
+            "order_count": {"$size": "$orders"},
+        }
+    },
+    {"$sort": {"total": DESCENDING, "seller_id": ASCENDING}},
+]
+
+
+def _sales(result, name):
+    totals = (result[f"{name}_totals"] or [{}])[0]
+    return {
+        "order_count": totals.get("order_count", 0),
+        "gross_total": totals.get("gross_total", 0),
+        "by_product": result[f"{name}_by_product"],
+        "by_seller": result[f"{name}_by_seller"],
+    }

@@ -1,0 +1,231 @@
+import datetime
+
+import marshmallow
+from marshmallow import fields, post_load, validate, validates_schema
+
+from services.common.errors import ValidationError
+from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, text
+from services.orders import domain
+
+MAX_LINES = 50
+MAX_QUANTITY = 999
+
+
+def _choice(options, **kwargs):
+    return fields.String(
+        validate=validate.OneOf(options, error=f"Send one of: {', '.join(options)}."),
+        error_messages=TEXT_ERRORS,
+        **kwargs,
+    )
+
+
+def _flatten(messages, prefix=""):
+    """``{"items": {0: {"quantity": [..]}}}`` → ``{"items.0.quantity": [..]}``."""
+    flat = {}
+    for key, value in messages.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+class FlatSchema(Schema):
+    """Nested errors are named by their path, so every detail is ``{field: [messages]}``."""
+
+    def load_or_raise(self, data, **kwargs):
+        try:
+            return super().load_or_raise(data, **kwargs)
+        except ValidationError as exc:
+            details = _flatten(exc.details)
+            fields_named = ", ".join(sorted(details))
+            raise ValidationError(f"Invalid request: check {fields_named}.", details) from None
+
+
+class ItemSchema(Schema):
+    product_id = text(100, required=True)
+    quantity = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(
+            min=1, max=MAX_QUANTITY, error=f"Send a whole number from 1 to {MAX_QUANTITY}."
+        ),
+        error_messages={
+            "invalid": f"Send a whole number from 1 to {MAX_QUANTITY}.",
+            "required": "Required; send how many you want.",
+        },
+    )
+
+
+class FulfilmentSchema(Schema):
+    method = _choice((domain.PICKUP, domain.DELIVERY), required=True)
+    address = text(500, load_default=None, allow_none=True)
+
+    @validates_schema
+    def address_for_delivery(self, data, **kwargs):
+        if data.get("method") == domain.DELIVERY and not (data.get("address") or "").strip():
+            raise marshmallow.ValidationError(
+                "Required for delivery; send the full delivery address.", "address"
+            )
+
+
+class PlaceOrderSchema(FlatSchema):
+    hub_id = text(100, required=True)
+    items = fields.List(
+        fields.Nested(ItemSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_LINES, error=f"Send from 1 to {MAX_LINES} items."),
+        error_messages={"invalid": "Send a list of items, each with product_id and quantity."},
+    )
+    fulfilment = fields.Nested(FulfilmentSchema, required=True)
+    payment_method = _choice((domain.COD, domain.BANK_TRANSFER), required=True)
+    note = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500, error="Send at most {max} characters."),
+        error_messages=TEXT_ERRORS,
+    )
+
+    @validates_schema
+    def one_line_per_product(self, data, **kwargs):
+        seen = set()
+        for item in data.get("items") or ():
+            if item["product_id"] in seen:
+                raise marshmallow.ValidationError(
+                    f"Product {item['product_id']} is listed twice; send one line with the "
+                    "total quantity.",
+                    "items",
+                )
+            seen.add(item["product_id"])
+
+
+class CancelOrderSchema(Schema):
+    reason = text(500, load_default=None, allow_none=True)
+
+
+class ChangeStatusSchema(Schema):
+    status = _choice(domain.FULFILMENT_STATUSES, required=True)
+
+
+class PaymentSchema(Schema):
+    status = _choice((domain.PAID,), required=True)
+
+
+class ListOrdersSchema(PageSchema):
+    as_ = _choice(domain.VIEWS, data_key="as", load_default=domain.BUYER)
+    hub_id = text(100, load_default=None)
+    status = _choice(domain.STATUSES, load_default=None)
+
+
+class DateOrTime(fields.Field):
+    """``2026-11-01`` (a whole day) or ``2026-11-01T08:00:00Z``; naive means UTC."""
+
+    default_error_messages = {
+        "invalid": "Send an ISO 8601 date (2026-11-01) or time (2026-11-01T08:00:00Z)."
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            if len(value) == 10:
+                day = datetime.date.fromisoformat(value)
+                return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC), True
+            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+        return moment.astimezone(datetime.UTC), False
+
+
+class ReportQuerySchema(FlatSchema):
+    from_ = DateOrTime(data_key="from", load_default=None)
+    to = DateOrTime(load_default=None)
+
+    @post_load
+    def bounds(self, data, **kwargs):
+        start, _ = data["from_"] or (None, False)
+        end, end_is_date = data["to"] or (None, False)
+        return {"start": start, "end": end, "end_is_date": end_is_date}
+
+
+class LineSchema(Schema):
+    product_id = fields.String()
+    seller_id = fields.String()
+    name = fields.String()
+    unit = fields.String(allow_none=True)
+    unit_price = fields.Integer()
+    quantity = fields.Integer()
+    line_total = fields.Integer()
+
+
+class FulfilmentOutSchema(Schema):
+    method = fields.String()
+    address = fields.String(allow_none=True)
+
+
+class HistorySchema(Schema):
+    status = fields.String()
+    by = fields.String()
+    at = Timestamp()
+
+
+class ShortageSchema(Schema):
+    product_id = fields.String()
+    requested = fields.Integer()
+    available = fields.Integer()
+
+
+class OrderSchema(Schema):
+    id = fields.String(attribute="_id")
+    number = fields.String()
+    hub_id = fields.String()
+    buyer_id = fields.String()
+    seller_ids = fields.List(fields.String())
+    status = fields.String()
+    items = fields.List(fields.Nested(LineSchema))
+    total = fields.Integer()
+    fulfilment = fields.Nested(FulfilmentOutSchema)
+    payment_method = fields.String()
+    payment_status = fields.String()
+    note = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    shortages = fields.List(fields.Nested(ShortageSchema))
+    cancelled_by = fields.String(allow_none=True)
+    paid_at = Timestamp(allow_none=True)
+    paid_by = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(HistorySchema))
+    created_at = Timestamp()
+    updated_at = Timestamp()
+
+
+class ProductSalesSchema(Schema):
+    product_id = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    total = fields.Integer()
+    order_count = fields.Integer()
+
+
+class SellerSalesSchema(Schema):
+    seller_id = fields.String()
+    quantity = fields.Integer()
+    total = fields.Integer()
+    order_count = fields.Integer()
+
+
+class SalesSchema(Schema):
+    order_count = fields.Integer()
+    gross_total = fields.Integer()
+    by_product = fields.List(fields.Nested(ProductSalesSchema))
+    by_seller = fields.List(fields.Nested(SellerSalesSchema))
+
+
+class SalesReportSchema(Schema):
+    hub_id = fields.String()
+    from_ = Timestamp(data_key="from", allow_none=True)
+    to = Timestamp(allow_none=True)
+    completed = fields.Nested(SalesSchema)
+    confirmed = fields.Nested(SalesSchema)

@@ -1,0 +1,21 @@
+"""The orders service's own settings, read once at start."""
+
+import types
+
+from nameko.extensions import DependencyProvider
+
+from services.common import config as cfg
+
+
+class OrderSettings(DependencyProvider):
+    """``self.settings.retry_seconds``: how long a pending order waits for catalogue's
+    answer before it is announced again (``KOMPOR_ORDER_RETRY_SECONDS``)."""
+
+    def setup(self):
+        config = self.container.config
+        self.settings = types.SimpleNamespace(
+            retry_seconds=float(cfg.setting(config, cfg.ORDER_RETRY_KEY, cfg.DEFAULT_ORDER_RETRY))
+        )
+
+    def get_dependency(self, worker_ctx):
+        return self.settings

@@ -1,0 +1,238 @@
+"""Orders through the gateway: placement with Idempotency-Key, bad input, visibility.
+Products reach the orders projection as catalogue's events would bring them."""
+
+import concurrent.futures
+
+import pytest
+
+from tests.support.community import hub_with_coordinator
+from tests.support.orders import Catalogue, make_order, make_product, new_key
+from tests.support.waiting import wait_until
+
+HUB = "hub-1"
+
+
+@pytest.fixture
+def stack(stack):
+    """Catalogue's part is played by the test, which publishes its events by hand."""
+    stack.containers.pop("catalogue").kill()  # at once: it has nothing of ours to finish
+    return stack
+
+
+@pytest.fixture
+def catalogue(config):
+    return Catalogue(config)
+
+
+@pytest.fixture
+def product(api, catalogue):
+    product = make_product(hub_id=HUB, price=15000)
+    catalogue.approve(product)
+    prober, _ = api.as_member()
+    wait_until(
+        lambda: place(prober, make_order(HUB, [product]), key="probe").status_code == 201,
+        message="the product in the orders projection",
+    )
+    return product
+
+
+def place(client, body, key=None):
+    headers = {"Idempotency-Key": key or new_key()}
+    return client.post("/api/v1/orders", json=body, headers=headers)
+
+
+def test_a_member_places_an_order_and_reads_it_back(api, product):
+    client, member = api.as_member()
+    body = make_order(HUB, [(product, 3)], note="Ambil sore")
+    placed = place(client, body)
+    assert placed.status_code == 201
+    order = placed.json()
+    assert order["status"] == "pending" and order["payment_status"] == "unpaid"
+    assert order["buyer_id"] == member["id"] and order["total"] == 45000
+    assert order["items"][0]["line_total"] == 45000 and order["items"][0]["unit"] == "pack"
+    assert order["history"][0]["status"] == "pending"
+    fetched = client.get(f"/api/v1/orders/{order['id']}")
+    assert fetched.status_code == 200 and fetched.json() == order
+    mine = client.get("/api/v1/orders").json()
+    assert mine["total"] == 1 and mine["items"][0]["id"] == order["id"]
+
+
+def test_a_retried_placement_returns_the_same_order_and_a_changed_body_conflicts(api, product):
+    client, _ = api.as_member()
+    key, body = new_key(), make_order(HUB, [product])
+    first = place(client, body, key)
+    again = place(client, body, key)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    changed = place(client, make_order(HUB, [(product, 2)]), key)
+    assert changed.status_code == 409
+    assert "Idempotency-Key" in changed.json()["error"]["details"]
+
+
+def test_five_concurrent_placements_with_one_key_make_one_order(api, product):
+    client, _ = api.as_member()
+    key, body = new_key(), make_order(HUB, [product])
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        responses = list(pool.map(lambda _: place(client, body, key), range(5)))
+    assert {response.status_code for response in responses} == {201}
+    assert len({response.json()["id"] for response in responses}) == 1
+    assert client.get("/api/v1/orders").json()["total"] == 1
+
+
+@pytest.mark.parametrize("key", [None, "k" * 101])
+def test_placing_needs_an_idempotency_key_of_1_to_100_characters(api, product, key):
+    client, _ = api.as_member()
+    headers = {} if key is None else {"Idempotency-Key": key}
+    response = client.post("/api/v1/orders", json=make_order(HUB, [product]), headers=headers)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["error"]["details"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "field"),
+    # every rule is checked in tests/unit/test_orders_schemas.py; here, one of each kind
+    [
+        ({"items": "duplicate"}, 400, "items"),
+        ({"items": [{"quantity": 10**9}]}, 400, "items.0.quantity"),
+        ({"items": [{"product_id": "no-such-product"}]}, 404, "items.0.product_id"),
+        ({"hub_id": "hub-2"}, 400, "items.0.product_id"),
+        ({"fulfilment": {"method": "delivery"}}, 400, "fulfilment.address"),
+    ],
+)
+def test_bad_orders_get_a_4xx_naming_the_field(api, product, change, status, field):
+    client, _ = api.as_member()
+    body = make_order(HUB, [product])
+    if change.get("items") == "duplicate":
+        change = {"items": body["items"] * 2}
+    elif "items" in change and change["items"]:
+        change = {"items": [{**body["items"][0], **change["items"][0]}]}
+    response = place(client, {**body, **change})
+    assert response.status_code == status, response.text
+    assert field in response.json()["error"]["details"]
+
+
+def test_an_order_is_invisible_to_other_members(api, product):
+    buyer, _ = api.as_member()
+    order = place(buyer, make_order(HUB, [product])).json()
+    stranger, _ = api.as_member()
+    for method, path in [
+        ("GET", f"/api/v1/orders/{order['id']}"),
+        ("POST", f"/api/v1/orders/{order['id']}/cancel"),
+        ("POST", f"/api/v1/orders/{order['id']}/payment"),
+    ]:
+        body = {"status": "paid"} if path.endswith("payment") else {}
+        response = stranger.request(method, path, json=body)
+        assert response.status_code == 404, (path, response.text)
+    assert stranger.get("/api/v1/orders").json()["total"] == 0
+
+
+def test_the_buyer_cancels_a_pending_order_and_may_not_move_it_along(api, product):
+    buyer, member = api.as_member()
+    order = place(buyer, make_order(HUB, [product])).json()
+    moved = buyer.post(f"/api/v1/orders/{order['id']}/status", json={"status": "completed"})
+    assert moved.status_code == 403
+    paid = buyer.post(f"/api/v1/orders/{order['id']}/payment", json={"status": "paid"})
+    assert paid.status_code == 403
+    cancelled = buyer.post(f"/api/v1/orders/{order['id']}/cancel", json={"reason": "Salah"})
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["history"][-1]["by"] == member["id"]
+    assert buyer.post(f"/api/v1/orders/{order['id']}/cancel").status_code == 200
+    assert buyer.get("/api/v1/orders?status=cancelled").json()["total"] == 1
+    assert buyer.get("/api/v1/orders?status=pending").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/orders?status=lost", "status"),
+        ("/api/v1/orders?as=coordinator", "as"),
+    ],
+)
+def test_bad_order_lists_name_the_parameter(api, path, field):
+    client, _ = api.as_member()
+    response = client.get(path)
+    assert response.status_code in (400, 403)
+    assert field in response.json()["error"]["details"]
+
+
+def test_only_coordinators_read_a_hub_sales_report(api):
+    client, _ = api.as_member()
+    response = client.get(f"/api/v1/hubs/{HUB}/reports/sales?from=2026-01-01")
+    assert response.status_code == 403
+    assert api.get(f"/api/v1/hubs/{HUB}/reports/sales").status_code == 401
+
+
+def test_placing_needs_a_login(api):
+    response = api.post("/api/v1/orders", json={}, headers={"Idempotency-Key": new_key()})
+    assert response.status_code == 401
+
+
+def test_the_api_document_lists_the_order_routes(api):
+    paths = api.get("/api/v1/openapi.json").json()["paths"]
+    assert "post" in paths["/api/v1/orders"]
+    assert {"/api/v1/orders/{order_id}/status", "/api/v1/hubs/{hub_id}/reports/sales"} <= set(paths)
+
+
+@pytest.fixture
+def two_hubs(api, admin):
+    return hub_with_coordinator(api, admin), hub_with_coordinator(api, admin)
+
+
+def test_the_hub_coordinator_sees_its_orders_and_another_hubs_does_not(api, catalogue, two_hubs):
+    (hub, coordinator, _), (other_hub, other_coordinator, _) = two_hubs
+    product = make_product(hub_id=hub["id"])
+    catalogue.approve(product)
+    buyer, _ = api.as_member()
+    body = make_order(hub["id"], [product])
+    response = wait_until(
+        lambda: (placed := place(buyer, body, key="first")).status_code == 201 and placed,
+        message="the product in the orders projection",
+    )
+    order = response.json()
+
+    assert coordinator.get(f"/api/v1/orders/{order['id']}").status_code == 200
+    listed = coordinator.get("/api/v1/orders?as=coordinator").json()
+    assert [item["id"] for item in listed["items"]] == [order["id"]]
+    assert other_coordinator.get(f"/api/v1/orders/{order['id']}").status_code == 404
+    assert other_coordinator.get("/api/v1/orders?as=coordinator").json()["total"] == 0
+    foreign = other_coordinator.get(f"/api/v1/orders?as=coordinator&hub_id={hub['id']}")
+    assert foreign.status_code == 403
+    cancelled = other_coordinator.post(f"/api/v1/orders/{order['id']}/cancel")
+    assert cancelled.status_code == 404
+    report = other_coordinator.get(f"/api/v1/hubs/{hub['id']}/reports/sales")
+    assert report.status_code == 403
+    assert other_hub["id"] != hub["id"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("from=kemarin", "from"), ("to=2026-02-30", "to"), ("from=2026-11-02&to=2026-11-01", "to")],
+)
+def test_report_periods_are_validated_naming_the_field(api, admin, query, field):
+    hub, coordinator, _ = hub_with_coordinator(api, admin)
+    response = coordinator.get(f"/api/v1/hubs/{hub['id']}/reports/sales?{query}")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["details"]
+
+
+def test_an_empty_report_has_zero_totals(api, admin):
+    hub, coordinator, _ = hub_with_coordinator(api, admin)
+    response = coordinator.get(
+        f"/api/v1/hubs/{hub['id']}/reports/sales?from=2026-01-01&to=2026-12-31"
+    )
+    assert response.status_code == 200
+    report = response.json()
+    assert (
+        report["from"] == "2026-01-01T00:00:00.000Z" and report["to"] == "2027-01-01T00:00:00.000Z"
+    )
+    assert (
+        report["completed"]
+        == report["confirmed"]
+        == {
+            "order_count": 0,
+            "gross_total": 0,
+            "by_product": [],
+            "by_seller": [],
+        }
+    )

@@ -1,0 +1,374 @@
+"""Order rules without a broker or a database."""
+
+import datetime
+
+import pytest
+
+from services.common.envelope import PENDING_EVENTS
+from services.common.errors import ValidationError
+from services.orders import domain
+from services.orders.exceptions import (
+    IdempotencyKeyReused,
+    InvalidTransition,
+    ItemsNotInHub,
+    NotAllowed,
+    OrderNotFound,
+    ProductNotAvailable,
+)
+from tests.support.orders import make_actor, make_order, make_product
+
+HUB = "hub-1"
+NOW = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=datetime.UTC)
+SUMMARY_FIELDS = {
+    "order_id",
+    "number",
+    "hub_id",
+    "buyer_id",
+    "seller_ids",
+    "items",
+    "total",
+    "fulfilment",
+    "payment_method",
+    "status",
+    "payment_status",
+}
+
+
+def projected(*products):
+    return {p["product_id"]: {**p, "_id": p["product_id"]} for p in products}
+
+
+def place(buyer=None, method="pickup", payment="cod", quantities=(2, 1), **overrides):
+    buyer = buyer or make_actor("buyer-1")
+    tempe = make_product(name="Keripik Tempe", price=15000, seller_id="seller-1")
+    kopi = make_product(name="Kopi Dampit", price=40000, seller_id="seller-2", unit="kg")
+    fulfilment = {"method": method, "address": "Jl. Raya 1" if method == "delivery" else None}
+    fields = make_order(
+        HUB,
+        [(tempe, quantities[0]), (kopi, quantities[1])],
+        fulfilment=fulfilment,
+        payment_method=payment,
+        **overrides,
+    )
+    order = domain.new_order(
+        buyer, "key-1", domain.fingerprint(fields), fields, projected(tempe, kopi), "KD-000001", 60
+    )
+    return order
+
+
+def events(order):
+    return [(event["type"], event["data"]) for event in order.pop(PENDING_EVENTS, [])]
+
+
+def confirmed(**kwargs):
+    order = place(**kwargs)
+    domain.stock_reserved(order)
+    events(order)
+    return order
+
+
+COORDINATOR = make_actor("coord-1", coordinator=[HUB])
+SELLER = make_actor("seller-1", seller=[HUB])
+STRANGER = make_actor("someone")
+OTHER_COORDINATOR = make_actor("coord-2", coordinator=["hub-2"])
+ADMIN = make_actor("admin", is_admin=True)
+BUYER = make_actor("buyer-1", buyer=[HUB])
+
+
+def test_placing_prices_each_line_from_the_projection_and_totals_in_rupiah():
+    order = place()
+    assert order["status"] == "pending" and order["payment_status"] == "unpaid"
+    assert [
+        (line["name"], line["unit_price"], line["quantity"], line["line_total"])
+        for line in order["items"]
+    ] == [
+        ("Keripik Tempe", 15000, 2, 30000),
+        ("Kopi Dampit", 40000, 1, 40000),
+    ]
+    assert order["total"] == 70000
+    assert order["seller_ids"] == ["seller-1", "seller-2"]
+    assert order["history"][0]["status"] == "pending" and order["history"][0]["by"] == "buyer-1"
+
+
+def test_placing_records_order_placed_with_the_documented_summary():
+    ((event_type, data),) = events(place())
+    assert event_type == "order_placed"
+    assert set(data) == SUMMARY_FIELDS
+    assert data["status"] == "pending"
+    assert set(data["items"][0]) == {
+        "product_id",
+        "seller_id",
+        "name",
+        "quantity",
+        "unit_price",
+        "line_total",
+    }
+
+
+@pytest.mark.parametrize("status", ["pending_review", "rejected"])
+def test_an_unapproved_product_cannot_be_ordered(status):
+    product = make_product(status=status)
+    with pytest.raises(ProductNotAvailable) as raised:
+        domain.price_lines(
+            HUB, [{"product_id": product["product_id"], "quantity": 1}], projected(product)
+        )
+    assert "items.0.product_id" in raised.value.details
+
+
+def test_an_unknown_product_is_named_by_its_line():
+    ok = make_product()
+    items = [{"product_id": ok["product_id"], "quantity": 1}, {"product_id": "nope", "quantity": 1}]
+    with pytest.raises(ProductNotAvailable) as raised:
+        domain.price_lines(HUB, items, projected(ok))
+    assert list(raised.value.details) == ["items.1.product_id"]
+
+
+def test_a_product_of_another_hub_is_refused():
+    elsewhere = make_product(hub_id="hub-2")
+    with pytest.raises(ItemsNotInHub) as raised:
+        domain.price_lines(
+            HUB, [{"product_id": elsewhere["product_id"], "quantity": 1}], projected(elsewhere)
+        )
+    assert raised.value.status == 400 and "items.0.product_id" in raised.value.details
+
+
+@pytest.mark.parametrize("key", [None, "", "   ", "k" * 101, 12])
+def test_a_missing_or_oversized_idempotency_key_is_refused(key):
+    with pytest.raises(ValidationError) as raised:
+        domain.idempotency_key(key)
+    assert "Idempotency-Key" in raised.value.details
+
+
+def test_an_idempotency_key_of_100_characters_is_fine():
+    assert domain.idempotency_key("k" * 100) == "k" * 100
+
+
+def test_the_fingerprint_ignores_item_order_but_not_quantities():
+    a, b = make_product(), make_product()
+    first = make_order(HUB, [a, b])
+    swapped = make_order(HUB, [b, a])
+    more = make_order(HUB, [(a, 2), b])
+    assert domain.fingerprint(first) == domain.fingerprint(swapped)
+    assert domain.fingerprint(first) != domain.fingerprint(more)
+
+
+def test_the_same_key_with_another_body_is_a_conflict():
+    order = place()
+    with pytest.raises(IdempotencyKeyReused):
+        domain.check_same_request(order, "another-hash")
+    assert domain.check_same_request(order, order["request_hash"]) is order
+
+
+def test_reserved_stock_confirms_a_pending_order_once():
+    order = place()
+    events(order)
+    assert domain.stock_reserved(order) is True
+    assert order["status"] == "confirmed" and order["retry_at"] is None
+    assert [t for t, _ in events(order)] == ["order_confirmed"]
+    assert domain.stock_reserved(order) is False
+    assert events(order) == []
+
+
+@pytest.mark.parametrize("how", ["cancelled", "rejected"])
+def test_stock_reserved_after_the_order_ended_asks_catalogue_to_release_it(how):
+    order = place()
+    if how == "cancelled":
+        domain.cancel(order, BUYER)
+    else:
+        domain.stock_reservation_failed(order, "Not enough stock.", [])
+    events(order)
+    assert domain.stock_reserved(order) is True
+    assert order["status"] == how
+    ((event_type, data),) = events(order)
+    assert event_type == "order_cancelled"
+    assert data["release_only"] is True and data["stock_was_reserved"] is True
+
+
+def test_a_failed_reservation_rejects_a_pending_order_with_the_shortages():
+    order = place()
+    events(order)
+    shortages = [{"product_id": "p", "requested": 3, "available": 1}]
+    assert domain.stock_reservation_failed(order, "Not enough stock.", shortages) is True
+    assert order["status"] == "rejected" and order["shortages"] == shortages
+    ((event_type, data),) = events(order)
+    assert event_type == "order_rejected" and data["reason"] == "Not enough stock."
+
+
+def test_a_late_failure_does_not_touch_a_confirmed_order():
+    order = confirmed()
+    assert domain.stock_reservation_failed(order, "late", []) is False
+    assert order["status"] == "confirmed"
+
+
+def test_a_pending_order_is_announced_again_with_growing_waits():
+    order = place()
+    events(order)
+    assert domain.reannounce(order, 60, now=NOW) is True
+    assert order["retry_at"] == NOW + datetime.timedelta(seconds=120)
+    assert [t for t, _ in events(order)] == ["order_placed"]
+    assert domain.retry_delay(60, 10) == datetime.timedelta(
+        seconds=60 * domain.LONGEST_RETRY_FACTOR
+    )
+
+
+def test_an_answered_order_is_not_announced_again():
+    order = confirmed()
+    assert domain.reannounce(order, 60) is False
+
+
+@pytest.mark.parametrize(
+    ("actor", "status", "outcome"),
+    [
+        (BUYER, "pending", "cancelled"),
+        (BUYER, "confirmed", "cancelled"),
+        (BUYER, "ready_for_pickup", InvalidTransition),
+        (COORDINATOR, "ready_for_pickup", "cancelled"),
+        (ADMIN, "confirmed", "cancelled"),
+        (COORDINATOR, "completed", InvalidTransition),
+        (COORDINATOR, "rejected", InvalidTransition),
+        (SELLER, "confirmed", NotAllowed),
+        (STRANGER, "confirmed", OrderNotFound),
+        (OTHER_COORDINATOR, "confirmed", OrderNotFound),
+    ],
+)
+def test_who_may_cancel_when(actor, status, outcome):
+    order = place()
+    order["status"] = status
+    if isinstance(outcome, str):
+        assert domain.cancel(order, actor) is True
+        assert order["status"] == outcome and order["cancelled_by"] == actor["member_id"]
+    else:
+        with pytest.raises(outcome):
+            domain.cancel(order, actor)
+
+
+def test_cancelling_says_whether_stock_was_reserved_and_twice_changes_nothing():
+    order = confirmed()
+    domain.cancel(order, BUYER, reason="Salah pesan")
+    ((event_type, data),) = events(order)
+    assert event_type == "order_cancelled" and data["stock_was_reserved"] is True
+    assert data["cancelled_by"] == "buyer-1" and order["reason"] == "Salah pesan"
+    assert domain.cancel(order, BUYER) is False
+
+
+def test_a_pickup_order_goes_ready_then_completed_and_cod_is_then_paid():
+    order = confirmed()
+    domain.change_status(order, SELLER, "ready_for_pickup")
+    domain.change_status(order, COORDINATOR, "completed")
+    assert order["status"] == "completed" and order["payment_status"] == "paid"
+    assert [h["status"] for h in order["history"]] == [
+        "pending",
+        "confirmed",
+        "ready_for_pickup",
+        "completed",
+    ]
+    recorded = events(order)
+    assert [t for t, _ in recorded] == [
+        "order_status_changed",
+        "order_status_changed",
+        "order_paid",
+    ]
+    assert recorded[1][1]["from_status"] == "ready_for_pickup"
+    assert recorded[1][1]["to_status"] == "completed"
+    assert recorded[2][1]["paid_by"] == "coord-1"
+
+
+def test_a_delivery_order_is_shipped_then_completed_and_a_transfer_stays_unpaid():
+    order = confirmed(method="delivery", payment="bank_transfer")
+    domain.change_status(order, COORDINATOR, "shipped")
+    domain.change_status(order, COORDINATOR, "completed")
+    assert order["status"] == "completed" and order["payment_status"] == "unpaid"
+    assert domain.mark_paid(order, COORDINATOR) is True
+    assert order["payment_status"] == "paid" and order["paid_by"] == "coord-1"
+
+
+@pytest.mark.parametrize(
+    ("method", "current", "requested"),
+    [
+        ("pickup", "confirmed", "shipped"),
+        ("delivery", "confirmed", "ready_for_pickup"),
+        ("pickup", "confirmed", "completed"),
+        ("pickup", "pending", "ready_for_pickup"),
+        ("pickup", "cancelled", "completed"),
+        ("delivery", "completed", "shipped"),
+    ],
+)
+def test_an_illegal_transition_names_the_current_and_requested_state(method, current, requested):
+    order = confirmed(method=method)
+    order["status"] = current
+    with pytest.raises(InvalidTransition) as raised:
+        domain.change_status(order, COORDINATOR, requested)
+    assert current in raised.value.message and requested in raised.value.message
+    assert raised.value.status == 409
+
+
+def test_asking_for_the_status_an_order_already_has_changes_nothing():
+    order = confirmed()
+    domain.change_status(order, SELLER, "ready_for_pickup")
+    events(order)
+    assert domain.change_status(order, SELLER, "ready_for_pickup") is False
+    assert events(order) == []
+
+
+@pytest.mark.parametrize(("actor", "error"), [(BUYER, NotAllowed), (STRANGER, OrderNotFound)])
+def test_only_sellers_and_the_coordinator_move_an_order(actor, error):
+    with pytest.raises(error):
+        domain.change_status(confirmed(), actor, "ready_for_pickup")
+
+
+@pytest.mark.parametrize(("actor", "error"), [(SELLER, NotAllowed), (BUYER, NotAllowed)])
+def test_only_the_coordinator_records_a_payment(actor, error):
+    with pytest.raises(error):
+        domain.mark_paid(confirmed(), actor)
+
+
+def test_a_cancelled_order_cannot_be_paid_and_paying_twice_changes_nothing():
+    order = confirmed(payment="bank_transfer")
+    assert domain.mark_paid(order, COORDINATOR) is True
+    assert domain.mark_paid(order, COORDINATOR) is False
+    cancelled = confirmed(payment="bank_transfer")
+    domain.cancel(cancelled, BUYER)
+    with pytest.raises(InvalidTransition):
+        domain.mark_paid(cancelled, COORDINATOR)
+
+
+def test_views_scope_orders_to_the_caller():
+    assert domain.list_scope(BUYER, "buyer") == {"buyer_id": "buyer-1"}
+    assert domain.list_scope(SELLER, "seller", HUB) == {"seller_ids": "seller-1", "hub_id": HUB}
+    assert domain.list_scope(COORDINATOR, "coordinator") == {"hub_id": [HUB]}
+    assert domain.list_scope(COORDINATOR, "coordinator", HUB) == {"hub_id": HUB}
+    assert domain.list_scope(ADMIN, "coordinator") == {}
+    with pytest.raises(NotAllowed):
+        domain.list_scope(COORDINATOR, "coordinator", "hub-2")
+    with pytest.raises(NotAllowed):
+        domain.list_scope(BUYER, "coordinator")
+
+
+def test_the_buyer_sellers_and_coordinator_see_an_order_and_nobody_else():
+    order = place()
+    for actor in (BUYER, SELLER, COORDINATOR, ADMIN):
+        assert domain.check_can_view(order, actor) is order
+    for actor in (STRANGER, OTHER_COORDINATOR):
+        with pytest.raises(OrderNotFound):
+            domain.check_can_view(order, actor)
+
+
+def test_a_date_only_to_includes_that_whole_day_and_an_empty_period_is_refused():
+    start = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+    end = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
+    assert domain.report_period(start, end, end_is_date=True) == (
+        start,
+        end + datetime.timedelta(days=1),
+    )
+    with pytest.raises(ValidationError) as raised:
+        domain.report_period(end, start)
+    assert "to" in raised.value.details
+
+
+def test_order_numbers_are_short_and_readable():
+    assert domain.order_number(42) == "KD-000042"
+
+
+def test_a_hub_id_that_is_not_text_is_refused():
+    with pytest.raises(ValidationError):
+        domain.check_coordinator(ADMIN, {"$ne": None})
