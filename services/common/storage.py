@@ -59,6 +59,15 @@ class Repository:
         return document
 
 
+def prepared_db(container, repository_class):
+    """The service's database, with the indexes ``repository_class`` declares."""
+    db = mongo_client(container.config)[database_name(container.service_name)]
+    for collection, models in repository_class.indexes.items():
+        if models:
+            db[collection].create_indexes(models)
+    return db
+
+
 class Storage(DependencyProvider):
     """Hands each worker a repository over the service's database, with the relay
     that publishes the events it writes. ``store = Storage(CommunityRepository)``."""
@@ -67,11 +76,7 @@ class Storage(DependencyProvider):
         self.repository_class = repository_class
 
     def setup(self):
-        config = self.container.config
-        self.db = mongo_client(config)[database_name(self.container.service_name)]
-        for collection, models in self.repository_class.indexes.items():
-            if models:
-                self.db[collection].create_indexes(models)
+        self.db = prepared_db(self.container, self.repository_class)
         self.relay = OutboxRelay(self.container, self.db, self.repository_class.aggregates)
 
     def start(self):

@@ -83,18 +83,6 @@ def stack(tmp_path_factory, sink):
             stack.stop()
 
 
-def log_in_as_admin(api):
-    """The admin account is created as community starts, possibly just after /readyz."""
-    body = {"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD}
-    wait_until(
-        lambda: api.post("/api/v1/auth/token", json=body).status_code == 200,
-        timeout=30,
-        interval=0.3,
-        message="the admin account",
-    )
-    return api.login(ADMIN_PHONE, ADMIN_PASSWORD)
-
-
 def kill_and_restart(name):
     def fault(stack, sink):
         stack.stop(name, sig=signal.SIGKILL)
@@ -222,7 +210,7 @@ def fill_rows(phases, placements, orders, warm_up):
 def test_no_order_stock_or_message_is_lost_or_doubled_while_services_the_broker_and_sms_fail(
     stack, sink, capsys
 ):
-    admin = log_in_as_admin(stack.api)
+    admin = stack.api.login(ADMIN_PHONE, ADMIN_PASSWORD)
     market = open_market(stack.api, admin)
     with Phones(stack.api, market, phones=4, interval=1.0) as phones:
         phases = run_faults(stack, sink, phones, market)
