@@ -1,7 +1,7 @@
 """Mixed realistic load through the gateway at increasing rates, until p99 > 500 ms.
 
-    python -m bench.mixed [--rates 10,20,40,60,80,100,130,160,200] [--step-seconds 10]
-                          [--products 2000] [--hubs 10] [--buyers 20]
+    python -m bench.mixed [--rates 5,10,20,30,40,60,80,100,130,160] [--step-seconds 10]
+                          [--products 10000] [--hubs 20] [--buyers 20]
 
 Of the requests 80 % browse the showroom (the queries of ``bench.showroom``), 15 %
 place an order (a new ``Idempotency-Key`` each) and 5 % are a coordinator's work
@@ -37,7 +37,15 @@ import requests
 
 from bench import orders as orders_bench
 from bench import profiling, showroom
-from bench.common import Load, data_dir, free_port, fresh_vhost, percentile, running_stack
+from bench.common import (
+    Load,
+    data_dir,
+    free_port,
+    fresh_vhost,
+    percentile,
+    running_stack,
+    stop_on_sigterm,
+)
 from services.common import config as cfg
 from services.common.mongo import mongo_client
 
@@ -166,7 +174,9 @@ class OpenLoop:
             ok = False
         return kind, time.perf_counter() - due, ok
 
-    def step(self, rate, seconds):
+    def step(self, rate, seconds, processes=None):
+        processes = processes or {}
+        cpu_before = {name: profiling.cpu_seconds(p.pid) for name, p in processes.items()}
         count = max(int(rate * seconds), 1)
         futures = []
         with ThreadPoolExecutor(MAX_IN_FLIGHT) as pool:
@@ -179,14 +189,19 @@ class OpenLoop:
                 futures.append(pool.submit(self._timed, kind, request, due))
             results = [future.result() for future in futures]
         wall = time.perf_counter() - started
-        return Step(rate, results, wall)
+        cpu = {
+            name: (profiling.cpu_seconds(process.pid) - cpu_before[name]) / wall
+            for name, process in processes.items()
+        }
+        return Step(rate, results, wall, cpu)
 
 
 class Step:
-    def __init__(self, rate, results, wall):
+    def __init__(self, rate, results, wall, cpu):
         self.rate = rate
         self.results = results
         self.wall = wall
+        self.cpu = cpu  # {process: share of one core used during the step}
         self.latencies = sorted(latency for _, latency, _ in results)
         self.errors = sum(1 for _, _, ok in results if not ok)
 
@@ -202,21 +217,23 @@ class Step:
 
 
 def print_header(names):
-    memory = "".join(f"{name[:11]:>12}" for name in names)
+    services = "".join(f"{name[:13]:>14}" for name in names)
     print(
         f"{'offered/s':>9}{'done/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
-        f"{'browse p99':>11}{'order p99':>10}{'coord p99':>10}  peak RSS MB:{memory}"
+        f"{'browse p99':>11}{'order p99':>10}{'coord p99':>10}  "
+        f"per process: peak RSS MB / CPU % of a core during the step\n{'':>71}{services}"
     )
 
 
 def print_step(step, stack):
-    memory = "".join(
-        f"{peak_rss_mb(process.pid) or 0:>12.0f}" for process in stack.processes.values()
+    services = "".join(
+        f"{peak_rss_mb(process.pid) or 0:>8.0f} /{100 * step.cpu.get(name, 0):>3.0f}%"
+        for name, process in stack.processes.items()
     )
     print(
         f"{step.rate:>9.0f}{step.throughput:>8.1f}{step.p(50):>8.1f}{step.p(99):>8.1f}"
         f"{step.errors:>7}{step.p(99, 'browse'):>11.1f}{step.p(99, 'order'):>10.1f}"
-        f"{step.p(99, 'coordinate'):>10.1f}  {'':>12}{memory}",
+        f"{step.p(99, 'coordinate'):>10.1f}{services}",
         flush=True,
     )
 
@@ -234,9 +251,10 @@ def echo_ceiling(url, concurrency, count):
 
 def profile(args, stack, loop, out_dir):
     """One step at ``--profile-rate`` with py-spy on every process."""
-    recording = profiling.Recording(stack.processes, args.step_seconds, out_dir)
+    names = args.profile_services.split(",") if args.profile_services else None
+    recording = profiling.Recording(stack.processes, args.step_seconds, out_dir, names)
     with recording:
-        step = loop.step(args.profile_rate, args.step_seconds)
+        step = loop.step(args.profile_rate, args.step_seconds, stack.processes)
     print(f"\nprofiled step: mixed load at {args.profile_rate:.0f} requests/s offered")
     print_header(stack.processes)
     print_step(step, stack)
@@ -278,8 +296,8 @@ def bench(args):
             )
             print_header(stack.processes)
             for rate in rates:
-                step = loop.step(rate, args.step_seconds)
-                stack.check()
+                step = loop.step(rate, args.step_seconds, stack.processes)
+                stack.check()  # figures from a half-dead stack would mislead
                 print_step(step, stack)
                 if step.p(99) > P99_LIMIT_MS:
                     print(f"p99 above {P99_LIMIT_MS:.0f} ms at {rate:.0f} requests/s offered")
@@ -295,10 +313,10 @@ def bench(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rates", default="10,20,40,60,80,100,130,160,200")
+    parser.add_argument("--rates", default="5,10,20,30,40,60,80,100,130,160")
     parser.add_argument("--step-seconds", type=float, default=10.0)
-    parser.add_argument("--products", type=int, default=2000)
-    parser.add_argument("--hubs", type=int, default=10)
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--hubs", type=int, default=20)
     parser.add_argument("--buyers", type=int, default=20)
     parser.add_argument("--echo-concurrency", type=int, default=16)
     parser.add_argument("--echo-requests", type=int, default=1000)
@@ -312,9 +330,14 @@ def main(argv=None):
     parser.add_argument("--profile-rate", type=float, default=30.0)
     parser.add_argument("--profile-busiest", type=int, default=2)
     parser.add_argument(
+        "--profile-services", default="", help="comma-separated; default: every process"
+    )
+    parser.add_argument(
         "--profile-dir", type=pathlib.Path, help="keep py-spy's raw stacks here (one file each)"
     )
-    return bench(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    stop_on_sigterm()
+    return bench(args)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Where the time goes under load: each service's CPU use, and py-spy's samples of it.
 
 ``python -m bench.mixed --profile`` runs one step at ``--profile-rate`` with py-spy
-(``pip install py-spy``; not a dependency of the project) recording every service
-process, then prints each one's CPU use and the functions the busiest ones spend it in.
+(``pip install py-spy``; not a dependency of the project) recording the services
+named by ``--profile-services``, then prints every process's CPU use and the
+functions the busiest sampled ones spend it in.
 """
 
 import collections
@@ -14,6 +15,7 @@ import sys
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SHOWN = 15
+SAMPLES_PER_SECOND = 50  # py-spy's own default is 100; fewer disturb a small machine less
 
 
 def cpu_seconds(pid):
@@ -30,13 +32,15 @@ class Recording:
     """py-spy recording every process of ``processes`` ({name: Popen}) for
     ``seconds``, in raw (collapsed stack) form under ``out_dir``."""
 
-    def __init__(self, processes, seconds, out_dir):
+    def __init__(self, processes, seconds, out_dir, names=None, rate=SAMPLES_PER_SECOND):
         beside_python = pathlib.Path(sys.executable).with_name("py-spy")
         self.py_spy = shutil.which("py-spy") or (beside_python.exists() and str(beside_python))
         if not self.py_spy:
             raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
         self.processes = processes
+        self.sampled = [name for name in processes if names is None or name in names]
         self.seconds = seconds
+        self.rate = rate
         self.out_dir = out_dir
         self.recorders = {}
         self.cpu_before = {}
@@ -45,11 +49,14 @@ class Recording:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         for name, process in self.processes.items():
             self.cpu_before[name] = cpu_seconds(process.pid)
+        for name in self.sampled:
             command = [
                 self.py_spy,
                 "record",
                 "--pid",
-                str(process.pid),
+                str(self.processes[name].pid),
+                "--rate",
+                str(self.rate),
                 "--duration",
                 str(int(self.seconds)),
                 "--format",
@@ -82,7 +89,7 @@ class Recording:
         ranked = sorted(self.cpu.items(), key=lambda item: -item[1])
         for name, seconds in ranked:
             print(f"  {name:<14}{100 * seconds / wall_seconds:6.0f} % of a core")
-        for name, _ in ranked[:busiest]:
+        for name in [name for name, _ in ranked if name in self.sampled][:busiest]:
             print_top(name, self.raw(name))
 
 
