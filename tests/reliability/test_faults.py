@@ -52,6 +52,7 @@ DOWN = 3.0  # how long a killed service or the broker stays away
 SMS_DOWN = 8.0  # how long the SMS provider answers 500
 TAIL = 2.0  # orders flowing after the recovery probe went through
 RECOVERY_WITHIN = 150
+ORDER_RETRY_SECONDS = 10
 SETTLE_WITHIN = 180
 
 
@@ -73,6 +74,8 @@ def stack(tmp_path_factory, sink):
             sink.url,
             KOMPOR_ADMIN_PHONE=ADMIN_PHONE,
             KOMPOR_ADMIN_PASSWORD=ADMIN_PASSWORD,
+            # a pending order nobody answered is announced again after this long
+            KOMPOR_ORDER_RETRY_SECONDS=ORDER_RETRY_SECONDS,
         )
         stack = ProcessStack(env, logs)
         stack.env.pop("MONGO_URI", None)  # the embedded store, as a local run uses
