@@ -1,8 +1,21 @@
-"""``make bench``: every benchmark, one after the other."""
+"""``make bench``: every benchmark, one after the other, each with its defaults; the
+first that fails stops the rest."""
 
 import sys
 
-from bench import orders, showroom
+from bench import mixed, orders, showroom
+
+BENCHMARKS = (showroom, orders, mixed)
+
+
+def main():
+    for benchmark in BENCHMARKS:
+        print(f"\n=== {benchmark.__name__} ===", flush=True)
+        failed = benchmark.main([])
+        if failed:
+            return failed
+    return 0
+
 
 if __name__ == "__main__":
-    sys.exit(showroom.main(sys.argv[1:]) or orders.main([]))
+    sys.exit(main())

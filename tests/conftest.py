@@ -24,6 +24,7 @@ from services.orders.service import OrdersService
 from tests.support.api import Api
 from tests.support.events import EventLog
 from tests.support.sink import HttpSink
+from tests.support.smtp import SmtpSink
 from tests.support.waiting import wait_until
 
 ALL_SERVICES = {
@@ -61,6 +62,18 @@ def cheap_password_hashing(monkeypatch):
 @pytest.fixture
 def sms_sink():
     with HttpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def whatsapp_sink():
+    with HttpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def smtp_sink():
+    with SmtpSink() as sink:
         yield sink
 
 

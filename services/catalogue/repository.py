@@ -24,7 +24,7 @@ from services.catalogue import domain
 from services.catalogue.exceptions import ProductNotFound, ReservationBusy
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
-from services.common.storage import Repository
+from services.common.storage import NOT_STATE, Repository, with_events
 
 HIDDEN = {"outbox": False, "outbox_lease": False, "holds": False}
 NOT_SAVED_BY_EDITS = ("stock", "holds")
@@ -118,10 +118,10 @@ class CatalogueRepository(Repository):
             events = product.pop(PENDING_EVENTS, [])
             saved = self.db.products.find_one_and_update(
                 {"_id": product_id, "stock": before},
-                {
-                    "$set": {"stock": product["stock"], "updated_at": product["updated_at"]},
-                    "$push": {"outbox": {"$each": events}},
-                },
+                with_events(
+                    {"$set": {"stock": product["stock"], "updated_at": product["updated_at"]}},
+                    events,
+                ),
                 projection=HIDDEN,
                 return_document=ReturnDocument.AFTER,
             )
@@ -192,10 +192,13 @@ class CatalogueRepository(Repository):
             {"$inc": {"stock": line["quantity"]}, "$pull": {"holds": {"order_id": order_id}}},
         )
 
-    def drop_holds(self, order_id):
-        """Forget the order's holds without returning stock (the goods are sold)."""
+    def drop_holds(self, order_id, product_ids):
+        """Forget the order's holds on ``product_ids`` without returning stock (the
+        goods are sold). Naming the products lets the store look them up by id rather
+        than read every product for a hold."""
         self.db.products.update_many(
-            {"holds.order_id": order_id}, {"$pull": {"holds": {"order_id": order_id}}}
+            {"_id": {"$in": list(product_ids)}, "holds.order_id": order_id},
+            {"$pull": {"holds": {"order_id": order_id}}},
         )
 
     # --- reservations ----------------------------------------------------------
@@ -245,15 +248,11 @@ class CatalogueRepository(Repository):
         """Write the reservation's new state and events if it is still in
         ``from_state``; ``False`` if another worker moved it first."""
         events = reservation.pop(PENDING_EVENTS, [])
-        state = {
-            key: value
-            for key, value in reservation.items()
-            if key not in ("_id", "version", "outbox", "outbox_lease")
-        }
+        state = {key: value for key, value in reservation.items() if key not in NOT_STATE}
         state["lease_until"] = None
         moved = self.db.reservations.update_one(
             {"_id": reservation["_id"], "state": from_state},
-            {"$set": state, "$inc": {"version": 1}, "$push": {"outbox": {"$each": events}}},
+            with_events({"$set": state, "$inc": {"version": 1}}, events),
         )
         if moved.modified_count:
             self._published("reservations", reservation["_id"])

@@ -79,4 +79,5 @@ class Stockkeeper:
         if reservation["state"] == domain.RESERVED:
             reservation["state"] = domain.SETTLED
             self.store.move_reservation(reservation, from_state=domain.RESERVED)
-        self.store.drop_holds(data["order_id"])
+        products = [line["product_id"] for line in reservation.get("items") or ()]
+        self.store.drop_holds(data["order_id"], products)

@@ -1,5 +1,3 @@
-from nameko.rpc import rpc
-
 from services.catalogue import domain
 from services.catalogue.repository import CatalogueRepository
 from services.catalogue.reservations import Stockkeeper
@@ -15,6 +13,7 @@ from services.catalogue.schemas import (
 from services.catalogue.showroom import Showroom
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
+from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage

@@ -13,6 +13,7 @@ edit or curation decision bumps it, whichever replica made it) and in any case a
 Other listings (products under review, a seller's own) go to the store.
 """
 
+import collections
 import threading
 import time
 
@@ -21,6 +22,7 @@ from nameko.extensions import DependencyProvider
 from services.catalogue import domain
 
 SHELF_TTL = 300.0
+RECENT_FILTERS = 256  # matches kept per shelf: lists of references to its items
 SORTS = ("newest", "price_asc", "price_desc")
 
 
@@ -74,20 +76,36 @@ class Shelf:
         for item in items:
             hubs.setdefault(item["hub_id"], []).append(item)
         self.hubs = {hub_id: _orders(hub_items) for hub_id, hub_items in hubs.items()}
+        self._recent = collections.OrderedDict()  # filter → its matches, newest use last
 
     def __len__(self):
         return len(self.orders["newest"])
 
     def search(self, query, page, page_size, sort="newest"):
         """A page of items matching ``query``'s filters, and how many match."""
+        matches = self._matching(query, sort)
+        start = (page - 1) * page_size
+        return matches[start : start + page_size], len(matches)
+
+    def _matching(self, query, sort):
+        # the shelf never changes, so the matches of a recent filter are still right:
+        # the next page, or the next buyer browsing the same hub and category, reuses
+        # them instead of testing every product again
+        key = (sort, *sorted(query.items()))
+        matches = self._recent.get(key)
+        if matches is not None:
+            self._recent.move_to_end(key)
+            return matches
         if query.get("hub_id"):
             candidates = self.hubs.get(query["hub_id"], {}).get(sort, [])
         else:
             candidates = self.orders[sort]
         wanted = matcher(query)
         matches = candidates if wanted is None else [item for item in candidates if wanted(item)]
-        start = (page - 1) * page_size
-        return matches[start : start + page_size], len(matches)
+        self._recent[key] = matches
+        if len(self._recent) > RECENT_FILTERS:
+            self._recent.popitem(last=False)
+        return matches
 
 
 class Showroom(DependencyProvider):

@@ -9,6 +9,9 @@ import datetime
 import uuid
 
 PENDING_EVENTS = "_new_events"
+# set (in the same write) on every aggregate whose outbox has events waiting, so the
+# relay's sweep finds them through an index instead of reading every document
+OUTBOX_PENDING = "outbox_pending"
 
 # where events that kept failing are parked, and the headers that say why
 DEAD_LETTER_QUEUE = "kompor.dead_letters"

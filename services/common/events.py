@@ -13,6 +13,7 @@
 """
 
 import datetime
+import itertools
 import logging
 
 import eventlet
@@ -30,6 +31,7 @@ from services.common.envelope import (
     DEAD_LETTER_QUEUE,
     ERROR_HEADER,
     ORIGIN_HEADER,
+    OUTBOX_PENDING,
     published_body,
     utcnow,
 )
@@ -39,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 LEASE = datetime.timedelta(seconds=30)
 SWEEP_BATCH = 100
+FULL_SWEEP_EVERY = 30  # sweeps: the first, and then one a minute at the default interval
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 
 
@@ -96,41 +99,43 @@ class OutboxRelay:
         sweep."""
         self._publish_claimed(collection, {"_id": document_id})
 
-    def sweep(self):
-        """Publish whatever is still pending; returns how many events went out."""
+    def sweep(self, everything=False):
+        """Publish whatever is still pending; returns how many events went out.
+
+        Pending events are found by the ``outbox_pending`` flag each write sets with
+        them (an index lookup); ``everything`` reads every document instead, for
+        events written without the flag (by an older version, or a direct write)."""
         sent = 0
+        pending = {"outbox.event_id": {"$exists": True}} if everything else {OUTBOX_PENDING: True}
         for collection in self.collections:
             for _ in range(SWEEP_BATCH):
-                published = self._publish_claimed(collection, {})
+                published = self._publish_claimed(collection, pending)
                 if published is None:
                     break
                 sent += published
         return sent
 
     def _sweep_forever(self):
-        while True:
+        for count in itertools.count():
             eventlet.sleep(self.interval)
             try:
-                self.sweep()
+                self.sweep(everything=count % FULL_SWEEP_EVERY == 0)
             except Exception:  # the next sweep tries again; never let the loop die
                 logger.exception("outbox sweep failed")
 
     def _publish_claimed(self, collection, query):
         now = utcnow()
         document = self.db[collection].find_one_and_update(
-            {
-                **query,
-                "outbox.event_id": {"$exists": True},
-                "$or": [{"outbox_lease": None}, {"outbox_lease": {"$lt": now}}],
-            },
+            {**query, "$or": [{"outbox_lease": None}, {"outbox_lease": {"$lt": now}}]},
             {"$set": {"outbox_lease": now + LEASE}},
             projection={"outbox": True},
         )
         if document is None:
             return None
+        outbox = document.get("outbox") or []
         confirmed = []
         try:
-            for entry in document["outbox"]:
+            for entry in outbox:
                 self.publisher.publish(
                     published_body(entry),
                     exchange=self.exchange,
@@ -140,7 +145,17 @@ class OutboxRelay:
                 confirmed.append(entry["event_id"])
         except Exception as exc:  # broker away: what is not confirmed stays for the sweep
             logger.warning("publishing %s events failed: %s", collection, exc)
-        self.db[collection].update_one(
+        collection = self.db[collection]
+        if len(confirmed) == len(outbox):
+            # all out, and nothing added meanwhile (the outbox only grows while we hold
+            # the lease): empty it and lower the flag in one write
+            emptied = collection.update_one(
+                {"_id": document["_id"], "outbox": {"$size": len(outbox)}},
+                {"$set": {"outbox": [], "outbox_lease": None, OUTBOX_PENDING: False}},
+            )
+            if emptied.matched_count:
+                return len(confirmed)
+        collection.update_one(
             {"_id": document["_id"]},
             {
                 "$pull": {"outbox": {"event_id": {"$in": confirmed}}},

@@ -1,6 +1,6 @@
 """What every service class has in common."""
 
-from nameko.rpc import rpc
+from services.common.rpc import rpc
 
 
 class HealthMixin:

@@ -2,12 +2,28 @@
 hands them to workers and relays the events they wrote."""
 
 from nameko.extensions import DependencyProvider
-from pymongo import ReturnDocument
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 
-from services.common.envelope import PENDING_EVENTS
+from services.common.envelope import OUTBOX_PENDING, PENDING_EVENTS
 from services.common.errors import Conflict
 from services.common.events import OutboxRelay
 from services.common.mongo import database_name, mongo_client
+
+# what a save never writes back from the document it read: the relay manages these
+NOT_STATE = ("_id", "version", "outbox", "outbox_lease", OUTBOX_PENDING)
+
+
+def with_events(update, events):
+    """The MongoDB ``update`` plus what appends ``events`` to the aggregate's outbox
+    and raises the flag the relay's sweep looks for: for a write that goes through
+    neither ``insert`` nor ``save``."""
+    if not events:
+        return update
+    return {
+        **update,
+        "$push": {**update.get("$push", {}), "outbox": {"$each": events}},
+        "$set": {**update.get("$set", {}), OUTBOX_PENDING: True},
+    }
 
 
 class Repository:
@@ -37,6 +53,7 @@ class Repository:
         events = document.pop(PENDING_EVENTS, [])
         document["version"] = 1
         document["outbox"] = events
+        document[OUTBOX_PENDING] = bool(events)
         self.db[collection].insert_one(document)
         self._published(collection, document["_id"])
         return document
@@ -45,10 +62,10 @@ class Repository:
         """Write the changed aggregate and append its pending events, if nobody else
         changed it since it was read (``version``); else ``Conflict``."""
         events = document.pop(PENDING_EVENTS, [])
-        state = {k: v for k, v in document.items() if k not in ("_id", "version", "outbox")}
+        state = {k: v for k, v in document.items() if k not in NOT_STATE}
         saved = self.db[collection].find_one_and_update(
             {"_id": document["_id"], "version": document["version"]},
-            {"$set": state, "$inc": {"version": 1}, "$push": {"outbox": {"$each": events}}},
+            with_events({"$set": state, "$inc": {"version": 1}}, events),
             projection={"outbox": False},
             return_document=ReturnDocument.AFTER,
         )
@@ -59,6 +76,18 @@ class Repository:
         return document
 
 
+def prepared_db(container, repository_class):
+    """The service's database, with the indexes ``repository_class`` declares and the
+    one the relay's sweep needs on each aggregate collection."""
+    db = mongo_client(container.config)[database_name(container.service_name)]
+    for collection, models in repository_class.indexes.items():
+        if models:
+            db[collection].create_indexes(models)
+    for collection in repository_class.aggregates:
+        db[collection].create_indexes([IndexModel([(OUTBOX_PENDING, ASCENDING)])])
+    return db
+
+
 class Storage(DependencyProvider):
     """Hands each worker a repository over the service's database, with the relay
     that publishes the events it writes. ``store = Storage(CommunityRepository)``."""
@@ -67,11 +96,7 @@ class Storage(DependencyProvider):
         self.repository_class = repository_class
 
     def setup(self):
-        config = self.container.config
-        self.db = mongo_client(config)[database_name(self.container.service_name)]
-        for collection, models in self.repository_class.indexes.items():
-            if models:
-                self.db[collection].create_indexes(models)
+        self.db = prepared_db(self.container, self.repository_class)
         self.relay = OutboxRelay(self.container, self.db, self.repository_class.aggregates)
 
     def start(self):

@@ -8,9 +8,10 @@ from nameko.extensions import DependencyProvider
 from services.common import config as cfg
 from services.common.auth import hash_password
 from services.common.phone import normalise_phone
-from services.common.storage import Storage
+from services.common.storage import prepared_db
 from services.community import domain
 from services.community.exceptions import PhoneAlreadyRegistered
+from services.community.repository import CommunityRepository
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +33,15 @@ def ensure_admin(repository, phone, password):
 
 
 class AdminBootstrap(DependencyProvider):
-    def start(self):
+    """Runs in ``setup``, which every extension finishes before any entrypoint starts:
+    once the service answers (``/readyz``), the admin can log in. Its
+    ``member_registered`` event waits in the outbox for the relay's first sweep."""
+
+    def setup(self):
         config = self.container.config
         phone = cfg.setting(config, cfg.ADMIN_PHONE_KEY)
         password = cfg.setting(config, cfg.ADMIN_PASSWORD_KEY)
         if not (phone and password):
             return
-        store = next(d for d in self.container.dependencies if isinstance(d, Storage))
-        ensure_admin(store.get_dependency(None), normalise_phone(phone), str(password))
+        repository = CommunityRepository(prepared_db(self.container, CommunityRepository))
+        ensure_admin(repository, normalise_phone(phone), str(password))

@@ -2,7 +2,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common.envelope import utcnow
-from services.common.storage import Repository
+from services.common.storage import Repository, with_events
 from services.community import domain
 from services.community.exceptions import (
     HubNotFound,
@@ -208,7 +208,7 @@ class CommunityRepository(Repository):
         return self._push_if(
             training_id,
             {"enrolled": {"$ne": member_id}, "seats_left": {"$gt": 0}},
-            {"$push": {"enrolled": member_id, "outbox": {"$each": events}}},
+            with_events({"$push": {"enrolled": member_id}}, events),
             {"seats_left": -1},
         )
 
@@ -218,7 +218,7 @@ class CommunityRepository(Repository):
         return self._push_if(
             training_id,
             {"enrolled": member_id, "completed": {"$ne": member_id}},
-            {"$push": {"completed": member_id, "outbox": {"$each": events}}},
+            with_events({"$push": {"completed": member_id}}, events),
             {},
         )
 

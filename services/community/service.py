@@ -1,7 +1,6 @@
-from nameko.rpc import rpc
-
 from services.common.auth import Tokens, hash_password, verify_password
 from services.common.errors import EXPECTED, Unauthenticated
+from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage

@@ -1,8 +1,8 @@
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
+from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage

@@ -1,10 +1,10 @@
 import logging
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
+from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage

@@ -242,6 +242,23 @@ def test_a_completed_order_keeps_its_stock_and_cannot_be_released(shop):
     assert not shop.seen("stock_released")
 
 
+def test_a_completed_order_leaves_no_hold_on_any_of_its_products(shop):
+    products = [shop.product(stock=10), shop.product(stock=10), shop.product(stock=10)]
+    placed = order_placed(shop.hub_id, [(product["id"], 1) for product in products[:2]])
+    shop.publish("order_placed", placed)
+    shop.outcome(placed["order_id"])
+    stored = mongo_client(shop.config)[database_name("catalogue")].products
+
+    def holds():
+        return [len(stored.find_one({"_id": product["id"]})["holds"]) for product in products]
+
+    assert holds() == [1, 1, 0]
+    completed = shop.publish("order_status_changed", order_completed(placed["order_id"]))
+    shop.handled("order_status_changed", completed)
+    assert holds() == [0, 0, 0]
+    assert [shop.stock(product["id"]) for product in products] == [9, 9, 10]
+
+
 def test_a_seller_restocks_and_cannot_go_below_zero(shop):
     product = shop.product(stock=8)
     restocked = shop.catalogue.change_stock(shop.seller, product["id"], {"delta": 12})

@@ -15,21 +15,7 @@ from tests.support.notifications import (
     with_providers,
 )
 from tests.support.providers import BrokenProvider
-from tests.support.sink import HttpSink
-from tests.support.smtp import SmtpSink
 from tests.support.waiting import wait_until
-
-
-@pytest.fixture
-def whatsapp_sink():
-    with HttpSink() as sink:
-        yield sink
-
-
-@pytest.fixture
-def smtp_sink():
-    with SmtpSink() as sink:
-        yield sink
 
 
 @pytest.fixture

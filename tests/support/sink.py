@@ -11,6 +11,7 @@ class HttpSink:
 
     def __init__(self):
         self.messages = []
+        self.refused = []  # what was answered 500, to see it arrive later
         self._fail_until = 0.0
         self._lock = threading.Lock()
         sink = self
@@ -19,6 +20,8 @@ class HttpSink:
             def do_POST(self):  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if time.monotonic() < sink._fail_until:
+                    with sink._lock:
+                        sink.refused.append(json.loads(body))
                     self.send_response(500)
                     self.end_headers()
                     return

@@ -1,0 +1,370 @@
+"""What the fault suite needs: a market to order from, phones that keep placing orders
+while things break, the faults themselves, and an audit of what came out.
+
+Phones behave like the weak phones of DESIGN's users: each order gets its own
+``Idempotency-Key``; on a timeout, a dropped connection or a 5xx the phone sends the
+same request with the same key again, until it hears 201 (or gives up, which counts
+against the system).
+"""
+
+import collections
+import contextlib
+import datetime
+import itertools
+import random
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import requests
+
+from services.common.envelope import DEAD_LETTER_QUEUE
+from tests.support.api import Api, make_member
+from tests.support.catalogue import make_product
+from tests.support.community import apply, approve, assign_coordinator, make_hub
+from tests.support.processes import MANAGEMENT_API
+from tests.support.waiting import wait_until
+
+PLENTY = 1_000_000
+FINAL = ("confirmed", "rejected")
+RETRY_PAUSE = 0.5
+
+
+# --- the market ------------------------------------------------------------------
+
+
+@dataclass
+class Member:
+    client: Api
+    id: str
+    phone: str
+    name: str
+
+
+@dataclass
+class Market:
+    hub_id: str
+    coordinator: Member
+    sellers: list
+    buyers: list
+    products: dict  # product_id -> {"seller_id", "initial"}
+    scarce: str  # a product that runs out, so some orders are rejected
+
+    @property
+    def members(self):
+        return [self.coordinator, *self.sellers, *self.buyers]
+
+    def member(self, member_id):
+        return next(member for member in self.members if member.id == member_id)
+
+
+def register(api, name):
+    payload = make_member(name=name)
+    response = api.post("/api/v1/auth/register", json=payload)
+    assert response.status_code == 201, response.text
+    member = response.json()
+    return Member(api.login(payload["phone"]), member["id"], member["phone"], name)
+
+
+def open_market(api, admin, sellers=3, products_each=2, buyers=6, scarce_stock=30):
+    """A hub with its coordinator, approved sellers with approved products (one of
+    them scarce, the rest plenty) and registered buyers; every product known to the
+    orders service before it returns."""
+    hub_id = make_hub(admin)["id"]
+    coordinator = register(api, "Koordinator Simpul")
+    assign_coordinator(admin, hub_id, coordinator.id)
+    approved = []
+    for index in range(sellers):
+        seller = register(api, f"Penjual {index}")
+        approve(coordinator.client, apply(seller.client, hub_id)["id"])
+        approved.append(seller)
+    products = {}
+    for seller in approved:
+        for _ in range(products_each):
+            stock = scarce_stock if not products else PLENTY
+            body = make_product(hub_id, stock=stock, price=random.randrange(5_000, 50_000, 500))
+            response = seller.client.post("/api/v1/products", json=body)
+            assert response.status_code == 201, response.text
+            product_id = response.json()["id"]
+            response = coordinator.client.post(f"/api/v1/products/{product_id}/approve", json={})
+            assert response.status_code == 200, response.text
+            products[product_id] = {"seller_id": seller.id, "initial": stock}
+    buyers = [register(api, f"Pembeli {index}") for index in range(buyers)]
+    market = Market(hub_id, coordinator, approved, buyers, products, next(iter(products)))
+    wait_until(lambda: orderable(market), timeout=60, interval=0.5, message="products in orders")
+    return market
+
+
+def orderable(market):
+    """Whether an order of every product is accepted (placed with a throwaway buyer's
+    key that is never reused, and counted like any other order)."""
+    body = order_body(market, list(market.products), quantity=1)
+    buyer = market.buyers[0]
+    response = buyer.client.post(
+        "/api/v1/orders", json=body, headers={"Idempotency-Key": f"warm-up-{uuid.uuid4()}"}
+    )
+    if response.status_code == 201:
+        market.warm_up = response.json()
+        return True
+    return False
+
+
+def order_body(market, product_ids, quantity=None, rng=random):
+    return {
+        "hub_id": market.hub_id,
+        "items": [
+            {"product_id": product_id, "quantity": quantity or rng.randint(1, 3)}
+            for product_id in product_ids
+        ],
+        "fulfilment": {"method": "pickup"},
+        "payment_method": "cod",
+    }
+
+
+# --- phones placing orders -------------------------------------------------------
+
+
+@dataclass
+class Placement:
+    key: str
+    buyer: Member
+    phase: str
+    sent_at: float
+    attempts: int = 0
+    order_ids: set = field(default_factory=set)
+    order: dict = None
+    accepted_at: float = None
+    refused: str = None
+
+
+class Phones:
+    """``phones`` concurrent buyers, each placing an order every ``interval`` seconds
+    and retrying it with the same key until answered."""
+
+    def __init__(self, api, market, phones=4, interval=1.0, give_up_after=120, seed=7):
+        self.base_url = api.base_url
+        self.market = market
+        self.phones = phones
+        self.interval = interval
+        self.give_up_after = give_up_after
+        self.rng = random.Random(seed)
+        self.phase = "setup"
+        self.placements = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._threads = []
+
+    def __enter__(self):
+        for index in range(self.phones):
+            thread = threading.Thread(target=self._phone, args=(index,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def __exit__(self, *exc):
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=self.give_up_after + 30)
+
+    def _phone(self, index):
+        buyers = self.market.buyers[index :: self.phones] or self.market.buyers
+        for number in itertools.count():
+            if self._stopping.is_set():
+                return
+            started = time.monotonic()
+            self.place(buyers[number % len(buyers)])
+            time.sleep(max(self.interval - (time.monotonic() - started), 0))
+
+    def place(self, buyer, items=None):
+        """Place one order until it is answered; returns the ``Placement``."""
+        market = self.market
+        if items is None:
+            chosen = self.rng.sample(list(market.products), self.rng.choice((1, 1, 2)))
+            items = order_body(market, chosen, rng=self.rng)["items"]
+        body = {**order_body(market, []), "items": items}
+        placement = Placement(f"phone-{uuid.uuid4()}", buyer, self.phase, time.monotonic())
+        with self._lock:
+            self.placements.append(placement)
+        token = buyer.client.session.headers["Authorization"]
+        session = requests.Session()
+        deadline = placement.sent_at + self.give_up_after
+        while time.monotonic() < deadline:
+            placement.attempts += 1
+            try:
+                response = session.post(
+                    f"{self.base_url}/api/v1/orders",
+                    json=body,
+                    headers={"Idempotency-Key": placement.key, "Authorization": token},
+                    timeout=10,
+                )
+            except requests.RequestException:
+                time.sleep(RETRY_PAUSE)
+                continue
+            if response.status_code == 201:
+                placement.order = response.json()
+                placement.order_ids.add(placement.order["id"])
+                placement.accepted_at = time.monotonic()
+                # a phone that lost the answer would send again: check that the same
+                # key still names the same order
+                return placement
+            if response.status_code >= 500 or response.status_code == 429:
+                time.sleep(RETRY_PAUSE)
+                continue
+            placement.refused = f"{response.status_code} {response.text[:300]}"
+            return placement
+        placement.refused = f"no answer within {self.give_up_after}s"
+        return placement
+
+    def in_phase(self, phase):
+        with self._lock:
+            return [placement for placement in self.placements if placement.phase == phase]
+
+
+# --- faults ----------------------------------------------------------------------
+
+
+def parked_events(amqp_uri):
+    """How many events wait in the dead-letter queue of ``amqp_uri``'s vhost."""
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    response = requests.get(f"{MANAGEMENT_API}/queues/{vhost}/{DEAD_LETTER_QUEUE}", timeout=10)
+    return response.json().get("messages", 0) if response.status_code == 200 else 0
+
+
+class Broker:
+    """The machine's RabbitMQ: ``stop_app``/``start_app`` (much faster than a full
+    restart); ``stopped()`` always starts it again."""
+
+    @staticmethod
+    def ctl(*args):
+        subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+    @contextlib.contextmanager
+    def stopped(self):
+        self.ctl("stop_app")
+        try:
+            yield
+        finally:
+            self.ctl("start_app")
+            self.ctl("await_startup")
+
+
+# --- what came out ---------------------------------------------------------------
+
+
+def get(client, path, **params):
+    """GET with retries over a moment of unavailability; returns the JSON."""
+    for _ in range(20):
+        try:
+            response = client.get(path, params=params, timeout=10)
+        except requests.RequestException:
+            time.sleep(RETRY_PAUSE)
+            continue
+        if response.status_code < 500:
+            assert response.status_code == 200, f"{path}: {response.status_code} {response.text}"
+            return response.json()
+        time.sleep(RETRY_PAUSE)
+    raise AssertionError(f"GET {path} kept failing")
+
+
+def every(client, path, **params):
+    """Every item of a paged list."""
+    items = []
+    for page in itertools.count(1):
+        body = get(client, path, page=page, page_size=100, **params)
+        items.extend(body["items"])
+        if len(items) >= body["total"] or not body["items"]:
+            return items
+
+
+def orders_of(market):
+    """Every order of every buyer, by id."""
+    return {
+        order["id"]: order
+        for buyer in market.buyers
+        for order in every(buyer.client, "/api/v1/orders", **{"as": "buyer"})
+    }
+
+
+def notifications_of(market):
+    """``{member_id: [notification, …]}`` for every member of the market."""
+    return {member.id: every(member.client, "/api/v1/notifications") for member in market.members}
+
+
+def decided_at(order):
+    """When the saga decided the order (its confirmed/rejected history entry)."""
+    for entry in order["history"]:
+        if entry["status"] in FINAL:
+            return parse_time(entry["at"])
+    return None
+
+
+def parse_time(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def expected_notifications(orders, market):
+    """``Counter((member_id, template, number))`` each accepted order is due."""
+    due = collections.Counter()
+    for order in orders:
+        for seller_id in order["seller_ids"]:
+            due[(seller_id, "order_placed_seller", order["number"])] += 1
+        if order["status"] in FINAL:
+            due[(order["buyer_id"], f"order_{order['status']}", order["number"])] += 1
+    return due
+
+
+def order_notifications(notifications):
+    """``Counter((member_id, template, number))`` of the order messages stored."""
+    told = collections.Counter()
+    for member_id, items in notifications.items():
+        for item in items:
+            if item["template"].startswith("order_") and item.get("text"):
+                words = (word.strip(":(),.") for word in item["text"].split())
+                number = next((word for word in words if word.startswith("KD-")), None)
+                told[(member_id, item["template"], number)] += 1
+    return told
+
+
+@dataclass
+class Row:
+    fault: str
+    down: float = 0.0
+    sent: int = 0
+    accepted: int = 0
+    refused: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    retried: int = 0
+    recovery: float = None
+    slowest: float = None
+
+
+COLUMNS = """\
+down s      how long the fault lasted (kill to restart; broker stopped; SMS refused)
+sent        orders first sent during the fault's phase (each its own Idempotency-Key)
+accepted    of those, answered 201 (after retries with the same key)
+refused     of those, never accepted (a 4xx, or no answer within the phones' patience)
+lost        accepted, yet missing afterwards
+duplicated  a second order made by retrying a key
+retried     extra attempts the phones made (timeouts, dropped connections, 5xx)
+recovery s  from lifting the fault until a new order was accepted, decided by the stock
+            saga and its seller had the SMS (SMS fault: and every refused SMS was resent)
+slowest s   the longest an order of the phase waited for its confirmation or rejection"""
+
+
+def table(rows):
+    header = (
+        f"{'fault':<24}{'down s':>7}{'sent':>6}{'accepted':>9}{'refused':>8}{'lost':>6}"
+        f"{'duplicated':>11}{'retried':>8}{'recovery s':>11}{'slowest s':>10}"
+    )
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        recovery = "-" if row.recovery is None else f"{row.recovery:.1f}"
+        slowest = "-" if row.slowest is None else f"{row.slowest:.1f}"
+        lines.append(
+            f"{row.fault:<24}{row.down:>7.1f}{row.sent:>6}{row.accepted:>9}{row.refused:>8}"
+            f"{row.lost:>6}{row.duplicated:>11}{row.retried:>8}{recovery:>11}{slowest:>10}"
+        )
+    return "\n".join(lines)
