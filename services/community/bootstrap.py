@@ -8,7 +8,7 @@ from nameko.extensions import DependencyProvider
 from services.common import config as cfg
 from services.common.auth import hash_password
 from services.common.phone import normalise_phone
-from services.common.storage import prepared_db
+from services.common.storage import Storage, prepared_db
 from services.community import domain
 from services.community.exceptions import PhoneAlreadyRegistered
 from services.community.repository import CommunityRepository
@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def ensure_admin(repository, phone, password):
+    """Create or promote the admin; returns its id if this call changed it."""
     member = repository.find_member_by_phone(phone)
     if member is None:
         admin = domain.new_member(
@@ -25,23 +26,32 @@ def ensure_admin(repository, phone, password):
         try:
             repository.add_member(admin)
         except PhoneAlreadyRegistered:  # a replica created it first
-            return
+            return None
         logger.info("created the admin account %s", phone)
-    elif not member.get("is_admin"):
+        return admin["_id"]
+    if not member.get("is_admin"):
         repository.save_member(domain.make_admin(member))
         logger.info("made %s an admin", phone)
+        return member["_id"]
+    return None
 
 
 class AdminBootstrap(DependencyProvider):
-    """Runs in ``setup``, which every extension finishes before any entrypoint starts:
-    once the service answers (``/readyz``), the admin can log in. Its
-    ``member_registered`` event waits in the outbox for the relay's first sweep."""
+    """The account is written in ``setup``, which every extension finishes before any
+    entrypoint starts: once the service answers (``/readyz``), the admin can log in.
+    Its events go out in ``start``, as any write's would."""
 
     def setup(self):
+        self.changed = None
         config = self.container.config
         phone = cfg.setting(config, cfg.ADMIN_PHONE_KEY)
         password = cfg.setting(config, cfg.ADMIN_PASSWORD_KEY)
         if not (phone and password):
             return
         repository = CommunityRepository(prepared_db(self.container, CommunityRepository))
-        ensure_admin(repository, normalise_phone(phone), str(password))
+        self.changed = ensure_admin(repository, normalise_phone(phone), str(password))
+
+    def start(self):
+        if self.changed is not None:
+            store = next(d for d in self.container.dependencies if isinstance(d, Storage))
+            store.relay.relay("members", self.changed)
