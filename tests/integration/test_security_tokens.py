@@ -16,9 +16,11 @@ TOKEN_TTL = 3
 
 
 @pytest.fixture
-def config(config):
-    """Tokens live ``TOKEN_TTL`` seconds in this module's stacks."""
-    return {**config, "KOMPOR_TOKEN_TTL": TOKEN_TTL}
+def config(config, request):
+    """Tokens live ``TOKEN_TTL`` seconds in this module's stacks, unless a test asks
+    for longer with ``@pytest.mark.token_ttl(seconds)``."""
+    marker = request.node.get_closest_marker("token_ttl")
+    return {**config, "KOMPOR_TOKEN_TTL": marker.args[0] if marker else TOKEN_TTL}
 
 
 def secured_requests(api):
@@ -94,6 +96,7 @@ def forgeries(token, other_member_id):
     }
 
 
+@pytest.mark.token_ttl(600)  # trying every forgery takes longer than TOKEN_TTL
 def test_forged_tokens_are_refused_by_every_secured_operation(api, admin):
     client, _ = api.as_member()
     token = client.session.headers["Authorization"].split()[1]
@@ -104,4 +107,5 @@ def test_forged_tokens_are_refused_by_every_secured_operation(api, admin):
         if (refused := refusals(api, forged, ""))
     }
     assert wrong == {}
-    assert client.get("/api/v1/me").status_code == 200  # the real one still works
+    me = client.get("/api/v1/me")
+    assert me.status_code == 200, me.text  # the real one still works
