@@ -4,7 +4,7 @@ import marshmallow
 from marshmallow import fields, validate, validates_schema
 
 from services.catalogue import domain
-from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, text
+from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, choice, text
 
 MAX_IMAGES = 5
 MAX_URL_LENGTH = 500
@@ -25,14 +25,6 @@ class WholeNumber(fields.Integer):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise self.make_error("invalid")
         return super()._validated(value)
-
-
-def _choice(options, **kwargs):
-    return fields.String(
-        validate=validate.OneOf(options, error=f"Send one of: {', '.join(options)}."),
-        error_messages=TEXT_ERRORS,
-        **kwargs,
-    )
 
 
 def _price(**kwargs):
@@ -75,7 +67,7 @@ class CreateProductSchema(Schema):
     hub_id = text(64, required=True)
     name = text(120, required=True)
     description = text(2000, required=True)
-    category = _choice(domain.CATEGORIES, required=True)
+    category = choice(domain.CATEGORIES, required=True)
     price = _price(required=True)
     unit = _unit(required=True)
     stock = WholeNumber(
@@ -88,7 +80,7 @@ class CreateProductSchema(Schema):
 class UpdateProductSchema(Schema):
     name = text(120)
     description = text(2000)
-    category = _choice(domain.CATEGORIES)
+    category = choice(domain.CATEGORIES)
     price = _price()
     unit = _unit()
     images = _images()
@@ -138,12 +130,12 @@ class ShowroomQuerySchema(PageSchema):
     )
     hub_id = text(64)
     seller_id = text(64)
-    category = _choice(domain.CATEGORIES)
+    category = choice(domain.CATEGORIES)
     min_price = _rupiah_bound()
     max_price = _rupiah_bound(metadata={"description": "At least min_price when both are sent."})
     q = text(100)
-    sort = _choice(SORTS, load_default="newest")
-    status = _choice(domain.PRODUCT_STATUSES, load_default=domain.APPROVED)
+    sort = choice(SORTS, load_default="newest")
+    status = choice(domain.PRODUCT_STATUSES, load_default=domain.APPROVED)
 
     @validates_schema
     def price_range_is_a_range(self, data, **kwargs):

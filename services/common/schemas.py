@@ -80,6 +80,15 @@ def text(max_length, pattern=NOT_BLANK, **kwargs):
     )
 
 
+def choice(options, **kwargs):
+    """A string that must be one of ``options``; the error lists them."""
+    return fields.String(
+        validate=validate.OneOf(options, error=f"Send one of: {', '.join(options)}."),
+        error_messages=TEXT_ERRORS,
+        **kwargs,
+    )
+
+
 class PageSchema(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Send 1 or more."))
     page_size = fields.Integer(

@@ -9,6 +9,7 @@ from services.common.schemas import (
     Phone,
     Schema,
     Timestamp,
+    choice,
     text,
 )
 from services.community.domain import (
@@ -20,14 +21,6 @@ from services.community.domain import (
 
 CHANNELS = ("sms", "whatsapp", "email")
 LANGUAGES = ("id", "en")
-
-
-def _choice(options, **kwargs):
-    return fields.String(
-        validate=validate.OneOf(options, error=f"Send one of: {', '.join(options)}."),
-        error_messages=TEXT_ERRORS,
-        **kwargs,
-    )
 
 
 def _email(**kwargs):
@@ -52,8 +45,8 @@ class RegisterSchema(Schema):
     phone = Phone(required=True, error_messages=TEXT_ERRORS)
     password = _password(required=True)
     email = _email(load_default=None, allow_none=True)
-    preferred_channel = _choice(CHANNELS)
-    language = _choice(LANGUAGES)
+    preferred_channel = choice(CHANNELS)
+    language = choice(LANGUAGES)
 
 
 class TokenRequestSchema(Schema):
@@ -66,8 +59,8 @@ class TokenRequestSchema(Schema):
 class UpdateProfileSchema(Schema):
     name = text(100)
     email = _email(allow_none=True)
-    preferred_channel = _choice(CHANNELS)
-    language = _choice(LANGUAGES)
+    preferred_channel = choice(CHANNELS)
+    language = choice(LANGUAGES)
 
 
 class TokenSchema(Schema):
@@ -140,7 +133,7 @@ class AssignCoordinatorSchema(Schema):
 
 
 class ApplySchema(Schema):
-    role = _choice(MEMBER_ROLES, required=True)
+    role = choice(MEMBER_ROLES, required=True)
     business_name = text(100, allow_none=True)
 
     # for the API document: what ``sellers_name_their_business`` checks
@@ -169,8 +162,8 @@ class DecisionSchema(Schema):
 
 
 class MembershipQuerySchema(PageSchema):
-    status = _choice(MEMBERSHIP_STATUSES)
-    role = _choice(MEMBER_ROLES)
+    status = choice(MEMBERSHIP_STATUSES)
+    role = choice(MEMBER_ROLES)
 
 
 class MemberContactSchema(Schema):
@@ -204,7 +197,7 @@ class OwnMembershipSchema(MembershipSchema):
 
 class ScheduleTrainingSchema(Schema):
     title = text(150, required=True)
-    topic = _choice(TRAINING_TOPICS, required=True)
+    topic = choice(TRAINING_TOPICS, required=True)
     starts_at = fields.AwareDateTime(
         default_timezone=datetime.UTC,
         required=True,

@@ -4,19 +4,11 @@ import marshmallow
 from marshmallow import fields, post_load, validate, validates_schema
 
 from services.common.errors import ValidationError
-from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, text
+from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, choice, text
 from services.orders import domain
 
 MAX_LINES = 50
 MAX_QUANTITY = 999
-
-
-def _choice(options, **kwargs):
-    return fields.String(
-        validate=validate.OneOf(options, error=f"Send one of: {', '.join(options)}."),
-        error_messages=TEXT_ERRORS,
-        **kwargs,
-    )
 
 
 def _flatten(messages, prefix=""):
@@ -59,7 +51,7 @@ class ItemSchema(Schema):
 
 
 class FulfilmentSchema(Schema):
-    method = _choice((domain.PICKUP, domain.DELIVERY), required=True)
+    method = choice((domain.PICKUP, domain.DELIVERY), required=True)
     address = text(500, load_default=None, allow_none=True)
 
     OPENAPI_EXTRA = {  # for the API document: what address_for_delivery checks
@@ -86,7 +78,7 @@ class PlaceOrderSchema(FlatSchema):
         error_messages={"invalid": "Send a list of items, each with product_id and quantity."},
     )
     fulfilment = fields.Nested(FulfilmentSchema, required=True)
-    payment_method = _choice((domain.COD, domain.BANK_TRANSFER), required=True)
+    payment_method = choice((domain.COD, domain.BANK_TRANSFER), required=True)
     note = fields.String(
         load_default=None,
         allow_none=True,
@@ -112,17 +104,17 @@ class CancelOrderSchema(Schema):
 
 
 class ChangeStatusSchema(Schema):
-    status = _choice(domain.FULFILMENT_STATUSES, required=True)
+    status = choice(domain.FULFILMENT_STATUSES, required=True)
 
 
 class PaymentSchema(Schema):
-    status = _choice((domain.PAID,), required=True)
+    status = choice((domain.PAID,), required=True)
 
 
 class ListOrdersSchema(PageSchema):
-    as_ = _choice(domain.VIEWS, data_key="as", load_default=domain.BUYER)
+    as_ = choice(domain.VIEWS, data_key="as", load_default=domain.BUYER)
     hub_id = text(100, load_default=None)
-    status = _choice(domain.STATUSES, load_default=None)
+    status = choice(domain.STATUSES, load_default=None)
 
 
 class DateOrTime(fields.Field):
