@@ -25,7 +25,13 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
 
     backend = BackendProvider()
 
-    @route("GET", "/healthz", response=HealthSchema, summary="The gateway is running")
+    @route(
+        "GET",
+        "/healthz",
+        response=HealthSchema,
+        summary="The gateway is running",
+        operation_id="getHealth",
+    )
     def healthz(self, request):
         return {"status": "ok"}
 
@@ -35,6 +41,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
         response=ReadinessSchema,
         responses={503: ReadinessSchema},
         summary="The broker and every service answer (503 lists which do not)",
+        operation_id="getReadiness",
     )
     def readyz(self, request):
         pool = eventlet.GreenPool(len(SERVICES))
@@ -52,7 +59,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
             return "unavailable"
         return "ok"
 
-    @route("GET", "/api/v1/openapi.json", summary="This document")
+    @route("GET", "/api/v1/openapi.json", summary="This document", operation_id="getApiDocument")
     def openapi(self, request):
         return build_spec(type(self))
 
