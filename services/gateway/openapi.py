@@ -49,7 +49,7 @@ TAGS = {
     "reports": "What a hub sold.",
     "notifications": "What the caller was told.",
     "health": "Whether the gateway and the services behind it answer.",
-    "openapi": "This document.",
+    "openapi": "This document, to generate clients from.",
 }
 # path segments that are not a resource's name, and the resource they belong to
 TAG_OF_SEGMENT = {
@@ -115,13 +115,11 @@ def build_spec(service_cls):
     for handler, route in routes_of(service_cls):
         path = PATH_PARAM.sub(r"{\1}", route.url)
         for verb in route.method.split(","):
-            operation = _operation(route.spec, path)
-            operation = {
+            paths.setdefault(path, {})[verb.lower()] = {
                 "operationId": route.spec["operation_id"] or camel_case(handler),
                 "tags": [tag_of(path)],
-                **operation,
+                **_operation(route.spec, path),
             }
-            paths.setdefault(path, {})[verb.lower()] = operation
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
     return spec.to_dict()
