@@ -72,7 +72,7 @@ class Shelf:
             for product in products
         ]
         self.orders = _orders(items)
-        hubs = {}
+        hubs: dict[str, list[dict[str, object]]] = {}
         for item in items:
             hubs.setdefault(item["hub_id"], []).append(item)
         self.hubs = {hub_id: _orders(hub_items) for hub_id, hub_items in hubs.items()}
