@@ -21,6 +21,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.catalogue import domain
+from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
 from services.catalogue.exceptions import ProductNotFound, ReservationBusy
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
@@ -33,9 +34,9 @@ STOCK_WRITE_ATTEMPTS = 20
 SHOWROOM_VERSION = "version"
 
 SORTS = {
-    "newest": [("created_at", DESCENDING), ("_id", DESCENDING)],
-    "price_asc": [("price", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
-    "price_desc": [("price", DESCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+    NEWEST: [("created_at", DESCENDING), ("_id", DESCENDING)],
+    PRICE_ASC: [("price", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+    PRICE_DESC: [("price", DESCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
 }
 
 
@@ -130,7 +131,7 @@ class CatalogueRepository(Repository):
                 return saved
         raise Conflict("The stock is changing fast right now; try again.")
 
-    def find_products(self, query, page, page_size, sort="newest"):
+    def find_products(self, query, page, page_size, sort=NEWEST):
         """A page of products matching the showroom filters, and how many match."""
         conditions = {"status": query.get("status") or domain.APPROVED}
         for key in ("hub_id", "seller_id", "category"):
