@@ -24,6 +24,7 @@ from pymongo.cursor import Cursor
 from pymongo.errors import DuplicateKeyError
 
 from services.catalogue import domain
+from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
 from services.catalogue.exceptions import ProductNotFound, ReservationBusy
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
@@ -37,9 +38,9 @@ STOCK_WRITE_ATTEMPTS = 20
 SHOWROOM_VERSION = "version"
 
 SORTS = {
-    "newest": [("created_at", DESCENDING), ("_id", DESCENDING)],
-    "price_asc": [("price", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
-    "price_desc": [("price", DESCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+    NEWEST: [("created_at", DESCENDING), ("_id", DESCENDING)],
+    PRICE_ASC: [("price", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+    PRICE_DESC: [("price", DESCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
 }
 
 
@@ -135,7 +136,7 @@ class CatalogueRepository(Repository):
         raise Conflict("The stock is changing fast right now; try again.")
 
     def find_products(
-        self, query: Mapping[str, Any], page: int, page_size: int, sort: str = "newest"
+        self, query: Mapping[str, Any], page: int, page_size: int, sort: str = NEWEST
     ) -> tuple[list[Document], int]:
         """A page of products matching the showroom filters, and how many match."""
         conditions: Query = {"status": query.get("status") or domain.APPROVED}
