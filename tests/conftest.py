@@ -57,6 +57,13 @@ def cheap_password_hashing(monkeypatch):
     )
 
 
+@pytest.fixture(scope="module")
+def sink():
+    """One SMS provider stand-in for a module whose stack of processes it outlives."""
+    with HttpSink() as sink:
+        yield sink
+
+
 @pytest.fixture
 def sms_sink():
     with HttpSink() as sink:
