@@ -53,8 +53,6 @@ SELLER = "seller"
 BUYER = "buyer"
 MEMBER_ROLES = (SELLER, BUYER)
 
-TRAINING_FIELDS = ("title", "topic", "starts_at", "capacity")
-
 
 # --- members ----------------------------------------------------------------
 
@@ -386,15 +384,15 @@ def completion_events(training, member_id):
 
 
 def why_not_completed(training, member_id):
-    """``True`` when it already was completed (a retry); else raise why not."""
+    """Raise why the conditional completion did not take place; nothing when it
+    already was completed (a retry)."""
     if member_id in training["completed"]:
-        return True
+        return
     if member_id not in training["enrolled"]:
         raise NotEnrolled(
             "This member is not enrolled in this training.",
             {"member_id": ["Not enrolled; they enrol first."]},
         )
-    return False
 
 
 def _training_member_data(training, member_id):

@@ -7,6 +7,7 @@ from nameko.events import BROADCAST, event_handler
 from nameko.exceptions import RemoteError
 
 from services.common.errors import NotFound, ServiceUnavailable
+from services.common.topology import BACKENDS as SERVICES
 from services.community import contract as community
 from services.gateway.http import route
 from services.gateway.openapi import build_spec
@@ -17,7 +18,6 @@ from services.gateway.routes.orders import OrdersRoutes
 from services.gateway.rpc import BackendProvider
 from services.gateway.schemas import HealthSchema, ReadinessSchema
 
-SERVICES = ("community", "catalogue", "orders", "notifications")
 READY_TIMEOUT = 2.0
 
 

@@ -54,9 +54,6 @@ class OrdersRepository(Repository):
         except DuplicateKeyError:  # a newer event already wrote this product
             pass
 
-    def get_product(self, product_id: str) -> Document | None:
-        return self.db.products.find_one({"_id": product_id})
-
     def products(self, product_ids: Iterable[str]) -> dict[str, Document]:
         """``{product_id: product}`` of those known (approved or not)."""
         return {
