@@ -9,6 +9,16 @@ import datetime
 import re
 import unicodedata
 
+from services.common.actor import (
+    COORDINATOR,
+    Actor,
+    is_admin,
+    is_coordinator,
+    is_member,
+    make_actor,
+)
+from services.common.actor import MEMBER_ROLES as MEMBER_ROLES  # the schemas' choices
+from services.common.actor import SELLER as SELLER
 from services.common.envelope import isoformat, make_event, new_id, record, utcnow
 from services.common.errors import invalid
 from services.community.exceptions import (
@@ -30,10 +40,6 @@ LONGEST_LOCKOUT = datetime.timedelta(minutes=15)
 PROFILE_FIELDS = ("name", "email", "preferred_channel", "language")
 
 HUB_FIELDS = ("name", "village", "district", "regency", "province", "address")
-COORDINATOR = "coordinator"
-SELLER = "seller"
-BUYER = "buyer"
-MEMBER_ROLES = (SELLER, BUYER)
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -67,7 +73,7 @@ def contact(member):
     }
 
 
-def actor(member, memberships=(), coordinated_hub_ids=()):
+def actor(member, memberships=(), coordinated_hub_ids=()) -> Actor:
     """Who is acting, as other services check it: admin flag and roles per hub.
 
     ``memberships`` are the member's memberships (only approved ones give a role);
@@ -79,11 +85,7 @@ def actor(member, memberships=(), coordinated_hub_ids=()):
     for membership in memberships:
         if membership["status"] == APPROVED:
             roles.setdefault(membership["hub_id"], set()).add(membership["role"])
-    return {
-        "member_id": member["_id"],
-        "is_admin": bool(member.get("is_admin")),
-        "roles": {hub_id: sorted(names) for hub_id, names in roles.items()},
-    }
+    return make_actor(member["_id"], bool(member.get("is_admin")), roles)
 
 
 def new_member(fields, password_hash, is_admin=False, now=None):
@@ -142,22 +144,16 @@ def check_not_locked(attempts, now=None):
 # --- who may do what --------------------------------------------------------
 
 
-def is_coordinator(actor, hub_id):
-    """Coordinators of ``hub_id`` and admins run a hub."""
-    return bool(actor.get("is_admin")) or COORDINATOR in actor.get("roles", {}).get(hub_id, ())
+# Every operation below checks who is asking before anything else, so an entrypoint
+# never checks permissions itself.
 
 
-def is_member_of(actor, hub_id):
-    """An approved seller or buyer of ``hub_id``."""
-    return any(role in MEMBER_ROLES for role in actor.get("roles", {}).get(hub_id, ()))
-
-
-def require_admin(actor, doing):
-    if not actor.get("is_admin"):
+def require_admin(actor: Actor, doing: str) -> None:
+    if not is_admin(actor):
         raise NotAllowed(f"Only an admin may {doing}.")
 
 
-def require_coordinator(actor, hub_id, doing):
+def require_coordinator(actor: Actor, hub_id: str, doing: str) -> None:
     if not is_coordinator(actor, hub_id):
         raise NotAllowed(f"Only a coordinator of this hub may {doing}.")
 
@@ -174,7 +170,9 @@ def slugify(name):
     return slug[:80]
 
 
-def new_hub(fields, now=None):
+def new_hub(fields, actor, now=None):
+    """A hub created by an admin."""
+    require_admin(actor, "create hubs")
     hub = {
         "_id": new_id(),
         **{field: fields[field].strip() for field in HUB_FIELDS},
@@ -200,8 +198,10 @@ def check_same_hub(hub, fields):
         )
 
 
-def assign_coordinator(hub, member_id):
-    """Make ``member_id`` a coordinator of ``hub``; nothing happens the second time."""
+def assign_coordinator(hub, member_id, actor):
+    """An admin makes ``member_id`` a coordinator of ``hub``; nothing happens the second
+    time."""
+    require_admin(actor, "assign coordinators")
     if member_id in hub["coordinator_ids"]:
         return hub
     hub["coordinator_ids"].append(member_id)
@@ -229,6 +229,11 @@ def new_membership(member_id, hub, fields, now=None):
     }
     record(membership, "membership_requested", membership_data(membership, "business_name"))
     return membership
+
+
+def check_can_list_memberships(hub, actor):
+    require_coordinator(actor, hub["_id"], "list its memberships")
+    return hub
 
 
 def membership_data(membership, *extra):
@@ -352,12 +357,14 @@ def check_same_training(training, fields):
 
 
 def check_can_enrol(training, actor):
-    if not is_member_of(actor, training["hub_id"]):
+    if not is_member(actor, training["hub_id"]):
         raise NotAllowed("Only approved members of this hub may enrol in its trainings.")
 
 
-def enrolment_events(training, member_id):
-    return [make_event("training_enrolled", _training_member_data(training, member_id))]
+def enrolment_events(training, actor):
+    """The events of ``actor`` enrolling, an approved member of the training's hub."""
+    check_can_enrol(training, actor)
+    return [make_event("training_enrolled", _training_member_data(training, actor["member_id"]))]
 
 
 def why_not_enrolled(training, member_id):
@@ -377,7 +384,9 @@ def check_can_complete(training, actor):
     require_coordinator(actor, training["hub_id"], "record completed trainings")
 
 
-def completion_events(training, member_id):
+def completion_events(training, actor, member_id):
+    """The events of a coordinator recording that ``member_id`` completed it."""
+    check_can_complete(training, actor)
     return [make_event("training_completed", _training_member_data(training, member_id))]
 
 

@@ -9,6 +9,8 @@ import datetime
 import random
 from typing import NamedTuple
 
+from services.common.actor import COORDINATOR
+from services.common.actor import MEMBER_ROLES as MEMBER_ROLES  # whom a hub's news reaches
 from services.common.envelope import record, utcnow
 from services.notifications import templates
 
@@ -23,8 +25,6 @@ MEMBERSHIP_STATUS = {
     "membership_rejected": "rejected",
     "membership_suspended": "suspended",
 }
-COORDINATOR = "coordinator"
-MEMBER_ROLES = ("seller", "buyer")
 BUYER_TEMPLATE_FOR_STATUS = {
     "ready_for_pickup": "order_ready_for_pickup",
     "shipped": "order_shipped",

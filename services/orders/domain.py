@@ -15,6 +15,15 @@ import datetime
 import hashlib
 import json
 
+from services.common.actor import (
+    BUYER,
+    COORDINATOR,
+    SELLER,
+    Actor,
+    coordinated_hubs,
+    is_admin,
+    is_coordinator,
+)
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
 from services.orders.exceptions import (
@@ -42,7 +51,6 @@ PICKUP, DELIVERY = "pickup", "delivery"
 COD, BANK_TRANSFER = "cod", "bank_transfer"
 APPROVED = "approved"
 
-BUYER, SELLER, COORDINATOR = "buyer", "seller", "coordinator"
 VIEWS = (BUYER, SELLER, COORDINATOR)
 SAGA = "catalogue"
 """``by`` in the history of transitions the stock saga made."""
@@ -63,12 +71,9 @@ LONGEST_RETRY_FACTOR = 8
 # --- who is asking ---------------------------------------------------------------
 
 
-def is_coordinator(actor, hub_id):
-    return bool(actor.get("is_admin")) or COORDINATOR in (actor.get("roles") or {}).get(hub_id, [])
-
-
-def roles_in(order, actor):
-    """What ``actor`` is to ``order``: a subset of buyer, seller, coordinator."""
+def roles_in_order(order, actor: Actor) -> set[str]:
+    """What ``actor`` is to ``order``: a subset of buyer, seller, coordinator (of its
+    hub, or an admin)."""
     member_id = actor.get("member_id")
     roles = set()
     if order["buyer_id"] == member_id:
@@ -82,7 +87,7 @@ def roles_in(order, actor):
 
 def _visible_roles(order, actor):
     """The actor's roles; an order they have no part in does not exist for them."""
-    roles = roles_in(order, actor)
+    roles = roles_in_order(order, actor)
     if not roles:
         raise OrderNotFound(
             f"No order {order['_id']}.", {"order_id": ["Unknown order, or not one of yours."]}
@@ -116,10 +121,10 @@ def list_scope(actor, view, hub_id=None):
     elif hub_id is not None:
         check_coordinator(actor, hub_id)
         return {"hub_id": hub_id}
-    elif actor.get("is_admin"):
+    elif is_admin(actor):
         return {}
     else:
-        hubs = sorted(h for h, roles in (actor.get("roles") or {}).items() if COORDINATOR in roles)
+        hubs = coordinated_hubs(actor)
         if not hubs:
             raise NotAllowed(
                 "Only hub coordinators have a coordinator view.",
@@ -467,6 +472,12 @@ def _paid(order, by, now):
 
 
 # --- reports ---------------------------------------------------------------------
+
+
+def sales_report_period(actor, hub_id, start, end, end_is_date=False):
+    """The period of ``hub_id``'s sales report, which only its coordinators see."""
+    check_coordinator(actor, hub_id)
+    return report_period(start, end, end_is_date)
 
 
 def report_period(start, end, end_is_date=False):
