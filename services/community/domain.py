@@ -143,9 +143,10 @@ def check_not_locked(attempts, now=None):
 
 # --- who may do what --------------------------------------------------------
 
-
-# Every operation below checks who is asking before anything else, so an entrypoint
-# never checks permissions itself.
+# Who may do what is decided here only. Each operation has its ``check_can_…``; an
+# entrypoint calls it before reading the request (an unauthorised caller learns nothing
+# of the body's rules or of other records), and the operation changing state calls it
+# again, so it is safe wherever it is called from.
 
 
 def require_admin(actor: Actor, doing: str) -> None:
@@ -170,9 +171,13 @@ def slugify(name):
     return slug[:80]
 
 
+def check_can_create_hub(actor):
+    require_admin(actor, "create hubs")
+
+
 def new_hub(fields, actor, now=None):
     """A hub created by an admin."""
-    require_admin(actor, "create hubs")
+    check_can_create_hub(actor)
     hub = {
         "_id": new_id(),
         **{field: fields[field].strip() for field in HUB_FIELDS},
@@ -198,10 +203,14 @@ def check_same_hub(hub, fields):
         )
 
 
+def check_can_assign_coordinator(actor):
+    require_admin(actor, "assign coordinators")
+
+
 def assign_coordinator(hub, member_id, actor):
     """An admin makes ``member_id`` a coordinator of ``hub``; nothing happens the second
     time."""
-    require_admin(actor, "assign coordinators")
+    check_can_assign_coordinator(actor)
     if member_id in hub["coordinator_ids"]:
         return hub
     hub["coordinator_ids"].append(member_id)
@@ -248,6 +257,11 @@ def membership_data(membership, *extra):
     return data
 
 
+def check_can_decide(membership, actor, verb):
+    """``verb``: approve, reject or suspend."""
+    require_coordinator(actor, membership["hub_id"], f"{verb} memberships")
+
+
 def _decide(membership, actor, status, reason, now):
     membership.update(
         status=status, reason=reason, decided_by=actor["member_id"], decided_at=now or utcnow()
@@ -257,7 +271,7 @@ def _decide(membership, actor, status, reason, now):
 def approve(membership, actor, now=None):
     """pending (or suspended: reinstate) → approved; approving twice changes
     nothing; a rejected membership stays rejected (409)."""
-    require_coordinator(actor, membership["hub_id"], "approve memberships")
+    check_can_decide(membership, actor, "approve")
     if membership["status"] == APPROVED:
         return membership
     if membership["status"] not in (PENDING, SUSPENDED):
@@ -274,7 +288,7 @@ def approve(membership, actor, now=None):
 
 def reject(membership, actor, reason, now=None):
     """pending → rejected with a reason; rejecting twice changes nothing."""
-    require_coordinator(actor, membership["hub_id"], "reject memberships")
+    check_can_decide(membership, actor, "reject")
     if membership["status"] == REJECTED:
         return membership
     if membership["status"] != PENDING:
@@ -287,7 +301,7 @@ def reject(membership, actor, reason, now=None):
 def suspend(membership, actor, reason, now=None):
     """approved → suspended with a reason (the role is gone); suspending twice
     changes nothing. Approving it again reinstates it."""
-    require_coordinator(actor, membership["hub_id"], "suspend memberships")
+    check_can_decide(membership, actor, "suspend")
     if membership["status"] == SUSPENDED:
         return membership
     if membership["status"] != APPROVED:
@@ -316,8 +330,12 @@ def to_utc(moment):
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def new_training(hub, fields, actor, now=None):
+def check_can_schedule_training(hub, actor):
     require_coordinator(actor, hub["_id"], "schedule trainings")
+
+
+def new_training(hub, fields, actor, now=None):
+    check_can_schedule_training(hub, actor)
     training = {
         "_id": new_id(),
         "hub_id": hub["_id"],

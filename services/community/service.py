@@ -103,6 +103,7 @@ class CommunityService(HealthMixin):
         """``create_hub(admin, {"name": "Simpul Pujon", "village": "Pujon Kidul",
         "district": "Pujon", "regency": "Malang", "province": "Jawa Timur", "address":
         "Jl. …"})`` → hub. The same request again returns the same hub."""
+        domain.check_can_create_hub(actor)
         fields = CreateHubSchema().load_or_raise(payload)
         hub = self.store.add_hub(domain.new_hub(fields, actor))
         domain.check_same_hub(hub, fields)
@@ -124,10 +125,11 @@ class CommunityService(HealthMixin):
     def assign_coordinator(self, actor, hub_id, payload):
         """``assign_coordinator(admin, hub_id, {"member_id": "…"})`` → hub. Emits
         ``coordinator_assigned`` and ``roles_changed`` the first time."""
+        domain.check_can_assign_coordinator(actor)
         member_id = AssignCoordinatorSchema().load_or_raise(payload)["member_id"]
-        hub = domain.assign_coordinator(self.store.get_hub(hub_id), member_id, actor)
-        self.store.get_member(member_id)  # only an admin learns whether they exist
-        self.store.save_hub(hub)
+        hub = self.store.get_hub(hub_id)
+        self.store.get_member(member_id)
+        self.store.save_hub(domain.assign_coordinator(hub, member_id, actor))
         return HubSchema().dump(hub)
 
     # --- memberships --------------------------------------------------------
@@ -157,6 +159,7 @@ class CommunityService(HealthMixin):
         """``approve_membership(coordinator, membership_id, {})`` → membership. Emits
         ``membership_approved`` and ``roles_changed``."""
         membership = self.store.get_membership(membership_id)
+        domain.check_can_decide(membership, actor, "approve")
         ApproveSchema().load_or_raise(payload)
         self.store.save_membership(domain.approve(membership, actor))
         return MembershipSchema().dump(membership)
@@ -166,6 +169,7 @@ class CommunityService(HealthMixin):
         """``reject_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_rejected``."""
         membership = self.store.get_membership(membership_id)
+        domain.check_can_decide(membership, actor, "reject")
         reason = DecisionSchema().load_or_raise(payload)["reason"]
         self.store.save_membership(domain.reject(membership, actor, reason))
         return MembershipSchema().dump(membership)
@@ -175,6 +179,7 @@ class CommunityService(HealthMixin):
         """``suspend_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_suspended`` and ``roles_changed``."""
         membership = self.store.get_membership(membership_id)
+        domain.check_can_decide(membership, actor, "suspend")
         reason = DecisionSchema().load_or_raise(payload)["reason"]
         self.store.save_membership(domain.suspend(membership, actor, reason))
         return MembershipSchema().dump(membership)
@@ -187,6 +192,7 @@ class CommunityService(HealthMixin):
         "product_photography", "starts_at": "2026-12-01T02:00:00Z", "capacity": 20})``
         → training. The same request again returns the same training."""
         hub = self.store.get_hub(hub_id)
+        domain.check_can_schedule_training(hub, actor)
         fields = ScheduleTrainingSchema().load_or_raise(payload)
         training = self.store.add_training(domain.new_training(hub, fields, actor))
         domain.check_same_training(training, fields)
@@ -217,9 +223,10 @@ class CommunityService(HealthMixin):
         """``complete_training(coordinator, training_id, {"member_id": "…"})`` →
         training. Emits ``training_completed`` the first time."""
         training = self.store.get_training(training_id)
+        domain.check_can_complete(training, actor)
         member_id = CompletionSchema().load_or_raise(payload)["member_id"]
+        self.store.get_member(member_id)
         events = domain.completion_events(training, actor, member_id)
-        self.store.get_member(member_id)  # only a coordinator learns whether they exist
         completed = self.store.complete(training["_id"], member_id, events)
         if completed is None:
             domain.why_not_completed(self.store.get_training(training_id), member_id)

@@ -474,10 +474,9 @@ def _paid(order, by, now):
 # --- reports ---------------------------------------------------------------------
 
 
-def sales_report_period(actor, hub_id, start, end, end_is_date=False):
-    """The period of ``hub_id``'s sales report, which only its coordinators see."""
+def check_can_see_sales_report(actor, hub_id):
+    """A hub's sales report is for its coordinators (and admins)."""
     check_coordinator(actor, hub_id)
-    return report_period(start, end, end_is_date)
 
 
 def report_period(start, end, end_is_date=False):

@@ -147,7 +147,7 @@ class OrdersService(HealthMixin):
         """``sales_report(actor, hub_id, {"from": "2026-11-01", "to": "2026-11-30"})``
         → order count, gross total, by product and by seller, for completed orders and
         for every order confirmed or later."""
-        period = ReportQuerySchema().load_or_raise(query)
-        start, end = domain.sales_report_period(actor, hub_id, **period)
+        domain.check_can_see_sales_report(actor, hub_id)
+        start, end = domain.report_period(**ReportQuerySchema().load_or_raise(query))
         report = {"hub_id": hub_id, "from_": start, "to": end}
         return SalesReportSchema().dump({**report, **self.store.sales_report(hub_id, start, end)})
