@@ -36,10 +36,9 @@ from services.catalogue.exceptions import (
     NotYourProduct,
     ProductNotFound,
 )
+from services.common.actor import is_coordinator, is_seller, member_id
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
-
-SELLER, COORDINATOR = "seller", "coordinator"
 
 SHELF_FIELDS = ("_id", "hub_id", "seller_id", "name", "category", "price", "unit", "stock")
 SHELF_FIELDS += ("images", "created_at")
@@ -51,28 +50,6 @@ RESERVING, RESERVED, FAILED = "reserving", "reserved", "failed"
 RELEASED, SETTLED, CANCELLED = "released", "settled", "cancelled"
 INSUFFICIENT_STOCK = "insufficient_stock"
 INVALID_ITEMS = "invalid_items"
-
-
-# --- who is acting --------------------------------------------------------------
-
-
-def roles_in(actor, hub_id):
-    if not actor:
-        return ()
-    return (actor.get("roles") or {}).get(hub_id) or ()
-
-
-def is_seller_of(actor, hub_id):
-    return SELLER in roles_in(actor, hub_id)
-
-
-def is_coordinator_of(actor, hub_id):
-    """Coordinators of ``hub_id`` and admins run a hub (as in community)."""
-    return bool((actor or {}).get("is_admin")) or COORDINATOR in roles_in(actor, hub_id)
-
-
-def member_id(actor):
-    return (actor or {}).get("member_id")
 
 
 # --- products -------------------------------------------------------------------
@@ -95,7 +72,7 @@ def snapshot(product):
 def new_product(actor, fields, now=None):
     """A product submitted by an approved seller of ``fields["hub_id"]``."""
     hub_id = fields["hub_id"]
-    if not is_seller_of(actor, hub_id):
+    if not is_seller(actor, hub_id):
         raise NotASeller(
             "Only approved sellers of this hub can add products; apply with "
             f"POST /api/v1/hubs/{hub_id}/memberships.",
@@ -130,7 +107,7 @@ def can_see(product, actor):
     return (
         product["status"] == APPROVED
         or product["seller_id"] == member_id(actor)
-        or is_coordinator_of(actor, product["hub_id"])
+        or is_coordinator(actor, product["hub_id"])
     )
 
 
@@ -142,7 +119,7 @@ def visible(product, actor):
 
 def check_own(product, actor):
     """The product's seller, still a seller of its hub."""
-    if product["seller_id"] != member_id(actor) or not is_seller_of(actor, product["hub_id"]):
+    if product["seller_id"] != member_id(actor) or not is_seller(actor, product["hub_id"]):
         raise NotYourProduct(
             "Only the seller who added this product can change it.",
             {"product_id": ["Not your product."]},
@@ -173,7 +150,7 @@ def edit(product, actor, changes, now=None):
 
 
 def check_curator(product, actor):
-    if not is_coordinator_of(actor, product["hub_id"]):
+    if not is_coordinator(actor, product["hub_id"]):
         raise NotTheCoordinator(
             "Only a coordinator of this product's hub (or an admin) can approve or reject it.",
             {"product_id": ["Not a product of a hub you coordinate."]},
@@ -354,7 +331,7 @@ def check_can_list(actor, query):
     rejected are listed for a coordinator of the hub, or for their own seller."""
     if query["status"] == APPROVED:
         return
-    if query.get("hub_id") and is_coordinator_of(actor, query["hub_id"]):
+    if query.get("hub_id") and is_coordinator(actor, query["hub_id"]):
         return
     if query.get("seller_id") and query["seller_id"] == member_id(actor):
         return

@@ -8,15 +8,14 @@ describes the same events for people, and a test keeps the two in step.
 
 from typing import TypedDict
 
+from services.common.actor import BUYER as BUYER
+from services.common.actor import MEMBER_ROLES as MEMBER_ROLES
+from services.common.actor import SELLER as SELLER
+
 CHANNELS = ("sms", "whatsapp", "email")
 DEFAULT_CHANNEL = "sms"
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
-
-# the roles a member applies for (a hub's coordinator is assigned, not applied for)
-SELLER = "seller"
-BUYER = "buyer"
-MEMBER_ROLES = (SELLER, BUYER)
 
 PENDING = "pending"
 APPROVED = "approved"

@@ -9,6 +9,14 @@ import datetime
 import re
 import unicodedata
 
+from services.common.actor import (
+    COORDINATOR,
+    Actor,
+    is_admin,
+    is_coordinator,
+    is_member,
+    make_actor,
+)
 from services.common.envelope import isoformat, make_event, new_id, record, utcnow
 from services.common.errors import invalid
 from services.community.contract import (
@@ -48,10 +56,6 @@ LONGEST_LOCKOUT = datetime.timedelta(minutes=15)
 PROFILE_FIELDS = ("name", "email", "preferred_channel", "language")
 
 HUB_FIELDS = ("name", "village", "district", "regency", "province", "address")
-COORDINATOR = "coordinator"
-SELLER = "seller"
-BUYER = "buyer"
-MEMBER_ROLES = (SELLER, BUYER)
 
 
 # --- members ----------------------------------------------------------------
@@ -69,7 +73,7 @@ def contact(member):
     }
 
 
-def actor(member, memberships=(), coordinated_hub_ids=()):
+def actor(member, memberships=(), coordinated_hub_ids=()) -> Actor:
     """Who is acting, as other services check it: admin flag and roles per hub.
 
     ``memberships`` are the member's memberships (only approved ones give a role);
@@ -81,11 +85,7 @@ def actor(member, memberships=(), coordinated_hub_ids=()):
     for membership in memberships:
         if membership["status"] == APPROVED:
             roles.setdefault(membership["hub_id"], set()).add(membership["role"])
-    return {
-        "member_id": member["_id"],
-        "is_admin": bool(member.get("is_admin")),
-        "roles": {hub_id: sorted(names) for hub_id, names in roles.items()},
-    }
+    return make_actor(member["_id"], bool(member.get("is_admin")), roles)
 
 
 def new_member(fields, password_hash, is_admin=False, now=None):
@@ -143,23 +143,18 @@ def check_not_locked(attempts, now=None):
 
 # --- who may do what --------------------------------------------------------
 
-
-def is_coordinator(actor, hub_id):
-    """Coordinators of ``hub_id`` and admins run a hub."""
-    return bool(actor.get("is_admin")) or COORDINATOR in actor.get("roles", {}).get(hub_id, ())
-
-
-def is_member_of(actor, hub_id):
-    """An approved seller or buyer of ``hub_id``."""
-    return any(role in MEMBER_ROLES for role in actor.get("roles", {}).get(hub_id, ()))
+# Who may do what is decided here only. Each operation has its ``check_can_…``; an
+# entrypoint calls it before reading the request (an unauthorised caller learns nothing
+# of the body's rules or of other records), and the operation changing state calls it
+# again, so it is safe wherever it is called from.
 
 
-def require_admin(actor, doing):
-    if not actor.get("is_admin"):
+def require_admin(actor: Actor, doing: str) -> None:
+    if not is_admin(actor):
         raise NotAllowed(f"Only an admin may {doing}.")
 
 
-def require_coordinator(actor, hub_id, doing):
+def require_coordinator(actor: Actor, hub_id: str, doing: str) -> None:
     if not is_coordinator(actor, hub_id):
         raise NotAllowed(f"Only a coordinator of this hub may {doing}.")
 
@@ -176,7 +171,13 @@ def slugify(name):
     return slug[:80]
 
 
-def new_hub(fields, now=None):
+def check_can_create_hub(actor):
+    require_admin(actor, "create hubs")
+
+
+def new_hub(fields, actor, now=None):
+    """A hub created by an admin."""
+    check_can_create_hub(actor)
     hub = {
         "_id": new_id(),
         **{field: fields[field].strip() for field in HUB_FIELDS},
@@ -202,8 +203,14 @@ def check_same_hub(hub, fields):
         )
 
 
-def assign_coordinator(hub, member_id):
-    """Make ``member_id`` a coordinator of ``hub``; nothing happens the second time."""
+def check_can_assign_coordinator(actor):
+    require_admin(actor, "assign coordinators")
+
+
+def assign_coordinator(hub, member_id, actor):
+    """An admin makes ``member_id`` a coordinator of ``hub``; nothing happens the second
+    time."""
+    check_can_assign_coordinator(actor)
     if member_id in hub["coordinator_ids"]:
         return hub
     hub["coordinator_ids"].append(member_id)
@@ -233,6 +240,11 @@ def new_membership(member_id, hub, fields, now=None):
     return membership
 
 
+def check_can_list_memberships(hub, actor):
+    require_coordinator(actor, hub["_id"], "list its memberships")
+    return hub
+
+
 def membership_data(membership, *extra):
     data = {
         "membership_id": membership["_id"],
@@ -245,6 +257,11 @@ def membership_data(membership, *extra):
     return data
 
 
+def check_can_decide(membership, actor, verb):
+    """``verb``: approve, reject or suspend."""
+    require_coordinator(actor, membership["hub_id"], f"{verb} memberships")
+
+
 def _decide(membership, actor, status, reason, now):
     membership.update(
         status=status, reason=reason, decided_by=actor["member_id"], decided_at=now or utcnow()
@@ -254,7 +271,7 @@ def _decide(membership, actor, status, reason, now):
 def approve(membership, actor, now=None):
     """pending (or suspended: reinstate) → approved; approving twice changes
     nothing; a rejected membership stays rejected (409)."""
-    require_coordinator(actor, membership["hub_id"], "approve memberships")
+    check_can_decide(membership, actor, "approve")
     if membership["status"] == APPROVED:
         return membership
     if membership["status"] not in (PENDING, SUSPENDED):
@@ -271,7 +288,7 @@ def approve(membership, actor, now=None):
 
 def reject(membership, actor, reason, now=None):
     """pending → rejected with a reason; rejecting twice changes nothing."""
-    require_coordinator(actor, membership["hub_id"], "reject memberships")
+    check_can_decide(membership, actor, "reject")
     if membership["status"] == REJECTED:
         return membership
     if membership["status"] != PENDING:
@@ -284,7 +301,7 @@ def reject(membership, actor, reason, now=None):
 def suspend(membership, actor, reason, now=None):
     """approved → suspended with a reason (the role is gone); suspending twice
     changes nothing. Approving it again reinstates it."""
-    require_coordinator(actor, membership["hub_id"], "suspend memberships")
+    check_can_decide(membership, actor, "suspend")
     if membership["status"] == SUSPENDED:
         return membership
     if membership["status"] != APPROVED:
@@ -313,8 +330,12 @@ def to_utc(moment):
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def new_training(hub, fields, actor, now=None):
+def check_can_schedule_training(hub, actor):
     require_coordinator(actor, hub["_id"], "schedule trainings")
+
+
+def new_training(hub, fields, actor, now=None):
+    check_can_schedule_training(hub, actor)
     training = {
         "_id": new_id(),
         "hub_id": hub["_id"],
@@ -354,12 +375,14 @@ def check_same_training(training, fields):
 
 
 def check_can_enrol(training, actor):
-    if not is_member_of(actor, training["hub_id"]):
+    if not is_member(actor, training["hub_id"]):
         raise NotAllowed("Only approved members of this hub may enrol in its trainings.")
 
 
-def enrolment_events(training, member_id):
-    return [make_event(TRAINING_ENROLLED, _training_member_data(training, member_id))]
+def enrolment_events(training, actor):
+    """The events of ``actor`` enrolling, an approved member of the training's hub."""
+    check_can_enrol(training, actor)
+    return [make_event(TRAINING_ENROLLED, _training_member_data(training, actor["member_id"]))]
 
 
 def why_not_enrolled(training, member_id):
@@ -379,7 +402,9 @@ def check_can_complete(training, actor):
     require_coordinator(actor, training["hub_id"], "record completed trainings")
 
 
-def completion_events(training, member_id):
+def completion_events(training, actor, member_id):
+    """The events of a coordinator recording that ``member_id`` completed it."""
+    check_can_complete(training, actor)
     return [make_event(TRAINING_COMPLETED, _training_member_data(training, member_id))]
 
 

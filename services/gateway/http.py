@@ -2,6 +2,7 @@
 error envelope of DESIGN §3, a body-size limit, and the metadata OpenAPI is built from.
 """
 
+import functools
 import json
 import logging
 
@@ -94,11 +95,13 @@ class JsonRoute(HttpRequestHandler):
     """``@route("POST", "/api/v1/orders", body=PlaceOrderSchema, response=OrderSchema,
     status=201, auth=True, summary="Place an order")``.
 
-    The handler returns a payload (status 200) or ``(status, payload)``. For the API
-    document: ``params`` is the query's schema, ``headers`` maps request header names to
-    OpenAPI parameter fields, ``responses`` maps other statuses to their body's schema,
-    ``operation_id`` names the operation where the handler's own name reads badly in a
-    generated client (it is the handler's name in camelCase otherwise).
+    The handler returns a payload (status 200) or ``(status, payload)``. With ``auth``
+    the caller is authenticated before the handler runs (401 without a valid token) and
+    ``self.backend.caller(request)`` is who it is. For the API document: ``params`` is
+    the query's schema, ``headers`` maps request header names to OpenAPI parameter
+    fields, ``responses`` maps other statuses to their body's schema, ``operation_id``
+    names the operation where the handler's own name reads badly in a generated client
+    (it is the handler's name in camelCase otherwise).
     """
 
     def __init__(
@@ -182,4 +185,24 @@ class JsonRoute(HttpRequestHandler):
         return error_response(error)
 
 
-route = JsonRoute.decorator
+def route(method, url, **options):
+    """Declare a ``JsonRoute`` (see its options); a route declared ``auth=True`` has its
+    handler run only for an authenticated caller."""
+
+    def register(handler):
+        if options.get("auth"):
+            handler = _authenticated(handler)
+        return JsonRoute.decorator(method, url, **options)(handler)
+
+    return register
+
+
+def _authenticated(handler):
+    # in the worker (authenticating is an RPC), so after the request's shape was
+    # checked: a stray query parameter is reported before a missing token
+    @functools.wraps(handler)
+    def authenticated(self, request, *args, **kwargs):
+        self.backend.authenticate(request)
+        return handler(self, request, *args, **kwargs)
+
+    return authenticated

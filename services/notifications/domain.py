@@ -9,6 +9,7 @@ import datetime
 import random
 from typing import NamedTuple
 
+from services.common.actor import COORDINATOR
 from services.common.envelope import record, utcnow
 from services.community import contract as community
 from services.notifications import templates
@@ -26,8 +27,6 @@ MEMBERSHIP_STATUS = {
     community.MEMBERSHIP_REJECTED: community.REJECTED,
     community.MEMBERSHIP_SUSPENDED: community.SUSPENDED,
 }
-COORDINATOR = "coordinator"
-MEMBER_ROLES = ("seller", "buyer")
 BUYER_TEMPLATE_FOR_STATUS = {
     orders.READY_FOR_PICKUP: "order_ready_for_pickup",
     orders.SHIPPED: "order_shipped",

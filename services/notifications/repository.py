@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from services.common.actor import COORDINATOR, MEMBER_ROLES
 from services.common.envelope import utcnow
 from services.common.storage import Repository
 from services.common.types import Document, Query
-from services.notifications.domain import COORDINATOR, MEMBER_ROLES, QUEUED
+from services.notifications.domain import QUEUED
 
 LEASE = datetime.timedelta(seconds=60)
 

@@ -8,6 +8,8 @@ describes the same events for people, and a test keeps the two in step.
 
 from typing import NotRequired, TypedDict
 
+from services.common.actor import ROLES
+
 PENDING = "pending"
 CONFIRMED = "confirmed"
 REJECTED = "rejected"
@@ -26,7 +28,7 @@ COD, BANK_TRANSFER = "cod", "bank_transfer"
 PAYMENT_METHODS = (COD, BANK_TRANSFER)
 
 # ``as`` of an order list: the part the caller plays in the orders listed
-VIEWS = ("buyer", "seller", "coordinator")
+VIEWS = ROLES
 DEFAULT_VIEW = "buyer"
 
 

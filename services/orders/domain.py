@@ -16,6 +16,15 @@ import hashlib
 import json
 
 from services.catalogue.contract import APPROVED
+from services.common.actor import (
+    BUYER,
+    COORDINATOR,
+    SELLER,
+    Actor,
+    coordinated_hubs,
+    is_admin,
+    is_coordinator,
+)
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
 from services.orders.contract import (
@@ -49,7 +58,6 @@ from services.orders.exceptions import (
 
 CONFIRMED_OR_LATER = (CONFIRMED, READY_FOR_PICKUP, SHIPPED, COMPLETED)
 
-BUYER, SELLER, COORDINATOR = "buyer", "seller", "coordinator"
 SAGA = "catalogue"
 """``by`` in the history of transitions the stock saga made."""
 
@@ -69,12 +77,9 @@ LONGEST_RETRY_FACTOR = 8
 # --- who is asking ---------------------------------------------------------------
 
 
-def is_coordinator(actor, hub_id):
-    return bool(actor.get("is_admin")) or COORDINATOR in (actor.get("roles") or {}).get(hub_id, [])
-
-
-def roles_in(order, actor):
-    """What ``actor`` is to ``order``: a subset of buyer, seller, coordinator."""
+def roles_in_order(order, actor: Actor) -> set[str]:
+    """What ``actor`` is to ``order``: a subset of buyer, seller, coordinator (of its
+    hub, or an admin)."""
     member_id = actor.get("member_id")
     roles = set()
     if order["buyer_id"] == member_id:
@@ -88,7 +93,7 @@ def roles_in(order, actor):
 
 def _visible_roles(order, actor):
     """The actor's roles; an order they have no part in does not exist for them."""
-    roles = roles_in(order, actor)
+    roles = roles_in_order(order, actor)
     if not roles:
         raise OrderNotFound(
             f"No order {order['_id']}.", {"order_id": ["Unknown order, or not one of yours."]}
@@ -122,10 +127,10 @@ def list_scope(actor, view, hub_id=None):
     elif hub_id is not None:
         check_coordinator(actor, hub_id)
         return {"hub_id": hub_id}
-    elif actor.get("is_admin"):
+    elif is_admin(actor):
         return {}
     else:
-        hubs = sorted(h for h, roles in (actor.get("roles") or {}).items() if COORDINATOR in roles)
+        hubs = coordinated_hubs(actor)
         if not hubs:
             raise NotAllowed(
                 "Only hub coordinators have a coordinator view.",
@@ -473,6 +478,11 @@ def _paid(order, by, now):
 
 
 # --- reports ---------------------------------------------------------------------
+
+
+def check_can_see_sales_report(actor, hub_id):
+    """A hub's sales report is for its coordinators (and admins)."""
+    check_coordinator(actor, hub_id)
 
 
 def report_period(start, end, end_is_date=False):

@@ -148,7 +148,7 @@ class OrdersService(HealthMixin):
         """``sales_report(actor, hub_id, {"from": "2026-11-01", "to": "2026-11-30"})``
         → order count, gross total, by product and by seller, for completed orders and
         for every order confirmed or later."""
-        domain.check_coordinator(actor, hub_id)
+        domain.check_can_see_sales_report(actor, hub_id)
         start, end = domain.report_period(**ReportQuerySchema().load_or_raise(query))
         report = {"hub_id": hub_id, "from_": start, "to": end}
         return SalesReportSchema().dump({**report, **self.store.sales_report(hub_id, start, end)})

@@ -68,29 +68,52 @@ def test_a_name_without_letters_or_digits_has_no_slug():
 
 
 def test_a_new_hub_announces_itself():
-    hub = domain.new_hub(HUB_FIELDS)
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
     assert events(hub) == [
         ("hub_created", {"hub_id": hub["_id"], "slug": "simpul-pujon", **HUB_FIELDS})
     ]
 
 
 def test_a_retried_hub_creation_matches_but_another_hub_conflicts():
-    hub = domain.new_hub(HUB_FIELDS)
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
     domain.check_same_hub(hub, HUB_FIELDS)
     with pytest.raises(Conflict):
         domain.check_same_hub(hub, {**HUB_FIELDS, "village": "Ngroto"})
 
 
 def test_assigning_a_coordinator_changes_roles_once():
-    hub = domain.new_hub(HUB_FIELDS)
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
     events(hub)
-    domain.assign_coordinator(hub, "m1")
-    domain.assign_coordinator(hub, "m1")
+    domain.assign_coordinator(hub, "m1", ADMIN)
+    domain.assign_coordinator(hub, "m1", ADMIN)
     assert hub["coordinator_ids"] == ["m1"]
     assert events(hub) == [
         ("coordinator_assigned", {"hub_id": hub["_id"], "member_id": "m1"}),
         ("roles_changed", {"member_id": "m1"}),
     ]
+
+
+@pytest.mark.parametrize("actor", [COORDINATOR, SELLER])
+def test_only_an_admin_creates_hubs_and_assigns_coordinators(actor):
+    with pytest.raises(Forbidden, match="create hubs"):
+        domain.new_hub(HUB_FIELDS, actor)
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
+    with pytest.raises(Forbidden, match="assign coordinators"):
+        domain.assign_coordinator(hub, "m1", actor)
+    assert hub["coordinator_ids"] == []
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [(COORDINATOR, True), (ADMIN, True), (OTHER_COORDINATOR, False), (SELLER, False)],
+)
+def test_only_the_hub_s_coordinators_list_its_memberships(actor, allowed):
+    hub = {"_id": "h1"}
+    if allowed:
+        assert domain.check_can_list_memberships(hub, actor) is hub
+    else:
+        with pytest.raises(Forbidden, match="list its memberships"):
+            domain.check_can_list_memberships(hub, actor)
 
 
 def test_roles_come_from_approved_memberships_and_coordinated_hubs():
@@ -189,6 +212,28 @@ def test_only_approved_members_of_the_hub_enrol():
     for actor in (COORDINATOR, ADMIN, {**SELLER, "roles": {"h2": ["seller"]}}):
         with pytest.raises(Forbidden):
             domain.check_can_enrol(training, actor)
+
+
+def test_enrolment_events_are_made_only_for_an_approved_member_of_the_hub():
+    training = make_training()
+    (event,) = domain.enrolment_events(training, SELLER)
+    assert event["type"] == "training_enrolled" and event["data"]["member_id"] == "s1"
+    with pytest.raises(Forbidden):
+        domain.enrolment_events(training, COORDINATOR)
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [(COORDINATOR, True), (ADMIN, True), (OTHER_COORDINATOR, False), (SELLER, False)],
+)
+def test_only_the_hub_s_coordinators_record_completed_trainings(actor, allowed):
+    training = make_training()
+    if allowed:
+        (event,) = domain.completion_events(training, actor, "s1")
+        assert event["type"] == "training_completed" and event["data"]["member_id"] == "s1"
+    else:
+        with pytest.raises(Forbidden, match="record completed trainings"):
+            domain.completion_events(training, actor, "s1")
 
 
 def test_a_refused_enrolment_says_whether_it_was_full_or_a_repeat():

@@ -368,3 +368,30 @@ def test_order_numbers_are_short_and_readable():
 def test_a_hub_id_that_is_not_text_is_refused():
     with pytest.raises(ValidationError):
         domain.check_coordinator(ADMIN, {"$ne": None})
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [
+        (COORDINATOR, True),
+        (ADMIN, True),
+        (OTHER_COORDINATOR, False),
+        (SELLER, False),
+        (BUYER, False),
+    ],
+)
+def test_only_the_hub_s_coordinators_see_its_sales_report(actor, allowed):
+    if allowed:
+        domain.check_can_see_sales_report(actor, HUB)
+    else:
+        with pytest.raises(NotAllowed):
+            domain.check_can_see_sales_report(actor, HUB)
+
+
+def test_what_an_actor_is_to_an_order():
+    order = place()
+    assert domain.roles_in_order(order, BUYER) == {"buyer"}
+    assert domain.roles_in_order(order, SELLER) == {"seller"}
+    assert domain.roles_in_order(order, COORDINATOR) == {"coordinator"}
+    assert domain.roles_in_order(order, ADMIN) == {"coordinator"}
+    assert domain.roles_in_order(order, STRANGER) == set()
