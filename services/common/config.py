@@ -1,4 +1,4 @@
-"""Configuration keys (DESIGN §2) and the few helpers that interpret them.
+"""Configuration keys (docs/architecture.md §14) and the few helpers that interpret them.
 
 Every key is set in ``deploy/config.yaml`` from the environment; services read them
 from ``container.config`` once, in ``setup()``. Here are the keys that ``services/common``

@@ -1,7 +1,7 @@
 """Order rules: placement and pricing, the stock saga, the lifecycle, payments and
 who may see or do what. No nameko, no pymongo.
 
-States (DESIGN §3)::
+States (docs/architecture.md §7)::
 
     pending ─┬─ stock_reserved ──────────> confirmed ─┬─ pickup ──> ready_for_pickup ─┐
              └─ stock_reservation_failed ─> rejected   └─ delivery > shipped ──────────┴> completed
