@@ -26,6 +26,7 @@ from nameko.standalone.events import get_event_exchange
 from pymongo.errors import DuplicateKeyError
 
 from services.common import config as cfg
+from services.common.consumer import QueueConsumer
 from services.common.envelope import (
     ATTEMPTS_HEADER,
     DEAD_LETTER_QUEUE,
@@ -184,7 +185,17 @@ class Inbox(SharedExtension):
             pass
 
 
-class Subscriber(EventHandler):
+class Listener(EventHandler):
+    """nameko's ``event_handler`` on the consumer that outlives broker trouble, for
+    listeners that need no inbox or retries (the gateway's cache invalidation)."""
+
+    queue_consumer = QueueConsumer()
+
+
+listen = Listener.decorator
+
+
+class Subscriber(Listener):
     """``@subscribe("community", "member_registered")``: the handler gets the
     envelope ``{"event_id", "occurred_at", "data"}`` at most once per ``event_id``."""
 
@@ -208,15 +219,24 @@ class Subscriber(EventHandler):
             logger.error("dropping malformed event on %s: %r", self.queue.name, body)
             self._park(body, message, "malformed event: no event_id", attempts=0)
             return
-        if self.inbox.seen(self.inbox_key(body)):
+        if self._seen(body):
             self.queue_consumer.ack_message(message)
             return
         super().handle_message(body, message)
 
+    def _seen(self, body):
+        # this runs in the consumer's own thread, whose death would end the service: a
+        # store that cannot answer means "not seen", and the handler meets it next
+        try:
+            return self.inbox.seen(self.inbox_key(body))
+        except Exception:
+            logger.exception("inbox lookup failed on %s; handling the event", self.queue.name)
+            return False
+
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         body = worker_ctx.args[0]
         if exc_info is None:
-            self.inbox.remember(self.inbox_key(body))
+            self._remember(body)
             self.queue_consumer.ack_message(message)
         else:
             attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
@@ -226,6 +246,14 @@ class Subscriber(EventHandler):
             else:
                 self._park(body, message, error, attempts)
         return result, exc_info
+
+    def _remember(self, body):
+        # the work is done: an exception here would kill the service, and the event, if
+        # it came again, would meet an idempotent handler
+        try:
+            self.inbox.remember(self.inbox_key(body))
+        except Exception:
+            logger.exception("could not record %s as handled", self.inbox_key(body))
 
     def _retry_later(self, body, message, attempts, error):
         queue = retry_queue(self.queue.name, self.delays[attempts - 1])

@@ -16,10 +16,14 @@ import logging
 
 from nameko import rpc as nameko_rpc
 
+from services.common.consumer import QueueConsumer
+
 logger = logging.getLogger(__name__)
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
+    queue_consumer = QueueConsumer()
+
     def handle_result(self, message, result, exc_info):
         try:
             return super().handle_result(message, result, exc_info)
@@ -29,7 +33,7 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
                 message.delivery_info.get("routing_key"),
                 exc,
             )
-            self.queue_consumer.ack_message(message)  # a no-op if the connection is gone
+            self.queue_consumer.ack_message(message)  # never raises
             return result, exc_info
 
 

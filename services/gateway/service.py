@@ -3,10 +3,11 @@ the rows of one service; this class joins them and adds health and the API docum
 """
 
 import eventlet
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST
 from nameko.exceptions import RemoteError
 
 from services.common.errors import NotFound, ServiceUnavailable
+from services.common.events import listen
 from services.gateway.http import route
 from services.gateway.openapi import build_spec
 from services.gateway.routes.catalogue import CatalogueRoutes
@@ -60,7 +61,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
     def not_found(self, request, path):
         raise NotFound(f"No such endpoint: {request.method} /{path}. See GET /api/v1/openapi.json.")
 
-    @event_handler("community", "roles_changed", handler_type=BROADCAST, reliable_delivery=False)
+    @listen("community", "roles_changed", handler_type=BROADCAST, reliable_delivery=False)
     def handle_roles_changed(self, event):
         """Forget a member's cached roles as soon as community changes them."""
         self.backend.forget(event["data"]["member_id"])
