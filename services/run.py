@@ -16,19 +16,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from services.common import config as cfg
+from services.common.topology import SERVICES
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "deploy" / "config.yaml"
-DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 DEFAULT_GATEWAY = "0.0.0.0:8000"
 READY_WITHIN = 60
-
-SERVICES = {
-    "community": "services.community.service:CommunityService",
-    "catalogue": "services.catalogue.service:CatalogueService",
-    "orders": "services.orders.service:OrdersService",
-    "notifications": "services.notifications.service:NotificationsService",
-    "gateway": "services.gateway.service:GatewayService",
-}
 
 
 def service_command(name):
@@ -81,7 +75,7 @@ def stop(processes, grace=15):
 
 
 def main():
-    amqp_uri = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    amqp_uri = cfg.amqp_uri()
     if not broker_reachable(amqp_uri):
         print(
             f"RabbitMQ is not reachable at {amqp_uri}.\n"

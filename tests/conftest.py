@@ -21,8 +21,11 @@ from services.community.service import CommunityService
 from services.gateway.service import GatewayService
 from services.notifications.service import NotificationsService
 from services.orders.service import OrdersService
-from tests.support.api import Api
+from tests.support.api import KOMPOR_ADMIN_PASSWORD, KOMPOR_ADMIN_PHONE, Api
+from tests.support.community import hub_with_coordinator
 from tests.support.events import EventLog
+from tests.support.notifications import Events, Log
+from tests.support.orders import Catalogue
 from tests.support.sink import HttpSink
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import wait_until
@@ -34,11 +37,6 @@ ALL_SERVICES = {
     "notifications": NotificationsService,
     "gateway": GatewayService,
 }
-
-# the operator account every stack bootstraps (the ``admin`` fixture logs in as it);
-# 0811 never collides with the 0812 numbers of ``make_phone``
-KOMPOR_ADMIN_PHONE = "0811-0000-0001"
-KOMPOR_ADMIN_PASSWORD = "admin-rahasia-1"
 
 FAST_TIMINGS = {
     "KOMPOR_RPC_TIMEOUT": 3,
@@ -57,6 +55,13 @@ def cheap_password_hashing(monkeypatch):
     monkeypatch.setattr(
         auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
+
+
+@pytest.fixture(scope="module")
+def sink():
+    """One SMS provider stand-in for a module whose stack of processes it outlives."""
+    with HttpSink() as sink:
+        yield sink
 
 
 @pytest.fixture
@@ -139,8 +144,34 @@ def admin(api):
 
 
 @pytest.fixture
+def hub(api, admin):
+    """A hub with a coordinator: ``hub.hub_id``, ``hub.coordinator`` (a client)."""
+    return hub_with_coordinator(api, admin)
+
+
+@pytest.fixture
 def community_events(config):
     """Every event ``community`` publishes from now on (``tests.support.events``)."""
     log = EventLog(config, "community")
     yield log
     log.close()
+
+
+@pytest.fixture
+def events(stack):
+    """Publishes events as their owners would: ``events.publish("orders", "order_placed",
+    data)`` (``tests.support.notifications.Events``)."""
+    return Events(stack.config)
+
+
+@pytest.fixture
+def log(stack):
+    """What the notifications service knows and did (``tests.support.notifications.Log``)."""
+    return Log(stack.config)
+
+
+@pytest.fixture
+def catalogue(config):
+    """Catalogue's events, published by the test where it plays catalogue's part
+    (``tests.support.orders.Catalogue``)."""
+    return Catalogue(config)

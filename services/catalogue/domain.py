@@ -13,6 +13,22 @@ arrives before its order leaves a ``cancelled`` tombstone, so the late order res
 nothing.
 """
 
+from services.catalogue.contract import (
+    APPROVED,
+    EDITABLE_FIELDS,
+    MATERIAL_FIELDS,
+    MAX_STOCK,
+    PENDING_REVIEW,
+    PRODUCT_APPROVED,
+    PRODUCT_REJECTED,
+    PRODUCT_SUBMITTED,
+    PRODUCT_UPDATED,
+    REJECTED,
+    STOCK_LOW,
+    STOCK_RELEASED,
+    STOCK_RESERVATION_FAILED,
+    STOCK_RESERVED,
+)
 from services.catalogue.exceptions import (
     NotASeller,
     NotEnoughStock,
@@ -23,28 +39,12 @@ from services.catalogue.exceptions import (
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
 
-CATEGORIES = (
-    "food",
-    "beverage",
-    "craft",
-    "fashion",
-    "agriculture",
-    "beauty",
-    "household",
-    "other",
-)
-PENDING_REVIEW, APPROVED, REJECTED = "pending_review", "approved", "rejected"
-PRODUCT_STATUSES = (PENDING_REVIEW, APPROVED, REJECTED)
-MATERIAL_FIELDS = ("name", "description", "category", "images")
-EDITABLE_FIELDS = (*MATERIAL_FIELDS, "price", "unit")
 SELLER, COORDINATOR = "seller", "coordinator"
 
 SHELF_FIELDS = ("_id", "hub_id", "seller_id", "name", "category", "price", "unit", "stock")
 SHELF_FIELDS += ("images", "created_at")
 """What a showroom list holds of each product (its compact form, plus what it sorts on)."""
 
-MAX_PRICE = 1_000_000_000  # rupiah; anything above is a typo
-MAX_STOCK = 1_000_000
 LOW_STOCK_THRESHOLD = 5
 
 RESERVING, RESERVED, FAILED = "reserving", "reserved", "failed"
@@ -121,7 +121,7 @@ def new_product(actor, fields, now=None):
         "updated_at": now,
         "holds": [],
     }
-    record(product, "product_submitted", snapshot(product))
+    record(product, PRODUCT_SUBMITTED, snapshot(product))
     return product
 
 
@@ -168,7 +168,7 @@ def edit(product, actor, changes, now=None):
     data = {**snapshot(product), "changed": sorted(changed)}
     if "price" in changed:
         data.update(old_price=old_price, new_price=product["price"])
-    record(product, "product_updated", data)
+    record(product, PRODUCT_UPDATED, data)
     return product
 
 
@@ -186,7 +186,7 @@ def approve(product, actor, now=None):
     if product["status"] == APPROVED:
         return product
     _decide(product, actor, APPROVED, None, now)
-    record(product, "product_approved", snapshot(product))
+    record(product, PRODUCT_APPROVED, snapshot(product))
     return product
 
 
@@ -196,7 +196,7 @@ def reject(product, actor, reason, now=None):
     if product["status"] == REJECTED:
         return product
     _decide(product, actor, REJECTED, reason, now)
-    record(product, "product_rejected", {**snapshot(product), "reason": reason})
+    record(product, PRODUCT_REJECTED, {**snapshot(product), "reason": reason})
     return product
 
 
@@ -250,7 +250,7 @@ def set_stock(product, stock):
     product["stock"] = stock
     product["updated_at"] = utcnow()
     if crossed_low(before, stock):
-        record(product, "stock_low", stock_low(product, stock))
+        record(product, STOCK_LOW, stock_low(product, stock))
     return product
 
 
@@ -313,11 +313,11 @@ def confirm(reservation, low=()):
     reservation.update(state=RESERVED, updated_at=utcnow())
     record(
         reservation,
-        "stock_reserved",
+        STOCK_RESERVED,
         {"order_id": reservation["_id"], "items": reservation["items"]},
     )
     for data in low:
-        record(reservation, "stock_low", data)
+        record(reservation, STOCK_LOW, data)
     return reservation
 
 
@@ -325,7 +325,7 @@ def fail(reservation, shortages, reason=INSUFFICIENT_STOCK):
     reservation.update(state=FAILED, reason=reason, shortages=shortages, updated_at=utcnow())
     record(
         reservation,
-        "stock_reservation_failed",
+        STOCK_RESERVATION_FAILED,
         {"order_id": reservation["_id"], "reason": reason, "shortages": shortages},
     )
     return reservation
@@ -343,7 +343,7 @@ def release(reservation):
     reservation.update(state=RELEASED, updated_at=utcnow())
     record(
         reservation,
-        "stock_released",
+        STOCK_RELEASED,
         {"order_id": reservation["_id"], "items": reservation["items"]},
     )
     return reservation

@@ -20,10 +20,10 @@ import time
 from nameko.extensions import DependencyProvider
 
 from services.catalogue import domain
+from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
 
 SHELF_TTL = 300.0
 RECENT_FILTERS = 256  # matches kept per shelf: lists of references to its items
-SORTS = ("newest", "price_asc", "price_desc")
 
 
 def _text(product):
@@ -55,9 +55,9 @@ def _orders(items):
     # newest first, then (stable) by price: equal prices stay newest first
     newest = sorted(items, key=lambda item: (item["created_at"], item["_id"]), reverse=True)
     return {
-        "newest": newest,
-        "price_asc": sorted(newest, key=lambda item: item["price"]),
-        "price_desc": sorted(newest, key=lambda item: item["price"], reverse=True),
+        NEWEST: newest,
+        PRICE_ASC: sorted(newest, key=lambda item: item["price"]),
+        PRICE_DESC: sorted(newest, key=lambda item: item["price"], reverse=True),
     }
 
 
@@ -72,16 +72,16 @@ class Shelf:
             for product in products
         ]
         self.orders = _orders(items)
-        hubs = {}
+        hubs: dict[str, list[dict[str, object]]] = {}
         for item in items:
             hubs.setdefault(item["hub_id"], []).append(item)
         self.hubs = {hub_id: _orders(hub_items) for hub_id, hub_items in hubs.items()}
         self._recent = collections.OrderedDict()  # filter → its matches, newest use last
 
     def __len__(self):
-        return len(self.orders["newest"])
+        return len(self.orders[NEWEST])
 
-    def search(self, query, page, page_size, sort="newest"):
+    def search(self, query, page, page_size, sort=NEWEST):
         """A page of items matching ``query``'s filters, and how many match."""
         matches = self._matching(query, sort)
         start = (page - 1) * page_size
@@ -118,7 +118,7 @@ class Showroom(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self
 
-    def search(self, store, query, page, page_size, sort="newest"):
+    def search(self, store, query, page, page_size, sort=NEWEST):
         if query.get("status", domain.APPROVED) != domain.APPROVED:
             return store.find_products(query, page, page_size, sort)
         items, total = self.current(store).search(query, page, page_size, sort)

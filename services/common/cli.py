@@ -9,20 +9,18 @@
 
 import argparse
 import json
-import os
 import sys
 
 import pika
 
+from services.common import config as cfg
 from services.common.envelope import (
     ATTEMPTS_HEADER,
     DEAD_LETTER_QUEUE,
     ERROR_HEADER,
     ORIGIN_HEADER,
 )
-
-SERVICES = ("community", "catalogue", "orders", "notifications")
-DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
+from services.common.topology import BACKENDS
 
 
 def connect(amqp_uri):
@@ -116,10 +114,10 @@ def main(argv=None, out=sys.stdout):
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI))
+    parser.add_argument("--amqp-uri", default=cfg.amqp_uri())
     commands = parser.add_subparsers(dest="command", required=True)
     tail_parser = commands.add_parser("tail", help="print events live")
-    tail_parser.add_argument("--service", action="append", choices=SERVICES)
+    tail_parser.add_argument("--service", action="append", choices=BACKENDS)
     tail_parser.add_argument("--type", help="only this event type")
     commands.add_parser("dead-letters", help="list parked messages")
     replay_parser = commands.add_parser("replay", help="send parked messages back")
@@ -133,7 +131,7 @@ def main(argv=None, out=sys.stdout):
     channel = connection.channel()
     try:
         if args.command == "tail":
-            tail(channel, args.service or SERVICES, args.type, out)
+            tail(channel, args.service or BACKENDS, args.type, out)
         elif args.command == "dead-letters":
             parked = dead_letters(channel)
             for message_id, headers, body in parked:

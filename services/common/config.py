@@ -1,7 +1,9 @@
 """Configuration keys (DESIGN §2) and the few helpers that interpret them.
 
 Every key is set in ``deploy/config.yaml`` from the environment; services read them
-from ``container.config`` once, in ``setup()``.
+from ``container.config`` once, in ``setup()``. Here are the keys that ``services/common``
+reads for every service; a key that one service alone reads lives in that service, next
+to the code that reads it (``orders/settings.py``, for example).
 """
 
 import os
@@ -12,35 +14,26 @@ AMQP_URI_KEY = "AMQP_URI"
 MONGO_URI_KEY = "MONGO_URI"
 DATA_DIR_KEY = "KOMPOR_DATA_DIR"
 SECRET_KEY_KEY = "KOMPOR_SECRET_KEY"
-ADMIN_PHONE_KEY = "KOMPOR_ADMIN_PHONE"
-ADMIN_PASSWORD_KEY = "KOMPOR_ADMIN_PASSWORD"
-SMS_GATEWAY_URL_KEY = "SMS_GATEWAY_URL"
-SMS_GATEWAY_TOKEN_KEY = "SMS_GATEWAY_TOKEN"
-WHATSAPP_API_URL_KEY = "WHATSAPP_API_URL"
-WHATSAPP_API_TOKEN_KEY = "WHATSAPP_API_TOKEN"
-SMTP_URL_KEY = "SMTP_URL"
-RPC_TIMEOUT_KEY = "KOMPOR_RPC_TIMEOUT"
+TOKEN_TTL_KEY = "KOMPOR_TOKEN_TTL"
 RETRY_DELAYS_KEY = "KOMPOR_RETRY_DELAYS"
 OUTBOX_SWEEP_KEY = "KOMPOR_OUTBOX_SWEEP_SECONDS"
-TOKEN_TTL_KEY = "KOMPOR_TOKEN_TTL"
-DELIVERY_BASE_DELAY_KEY = "KOMPOR_DELIVERY_BASE_DELAY"
-DELIVERY_MAX_DELAY_KEY = "KOMPOR_DELIVERY_MAX_DELAY"
-DELIVERY_MAX_ATTEMPTS_KEY = "KOMPOR_DELIVERY_MAX_ATTEMPTS"
-PROVIDER_TIMEOUT_KEY = "KOMPOR_PROVIDER_TIMEOUT"
-ORDER_RETRY_KEY = "KOMPOR_ORDER_RETRY_SECONDS"
 
+DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 DEFAULT_DATA_DIR = "./var"
-DEFAULT_RPC_TIMEOUT = 5.0
+DEFAULT_TOKEN_TTL = 24 * 3600
 DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)
 DEFAULT_OUTBOX_SWEEP = 2.0
-DEFAULT_TOKEN_TTL = 24 * 3600
-DEFAULT_ORDER_RETRY = 60.0
 
 
 def setting(config, key, default=None):
     """A config value, treating the empty string of an unset ``${VAR:}`` as unset."""
     value = config.get(key)
     return default if value in (None, "") else value
+
+
+def amqp_uri():
+    """The broker for a command run outside nameko (``make run``, the operator CLI)."""
+    return os.environ.get(AMQP_URI_KEY, DEFAULT_AMQP_URI)
 
 
 def data_dir(config):

@@ -14,21 +14,23 @@ this class, so a service keeps one consumer connection for all its queues.
 """
 
 import logging
+from collections.abc import Callable
 
+from kombu.message import Message
 from nameko import messaging
 
 logger = logging.getLogger(__name__)
 
 
 class QueueConsumer(messaging.QueueConsumer):
-    def ack_message(self, message):
+    def ack_message(self, message: Message) -> None:
         self._settle(message, message.ack, "acknowledge")
 
-    def requeue_message(self, message):
+    def requeue_message(self, message: Message) -> None:
         self._settle(message, message.requeue, "requeue")
 
     @staticmethod
-    def _settle(message, settle, verb):
+    def _settle(message: Message, settle: Callable[[], None], verb: str) -> None:
         if not message.channel.connection:  # the broker took the message back already
             return
         try:

@@ -15,14 +15,20 @@
 import datetime
 import itertools
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import eventlet
+from eventlet.greenthread import GreenThread
 from kombu import Exchange, Queue
+from kombu.message import Message
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.containers import ServiceContainer, WorkerContext
 from nameko.events import EventHandler
 from nameko.extensions import SharedExtension
 from nameko.standalone.events import get_event_exchange
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.common import config as cfg
@@ -37,6 +43,7 @@ from services.common.envelope import (
     utcnow,
 )
 from services.common.mongo import database_name, mongo_client
+from services.common.types import Document, Entrypoint, ExcInfo, Query
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +53,13 @@ FULL_SWEEP_EVERY = 30  # sweeps: the first, and then one a minute at the default
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 
 
-def dead_letter_queue():
+def dead_letter_queue() -> Queue:
     return Queue(
         DEAD_LETTER_QUEUE, exchange=Exchange(""), routing_key=DEAD_LETTER_QUEUE, durable=True
     )
 
 
-def retry_queue(origin, delay):
+def retry_queue(origin: str, delay: float) -> Queue:
     """A queue where a message waits ``delay`` seconds, then returns to ``origin``."""
     name = f"{origin}.retry.{int(delay * 1000)}ms"
     return Queue(
@@ -71,7 +78,9 @@ def retry_queue(origin, delay):
 class OutboxRelay:
     """Moves events from aggregates' ``outbox`` to ``<service>.events``."""
 
-    def __init__(self, container, db, collections):
+    def __init__(
+        self, container: ServiceContainer, db: Database[Document], collections: Sequence[str]
+    ) -> None:
         config = container.config
         self.container = container
         self.db = db
@@ -84,30 +93,32 @@ class OutboxRelay:
             retry_policy=PUBLISH_RETRY_POLICY,
         )
         self.interval = float(cfg.setting(config, cfg.OUTBOX_SWEEP_KEY, cfg.DEFAULT_OUTBOX_SWEEP))
-        self._sweeper = None
+        self._sweeper: GreenThread | None = None
 
-    def start(self):
+    def start(self) -> None:
         if self.collections:
             self._sweeper = self.container.spawn_managed_thread(self._sweep_forever)
 
-    def stop(self):
+    def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.kill()
             self._sweeper = None
 
-    def relay(self, collection, document_id):
+    def relay(self, collection: str, document_id: str) -> None:
         """Publish the pending events of one document; a failure leaves them for the
         sweep."""
         self._publish_claimed(collection, {"_id": document_id})
 
-    def sweep(self, everything=False):
+    def sweep(self, everything: bool = False) -> int:
         """Publish whatever is still pending; returns how many events went out.
 
         Pending events are found by the ``outbox_pending`` flag each write sets with
         them (an index lookup); ``everything`` reads every document instead, for
         events written without the flag (by an older version, or a direct write)."""
         sent = 0
-        pending = {"outbox.event_id": {"$exists": True}} if everything else {OUTBOX_PENDING: True}
+        pending: Query = (
+            {"outbox.event_id": {"$exists": True}} if everything else {OUTBOX_PENDING: True}
+        )
         for collection in self.collections:
             for _ in range(SWEEP_BATCH):
                 published = self._publish_claimed(collection, pending)
@@ -116,7 +127,7 @@ class OutboxRelay:
                 sent += published
         return sent
 
-    def _sweep_forever(self):
+    def _sweep_forever(self) -> None:
         for count in itertools.count():
             eventlet.sleep(self.interval)
             try:
@@ -124,7 +135,7 @@ class OutboxRelay:
             except Exception:  # the next sweep tries again; never let the loop die
                 logger.exception("outbox sweep failed")
 
-    def _publish_claimed(self, collection, query):
+    def _publish_claimed(self, collection: str, query: Query) -> int | None:
         now = utcnow()
         document = self.db[collection].find_one_and_update(
             {**query, "$or": [{"outbox_lease": None}, {"outbox_lease": {"$lt": now}}]},
@@ -134,7 +145,7 @@ class OutboxRelay:
         if document is None:
             return None
         outbox = document.get("outbox") or []
-        confirmed = []
+        confirmed: list[str] = []
         try:
             for entry in outbox:
                 self.publisher.publish(
@@ -146,17 +157,17 @@ class OutboxRelay:
                 confirmed.append(entry["event_id"])
         except Exception as exc:  # broker away: what is not confirmed stays for the sweep
             logger.warning("publishing %s events failed: %s", collection, exc)
-        collection = self.db[collection]
+        documents = self.db[collection]
         if len(confirmed) == len(outbox):
             # all out, and nothing added meanwhile (the outbox only grows while we hold
             # the lease): empty it and lower the flag in one write
-            emptied = collection.update_one(
+            emptied = documents.update_one(
                 {"_id": document["_id"], "outbox": {"$size": len(outbox)}},
                 {"$set": {"outbox": [], "outbox_lease": None, OUTBOX_PENDING: False}},
             )
             if emptied.matched_count:
                 return len(confirmed)
-        collection.update_one(
+        documents.update_one(
             {"_id": document["_id"]},
             {
                 "$pull": {"outbox": {"event_id": {"$in": confirmed}}},
@@ -171,14 +182,14 @@ class Inbox(SharedExtension):
 
     collection_name = "inbox"
 
-    def setup(self):
+    def setup(self) -> None:
         db = mongo_client(self.container.config)[database_name(self.container.service_name)]
         self.collection = db[self.collection_name]
 
-    def seen(self, key):
+    def seen(self, key: str) -> bool:
         return self.collection.find_one({"_id": key}, projection={"_id": True}) is not None
 
-    def remember(self, key):
+    def remember(self, key: str) -> None:
         try:
             self.collection.insert_one({"_id": key, "handled_at": utcnow()})
         except DuplicateKeyError:
@@ -192,7 +203,15 @@ class Listener(EventHandler):
     queue_consumer = QueueConsumer()
 
 
-listen = Listener.decorator
+def listen(
+    source_service: str, event_type: str, **options: Any
+) -> Callable[[Entrypoint], Entrypoint]:
+    """``@listen("community", "roles_changed", handler_type=BROADCAST)``: see
+    ``Listener``."""
+    decorate: Callable[[Entrypoint], Entrypoint] = Listener.decorator(
+        source_service, event_type, **options
+    )
+    return decorate
 
 
 class Subscriber(Listener):
@@ -201,7 +220,7 @@ class Subscriber(Listener):
 
     inbox = Inbox()
 
-    def setup(self):
+    def setup(self) -> None:
         super().setup()
         config = self.container.config
         self.delays = cfg.retry_delays(config)
@@ -211,10 +230,10 @@ class Subscriber(Listener):
             retry_policy=PUBLISH_RETRY_POLICY,
         )
 
-    def inbox_key(self, body):
+    def inbox_key(self, body: Mapping[str, Any]) -> str:
         return f"{self.method_name}:{body.get('event_id')}"
 
-    def handle_message(self, body, message):
+    def handle_message(self, body: Any, message: Message) -> None:
         if not isinstance(body, dict) or "event_id" not in body:
             logger.error("dropping malformed event on %s: %r", self.queue.name, body)
             self._park(body, message, "malformed event: no event_id", attempts=0)
@@ -224,16 +243,22 @@ class Subscriber(Listener):
             return
         super().handle_message(body, message)
 
-    def _seen(self, body):
+    def _seen(self, body: Any) -> bool:
         # this runs in the consumer's own thread, whose death would end the service: a
         # store that cannot answer means "not seen", and the handler meets it next
         try:
-            return self.inbox.seen(self.inbox_key(body))
+            return bool(self.inbox.seen(self.inbox_key(body)))
         except Exception:
             logger.exception("inbox lookup failed on %s; handling the event", self.queue.name)
             return False
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def handle_result(
+        self,
+        message: Message,
+        worker_ctx: WorkerContext,
+        result: Any = None,
+        exc_info: ExcInfo | None = None,
+    ) -> tuple[Any, ExcInfo | None]:
         body = worker_ctx.args[0]
         if exc_info is None:
             self._remember(body)
@@ -247,7 +272,7 @@ class Subscriber(Listener):
                 self._park(body, message, error, attempts)
         return result, exc_info
 
-    def _remember(self, body):
+    def _remember(self, body: Any) -> None:
         # the work is done: an exception here would kill the service, and the event, if
         # it came again, would meet an idempotent handler
         try:
@@ -255,16 +280,18 @@ class Subscriber(Listener):
         except Exception:
             logger.exception("could not record %s as handled", self.inbox_key(body))
 
-    def _retry_later(self, body, message, attempts, error):
+    def _retry_later(self, body: Any, message: Message, attempts: int, error: str) -> None:
         queue = retry_queue(self.queue.name, self.delays[attempts - 1])
         self._forward(body, message, queue, {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error})
 
-    def _park(self, body, message, error, attempts):
+    def _park(self, body: Any, message: Message, error: str, attempts: int) -> None:
         logger.error("parking event on %s after %s attempts: %s", self.queue.name, attempts, error)
         headers = {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error, ORIGIN_HEADER: self.queue.name}
         self._forward(body, message, dead_letter_queue(), headers)
 
-    def _forward(self, body, message, queue, headers):
+    def _forward(
+        self, body: Any, message: Message, queue: Queue, headers: Mapping[str, Any]
+    ) -> None:
         try:
             self.publisher.publish(
                 body,
@@ -280,4 +307,11 @@ class Subscriber(Listener):
         self.queue_consumer.ack_message(message)
 
 
-subscribe = Subscriber.decorator
+def subscribe(
+    source_service: str, event_type: str, **options: Any
+) -> Callable[[Entrypoint], Entrypoint]:
+    """``@subscribe("community", "member_registered")``: see ``Subscriber``."""
+    decorate: Callable[[Entrypoint], Entrypoint] = Subscriber.decorator(
+        source_service, event_type, **options
+    )
+    return decorate

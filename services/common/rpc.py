@@ -13,10 +13,14 @@ take requests for methods it does not know.
 """
 
 import logging
+from collections.abc import Callable, Iterable
+from typing import Any, overload
 
+from kombu.message import Message
 from nameko import rpc as nameko_rpc
 
 from services.common.consumer import QueueConsumer
+from services.common.types import Entrypoint, ExcInfo
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +28,12 @@ logger = logging.getLogger(__name__)
 class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
 
-    def handle_result(self, message, result, exc_info):
+    def handle_result(
+        self, message: Message, result: Any, exc_info: ExcInfo | None
+    ) -> tuple[Any, ExcInfo | None]:
         try:
-            return super().handle_result(message, result, exc_info)
+            answered: tuple[Any, ExcInfo | None] = super().handle_result(message, result, exc_info)
+            return answered
         except Exception as exc:  # the broker is away; a dead service would help nobody
             logger.warning(
                 "could not answer %s (%s); the caller will time out and retry",
@@ -41,4 +48,19 @@ class Rpc(nameko_rpc.Rpc):
     rpc_consumer = RpcConsumer()
 
 
-rpc = Rpc.decorator
+@overload
+def rpc(method: Entrypoint, /) -> Entrypoint: ...
+
+
+@overload
+def rpc(
+    *,
+    expected_exceptions: Iterable[type[BaseException]] | type[BaseException] = ...,
+    sensitive_arguments: Iterable[str] | str = ...,
+) -> Callable[[Entrypoint], Entrypoint]: ...
+
+
+def rpc(*args: Any, **kwargs: Any) -> Any:
+    """``@rpc`` or ``@rpc(expected_exceptions=EXPECTED)``: ``Rpc.decorator``, typed so
+    that the decorated method keeps its signature for the type checker."""
+    return Rpc.decorator(*args, **kwargs)

@@ -1,13 +1,21 @@
 """Marshmallow building blocks shared by every service's ``schemas.py``."""
 
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import marshmallow
 from marshmallow import RAISE, fields, validate
 
 from services.common.envelope import isoformat
 from services.common.errors import ValidationError
 from services.common.phone import normalise_phone
+from services.common.types import Document
 
 MAX_PAGE_SIZE = 100
+
+FieldErrors = dict[str, str | list[Any] | dict[Any, Any]]
+"""A field's ``error_messages``, typed as marshmallow types them."""
 
 
 class Schema(marshmallow.Schema):
@@ -21,10 +29,12 @@ class Schema(marshmallow.Schema):
         "type": "Send a JSON object.",
     }
 
-    def load_or_raise(self, data, **kwargs):
-        """``load`` that raises the API's ``ValidationError`` naming each bad field."""
+    def load_or_raise(self, data: Any, **kwargs: Any) -> Document:
+        """``load`` that raises the API's ``ValidationError`` naming each bad field;
+        ``data`` is whatever the caller sent."""
         try:
-            return self.load(data if data is not None else {}, **kwargs)
+            loaded: Document = self.load(data if data is not None else {}, **kwargs)
+            return loaded
         except marshmallow.ValidationError as exc:
             details = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
             fields_named = ", ".join(sorted(details))
@@ -34,7 +44,9 @@ class Schema(marshmallow.Schema):
 class Phone(fields.String):
     """A phone number in any local form, loaded as E.164."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             return normalise_phone(text)
@@ -45,11 +57,13 @@ class Phone(fields.String):
 class Timestamp(fields.DateTime):
     """Aware UTC datetimes, dumped as ISO 8601 with ``Z``."""
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(
+        self, value: datetime.datetime | None, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | None:
         return None if value is None else isoformat(value)
 
 
-TEXT_ERRORS = {"invalid": "Send a text string.", "required": "Required; send a value."}
+TEXT_ERRORS: FieldErrors = {"invalid": "Send a text string.", "required": "Required; send a value."}
 
 
 # Spaces that may surround text (every character ``str.strip`` removes, less the
@@ -65,7 +79,7 @@ NOT_BLANK = validate.Regexp(
 """Text with something to read in it, and no control characters but tab and newline."""
 
 
-def text(max_length, pattern=NOT_BLANK, **kwargs):
+def text(max_length: int, pattern: validate.Regexp = NOT_BLANK, **kwargs: Any) -> fields.String:
     """A string of 1 to ``max_length`` characters matching ``pattern`` (a ``Regexp``
     that refuses blanks too: the document shows one pattern per field)."""
     return fields.String(
@@ -80,7 +94,7 @@ def text(max_length, pattern=NOT_BLANK, **kwargs):
     )
 
 
-def choice(options, **kwargs):
+def choice(options: Sequence[str], **kwargs: Any) -> fields.String:
     """A string that must be one of ``options``; the error lists them."""
     return fields.String(
         validate=validate.OneOf(options, error=f"Send one of: {', '.join(options)}."),
@@ -97,5 +111,5 @@ class PageSchema(Schema):
     )
 
 
-def page_of(items, page, page_size, total):
+def page_of(items: Sequence[Any], page: int, page_size: int, total: int) -> dict[str, Any]:
     return {"items": items, "page": page, "page_size": page_size, "total": total}

@@ -15,6 +15,9 @@ from services.community.repository import CommunityRepository
 
 logger = logging.getLogger(__name__)
 
+ADMIN_PHONE_KEY = "KOMPOR_ADMIN_PHONE"
+ADMIN_PASSWORD_KEY = "KOMPOR_ADMIN_PASSWORD"
+
 
 def ensure_admin(repository, phone, password):
     """Create or promote the admin; returns its id if this call changed it."""
@@ -44,8 +47,8 @@ class AdminBootstrap(DependencyProvider):
     def setup(self):
         self.changed = None
         config = self.container.config
-        phone = cfg.setting(config, cfg.ADMIN_PHONE_KEY)
-        password = cfg.setting(config, cfg.ADMIN_PASSWORD_KEY)
+        phone = cfg.setting(config, ADMIN_PHONE_KEY)
+        password = cfg.setting(config, ADMIN_PASSWORD_KEY)
         if not (phone and password):
             return
         repository = CommunityRepository(prepared_db(self.container, CommunityRepository))

@@ -11,6 +11,26 @@ import unicodedata
 
 from services.common.envelope import isoformat, make_event, new_id, record, utcnow
 from services.common.errors import invalid
+from services.community.contract import (
+    APPROVED,
+    COORDINATOR_ASSIGNED,
+    DEFAULT_CHANNEL,
+    DEFAULT_LANGUAGE,
+    HUB_CREATED,
+    MEMBER_REGISTERED,
+    MEMBER_UPDATED,
+    MEMBERSHIP_APPROVED,
+    MEMBERSHIP_REJECTED,
+    MEMBERSHIP_REQUESTED,
+    MEMBERSHIP_SUSPENDED,
+    PENDING,
+    REJECTED,
+    ROLES_CHANGED,
+    SUSPENDED,
+    TRAINING_COMPLETED,
+    TRAINING_ENROLLED,
+    TRAINING_SCHEDULED,
+)
 from services.community.exceptions import (
     AlreadyEnrolled,
     HubSlugTaken,
@@ -22,8 +42,6 @@ from services.community.exceptions import (
     TrainingTaken,
 )
 
-DEFAULT_CHANNEL = "sms"
-DEFAULT_LANGUAGE = "id"
 FREE_LOGIN_FAILURES = 5
 FIRST_LOCKOUT = datetime.timedelta(seconds=30)
 LONGEST_LOCKOUT = datetime.timedelta(minutes=15)
@@ -34,22 +52,6 @@ COORDINATOR = "coordinator"
 SELLER = "seller"
 BUYER = "buyer"
 MEMBER_ROLES = (SELLER, BUYER)
-
-PENDING = "pending"
-APPROVED = "approved"
-REJECTED = "rejected"
-SUSPENDED = "suspended"
-MEMBERSHIP_STATUSES = (PENDING, APPROVED, REJECTED, SUSPENDED)
-
-TRAINING_TOPICS = (
-    "digital_marketing",
-    "product_photography",
-    "packaging",
-    "bookkeeping",
-    "food_safety",
-    "other",
-)
-TRAINING_FIELDS = ("title", "topic", "starts_at", "capacity")
 
 
 # --- members ----------------------------------------------------------------
@@ -98,7 +100,7 @@ def new_member(fields, password_hash, is_admin=False, now=None):
         "is_admin": is_admin,
         "created_at": now or utcnow(),
     }
-    record(member, "member_registered", contact(member))
+    record(member, MEMBER_REGISTERED, contact(member))
     return member
 
 
@@ -107,7 +109,7 @@ def make_admin(member):
     if member.get("is_admin"):
         return member
     member["is_admin"] = True
-    record(member, "roles_changed", {"member_id": member["_id"]})
+    record(member, ROLES_CHANGED, {"member_id": member["_id"]})
     return member
 
 
@@ -117,7 +119,7 @@ def update_profile(member, changes):
     if not changed:
         return member
     member.update(changed)
-    record(member, "member_updated", {**contact(member), "changed": sorted(changed)})
+    record(member, MEMBER_UPDATED, {**contact(member), "changed": sorted(changed)})
     return member
 
 
@@ -182,7 +184,7 @@ def new_hub(fields, now=None):
         "created_at": now or utcnow(),
     }
     hub["slug"] = slugify(hub["name"])
-    record(hub, "hub_created", hub_data(hub))
+    record(hub, HUB_CREATED, hub_data(hub))
     return hub
 
 
@@ -205,8 +207,8 @@ def assign_coordinator(hub, member_id):
     if member_id in hub["coordinator_ids"]:
         return hub
     hub["coordinator_ids"].append(member_id)
-    record(hub, "coordinator_assigned", {"hub_id": hub["_id"], "member_id": member_id})
-    record(hub, "roles_changed", {"member_id": member_id})
+    record(hub, COORDINATOR_ASSIGNED, {"hub_id": hub["_id"], "member_id": member_id})
+    record(hub, ROLES_CHANGED, {"member_id": member_id})
     return hub
 
 
@@ -227,7 +229,7 @@ def new_membership(member_id, hub, fields, now=None):
         "decided_at": None,
         "created_at": now,
     }
-    record(membership, "membership_requested", membership_data(membership, "business_name"))
+    record(membership, MEMBERSHIP_REQUESTED, membership_data(membership, "business_name"))
     return membership
 
 
@@ -260,10 +262,10 @@ def approve(membership, actor, now=None):
     _decide(membership, actor, APPROVED, None, now)
     record(
         membership,
-        "membership_approved",
+        MEMBERSHIP_APPROVED,
         membership_data(membership, "business_name", "decided_by"),
     )
-    record(membership, "roles_changed", {"member_id": membership["member_id"]})
+    record(membership, ROLES_CHANGED, {"member_id": membership["member_id"]})
     return membership
 
 
@@ -275,7 +277,7 @@ def reject(membership, actor, reason, now=None):
     if membership["status"] != PENDING:
         raise _cannot("reject", membership, "suspend an approved membership instead")
     _decide(membership, actor, REJECTED, reason, now)
-    record(membership, "membership_rejected", membership_data(membership, "reason", "decided_by"))
+    record(membership, MEMBERSHIP_REJECTED, membership_data(membership, "reason", "decided_by"))
     return membership
 
 
@@ -288,8 +290,8 @@ def suspend(membership, actor, reason, now=None):
     if membership["status"] != APPROVED:
         raise _cannot("suspend", membership, "only approved memberships can be suspended")
     _decide(membership, actor, SUSPENDED, reason, now)
-    record(membership, "membership_suspended", membership_data(membership, "reason", "decided_by"))
-    record(membership, "roles_changed", {"member_id": membership["member_id"]})
+    record(membership, MEMBERSHIP_SUSPENDED, membership_data(membership, "reason", "decided_by"))
+    record(membership, ROLES_CHANGED, {"member_id": membership["member_id"]})
     return membership
 
 
@@ -328,7 +330,7 @@ def new_training(hub, fields, actor, now=None):
     }
     record(
         training,
-        "training_scheduled",
+        TRAINING_SCHEDULED,
         {
             "training_id": training["_id"],
             "hub_id": hub["_id"],
@@ -357,7 +359,7 @@ def check_can_enrol(training, actor):
 
 
 def enrolment_events(training, member_id):
-    return [make_event("training_enrolled", _training_member_data(training, member_id))]
+    return [make_event(TRAINING_ENROLLED, _training_member_data(training, member_id))]
 
 
 def why_not_enrolled(training, member_id):
@@ -378,19 +380,19 @@ def check_can_complete(training, actor):
 
 
 def completion_events(training, member_id):
-    return [make_event("training_completed", _training_member_data(training, member_id))]
+    return [make_event(TRAINING_COMPLETED, _training_member_data(training, member_id))]
 
 
 def why_not_completed(training, member_id):
-    """``True`` when it already was completed (a retry); else raise why not."""
+    """Raise why the conditional completion did not take place; nothing when it
+    already was completed (a retry)."""
     if member_id in training["completed"]:
-        return True
+        return
     if member_id not in training["enrolled"]:
         raise NotEnrolled(
             "This member is not enrolled in this training.",
             {"member_id": ["Not enrolled; they enrol first."]},
         )
-    return False
 
 
 def _training_member_data(training, member_id):

@@ -1,8 +1,13 @@
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from services.common.envelope import utcnow
+from services.common.envelope import OutboxEntry, utcnow
 from services.common.storage import Repository, with_events
+from services.common.types import Document, Query
 from services.community import domain
 from services.community.exceptions import (
     HubNotFound,
@@ -15,7 +20,7 @@ from services.community.exceptions import (
 NO_OUTBOX = {"outbox": False}
 
 
-def _outbox_index():
+def _outbox_index() -> IndexModel:
     return IndexModel([("outbox.event_id", ASCENDING)], sparse=True)
 
 
@@ -52,7 +57,7 @@ class CommunityRepository(Repository):
 
     # --- members ------------------------------------------------------------
 
-    def add_member(self, member):
+    def add_member(self, member: Document) -> Document:
         try:
             return self.insert("members", member)
         except DuplicateKeyError:
@@ -61,13 +66,13 @@ class CommunityRepository(Repository):
                 {"phone": ["Already registered; use POST /api/v1/auth/token."]},
             ) from None
 
-    def get_member(self, member_id, field="member_id"):
+    def get_member(self, member_id: object, field: str = "member_id") -> Document:
         member = self.db.members.find_one({"_id": str(member_id)}, projection=NO_OUTBOX)
         if member is None:
             raise MemberNotFound(f"No member {member_id}.", {field: ["Unknown member."]})
         return member
 
-    def profile(self, member_id):
+    def profile(self, member_id: str) -> Document:
         """The member with their memberships (each with its ``hub``), the hubs they
         coordinate and the trainings they completed."""
         member = self.get_member(member_id)
@@ -86,13 +91,13 @@ class CommunityRepository(Repository):
         )
         return member
 
-    def find_member_by_phone(self, phone):
+    def find_member_by_phone(self, phone: str) -> Document | None:
         return self.db.members.find_one({"phone": phone}, projection=NO_OUTBOX)
 
-    def save_member(self, member):
+    def save_member(self, member: Document) -> Document:
         return self.save("members", member)
 
-    def roles_of(self, member):
+    def roles_of(self, member: Document) -> Any:
         """The actor of ``member``: admin flag and roles per hub, from memberships
         and coordinated hubs."""
         memberships = self.db.memberships.find(
@@ -104,10 +109,10 @@ class CommunityRepository(Repository):
 
     # --- login throttling ---------------------------------------------------
 
-    def login_attempts(self, phone):
+    def login_attempts(self, phone: str) -> Document | None:
         return self.db.login_attempts.find_one({"_id": phone})
 
-    def record_login_failure(self, phone):
+    def record_login_failure(self, phone: str) -> None:
         """Count one more wrong password, atomically, and set the lockout."""
         attempts = self.db.login_attempts.find_one_and_update(
             {"_id": phone},
@@ -121,19 +126,19 @@ class CommunityRepository(Repository):
                 {"_id": phone}, {"$set": {"locked_until": utcnow() + lockout}}
             )
 
-    def clear_login_failures(self, phone):
+    def clear_login_failures(self, phone: str) -> None:
         self.db.login_attempts.delete_one({"_id": phone})
 
     # --- hubs ---------------------------------------------------------------
 
-    def add_hub(self, hub):
+    def add_hub(self, hub: Document) -> Document | None:
         """Insert ``hub``, or return the hub that already has its slug."""
         try:
             return self.insert("hubs", hub)
         except DuplicateKeyError:
             return self.db.hubs.find_one({"slug": hub["slug"]}, projection=NO_OUTBOX)
 
-    def get_hub(self, hub_id):
+    def get_hub(self, hub_id: object) -> Document:
         """A hub by id (or by slug)."""
         hub_id = str(hub_id)
         hub = self.db.hubs.find_one({"$or": [{"_id": hub_id}, {"slug": hub_id}]}, NO_OUTBOX)
@@ -141,15 +146,15 @@ class CommunityRepository(Repository):
             raise HubNotFound(f"No hub {hub_id}.", {"hub_id": ["Unknown hub."]})
         return hub
 
-    def list_hubs(self, page, page_size):
+    def list_hubs(self, page: int, page_size: int) -> tuple[list[Document], int]:
         return self._page(self.db.hubs, {}, [("name", ASCENDING)], page, page_size)
 
-    def save_hub(self, hub):
+    def save_hub(self, hub: Document) -> Document:
         return self.save("hubs", hub)
 
     # --- memberships --------------------------------------------------------
 
-    def add_membership(self, membership):
+    def add_membership(self, membership: Document) -> Document | None:
         """Insert ``membership``, or return the one this member already has in this
         hub and role."""
         try:
@@ -158,7 +163,7 @@ class CommunityRepository(Repository):
             key = {k: membership[k] for k in ("member_id", "hub_id", "role")}
             return self.db.memberships.find_one(key, projection=NO_OUTBOX)
 
-    def get_membership(self, membership_id):
+    def get_membership(self, membership_id: object) -> Document:
         membership = self.db.memberships.find_one({"_id": str(membership_id)}, NO_OUTBOX)
         if membership is None:
             raise MembershipNotFound(
@@ -166,10 +171,12 @@ class CommunityRepository(Repository):
             )
         return membership
 
-    def save_membership(self, membership):
+    def save_membership(self, membership: Document) -> Document:
         return self.save("memberships", membership)
 
-    def list_memberships(self, hub_id, filters, page, page_size):
+    def list_memberships(
+        self, hub_id: str, filters: Mapping[str, Any], page: int, page_size: int
+    ) -> tuple[list[Document], int]:
         """A page of the hub's memberships, each with its ``member`` (name, phone)."""
         query = {"hub_id": hub_id, **filters}
         sort = [("created_at", ASCENDING), ("_id", ASCENDING)]
@@ -181,7 +188,7 @@ class CommunityRepository(Repository):
 
     # --- trainings ----------------------------------------------------------
 
-    def add_training(self, training):
+    def add_training(self, training: Document) -> Document | None:
         """Insert ``training``, or return the one the hub already has at this title
         and start time."""
         try:
@@ -190,7 +197,7 @@ class CommunityRepository(Repository):
             key = {k: training[k] for k in ("hub_id", "title", "starts_at")}
             return self.db.trainings.find_one(key, projection=NO_OUTBOX)
 
-    def get_training(self, training_id):
+    def get_training(self, training_id: object) -> Document:
         training = self.db.trainings.find_one({"_id": str(training_id)}, NO_OUTBOX)
         if training is None:
             raise TrainingNotFound(
@@ -198,11 +205,13 @@ class CommunityRepository(Repository):
             )
         return training
 
-    def list_trainings(self, hub_id, page, page_size):
+    def list_trainings(self, hub_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
         sort = [("starts_at", ASCENDING), ("_id", ASCENDING)]
         return self._page(self.db.trainings, {"hub_id": hub_id}, sort, page, page_size)
 
-    def enrol(self, training_id, member_id, events):
+    def enrol(
+        self, training_id: str, member_id: str, events: Sequence[OutboxEntry]
+    ) -> Document | None:
         """Take a seat for ``member_id`` in one conditional write (never two members
         in the last seat, never one member twice); ``None`` when refused."""
         return self._push_if(
@@ -212,7 +221,9 @@ class CommunityRepository(Repository):
             {"seats_left": -1},
         )
 
-    def complete(self, training_id, member_id, events):
+    def complete(
+        self, training_id: str, member_id: str, events: Sequence[OutboxEntry]
+    ) -> Document | None:
         """Record that an enrolled ``member_id`` completed it, in one conditional
         write; ``None`` when refused (not enrolled, or already recorded)."""
         return self._push_if(
@@ -222,7 +233,9 @@ class CommunityRepository(Repository):
             {},
         )
 
-    def _push_if(self, training_id, conditions, update, increments):
+    def _push_if(
+        self, training_id: str, conditions: Query, update: Query, increments: dict[str, int]
+    ) -> Document | None:
         training = self.db.trainings.find_one_and_update(
             {"_id": training_id, **conditions},
             {**update, "$inc": {**increments, "version": 1}},
@@ -236,13 +249,19 @@ class CommunityRepository(Repository):
     # --- helpers ------------------------------------------------------------
 
     @staticmethod
-    def _by_id(collection, ids):
+    def _by_id(collection: Collection[Document], ids: Iterable[str]) -> dict[str, Document]:
         hidden = {"outbox": False, "password_hash": False}
         found = collection.find({"_id": {"$in": list(ids)}}, hidden)
         return {document["_id"]: document for document in found}
 
     @staticmethod
-    def _page(collection, query, sort, page, page_size):
+    def _page(
+        collection: Collection[Document],
+        query: Query,
+        sort: list[tuple[str, int]],
+        page: int,
+        page_size: int,
+    ) -> tuple[list[Document], int]:
         total = collection.count_documents(query)
         cursor = (
             collection.find(query, NO_OUTBOX)

@@ -1,3 +1,5 @@
+"""Community's requests and responses, for its service and for the gateway."""
+
 import datetime
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -12,15 +14,14 @@ from services.common.schemas import (
     choice,
     text,
 )
-from services.community.domain import (
+from services.community.contract import (
+    CHANNELS,
+    LANGUAGES,
     MEMBER_ROLES,
     MEMBERSHIP_STATUSES,
     SELLER,
     TRAINING_TOPICS,
 )
-
-CHANNELS = ("sms", "whatsapp", "email")
-LANGUAGES = ("id", "en")
 
 
 def _email(**kwargs):

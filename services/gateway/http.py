@@ -96,7 +96,9 @@ class JsonRoute(HttpRequestHandler):
 
     The handler returns a payload (status 200) or ``(status, payload)``. For the API
     document: ``params`` is the query's schema, ``headers`` maps request header names to
-    OpenAPI parameter fields, ``responses`` maps other statuses to their body's schema.
+    OpenAPI parameter fields, ``responses`` maps other statuses to their body's schema,
+    ``operation_id`` names the operation where the handler's own name reads badly in a
+    generated client (it is the handler's name in camelCase otherwise).
     """
 
     def __init__(
@@ -113,6 +115,7 @@ class JsonRoute(HttpRequestHandler):
         hidden=False,
         headers=None,
         responses=None,
+        operation_id=None,
         **kwargs,
     ):
         kwargs.setdefault("expected_exceptions", EXPECTED)
@@ -128,6 +131,7 @@ class JsonRoute(HttpRequestHandler):
             "hidden": hidden,
             "headers": headers,
             "responses": responses,
+            "operation_id": operation_id,
         }
 
     def handle_request(self, request):

@@ -13,6 +13,8 @@ from nameko.rpc import ReplyListener, ServiceProxy
 from services.common import config as cfg
 from services.common.errors import ServiceUnavailable, Unauthenticated
 
+RPC_TIMEOUT_KEY = "KOMPOR_RPC_TIMEOUT"
+DEFAULT_RPC_TIMEOUT = 5.0
 ACTOR_CACHE_SECONDS = 30
 ACTOR_CACHE_SIZE = 10_000
 
@@ -98,7 +100,7 @@ class BackendProvider(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.timeout = float(cfg.setting(config, cfg.RPC_TIMEOUT_KEY, cfg.DEFAULT_RPC_TIMEOUT))
+        self.timeout = float(cfg.setting(config, RPC_TIMEOUT_KEY, DEFAULT_RPC_TIMEOUT))
         self._actors = {}
 
     def get_dependency(self, worker_ctx):

@@ -8,6 +8,8 @@ from nameko.exceptions import RemoteError
 
 from services.common.errors import NotFound, ServiceUnavailable
 from services.common.events import listen
+from services.common.topology import BACKENDS as SERVICES
+from services.community import contract as community
 from services.gateway.http import route
 from services.gateway.openapi import build_spec
 from services.gateway.routes.catalogue import CatalogueRoutes
@@ -17,7 +19,6 @@ from services.gateway.routes.orders import OrdersRoutes
 from services.gateway.rpc import BackendProvider
 from services.gateway.schemas import HealthSchema, ReadinessSchema
 
-SERVICES = ("community", "catalogue", "orders", "notifications")
 READY_TIMEOUT = 2.0
 
 
@@ -26,7 +27,13 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
 
     backend = BackendProvider()
 
-    @route("GET", "/healthz", response=HealthSchema, summary="The gateway is running")
+    @route(
+        "GET",
+        "/healthz",
+        response=HealthSchema,
+        summary="The gateway is running",
+        operation_id="getHealth",
+    )
     def healthz(self, request):
         return {"status": "ok"}
 
@@ -36,6 +43,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
         response=ReadinessSchema,
         responses={503: ReadinessSchema},
         summary="The broker and every service answer (503 lists which do not)",
+        operation_id="getReadiness",
     )
     def readyz(self, request):
         pool = eventlet.GreenPool(len(SERVICES))
@@ -53,7 +61,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
             return "unavailable"
         return "ok"
 
-    @route("GET", "/api/v1/openapi.json", summary="This document")
+    @route("GET", "/api/v1/openapi.json", summary="This document", operation_id="getApiDocument")
     def openapi(self, request):
         return build_spec(type(self))
 
@@ -61,7 +69,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
     def not_found(self, request, path):
         raise NotFound(f"No such endpoint: {request.method} /{path}. See GET /api/v1/openapi.json.")
 
-    @listen("community", "roles_changed", handler_type=BROADCAST, reliable_delivery=False)
+    @listen("community", community.ROLES_CHANGED, handler_type=BROADCAST, reliable_delivery=False)
     def handle_roles_changed(self, event):
         """Forget a member's cached roles as soon as community changes them."""
         self.backend.forget(event["data"]["member_id"])

@@ -16,13 +16,13 @@ import requests
 from nameko.extensions import DependencyProvider
 
 from services.common import config as cfg
+from services.notifications import settings
 from services.notifications.domain import DeliveryPolicy, address_for
 from services.notifications.exceptions import ChannelNotConfigured, DeliveryFailed
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.05
-DEFAULT_PROVIDER_TIMEOUT = 10.0
 DEFAULT_SENDER = "KOMPOR DESA <no-reply@kompordesa.id>"
 SMTP_PORTS = {"smtp": 25, "smtps": 465}
 
@@ -30,7 +30,7 @@ SMTP_PORTS = {"smtp": 25, "smtps": 465}
 class HttpChannel:
     """``POST {"to": "+62…", "message": "…"}``; any 2xx means accepted."""
 
-    def __init__(self, name, url, token, session, timeout=DEFAULT_PROVIDER_TIMEOUT):
+    def __init__(self, name, url, token, session, timeout=settings.DEFAULT_PROVIDER_TIMEOUT):
         self.name = name
         self.url = url
         self.token = token
@@ -71,7 +71,7 @@ class SmtpChannel:
 
     name = "email"
 
-    def __init__(self, url, timeout=DEFAULT_PROVIDER_TIMEOUT):
+    def __init__(self, url, timeout=settings.DEFAULT_PROVIDER_TIMEOUT):
         self.url = url
         self.timeout = timeout
         if url:
@@ -146,27 +146,31 @@ class Channels(DependencyProvider):
     def setup(self):
         config = self.container.config
         session = requests.Session()
-        timeout = float(cfg.setting(config, cfg.PROVIDER_TIMEOUT_KEY, DEFAULT_PROVIDER_TIMEOUT))
-        sms_url = cfg.setting(config, cfg.SMS_GATEWAY_URL_KEY)
+        timeout = float(
+            cfg.setting(config, settings.PROVIDER_TIMEOUT_KEY, settings.DEFAULT_PROVIDER_TIMEOUT)
+        )
+        sms_url = cfg.setting(config, settings.SMS_GATEWAY_URL_KEY)
+        sms_token = cfg.setting(config, settings.SMS_GATEWAY_TOKEN_KEY)
         channels = {
-            "sms": HttpChannel(
-                "sms", sms_url, cfg.setting(config, cfg.SMS_GATEWAY_TOKEN_KEY), session, timeout
-            )
+            "sms": HttpChannel("sms", sms_url, sms_token, session, timeout)
             if sms_url
             else LoggedSms(),
             "whatsapp": HttpChannel(
                 "whatsapp",
-                cfg.setting(config, cfg.WHATSAPP_API_URL_KEY),
-                cfg.setting(config, cfg.WHATSAPP_API_TOKEN_KEY),
+                cfg.setting(config, settings.WHATSAPP_API_URL_KEY),
+                cfg.setting(config, settings.WHATSAPP_API_TOKEN_KEY),
                 session,
                 timeout,
             ),
-            "email": SmtpChannel(cfg.setting(config, cfg.SMTP_URL_KEY), timeout),
+            "email": SmtpChannel(cfg.setting(config, settings.SMTP_URL_KEY), timeout),
         }
+        default = DeliveryPolicy()
         policy = DeliveryPolicy(
-            base_delay=cfg.setting(config, cfg.DELIVERY_BASE_DELAY_KEY, 5),
-            max_delay=cfg.setting(config, cfg.DELIVERY_MAX_DELAY_KEY, 600),
-            max_attempts=cfg.setting(config, cfg.DELIVERY_MAX_ATTEMPTS_KEY, 12),
+            base_delay=cfg.setting(config, settings.DELIVERY_BASE_DELAY_KEY, default.base_delay),
+            max_delay=cfg.setting(config, settings.DELIVERY_MAX_DELAY_KEY, default.max_delay),
+            max_attempts=cfg.setting(
+                config, settings.DELIVERY_MAX_ATTEMPTS_KEY, default.max_attempts
+            ),
         )
         self.postbox = Postbox(channels, policy)
 

@@ -10,7 +10,10 @@ import random
 from typing import NamedTuple
 
 from services.common.envelope import record, utcnow
+from services.community import contract as community
 from services.notifications import templates
+from services.notifications.contract import NOTIFICATION_FAILED, NOTIFICATION_SENT
+from services.orders import contract as orders
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
 FALLBACK_CHANNEL = "sms"
@@ -18,16 +21,16 @@ CHANNELS = ("sms", "whatsapp", "email")
 CONTACT_FIELDS = ("name", "phone", "email", "preferred_channel", "language")
 WAITING_FOR_CONTACT = "waiting for the member's contact details"
 MEMBERSHIP_STATUS = {
-    "membership_requested": "pending",
-    "membership_approved": "approved",
-    "membership_rejected": "rejected",
-    "membership_suspended": "suspended",
+    community.MEMBERSHIP_REQUESTED: community.PENDING,
+    community.MEMBERSHIP_APPROVED: community.APPROVED,
+    community.MEMBERSHIP_REJECTED: community.REJECTED,
+    community.MEMBERSHIP_SUSPENDED: community.SUSPENDED,
 }
 COORDINATOR = "coordinator"
 MEMBER_ROLES = ("seller", "buyer")
 BUYER_TEMPLATE_FOR_STATUS = {
-    "ready_for_pickup": "order_ready_for_pickup",
-    "shipped": "order_shipped",
+    orders.READY_FOR_PICKUP: "order_ready_for_pickup",
+    orders.SHIPPED: "order_shipped",
 }
 
 
@@ -306,7 +309,7 @@ def mark_sent(notification, channel, notes=(), now=None):
     )
     if notes:
         notification["last_error"] = "; ".join(notes)
-    record(notification, "notification_sent", _summary(notification))
+    record(notification, NOTIFICATION_SENT, _summary(notification))
 
 
 def mark_attempt_failed(notification, error, policy, now=None):
@@ -316,7 +319,7 @@ def mark_attempt_failed(notification, error, policy, now=None):
     notification["last_error"] = error
     if notification["attempts"] >= policy.max_attempts:
         notification.update(status=FAILED, next_attempt_at=None)
-        record(notification, "notification_failed", {**_summary(notification), "error": error})
+        record(notification, NOTIFICATION_FAILED, {**_summary(notification), "error": error})
     else:
         notification["next_attempt_at"] = now + policy.delay(notification["attempts"])
 

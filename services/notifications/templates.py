@@ -8,6 +8,7 @@ parts, never the order number, the total or the date.
 """
 
 import datetime
+from typing import Any
 
 SMS_LIMIT = 160
 DEFAULT_LANGUAGE = "id"
@@ -55,7 +56,7 @@ WORDS = {
     },
 }
 
-TEMPLATES = {
+TEMPLATES: dict[str, dict[str, Any]] = {
     "welcome": {
         "subject": {"id": "Selamat datang di KOMPOR DESA", "en": "Welcome to KOMPOR DESA"},
         "id": "Selamat datang di KOMPOR DESA, {name}! Akun Anda sudah aktif. "

@@ -15,8 +15,29 @@ import datetime
 import hashlib
 import json
 
+from services.catalogue.contract import APPROVED
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
+from services.orders.contract import (
+    CANCELLED,
+    COD,
+    COMPLETED,
+    CONFIRMED,
+    DELIVERY,
+    ORDER_CANCELLED,
+    ORDER_CONFIRMED,
+    ORDER_PAID,
+    ORDER_PLACED,
+    ORDER_REJECTED,
+    ORDER_STATUS_CHANGED,
+    PAID,
+    PENDING,
+    PICKUP,
+    READY_FOR_PICKUP,
+    REJECTED,
+    SHIPPED,
+    UNPAID,
+)
 from services.orders.exceptions import (
     IdempotencyKeyReused,
     InvalidTransition,
@@ -26,24 +47,9 @@ from services.orders.exceptions import (
     ProductNotAvailable,
 )
 
-PENDING = "pending"
-CONFIRMED = "confirmed"
-REJECTED = "rejected"
-READY_FOR_PICKUP = "ready_for_pickup"
-SHIPPED = "shipped"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
-STATUSES = (PENDING, CONFIRMED, REJECTED, READY_FOR_PICKUP, SHIPPED, COMPLETED, CANCELLED)
 CONFIRMED_OR_LATER = (CONFIRMED, READY_FOR_PICKUP, SHIPPED, COMPLETED)
-FULFILMENT_STATUSES = (READY_FOR_PICKUP, SHIPPED, COMPLETED)
-
-UNPAID, PAID = "unpaid", "paid"
-PICKUP, DELIVERY = "pickup", "delivery"
-COD, BANK_TRANSFER = "cod", "bank_transfer"
-APPROVED = "approved"
 
 BUYER, SELLER, COORDINATOR = "buyer", "seller", "coordinator"
-VIEWS = (BUYER, SELLER, COORDINATOR)
 SAGA = "catalogue"
 """``by`` in the history of transitions the stock saga made."""
 
@@ -251,7 +257,7 @@ def new_order(actor, key, request_hash, fields, products, number, retry_seconds,
         "retry_at": now + retry_delay(retry_seconds, 1),
     }
     _moved(order, PENDING, actor["member_id"], now)
-    record(order, "order_placed", summary(order))
+    record(order, ORDER_PLACED, summary(order))
     return order
 
 
@@ -302,7 +308,7 @@ def reannounce(order, retry_seconds, now=None):
     now = now or utcnow()
     order["announcements"] = order.get("announcements", 1) + 1
     order["retry_at"] = now + retry_delay(retry_seconds, order["announcements"])
-    record(order, "order_placed", summary(order))
+    record(order, ORDER_PLACED, summary(order))
     return True
 
 
@@ -314,7 +320,7 @@ def stock_reserved(order, now=None):
     if order["status"] == PENDING:
         order.update(stock_reserved=True, retry_at=None)
         _moved(order, CONFIRMED, SAGA, now)
-        record(order, "order_confirmed", summary(order))
+        record(order, ORDER_CONFIRMED, summary(order))
         return True
     if order["status"] in (CANCELLED, REJECTED):
         order["stock_reserved"] = True
@@ -322,7 +328,7 @@ def stock_reserved(order, now=None):
         order["updated_at"] = now
         record(
             order,
-            "order_cancelled",
+            ORDER_CANCELLED,
             {
                 **summary(order),
                 "cancelled_by": order.get("cancelled_by"),
@@ -343,7 +349,7 @@ def stock_reservation_failed(order, reason, shortages, now=None):
     _moved(order, REJECTED, SAGA, now)
     record(
         order,
-        "order_rejected",
+        ORDER_REJECTED,
         {**summary(order), "reason": reason, "shortages": order["shortages"]},
     )
     return True
@@ -387,7 +393,7 @@ def cancel(order, actor, reason=None, now=None):
     _moved(order, CANCELLED, actor["member_id"], now)
     record(
         order,
-        "order_cancelled",
+        ORDER_CANCELLED,
         {
             **summary(order),
             "cancelled_by": actor["member_id"],
@@ -420,7 +426,7 @@ def change_status(order, actor, status, now=None):
         order["completed_at"] = now
     record(
         order,
-        "order_status_changed",
+        ORDER_STATUS_CHANGED,
         {
             **summary(order),
             "from_status": previous,
@@ -463,7 +469,7 @@ def mark_paid(order, actor, now=None):
 
 def _paid(order, by, now):
     order.update(payment_status=PAID, paid_at=now, paid_by=by, updated_at=now)
-    record(order, "order_paid", {**summary(order), "paid_by": by})
+    record(order, ORDER_PAID, {**summary(order), "paid_by": by})
 
 
 # --- reports ---------------------------------------------------------------------

@@ -2,6 +2,7 @@ import logging
 
 from nameko.timer import timer
 
+from services.catalogue import contract as catalogue
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
 from services.common.rpc import rpc
@@ -37,25 +38,25 @@ class OrdersService(HealthMixin):
 
     # --- the product projection (catalogue events) ---
 
-    @subscribe("catalogue", "product_approved")
+    @subscribe("catalogue", catalogue.PRODUCT_APPROVED)
     def handle_product_approved(self, event):
         self.store.save_product(event["data"], event["occurred_at"])
 
-    @subscribe("catalogue", "product_updated")
+    @subscribe("catalogue", catalogue.PRODUCT_UPDATED)
     def handle_product_updated(self, event):
         self.store.save_product(event["data"], event["occurred_at"])
 
-    @subscribe("catalogue", "product_rejected")
+    @subscribe("catalogue", catalogue.PRODUCT_REJECTED)
     def handle_product_rejected(self, event):
         self.store.save_product(event["data"], event["occurred_at"])
 
     # --- the stock saga ---
 
-    @subscribe("catalogue", "stock_reserved")
+    @subscribe("catalogue", catalogue.STOCK_RESERVED)
     def handle_stock_reserved(self, event):
         self._answer(event, domain.stock_reserved)
 
-    @subscribe("catalogue", "stock_reservation_failed")
+    @subscribe("catalogue", catalogue.STOCK_RESERVATION_FAILED)
     def handle_stock_reservation_failed(self, event):
         data = event["data"]
         reason = data.get("reason") or "Not enough stock."

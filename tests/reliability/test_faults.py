@@ -43,7 +43,6 @@ from tests.support.reliability import (
     parse_time,
     table,
 )
-from tests.support.sink import HttpSink
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
@@ -59,12 +58,6 @@ TAIL = 2.0  # orders flowing after the recovery probe went through
 RECOVERY_WITHIN = 150
 ORDER_RETRY_SECONDS = 10
 SETTLE_WITHIN = 180
-
-
-@pytest.fixture(scope="module")
-def sink():
-    with HttpSink() as sink:
-        yield sink
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 
-from services.common.envelope import PENDING_EVENTS
 from services.common.errors import ValidationError
 from services.orders import domain
 from services.orders.exceptions import (
@@ -15,6 +14,7 @@ from services.orders.exceptions import (
     OrderNotFound,
     ProductNotAvailable,
 )
+from tests.support.aggregates import events
 from tests.support.orders import make_actor, make_order, make_product
 
 HUB = "hub-1"
@@ -54,10 +54,6 @@ def place(buyer=None, method="pickup", payment="cod", quantities=(2, 1), **overr
         buyer, "key-1", domain.fingerprint(fields), fields, projected(tempe, kopi), "KD-000001", 60
     )
     return order
-
-
-def events(order):
-    return [(event["type"], event["data"]) for event in order.pop(PENDING_EVENTS, [])]
 
 
 def confirmed(**kwargs):

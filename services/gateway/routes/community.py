@@ -31,6 +31,7 @@ class CommunityRoutes:
         response=MemberSchema,
         status=201,
         summary="Register a member",
+        operation_id="registerMember",
     )
     def register(self, request):
         return 201, self.backend.community.register(json_body(request))
@@ -217,6 +218,7 @@ class CommunityRoutes:
         status=201,
         auth=True,
         summary="Enrol in a training (approved member of its hub); 409 when full",
+        operation_id="enrolInTraining",
     )
     def enrol(self, request, training_id):
         actor = self.backend.caller(request)

@@ -104,6 +104,7 @@ class OrdersRoutes:
         response=SalesReportSchema,
         auth=True,
         summary="Sales of the hub: totals, by product, by seller",
+        operation_id="getSalesReport",
     )
     def sales_report(self, request, hub_id):
         actor = self.backend.caller(request)
