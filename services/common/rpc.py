@@ -19,12 +19,15 @@ from typing import Any, overload
 from kombu.message import Message
 from nameko import rpc as nameko_rpc
 
+from services.common.consumer import QueueConsumer
 from services.common.types import Entrypoint, ExcInfo
 
 logger = logging.getLogger(__name__)
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
+    queue_consumer = QueueConsumer()
+
     def handle_result(
         self, message: Message, result: Any, exc_info: ExcInfo | None
     ) -> tuple[Any, ExcInfo | None]:
@@ -37,7 +40,7 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
                 message.delivery_info.get("routing_key"),
                 exc,
             )
-            self.queue_consumer.ack_message(message)  # a no-op if the connection is gone
+            self.queue_consumer.ack_message(message)  # never raises
             return result, exc_info
 
 
