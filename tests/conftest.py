@@ -92,7 +92,7 @@ def config(rabbit_config, tmp_path, sms_sink):
         **FAST_TIMINGS,
         "MONGO_URI": f"memory://{uuid.uuid4().hex}",
         "KOMPOR_DATA_DIR": str(tmp_path / "var"),
-        "KOMPOR_SECRET_KEY": "test-secret",
+        "KOMPOR_SECRET_KEY": "test-secret-of-at-least-32-characters",
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
         "SMS_GATEWAY_URL": sms_sink.url,
         "KOMPOR_ADMIN_PHONE": KOMPOR_ADMIN_PHONE,

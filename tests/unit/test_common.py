@@ -1,6 +1,9 @@
 """Shared building blocks: tokens, phones, config, schemas, the gateway's error table."""
 
+import concurrent.futures
+import os
 import stat
+import threading
 
 import pytest
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -70,10 +73,55 @@ def test_without_a_configured_key_one_is_generated_once_and_kept_private(tmp_pat
 
 
 def test_a_configured_key_wins(tmp_path):
+    key = "s3cret-" + "k" * 25
     assert (
-        cfg.secret_key({cfg.SECRET_KEY_KEY: "s3cret", cfg.DATA_DIR_KEY: str(tmp_path)}) == b"s3cret"
+        cfg.secret_key({cfg.SECRET_KEY_KEY: key, cfg.DATA_DIR_KEY: str(tmp_path)}) == key.encode()
     )
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_a_configured_key_shorter_than_32_characters_is_refused_without_echoing_it(tmp_path):
+    with pytest.raises(ValueError, match="KOMPOR_SECRET_KEY is too short.*32") as refused:
+        cfg.secret_key({cfg.SECRET_KEY_KEY: "s3cret-" + "k" * 24, cfg.DATA_DIR_KEY: str(tmp_path)})
+    assert "s3cret" not in str(refused.value)
+
+
+def test_replicas_generating_the_key_at_once_agree_on_one_and_leave_no_drafts(tmp_path):
+    config = {cfg.DATA_DIR_KEY: str(tmp_path)}
+    start = threading.Barrier(8)
+
+    def generate():
+        start.wait()
+        return cfg.secret_key(config)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: generate(), range(8)))
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_the_key_is_drafted_under_a_name_no_other_replica_uses(tmp_path):
+    # replicas in containers often share a pid; one's draft must not be another's
+    foreign = tmp_path / f"secret_key.{os.getpid()}"
+    foreign.write_text("another replica's draft")
+    cfg.secret_key({cfg.DATA_DIR_KEY: str(tmp_path)})
+    assert foreign.read_text() == "another replica's draft"
+    assert (tmp_path / "secret_key").read_text() != "another replica's draft"
+
+
+def test_the_key_is_private_from_its_first_byte(tmp_path, monkeypatch):
+    opened = []
+    real_open = os.open
+
+    def recording_open(path, flags, mode=0o777, **kwargs):
+        opened.append((flags, mode))
+        return real_open(path, flags, mode, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    cfg.secret_key({cfg.DATA_DIR_KEY: str(tmp_path)})
+    # created exclusively with mode 0600: never readable by others, not even briefly
+    assert any(flags & os.O_EXCL and flags & os.O_CREAT and mode == 0o600 for flags, mode in opened)
 
 
 def test_retry_delays_read_from_a_comma_list():
