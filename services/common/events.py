@@ -48,6 +48,7 @@ from services.common.types import Document, Entrypoint, ExcInfo, Query
 logger = logging.getLogger(__name__)
 
 LEASE = datetime.timedelta(seconds=30)
+INBOX_KEPT = datetime.timedelta(days=7)
 SWEEP_BATCH = 100
 FULL_SWEEP_EVERY = 30  # sweeps: the first, and then one a minute at the default interval
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
@@ -178,13 +179,17 @@ class OutboxRelay:
 
 
 class Inbox(SharedExtension):
-    """Handled events per handler, ``_id = "<handler>:<event_id>"`` (unique)."""
+    """Handled events per handler, ``_id = "<handler>:<event_id>"`` (unique), kept
+    ``INBOX_KEPT`` (a TTL index): far longer than any redelivery or retry takes."""
 
     collection_name = "inbox"
 
     def setup(self) -> None:
         db = mongo_client(self.container.config)[database_name(self.container.service_name)]
         self.collection = db[self.collection_name]
+        self.collection.create_index(
+            "handled_at", expireAfterSeconds=int(INBOX_KEPT.total_seconds())
+        )
 
     def seen(self, key: str) -> bool:
         return self.collection.find_one({"_id": key}, projection={"_id": True}) is not None

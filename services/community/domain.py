@@ -139,11 +139,14 @@ def update_profile(member: Document, changes: Mapping[str, Any]) -> Document:
     return member
 
 
-def lockout_after(failures: int) -> datetime.timedelta:
-    """How long logins stay refused after ``failures`` consecutive wrong passwords."""
-    if failures < FREE_LOGIN_FAILURES:
+def lockout_after(failures: int, free: int = FREE_LOGIN_FAILURES) -> datetime.timedelta:
+    """How long logins stay refused after ``failures`` consecutive wrong passwords,
+    ``free`` of them forgiven."""
+    if failures < free:
         return datetime.timedelta(0)
-    return min(FIRST_LOCKOUT * 2 ** (failures - FREE_LOGIN_FAILURES), LONGEST_LOCKOUT)
+    # the exponent stops where the longest lockout is reached (no overflow)
+    doublings = min(failures - free, (LONGEST_LOCKOUT // FIRST_LOCKOUT).bit_length())
+    return min(FIRST_LOCKOUT * 2**doublings, LONGEST_LOCKOUT)
 
 
 def check_not_locked(attempts: Document | None, now: datetime.datetime | None = None) -> None:

@@ -19,6 +19,7 @@ from services.common.errors import (
     PayloadTooLarge,
     ValidationError,
 )
+from services.gateway.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,9 @@ def json_response(status, payload, headers=None):
 
 
 def error_response(error):
-    return json_response(error.status, error.to_dict())
+    retry_after = error.details.get("retry_after") if error.status == 429 else None
+    headers = {"Retry-After": retry_after[0]} if retry_after else None
+    return json_response(error.status, error.to_dict(), headers)
 
 
 def json_body(request):
@@ -138,8 +141,13 @@ class JsonRoute(HttpRequestHandler):
             "operation_id": operation_id,
         }
 
+    rate_limiter = RateLimiter()
+
     def handle_request(self, request):
         request.max_content_length = MAX_BODY_BYTES
+        limited = self.rate_limiter.refuse(request)  # before a worker is spent on it
+        if limited is not None:
+            return error_response(limited)
         return super().handle_request(request)
 
     def get_entrypoint_parameters(self, request):
