@@ -1,12 +1,15 @@
 """Shared building blocks: tokens, phones, config, schemas, the gateway's error table."""
 
+import base64
 import concurrent.futures
+import datetime
 import os
 import stat
 import threading
 
 import pytest
 from kombu.exceptions import OperationalError as KombuOperationalError
+from marshmallow import fields
 from nameko.exceptions import BadRequest as NamekoBadRequest
 from nameko.exceptions import UnknownService
 from werkzeug.exceptions import NotFound as HttpNotFound
@@ -16,7 +19,7 @@ from services.common import config as cfg
 from services.common import errors
 from services.common.auth import TokenSigner
 from services.common.phone import normalise_phone
-from services.common.schemas import PageSchema
+from services.common.schemas import PageSchema, Schema, representable_in_utc
 from services.gateway.http import to_api_error
 from services.gateway.rpc import _TimedMethod
 
@@ -43,6 +46,23 @@ def test_a_tampered_token_is_refused(mangle):
     signer = TokenSigner(b"k", ttl=60)
     with pytest.raises(errors.Unauthenticated):
         signer.verify(mangle(signer.issue("member-1")))
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["\xe9t\xe9.sign\xe9", "\xff\xfe.\x80", "a.\u00e9", "\ud800.x", None, 42, ["a", "b"]],
+)
+def test_a_token_of_any_text_or_none_is_refused_as_unauthenticated(token):
+    with pytest.raises(errors.Unauthenticated):
+        TokenSigner(b"k", ttl=60).verify(token)
+
+
+@pytest.mark.parametrize("claims", [b"not json", b'{"sub": "m"}', b"[1]", b'{"exp": "soon"}'])
+def test_a_signed_token_without_proper_claims_is_refused(claims):
+    signer = TokenSigner(b"k", ttl=60)
+    payload = base64.urlsafe_b64encode(claims).rstrip(b"=").decode()
+    with pytest.raises(errors.Unauthenticated):
+        signer.verify(f"{payload}.{signer._sign(payload)}")
 
 
 def test_a_token_signed_with_another_key_is_refused():
@@ -135,6 +155,9 @@ def test_retry_delays_read_from_a_comma_list():
         ({"page": "0"}, "page"),
         ({"page_size": "101"}, "page_size"),
         ({"page": "x"}, "page"),
+        ({"page": "9" * 21}, "page"),
+        ({"page": "10001"}, "page"),
+        ({"page_size": "-" + "9" * 30}, "page_size"),
         ({"$gt": "1"}, "$gt"),
     ],
 )
@@ -142,6 +165,26 @@ def test_pagination_limits_are_enforced(query, field):
     with pytest.raises(errors.ValidationError) as raised:
         PageSchema().load_or_raise(query)
     assert field in raised.value.details
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "valid"),
+    [
+        ("2026-12-01T09:00:00+07:00", True),
+        ("9999-12-31T23:00:00-05:00", False),  # past the calendar's end once in UTC
+        ("0001-01-01T00:00:00+05:00", False),
+        ("9999-12-31T00:00:00Z", False),  # no day to spare
+    ],
+)
+def test_a_time_must_stay_within_the_calendar_once_in_utc(starts_at, valid):
+    class Moment(Schema):
+        at = fields.AwareDateTime(default_timezone=datetime.UTC, validate=representable_in_utc)
+
+    if valid:
+        assert Moment().load_or_raise({"at": starts_at})["at"].year == 2026
+    else:
+        with pytest.raises(errors.ValidationError):
+            Moment().load_or_raise({"at": starts_at})
 
 
 @pytest.mark.parametrize(
