@@ -15,8 +15,6 @@ import uuid
 
 import requests
 
-from tests.support.processes import BROKER, MANAGEMENT_API
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RENDER = ROOT / "deploy" / "rabbitmq" / "render_definitions.py"
 TEMPLATE = ROOT / "deploy" / "rabbitmq" / "definitions.json"
@@ -42,7 +40,7 @@ class BrokerUsers:
         return f"{user}-{self.suffix}"
 
     def amqp_uri(self, user):
-        host = BROKER.rsplit("@", 1)[1]
+        host = self.vhost.broker.amqp_uri.rsplit("@", 1)[1]
         return f"amqp://{self.name(user)}:{self.passwords[user]}@{host}/{self.vhost.name}"
 
     def render(self):
@@ -64,9 +62,13 @@ class BrokerUsers:
             grant["user"] = self.name(grant["user"])
             grant["vhost"] = self.vhost.name
         loaded = {key: definitions[key] for key in ("users", "permissions", "topic_permissions")}
-        requests.post(f"{MANAGEMENT_API}/definitions", json=loaded, timeout=30).raise_for_status()
+        requests.post(
+            f"{self.vhost.broker.management_api}/definitions", json=loaded, timeout=30
+        ).raise_for_status()
         return self
 
     def __exit__(self, *exc):
         for user in self.passwords:
-            requests.delete(f"{MANAGEMENT_API}/users/{self.name(user)}", timeout=10)
+            requests.delete(
+                f"{self.vhost.broker.management_api}/users/{self.name(user)}", timeout=10
+            )
