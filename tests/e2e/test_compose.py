@@ -79,3 +79,14 @@ def test_each_compose_service_command_starts_and_the_stack_becomes_ready(tmp_pat
         finally:
             for stack in stacks:
                 stack.stop()
+
+
+def test_every_service_gets_the_one_secret_key_and_compose_refuses_to_start_without_it():
+    """The gateway signs the actor of each call with it and every service checks that
+    signature, so a key per service (one generated in each volume) would refuse every
+    call; and it has no default to forget to change."""
+    keys = {
+        name: spec["environment"].get("KOMPOR_SECRET_KEY") for name, spec in APP_SERVICES.items()
+    }
+    assert len(set(keys.values())) == 1, keys
+    assert str(keys["gateway"]).startswith("${KOMPOR_SECRET_KEY:?"), keys["gateway"]
