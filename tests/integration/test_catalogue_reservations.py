@@ -6,7 +6,9 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.catalogue.exceptions import NotEnoughStock
 from services.catalogue.service import CatalogueService
+from services.common import config as cfg
 from services.common.mongo import database_name, mongo_client
+from services.common.signing import SigningProxy
 from tests.support.catalogue import (
     coordinator_of,
     make_product,
@@ -32,7 +34,7 @@ def shop(container_factory, config):
 class Shop:
     def __init__(self, config, rpc, recorder):
         self.config = config
-        self.catalogue = rpc.catalogue
+        self.catalogue = SigningProxy(rpc.catalogue, cfg.secret_key(config))
         self.recorder = recorder
         self.inbox = mongo_client(config)[database_name("catalogue")].inbox
         self.hub_id = new_hub_id()
