@@ -37,19 +37,24 @@ class Stockkeeper:
 
     def _take_all(self, reservation):
         order_id = reservation["_id"]
-        shortages, low = [], []
+        shortages, low, unavailable = [], [], []
         for line in reservation["items"]:
             outcome, found = self.store.take_stock(order_id, line)
             if outcome == "short":
                 shortages.append(domain.shortage(line, found))
+            elif outcome == "unavailable":
+                unavailable.append(domain.shortage(line, 0))
             elif outcome == "taken" and domain.crossed_low(
                 found["stock"] + line["quantity"], found["stock"]
             ):
                 low.append(domain.stock_low(found, found["stock"]))
-        if shortages:
+        if shortages or unavailable:
             for line in reservation["items"]:
                 self.store.give_back(order_id, line)
-            domain.fail(reservation, shortages)
+            if unavailable:  # a suspended seller's product: no stock helps
+                domain.fail(reservation, unavailable + shortages, domain.PRODUCT_UNAVAILABLE)
+            else:
+                domain.fail(reservation, shortages)
         else:
             domain.confirm(reservation, low)
 

@@ -11,12 +11,14 @@ from typing import NamedTuple
 
 from services.common.actor import COORDINATOR
 from services.common.envelope import record, utcnow
+from services.common.types import Document
 from services.community import contract as community
 from services.notifications import templates
 from services.notifications.contract import NOTIFICATION_FAILED, NOTIFICATION_SENT
 from services.orders import contract as orders
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
+REMOVED = "removed"
 FALLBACK_CHANNEL = "sms"
 CHANNELS = ("sms", "whatsapp", "email")
 CONTACT_FIELDS = ("name", "phone", "email", "preferred_channel", "language")
@@ -90,6 +92,12 @@ def coordinator_from(data):
         "role": COORDINATOR,
         "status": "approved",
     }
+
+
+def coordinator_removed_from(data: Document) -> Document:
+    """The coordinator's place in the hub, no longer approved: they are told nothing
+    more of it."""
+    return {**coordinator_from(data), "status": REMOVED}
 
 
 # --- who is told what --------------------------------------------------------------
