@@ -451,8 +451,9 @@ def test_a_seller_s_lines_ahead_of_the_order_take_only_their_next_step():
     domain.change_status(order, SELLER, "ready_for_pickup")
     with pytest.raises(InvalidTransition) as raised:
         domain.change_status(order, SELLER, "shipped")
-    assert "ready_for_pickup" in raised.value.message and "shipped" in raised.value.message
-    assert raised.value.status == 409
+    assert raised.value.message.startswith("Your items in this order are ready_for_pickup")
+    assert "shipped" in raised.value.message and raised.value.status == 409
+    assert order["status"] == "confirmed"
 
 
 def test_a_one_seller_order_moves_as_its_seller_moves_it():
