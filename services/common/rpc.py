@@ -4,7 +4,7 @@ nameko kills the whole service when the answer to a call cannot be published (th
 broker went away while the call ran): the process exits and stays down. Here the
 answer is given up instead, and the service keeps running and reconnects. The caller
 loses nothing it cannot get back: its call times out and it retries (every command
-is safe to retry, DESIGN §5), and a request that was not acknowledged is delivered
+is safe to retry, docs/architecture.md §12), and a request that was not acknowledged is delivered
 again by the broker.
 
 Every ``@rpc`` of a service must come from here: all of a service's RPC entrypoints
@@ -19,12 +19,15 @@ from typing import Any, overload
 from kombu.message import Message
 from nameko import rpc as nameko_rpc
 
+from services.common.consumer import QueueConsumer
 from services.common.types import Entrypoint, ExcInfo
 
 logger = logging.getLogger(__name__)
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
+    queue_consumer = QueueConsumer()
+
     def handle_result(
         self, message: Message, result: Any, exc_info: ExcInfo | None
     ) -> tuple[Any, ExcInfo | None]:
@@ -37,7 +40,7 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
                 message.delivery_info.get("routing_key"),
                 exc,
             )
-            self.queue_consumer.ack_message(message)  # a no-op if the connection is gone
+            self.queue_consumer.ack_message(message)  # never raises
             return result, exc_info
 
 

@@ -46,17 +46,18 @@ class CommunityService(HealthMixin):
         return MemberSchema().dump(member)
 
     @rpc(expected_exceptions=EXPECTED)
-    def issue_token(self, payload):
-        """``issue_token({"phone": "0812…", "password": "…"})`` →
-        ``{"access_token", "token_type": "Bearer", "expires_in"}``."""
+    def issue_token(self, payload, client_address=None):
+        """``issue_token({"phone": "0812…", "password": "…"}, "203.0.113.7")`` →
+        ``{"access_token", "token_type": "Bearer", "expires_in"}``; ``TooManyAttempts``
+        while this phone and address, or this address, waits (see ``throttling``)."""
         credentials = TokenRequestSchema().load_or_raise(payload)
         phone = credentials["phone"]
-        domain.check_not_locked(self.store.login_attempts(phone))
+        attempt = self.store.begin_login(phone, client_address)
         member = self.store.find_member_by_phone(phone)
         if member is None or not verify_password(member["password_hash"], credentials["password"]):
-            self.store.record_login_failure(phone)
+            self.store.login_failed(phone)
             raise WrongCredentials("Wrong phone number or password.")
-        self.store.clear_login_failures(phone)
+        self.store.login_succeeded(attempt)
         return {
             "access_token": self.tokens.issue(member["_id"]),
             "token_type": "Bearer",

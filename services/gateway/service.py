@@ -1,12 +1,14 @@
-"""The HTTP API of DESIGN §3: the only HTTP entrypoint. Each ``routes`` module adds
-the rows of one service; this class joins them and adds health and the API document.
+"""The HTTP API (docs/architecture.md §13): the only HTTP entrypoint. Each ``routes``
+module adds the rows of one service; this class joins them and adds health and the API
+document.
 """
 
 import eventlet
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST
 from nameko.exceptions import RemoteError
 
 from services.common.errors import NotFound, ServiceUnavailable
+from services.common.events import listen
 from services.common.topology import BACKENDS as SERVICES
 from services.community import contract as community
 from services.gateway.http import route
@@ -68,9 +70,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
     def not_found(self, request, path):
         raise NotFound(f"No such endpoint: {request.method} /{path}. See GET /api/v1/openapi.json.")
 
-    @event_handler(
-        "community", community.ROLES_CHANGED, handler_type=BROADCAST, reliable_delivery=False
-    )
+    @listen("community", community.ROLES_CHANGED, handler_type=BROADCAST, reliable_delivery=False)
     def handle_roles_changed(self, event):
         """Forget a member's cached roles as soon as community changes them."""
         self.backend.forget(event["data"]["member_id"])

@@ -6,7 +6,15 @@ import marshmallow
 from marshmallow import fields, post_load, pre_dump, validate, validates_schema
 
 from services.common.errors import ValidationError
-from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, choice, text
+from services.common.schemas import (
+    TEXT_ERRORS,
+    PageSchema,
+    Schema,
+    Timestamp,
+    choice,
+    representable_in_utc,
+    text,
+)
 from services.orders import contract
 
 MAX_LINES = 50
@@ -137,13 +145,16 @@ class DateOrTime(fields.Field):
         try:
             if len(value) == 10:
                 day = datetime.date.fromisoformat(value)
-                return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC), True
-            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                moment, is_date = datetime.datetime.combine(day, datetime.time()), True
+            else:
+                moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                is_date = False
         except ValueError:
             raise self.make_error("invalid") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=datetime.UTC)
-        return moment.astimezone(datetime.UTC), False
+        representable_in_utc(moment)
+        return moment.astimezone(datetime.UTC), is_date
 
 
 class ReportQuerySchema(FlatSchema):

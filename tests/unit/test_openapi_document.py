@@ -321,3 +321,29 @@ def test_every_reference_names_a_component(document):
     for reference in references:
         assert reference.startswith("#/components/schemas/")
         resolve(document, {"$ref": reference})
+
+
+def _numbers_in(document, node, where):
+    """``(where, schema)`` of every number a request may carry under ``node``."""
+    if "$ref" in node:
+        node = resolve(document, node)
+    if node.get("type") in ("integer", "number"):
+        yield where, node
+    for name, child in node.get("properties", {}).items():
+        yield from _numbers_in(document, child, f"{where}.{name}")
+    if "items" in node:
+        yield from _numbers_in(document, node["items"], f"{where}[]")
+
+
+def test_every_number_a_request_carries_has_a_documented_range(document):
+    """A number without bounds reaches the store: a 21-digit page overflowed MongoDB."""
+    found = []
+    for label, operation in operations(document):
+        for parameter in operation.get("parameters", ()):
+            found += _numbers_in(document, parameter["schema"], f"{label} {parameter['name']}")
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            found += _numbers_in(document, body["schema"], f"{label} body")
+    assert len(found) >= 8  # pages, page sizes, prices, stock, quantities, capacity
+    unbounded = [where for where, number in found if not {"minimum", "maximum"} <= set(number)]
+    assert unbounded == []

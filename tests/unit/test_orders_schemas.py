@@ -66,6 +66,9 @@ def test_missing_parts_are_each_named():
         ({"from": "yesterday"}, "from"),
         ({"to": "2026-13-01"}, "to"),
         ({"from": "2026-11-01T25:00"}, "from"),
+        ({"from": "9999-12-31T23:00:00-05:00"}, "from"),
+        ({"from": "0001-01-01T00:00:00+05:00"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
     ],
 )
 def test_report_dates_must_be_iso(query, field):
