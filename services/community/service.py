@@ -1,5 +1,6 @@
 from services.common.auth import Tokens, hash_password, verify_password
 from services.common.errors import EXPECTED, Unauthenticated
+from services.common.idempotency import Idempotency, idempotent
 from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
@@ -33,6 +34,7 @@ class CommunityService(HealthMixin):
     name = "community"
 
     store = Storage(CommunityRepository)
+    idempotency = Idempotency()
     tokens = Tokens()
     admin = AdminBootstrap()
 
@@ -88,6 +90,7 @@ class CommunityService(HealthMixin):
         return ProfileSchema().dump(self.store.profile(actor["member_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def update_profile(self, actor, payload):
         """``update_profile(actor, {"language": "en"})`` → member. Emits
         ``member_updated`` when something changed."""
@@ -99,6 +102,7 @@ class CommunityService(HealthMixin):
     # --- hubs ---------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def create_hub(self, actor, payload):
         """``create_hub(admin, {"name": "Simpul Pujon", "village": "Pujon Kidul",
         "district": "Pujon", "regency": "Malang", "province": "Jawa Timur", "address":
@@ -122,6 +126,7 @@ class CommunityService(HealthMixin):
         return HubSchema().dump(self.store.get_hub(hub_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def assign_coordinator(self, actor, hub_id, payload):
         """``assign_coordinator(admin, hub_id, {"member_id": "…"})`` → hub. Emits
         ``coordinator_assigned`` and ``roles_changed`` the first time."""
@@ -135,6 +140,7 @@ class CommunityService(HealthMixin):
     # --- memberships --------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def apply_for_membership(self, actor, hub_id, payload):
         """``apply_for_membership(actor, hub_id, {"role": "seller", "business_name":
         "Keripik Bu Siti"})`` → membership (``pending``). Applying again for the same
@@ -155,6 +161,7 @@ class CommunityService(HealthMixin):
         return page_of(MembershipSchema(many=True).dump(items), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def approve_membership(self, actor, membership_id, payload=None):
         """``approve_membership(coordinator, membership_id, {})`` → membership. Emits
         ``membership_approved`` and ``roles_changed``."""
@@ -165,6 +172,7 @@ class CommunityService(HealthMixin):
         return MembershipSchema().dump(membership)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def reject_membership(self, actor, membership_id, payload):
         """``reject_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_rejected``."""
@@ -175,6 +183,7 @@ class CommunityService(HealthMixin):
         return MembershipSchema().dump(membership)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def suspend_membership(self, actor, membership_id, payload):
         """``suspend_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_suspended`` and ``roles_changed``."""
@@ -187,6 +196,7 @@ class CommunityService(HealthMixin):
     # --- trainings ----------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def schedule_training(self, actor, hub_id, payload):
         """``schedule_training(coordinator, hub_id, {"title": "Foto produk", "topic":
         "product_photography", "starts_at": "2026-12-01T02:00:00Z", "capacity": 20})``
@@ -207,6 +217,7 @@ class CommunityService(HealthMixin):
         return page_of(TrainingSchema(many=True).dump(items), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def enrol(self, actor, training_id):
         """``enrol(member, training_id)`` → training (one seat fewer). ``Conflict``
         when full or already enrolled. Emits ``training_enrolled``."""
@@ -219,6 +230,7 @@ class CommunityService(HealthMixin):
         return TrainingSchema().dump(enrolled or self.store.get_training(training_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def complete_training(self, actor, training_id, payload):
         """``complete_training(coordinator, training_id, {"member_id": "…"})`` →
         training. Emits ``training_completed`` the first time."""

@@ -257,3 +257,17 @@ def test_listing_products_under_review_is_for_the_hubs_coordinator_or_their_sell
     for outsider in (None, seller, coordinator_of("hub-b")):
         with pytest.raises(NotTheCoordinator):
             domain.check_can_list(outsider, pending)
+
+
+def test_a_product_submitted_under_a_key_gets_the_same_id_on_every_retry(seller):
+    again = domain.new_product(
+        seller, make_product(HUB), product_id=domain.product_id_for(seller, "k1")
+    )
+    assert again["_id"] == domain.product_id_for(seller, "k1")
+    assert domain.product_id_for(seller, "k1") != domain.product_id_for(seller, "k2")
+    assert domain.product_id_for(seller, "k1") != domain.product_id_for(seller_of(HUB), "k1")
+    assert len(again["_id"]) == len(domain.new_product(seller, make_product(HUB))["_id"])
+
+
+def test_a_stock_change_is_remembered_under_its_member_and_key(seller):
+    assert domain.stock_change_key(seller, "k1") != domain.stock_change_key(seller_of(HUB), "k1")
