@@ -19,6 +19,7 @@ membership again puts them back as they were.
 """
 
 import datetime
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -68,6 +69,11 @@ SHELF_FIELDS += ("images", "created_at")
 """What a showroom list holds of each product (its compact form, plus what it sorts on)."""
 
 LOW_STOCK_THRESHOLD = 5
+RECENT_STOCK_CHANGES = 50
+"""How many stock changes a product remembers by key (retries come within minutes;
+the service's idempotency records cover a day)."""
+PRODUCT_IDS = uuid.UUID("6f1d8c2e-3b4a-5e7f-9a0b-1c2d3e4f5a6b")
+"""The namespace of products' ids derived from an idempotency key."""
 
 RESERVING, RESERVED, FAILED = "reserving", "reserved", "failed"
 RELEASED, SETTLED, CANCELLED = "released", "settled", "cancelled"
@@ -96,9 +102,13 @@ def snapshot(product: Document) -> ProductSnapshot:
 
 
 def new_product(
-    actor: Actor, fields: Mapping[str, Any], now: datetime.datetime | None = None
+    actor: Actor,
+    fields: Mapping[str, Any],
+    now: datetime.datetime | None = None,
+    product_id: str | None = None,
 ) -> Document:
-    """A product submitted by an approved seller of ``fields["hub_id"]``."""
+    """A product submitted by an approved seller of ``fields["hub_id"]``, under
+    ``product_id`` when given (see ``product_id_for``)."""
     hub_id = fields["hub_id"]
     if not is_seller(actor, hub_id):
         raise NotASeller(
@@ -108,7 +118,7 @@ def new_product(
         )
     now = now or utcnow()
     product = {
-        "_id": new_id(),
+        "_id": product_id or new_id(),
         "hub_id": hub_id,
         "seller_id": member_id(actor),
         "name": fields["name"],
@@ -128,6 +138,18 @@ def new_product(
     }
     record(product, PRODUCT_SUBMITTED, snapshot(product))
     return product
+
+
+def product_id_for(actor: Actor, idempotency_key: str) -> str:
+    """The id of the product a seller submits under an ``Idempotency-Key``: the same
+    for every retry, so the store keeps one product however many tries get through."""
+    return uuid.uuid5(PRODUCT_IDS, f"{member_id(actor)}:{idempotency_key}").hex
+
+
+def stock_change_key(actor: Actor, idempotency_key: str) -> str:
+    """What a stock change records on the product so that it is applied once: the key
+    of the member who sent it (keys are per member)."""
+    return f"{member_id(actor)}:{idempotency_key}"
 
 
 def can_see(product: Document, actor: Actor | None) -> bool:

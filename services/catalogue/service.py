@@ -13,6 +13,7 @@ from services.catalogue.schemas import (
 from services.catalogue.showroom import Showroom
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
+from services.common.idempotency import Idempotency, idempotent
 from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
@@ -25,6 +26,7 @@ class CatalogueService(HealthMixin):
     name = "catalogue"
 
     store = Storage(CatalogueRepository)
+    idempotency = Idempotency()
     showroom = Showroom()
 
     @property
@@ -32,16 +34,20 @@ class CatalogueService(HealthMixin):
         return Stockkeeper(self.store)
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_product(self, actor, payload):
+    @idempotent(required=True)
+    def create_product(self, actor, payload, idempotency_key=None):
         """``create_product(actor, {"hub_id": "…", "name": "Keripik Tempe", "description":
-        "…", "category": "food", "price": 15000, "unit": "pack", "stock": 40})`` →
-        product ``status: "pending_review"``. Emits ``product_submitted``."""
+        "…", "category": "food", "price": 15000, "unit": "pack", "stock": 40},
+        idempotency_key="3f2a…")`` → product ``status: "pending_review"``; the same key
+        again → the same product. Emits ``product_submitted``."""
         fields = CreateProductSchema().load_or_raise(payload)
-        product = domain.new_product(actor, fields)
-        self.store.add_product(product)
+        product_id = domain.product_id_for(actor, idempotency_key)
+        product = domain.new_product(actor, fields, product_id=product_id)
+        product = self.store.add_product(product)
         return ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def update_product(self, actor, product_id, payload):
         """``update_product(actor, product_id, {"price": 17000})`` → product. Emits
         ``product_updated``; a material edit puts it back under review."""
@@ -51,16 +57,21 @@ class CatalogueService(HealthMixin):
         return ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
-    def change_stock(self, actor, product_id, payload):
-        """``change_stock(actor, product_id, {"delta": 25})`` → product; never below
-        zero (``Conflict``). Emits ``stock_low`` when it falls to the threshold."""
+    @idempotent(required=True)
+    def change_stock(self, actor, product_id, payload, idempotency_key=None):
+        """``change_stock(actor, product_id, {"delta": 25}, idempotency_key="3f2a…")`` →
+        product; never below zero (``Conflict``); the same key again is applied once.
+        Emits ``stock_low`` when it falls to the threshold."""
         delta = StockChangeSchema().load_or_raise(payload)["delta"]
         product = self.store.change_stock(
-            product_id, lambda found: domain.set_stock(found, domain.restocked(found, actor, delta))
+            product_id,
+            lambda found: domain.set_stock(found, domain.restocked(found, actor, delta)),
+            key=domain.stock_change_key(actor, idempotency_key),
         )
         return ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def approve_product(self, actor, product_id):
         """``approve_product(actor, product_id)`` → product ``status: "approved"``.
         Emits ``product_approved``."""
@@ -69,6 +80,7 @@ class CatalogueService(HealthMixin):
         return ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def reject_product(self, actor, product_id, payload):
         """``reject_product(actor, product_id, {"reason": "Foto buram"})`` → product
         ``status: "rejected"``. Emits ``product_rejected``."""

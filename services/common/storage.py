@@ -8,6 +8,7 @@ from nameko.containers import ServiceContainer, WorkerContext
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from services.common.envelope import OUTBOX_PENDING, PENDING_EVENTS, OutboxEntry
 from services.common.errors import Conflict
@@ -63,6 +64,20 @@ class Repository:
         self.db[collection].insert_one(document)
         self._published(collection, document["_id"])
         return document
+
+    def insert_or_find(self, collection: str, document: Document) -> Document:
+        """Insert a new aggregate, or give back the one already stored under its
+        ``_id`` (an id derived from an idempotency key: a repeat finds the first,
+        and its events are not written again)."""
+        try:
+            return self.insert(collection, document)
+        except DuplicateKeyError:
+            found = self.db[collection].find_one(
+                {"_id": document["_id"]}, projection={"outbox": False, "outbox_lease": False}
+            )
+            if found is None:  # removed in between: nothing left to repeat
+                raise
+            return found
 
     def save(self, collection: str, document: Document) -> Document:
         """Write the changed aggregate and append its pending events, if nobody else

@@ -1,5 +1,6 @@
 from services.common.auth import Tokens, hash_password, verify_password
 from services.common.errors import EXPECTED, Unauthenticated
+from services.common.idempotency import Idempotency, idempotent
 from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
@@ -33,6 +34,7 @@ class CommunityService(HealthMixin):
     name = "community"
 
     store = Storage(CommunityRepository)
+    idempotency = Idempotency()
     tokens = Tokens()
     admin = AdminBootstrap()
 
@@ -89,6 +91,7 @@ class CommunityService(HealthMixin):
         return ProfileSchema().dump(self.store.profile(actor["member_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def update_profile(self, actor, payload):
         """``update_profile(actor, {"language": "en"})`` → member. Emits
         ``member_updated`` when something changed."""
@@ -100,6 +103,7 @@ class CommunityService(HealthMixin):
     # --- hubs ---------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def create_hub(self, actor, payload):
         """``create_hub(admin, {"name": "Simpul Pujon", "village": "Pujon Kidul",
         "district": "Pujon", "regency": "Malang", "province": "Jawa Timur", "address":
@@ -123,6 +127,7 @@ class CommunityService(HealthMixin):
         return HubSchema().dump(self.store.get_hub(hub_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def assign_coordinator(self, actor, hub_id, payload):
         """``assign_coordinator(admin, hub_id, {"member_id": "…"})`` → hub. Emits
         ``coordinator_assigned`` and ``roles_changed`` the first time."""
@@ -134,6 +139,7 @@ class CommunityService(HealthMixin):
         return HubSchema().dump(hub)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def remove_coordinator(self, actor, hub_id, member_id):
         """``remove_coordinator(admin, hub_id, member_id)`` → hub. Emits
         ``coordinator_removed`` and ``roles_changed`` when they were a coordinator."""
@@ -146,6 +152,7 @@ class CommunityService(HealthMixin):
     # --- memberships --------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def apply_for_membership(self, actor, hub_id, payload):
         """``apply_for_membership(actor, hub_id, {"role": "seller", "business_name":
         "Keripik Bu Siti"})`` → membership (``pending``). Applying again for the same
@@ -166,6 +173,7 @@ class CommunityService(HealthMixin):
         return page_of(MembershipSchema(many=True).dump(items), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def approve_membership(self, actor, membership_id, payload=None):
         """``approve_membership(coordinator, membership_id, {})`` → membership. Emits
         ``membership_approved`` and ``roles_changed``."""
@@ -176,6 +184,7 @@ class CommunityService(HealthMixin):
         return MembershipSchema().dump(membership)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def reject_membership(self, actor, membership_id, payload):
         """``reject_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_rejected``."""
@@ -186,6 +195,7 @@ class CommunityService(HealthMixin):
         return MembershipSchema().dump(membership)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def suspend_membership(self, actor, membership_id, payload):
         """``suspend_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_suspended`` and ``roles_changed``."""
@@ -198,6 +208,7 @@ class CommunityService(HealthMixin):
     # --- trainings ----------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def schedule_training(self, actor, hub_id, payload):
         """``schedule_training(coordinator, hub_id, {"title": "Foto produk", "topic":
         "product_photography", "starts_at": "2026-12-01T02:00:00Z", "capacity": 20})``
@@ -218,6 +229,7 @@ class CommunityService(HealthMixin):
         return page_of(TrainingSchema(many=True).dump(items), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def enrol(self, actor, training_id):
         """``enrol(member, training_id)`` → training (one seat fewer). ``Conflict``
         when full or already enrolled. Emits ``training_enrolled``."""
@@ -230,6 +242,7 @@ class CommunityService(HealthMixin):
         return TrainingSchema().dump(enrolled or self.store.get_training(training_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def complete_training(self, actor, training_id, payload):
         """``complete_training(coordinator, training_id, {"member_id": "…"})`` →
         training. Emits ``training_completed`` the first time."""

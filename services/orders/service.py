@@ -5,6 +5,7 @@ from nameko.timer import timer
 from services.catalogue import contract as catalogue
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
+from services.common.idempotency import Idempotency, idempotent
 from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
@@ -35,6 +36,7 @@ class OrdersService(HealthMixin):
     name = "orders"
 
     store = Storage(OrdersRepository)
+    idempotency = Idempotency()
     settings = OrderSettings()
 
     # --- the product projection (catalogue events) ---
@@ -136,6 +138,7 @@ class OrdersService(HealthMixin):
         return page_of(OrderSchema(many=True).dump(items), page, page_size, total)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def cancel_order(self, actor, order_id, payload=None):
         """``cancel_order(actor, order_id, {"reason": "…"})`` → order ``cancelled``;
         emits ``order_cancelled`` so catalogue releases reserved stock."""
@@ -144,6 +147,7 @@ class OrdersService(HealthMixin):
         return OrderSchema().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def change_status(self, actor, order_id, payload):
         """``change_status(actor, order_id, {"status": "shipped"})`` → order."""
         fields = ChangeStatusSchema().load_or_raise(payload)
@@ -151,6 +155,7 @@ class OrdersService(HealthMixin):
         return OrderSchema().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def record_payment(self, actor, order_id, payload):
         """``record_payment(actor, order_id, {"status": "paid"})`` → order ``paid``."""
         PaymentSchema().load_or_raise(payload)

@@ -19,7 +19,7 @@ import yaml
 from nameko.testing.utils import find_free_port
 
 from tests.support.broker_users import BrokerUsers
-from tests.support.catalogue import make_product
+from tests.support.catalogue import key_header, make_product
 from tests.support.community import approved_member, hub_with_coordinator
 from tests.support.processes import ProcessStack, Vhost
 from tests.support.waiting import wait_until
@@ -186,7 +186,9 @@ def an_order_is_placed_and_confirmed(api):
     hub = hub_with_coordinator(api, admin)
     seller = approved_member(api, hub.coordinator, hub.hub_id, role="seller")
     buyer = approved_member(api, hub.coordinator, hub.hub_id, role="buyer")
-    product = seller.client.post("/api/v1/products", json=make_product(hub.hub_id))
+    product = seller.client.post(
+        "/api/v1/products", json=make_product(hub.hub_id), headers=key_header()
+    )
     assert product.status_code == 201, product.text
     approved = hub.coordinator.post(f"/api/v1/products/{product.json()['id']}/approve")
     assert approved.status_code == 200, approved.text

@@ -20,6 +20,7 @@ from tests.support.catalogue import (
     seller_of,
 )
 from tests.support.events import EventLog, envelope, publish
+from tests.support.orders import new_key
 from tests.support.waiting import wait_until
 
 
@@ -43,7 +44,9 @@ class Shop:
 
     def product(self, **overrides):
         """An approved product of this hub's seller."""
-        product = self.catalogue.create_product(self.seller, make_product(self.hub_id, **overrides))
+        product = self.catalogue.create_product(
+            self.seller, make_product(self.hub_id, **overrides), idempotency_key=new_key()
+        )
         return self.catalogue.approve_product(coordinator_of(self.hub_id), product["id"])
 
     def stock(self, product_id):
@@ -264,15 +267,21 @@ def test_a_completed_order_leaves_no_hold_on_any_of_its_products(shop):
 
 def test_a_seller_restocks_and_cannot_go_below_zero(shop):
     product = shop.product(stock=8)
-    restocked = shop.catalogue.change_stock(shop.seller, product["id"], {"delta": 12})
+    restocked = shop.catalogue.change_stock(
+        shop.seller, product["id"], {"delta": 12}, idempotency_key=new_key()
+    )
     assert restocked["stock"] == 20
-    corrected = shop.catalogue.change_stock(shop.seller, product["id"], {"delta": -16})
+    corrected = shop.catalogue.change_stock(
+        shop.seller, product["id"], {"delta": -16}, idempotency_key=new_key()
+    )
     assert corrected["stock"] == 4
     [low] = wait_until(lambda: shop.seen("stock_low"), message="stock_low")
     assert (low["stock"], low["product_id"], low["threshold"]) == (4, product["id"], 5)
 
     with pytest.raises(NotEnoughStock):
-        shop.catalogue.change_stock(shop.seller, product["id"], {"delta": -5})
+        shop.catalogue.change_stock(
+            shop.seller, product["id"], {"delta": -5}, idempotency_key=new_key()
+        )
     assert shop.stock(product["id"]) == 4
 
 

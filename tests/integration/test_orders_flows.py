@@ -7,7 +7,7 @@ from typing import NamedTuple
 import pytest
 
 from tests.support.api import Api
-from tests.support.catalogue import make_product
+from tests.support.catalogue import key_header, make_product
 from tests.support.community import approve, approved_member, decide, hub_with_coordinator
 from tests.support.orders import new_key
 from tests.support.waiting import wait_until
@@ -45,7 +45,9 @@ def market(api, admin):
 
 
 def offer(seller, coordinator, hub_id, **fields):
-    created = seller.post("/api/v1/products", json=make_product(hub_id, **fields))
+    created = seller.post(
+        "/api/v1/products", json=make_product(hub_id, **fields), headers=key_header()
+    )
     assert created.status_code == 201, created.text
     product = created.json()
     approved = coordinator.post(f"/api/v1/products/{product['id']}/approve", json={})

@@ -20,7 +20,7 @@ from services.common.phone import normalise_phone
 from services.community.bootstrap import AdminPhoneTaken
 from services.community.service import CommunityService
 from tests.support.api import make_member
-from tests.support.catalogue import make_product
+from tests.support.catalogue import key_header, make_product
 from tests.support.community import apply, approve, approved_member, hub_with_coordinator
 from tests.support.events import EventLog
 from tests.support.waiting import wait_until
@@ -91,7 +91,9 @@ def test_neither_the_password_nor_its_hash_appears_in_answers_events_logs_or_mes
 def place_an_order(api, hub, client):
     """``client`` orders a product of a new seller of ``hub``; the order is confirmed."""
     seller = approved_member(api, hub.coordinator, hub.hub_id, role="seller")
-    product = seller.client.post("/api/v1/products", json=make_product(hub.hub_id)).json()
+    product = seller.client.post(
+        "/api/v1/products", json=make_product(hub.hub_id), headers=key_header()
+    ).json()
     hub.coordinator.post(f"/api/v1/products/{product['id']}/approve")
     body = {
         "hub_id": hub.hub_id,

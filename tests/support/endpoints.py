@@ -110,7 +110,9 @@ class World:
 
     def new_product(self):
         """A product of the seller, waiting for review."""
-        response = self.seller.client.post("/api/v1/products", json=make_product(self.hub_id))
+        response = self.seller.client.post(
+            "/api/v1/products", json=make_product(self.hub_id), headers=new_key()
+        )
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
@@ -324,7 +326,9 @@ ENDPOINTS = (
     Endpoint(
         "POST /api/v1/products",
         "seller",
-        lambda w: Request("POST", "/api/v1/products", json=make_product(w.hub_id)),
+        lambda w: Request(
+            "POST", "/api/v1/products", json=make_product(w.hub_id), headers=new_key()
+        ),
     ),
     Endpoint(
         "GET /api/v1/products",
@@ -358,7 +362,9 @@ ENDPOINTS = (
     Endpoint(
         "POST /api/v1/products/{product_id}/stock",
         "seller",
-        lambda w: Request("POST", f"/api/v1/products/{w.product()}/stock", json={"delta": 5}),
+        lambda w: Request(
+            "POST", f"/api/v1/products/{w.product()}/stock", json={"delta": 5}, headers=new_key()
+        ),
     ),
     Endpoint(
         "POST /api/v1/products/{product_id}/approve",

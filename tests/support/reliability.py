@@ -20,7 +20,7 @@ import requests
 
 from services.common.envelope import DEAD_LETTER_QUEUE
 from tests.support.api import Api, make_member
-from tests.support.catalogue import make_product
+from tests.support.catalogue import key_header, make_product
 from tests.support.community import apply, approve, assign_coordinator, make_hub
 from tests.support.waiting import wait_until
 
@@ -82,7 +82,7 @@ def open_market(api, admin, sellers=3, products_each=2, buyers=6, scarce_stock=3
         for _ in range(products_each):
             stock = scarce_stock if not products else PLENTY
             body = make_product(hub_id, stock=stock, price=random.randrange(5_000, 50_000, 500))
-            response = seller.client.post("/api/v1/products", json=body)
+            response = seller.client.post("/api/v1/products", json=body, headers=key_header())
             assert response.status_code == 201, response.text
             product_id = response.json()["id"]
             response = coordinator.client.post(f"/api/v1/products/{product_id}/approve", json={})

@@ -291,3 +291,17 @@ def test_only_a_seller_s_membership_decisions_concern_their_products():
     data = {"membership_id": "ms", "hub_id": HUB, "member_id": "m1", "role": "seller"}
     assert domain.seller_standing(data) == (HUB, "m1")
     assert domain.seller_standing({**data, "role": "buyer"}) is None
+
+
+def test_a_product_submitted_under_a_key_gets_the_same_id_on_every_retry(seller):
+    again = domain.new_product(
+        seller, make_product(HUB), product_id=domain.product_id_for(seller, "k1")
+    )
+    assert again["_id"] == domain.product_id_for(seller, "k1")
+    assert domain.product_id_for(seller, "k1") != domain.product_id_for(seller, "k2")
+    assert domain.product_id_for(seller, "k1") != domain.product_id_for(seller_of(HUB), "k1")
+    assert len(again["_id"]) == len(domain.new_product(seller, make_product(HUB))["_id"])
+
+
+def test_a_stock_change_is_remembered_under_its_member_and_key(seller):
+    assert domain.stock_change_key(seller, "k1") != domain.stock_change_key(seller_of(HUB), "k1")

@@ -176,6 +176,37 @@ def test_placing_an_order_documents_its_required_idempotency_key(document):
     assert key["schema"]["maxLength"] == 100
 
 
+KEY_REQUIRED = {"placeOrder", "createProduct", "changeStock"}
+"""The writes a repeat would make twice (an order, a product, a stock change)."""
+WITHOUT_A_MEMBER = {"registerMember", "issueToken"}
+"""Anonymous: keys are per member. Registering again is a 409 that says to log in;
+logging in again makes nothing but another token."""
+
+
+def _writes(document):
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method in ("post", "patch", "put", "delete"):
+                yield f"{method.upper()} {path}", operation
+
+
+def test_every_write_documents_its_idempotency_key_and_whether_it_is_required(document):
+    writes = dict(_writes(document))
+    assert {op["operationId"] for op in writes.values()} >= KEY_REQUIRED | WITHOUT_A_MEMBER
+    for name, operation in writes.items():
+        if operation["operationId"] in WITHOUT_A_MEMBER:
+            continue
+        keys = [
+            p
+            for p in operation.get("parameters", [])
+            if (p["in"], p["name"]) == ("header", "Idempotency-Key")
+        ]
+        assert len(keys) == 1, f"{name} does not document the Idempotency-Key header"
+        required = operation["operationId"] in KEY_REQUIRED
+        assert keys[0]["required"] is required, name
+        assert keys[0]["schema"]["minLength"] == 1 and keys[0]["schema"]["maxLength"] == 100
+
+
 @pytest.mark.parametrize(
     ("fulfilment", "valid"),
     [

@@ -21,6 +21,7 @@ from services.community.schemas import (
     UpdateProfileSchema,
 )
 from services.gateway.http import json_body, query, route
+from services.gateway.idempotency import key_header, key_of
 from services.gateway.ratelimit import client_address
 
 
@@ -64,10 +65,11 @@ class CommunityRoutes:
         response=MemberSchema,
         auth=True,
         summary="Change name, email, preferred channel or language",
+        headers=key_header(),
     )
     def update_me(self, request):
         actor = self.backend.caller(request)
-        return self.backend.community.update_profile(actor, json_body(request))
+        return self.backend.community.update_profile(actor, json_body(request), **key_of(request))
 
     # --- hubs ---------------------------------------------------------------
 
@@ -79,10 +81,11 @@ class CommunityRoutes:
         status=201,
         auth=True,
         summary="Create a hub (admin); the same request again returns the same hub",
+        headers=key_header(),
     )
     def create_hub(self, request):
         actor = self.backend.caller(request)
-        return 201, self.backend.community.create_hub(actor, json_body(request))
+        return 201, self.backend.community.create_hub(actor, json_body(request), **key_of(request))
 
     @route(
         "GET",
@@ -106,11 +109,12 @@ class CommunityRoutes:
         response=HubSchema,
         auth=True,
         summary="Make an existing member a coordinator of the hub (admin)",
+        headers=key_header(),
     )
     def assign_coordinator(self, request, hub_id):
         actor = self.backend.caller(request)
         body = json_body(request)
-        hub = self.backend.community.assign_coordinator(actor, hub_id, body)
+        hub = self.backend.community.assign_coordinator(actor, hub_id, body, **key_of(request))
         self.backend.forget(body["member_id"])
         return hub
 
@@ -120,10 +124,11 @@ class CommunityRoutes:
         response=HubSchema,
         auth=True,
         summary="Stop a member coordinating the hub (admin); again changes nothing",
+        headers=key_header(),
     )
     def remove_coordinator(self, request, hub_id, member_id):
         actor = self.backend.caller(request)
-        hub = self.backend.community.remove_coordinator(actor, hub_id, member_id)
+        hub = self.backend.community.remove_coordinator(actor, hub_id, member_id, **key_of(request))
         self.backend.forget(member_id)
         return hub
 
@@ -137,10 +142,13 @@ class CommunityRoutes:
         status=201,
         auth=True,
         summary="Apply to the hub as seller or buyer; applying again returns the same one",
+        headers=key_header(),
     )
     def apply_for_membership(self, request, hub_id):
         actor = self.backend.caller(request)
-        return 201, self.backend.community.apply_for_membership(actor, hub_id, json_body(request))
+        return 201, self.backend.community.apply_for_membership(
+            actor, hub_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "GET",
@@ -162,11 +170,12 @@ class CommunityRoutes:
         response=MembershipSchema,
         auth=True,
         summary="Approve a membership (coordinator of its hub)",
+        headers=key_header(),
     )
     def approve_membership(self, request, membership_id):
         actor = self.backend.caller(request)
         membership = self.backend.community.approve_membership(
-            actor, membership_id, json_body(request)
+            actor, membership_id, json_body(request), **key_of(request)
         )
         self.backend.forget(membership["member_id"])
         return membership
@@ -178,10 +187,13 @@ class CommunityRoutes:
         response=MembershipSchema,
         auth=True,
         summary="Reject a pending membership with a reason (coordinator of its hub)",
+        headers=key_header(),
     )
     def reject_membership(self, request, membership_id):
         actor = self.backend.caller(request)
-        return self.backend.community.reject_membership(actor, membership_id, json_body(request))
+        return self.backend.community.reject_membership(
+            actor, membership_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "POST",
@@ -190,11 +202,12 @@ class CommunityRoutes:
         response=MembershipSchema,
         auth=True,
         summary="Suspend an approved membership with a reason (coordinator of its hub)",
+        headers=key_header(),
     )
     def suspend_membership(self, request, membership_id):
         actor = self.backend.caller(request)
         membership = self.backend.community.suspend_membership(
-            actor, membership_id, json_body(request)
+            actor, membership_id, json_body(request), **key_of(request)
         )
         self.backend.forget(membership["member_id"])
         return membership
@@ -209,10 +222,13 @@ class CommunityRoutes:
         status=201,
         auth=True,
         summary="Schedule a training (coordinator of the hub)",
+        headers=key_header(),
     )
     def schedule_training(self, request, hub_id):
         actor = self.backend.caller(request)
-        return 201, self.backend.community.schedule_training(actor, hub_id, json_body(request))
+        return 201, self.backend.community.schedule_training(
+            actor, hub_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "GET",
@@ -233,10 +249,11 @@ class CommunityRoutes:
         auth=True,
         summary="Enrol in a training (approved member of its hub); 409 when full",
         operation_id="enrolInTraining",
+        headers=key_header(),
     )
     def enrol(self, request, training_id):
         actor = self.backend.caller(request)
-        return 201, self.backend.community.enrol(actor, training_id)
+        return 201, self.backend.community.enrol(actor, training_id, **key_of(request))
 
     @route(
         "POST",
@@ -245,7 +262,10 @@ class CommunityRoutes:
         response=TrainingSchema,
         auth=True,
         summary="Record that an enrolled member completed the training (coordinator)",
+        headers=key_header(),
     )
     def complete_training(self, request, training_id):
         actor = self.backend.caller(request)
-        return self.backend.community.complete_training(actor, training_id, json_body(request))
+        return self.backend.community.complete_training(
+            actor, training_id, json_body(request), **key_of(request)
+        )
