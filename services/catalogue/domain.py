@@ -10,7 +10,8 @@ A reservation is the catalogue's half of the order saga, one document per order:
 ``reserving`` → ``reserved`` or ``failed``; ``reserved`` → ``released`` when the order
 is cancelled, or → ``settled`` when it is completed. A cancel that
 arrives before its order leaves a ``cancelled`` tombstone, so the late order reserves
-nothing.
+nothing. An order announced again after the decision hears the same decision again
+(``answer_again``): its first answer may have been lost.
 """
 
 from services.catalogue.exceptions import (
@@ -311,11 +312,7 @@ def confirm(reservation, low=()):
     """Every line was taken. ``low``: ``stock_low`` data of products that fell to the
     threshold while taking them."""
     reservation.update(state=RESERVED, updated_at=utcnow())
-    record(
-        reservation,
-        "stock_reserved",
-        {"order_id": reservation["_id"], "items": reservation["items"]},
-    )
+    record(reservation, "stock_reserved", _reserved(reservation))
     for data in low:
         record(reservation, "stock_low", data)
     return reservation
@@ -323,12 +320,34 @@ def confirm(reservation, low=()):
 
 def fail(reservation, shortages, reason=INSUFFICIENT_STOCK):
     reservation.update(state=FAILED, reason=reason, shortages=shortages, updated_at=utcnow())
-    record(
-        reservation,
-        "stock_reservation_failed",
-        {"order_id": reservation["_id"], "reason": reason, "shortages": shortages},
-    )
+    record(reservation, "stock_reservation_failed", _failed(reservation))
     return reservation
+
+
+def answer_again(reservation):
+    """The order was announced again after it was decided: orders has not heard (the
+    answer was lost, or crossed the announcement), so the decision is recorded again,
+    with the same data. ``None`` once the order was cancelled or completed: nobody is
+    waiting for an answer then, and taking or returning stock is never repeated."""
+    if reservation["state"] == RESERVED:
+        record(reservation, "stock_reserved", _reserved(reservation))
+    elif reservation["state"] == FAILED:
+        record(reservation, "stock_reservation_failed", _failed(reservation))
+    else:
+        return None
+    return reservation
+
+
+def _reserved(reservation):
+    return {"order_id": reservation["_id"], "items": reservation["items"]}
+
+
+def _failed(reservation):
+    return {
+        "order_id": reservation["_id"],
+        "reason": reservation["reason"],
+        "shortages": reservation["shortages"],
+    }
 
 
 def shortage(line, available):

@@ -317,6 +317,8 @@ def stock_reserved(order, now=None):
         record(order, "order_confirmed", summary(order))
         return True
     if order["status"] in (CANCELLED, REJECTED):
+        if order.get("stock_reserved"):
+            return False  # a repeated answer: the release was asked for already
         order["stock_reserved"] = True
         order["late_releases"] = order.get("late_releases", 0) + 1
         order["updated_at"] = now
