@@ -58,6 +58,8 @@ NEXT_STATUS = {
     SHIPPED: {COMPLETED: DELIVERY},
 }
 LONGEST_RETRY_FACTOR = 8
+WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")
+"""Asia/Jakarta, the hubs' time (no daylight saving): a report's days are its days."""
 
 
 # --- who is asking ---------------------------------------------------------------
@@ -469,6 +471,11 @@ def _paid(order, by, now):
 
 
 # --- reports ---------------------------------------------------------------------
+
+
+def day_start(day):
+    """The moment (UTC) the WIB day ``day`` begins: 2 Jan → 1 Jan 17:00 UTC."""
+    return datetime.datetime(day.year, day.month, day.day, tzinfo=WIB).astimezone(datetime.UTC)
 
 
 def report_period(start, end, end_is_date=False):

@@ -118,7 +118,8 @@ class ListOrdersSchema(PageSchema):
 
 
 class DateOrTime(fields.Field):
-    """``2026-11-01`` (a whole day) or ``2026-11-01T08:00:00Z``; naive means UTC."""
+    """``2026-11-01`` (a whole day in WIB) or ``2026-11-01T08:00:00Z``; a time without
+    an offset means UTC."""
 
     default_error_messages = {
         "invalid": "Send an ISO 8601 date (2026-11-01) or time (2026-11-01T08:00:00Z)."
@@ -134,10 +135,9 @@ class DateOrTime(fields.Field):
             raise self.make_error("invalid")
         try:
             if len(value) == 10:
-                day = datetime.date.fromisoformat(value)
-                return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC), True
+                return domain.day_start(datetime.date.fromisoformat(value)), True
             moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+        except (ValueError, OverflowError):  # overflow: a WIB day before year 1 in UTC
             raise self.make_error("invalid") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=datetime.UTC)
@@ -145,10 +145,17 @@ class DateOrTime(fields.Field):
 
 
 class ReportQuerySchema(FlatSchema):
-    from_ = DateOrTime(data_key="from", load_default=None)
+    from_ = DateOrTime(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "A date alone starts at the beginning of that day in WIB."},
+    )
     to = DateOrTime(
         load_default=None,
-        metadata={"description": "Later than from; a date alone counts its whole day."},
+        metadata={
+            "description": "Later than from; a date alone counts its whole day (in WIB, "
+            "Asia/Jakarta, like from)."
+        },
     )
 
     @post_load

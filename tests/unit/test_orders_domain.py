@@ -393,6 +393,17 @@ def test_a_date_only_to_includes_that_whole_day_and_an_empty_period_is_refused()
     assert "to" in raised.value.details
 
 
+@pytest.mark.parametrize(
+    ("day", "starts"),
+    [
+        (datetime.date(2026, 1, 2), datetime.datetime(2026, 1, 1, 17, tzinfo=datetime.UTC)),
+        (datetime.date(2026, 7, 1), datetime.datetime(2026, 6, 30, 17, tzinfo=datetime.UTC)),
+    ],
+)
+def test_a_report_day_is_a_day_in_wib_all_year_round(day, starts):
+    assert domain.day_start(day) == starts
+
+
 def test_order_numbers_are_short_and_readable():
     assert domain.order_number(42) == "KD-000042"
 
