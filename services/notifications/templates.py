@@ -16,7 +16,6 @@ from services.common import gsm
 SMS_LIMIT = gsm.SMS_SEPTETS
 DEFAULT_LANGUAGE = "id"
 LANGUAGES = ("id", "en")
-ELLIPSIS = gsm.ELLIPSIS
 
 # facts a message can do without in full: shortened, longest first, when over the limit
 ELASTIC = ("name", "applicant", "hub", "pickup", "address", "items", "product", "title", "reason")
