@@ -22,6 +22,7 @@ test: install
 lint: install
 	$(BIN)/ruff check services tests bench
 	$(BIN)/ruff format --check services tests bench
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix services tests bench

@@ -18,9 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from services.common import config as cfg
 from services.run import ROOT, SERVICES, api_url, service_command, stop, wait_ready
 
-DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 MANAGEMENT_PORT = 15672
 
 
@@ -34,7 +34,7 @@ def free_port():
 def fresh_vhost(amqp_uri=None):
     """An ``AMQP_URI`` on a new vhost (removed afterwards) when the management API
     answers; otherwise ``amqp_uri`` as given."""
-    amqp_uri = amqp_uri or os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    amqp_uri = amqp_uri or cfg.amqp_uri()
     parts = urllib.parse.urlparse(amqp_uri)
     user, password = parts.username or "guest", parts.password or "guest"
     api = f"http://{parts.hostname or 'localhost'}:{MANAGEMENT_PORT}/api"
@@ -98,7 +98,8 @@ def running_stack(env, logs_dir, within=90, commands=None):
                 command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
             )
         url = api_url(env["GATEWAY_ADDRESS"])
-        if not wait_ready(url, processes, within=within):
+        running = lambda: all(process.poll() is None for process in processes.values())  # noqa: E731
+        if not wait_ready(url, within=within, meanwhile=running):
             raise RuntimeError(f"the stack did not become ready; see the logs in {logs_dir}")
         yield Stack(url, processes, logs_dir)
     finally:

@@ -21,8 +21,11 @@ from services.community.service import CommunityService
 from services.gateway.service import GatewayService
 from services.notifications.service import NotificationsService
 from services.orders.service import OrdersService
-from tests.support.api import Api
+from tests.support.api import KOMPOR_ADMIN_PASSWORD, KOMPOR_ADMIN_PHONE, Api
+from tests.support.community import hub_with_coordinator
 from tests.support.events import EventLog
+from tests.support.notifications import Events, Log
+from tests.support.orders import Catalogue
 from tests.support.sink import HttpSink
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import wait_until
@@ -35,11 +38,6 @@ ALL_SERVICES = {
     "gateway": GatewayService,
 }
 
-# the operator account every stack bootstraps (the ``admin`` fixture logs in as it);
-# 0811 never collides with the 0812 numbers of ``make_phone``
-KOMPOR_ADMIN_PHONE = "0811-0000-0001"
-KOMPOR_ADMIN_PASSWORD = "admin-rahasia-1"
-
 FAST_TIMINGS = {
     "KOMPOR_RPC_TIMEOUT": 3,
     "KOMPOR_RETRY_DELAYS": "0.2,0.4,0.8",
@@ -49,6 +47,10 @@ FAST_TIMINGS = {
     "KOMPOR_DELIVERY_MAX_ATTEMPTS": 100,
 }
 
+# every request of a test comes from 127.0.0.1, far faster than a person: the limiter
+# has its own test with a small limit
+TEST_RATE_LIMIT = {"KOMPOR_RATE_LIMIT": 10_000, "KOMPOR_RATE_BURST": 10_000}
+
 
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
@@ -57,6 +59,13 @@ def cheap_password_hashing(monkeypatch):
     monkeypatch.setattr(
         auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
+
+
+@pytest.fixture(scope="module")
+def sink():
+    """One SMS provider stand-in for a module whose stack of processes it outlives."""
+    with HttpSink() as sink:
+        yield sink
 
 
 @pytest.fixture
@@ -85,9 +94,10 @@ def config(rabbit_config, tmp_path, sms_sink):
         # nameko's fixture says pyamqp://; pika (the operator CLI) knows amqp://
         "AMQP_URI": rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://", 1),
         **FAST_TIMINGS,
+        **TEST_RATE_LIMIT,
         "MONGO_URI": f"memory://{uuid.uuid4().hex}",
         "KOMPOR_DATA_DIR": str(tmp_path / "var"),
-        "KOMPOR_SECRET_KEY": "test-secret",
+        "KOMPOR_SECRET_KEY": "test-secret-of-at-least-32-characters",
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
         "SMS_GATEWAY_URL": sms_sink.url,
         "KOMPOR_ADMIN_PHONE": KOMPOR_ADMIN_PHONE,
@@ -139,8 +149,34 @@ def admin(api):
 
 
 @pytest.fixture
+def hub(api, admin):
+    """A hub with a coordinator: ``hub.hub_id``, ``hub.coordinator`` (a client)."""
+    return hub_with_coordinator(api, admin)
+
+
+@pytest.fixture
 def community_events(config):
     """Every event ``community`` publishes from now on (``tests.support.events``)."""
     log = EventLog(config, "community")
     yield log
     log.close()
+
+
+@pytest.fixture
+def events(stack):
+    """Publishes events as their owners would: ``events.publish("orders", "order_placed",
+    data)`` (``tests.support.notifications.Events``)."""
+    return Events(stack.config)
+
+
+@pytest.fixture
+def log(stack):
+    """What the notifications service knows and did (``tests.support.notifications.Log``)."""
+    return Log(stack.config)
+
+
+@pytest.fixture
+def catalogue(config):
+    """Catalogue's events, published by the test where it plays catalogue's part
+    (``tests.support.orders.Catalogue``)."""
+    return Catalogue(config)

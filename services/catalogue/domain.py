@@ -14,6 +14,32 @@ nothing. An order announced again after the decision hears the same decision aga
 (``answer_again``): its first answer may have been lost.
 """
 
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from services.catalogue.contract import (
+    APPROVED,
+    EDITABLE_FIELDS,
+    MATERIAL_FIELDS,
+    MAX_STOCK,
+    PENDING_REVIEW,
+    PRODUCT_APPROVED,
+    PRODUCT_REJECTED,
+    PRODUCT_SUBMITTED,
+    PRODUCT_UPDATED,
+    REJECTED,
+    STOCK_LOW,
+    STOCK_RELEASED,
+    STOCK_RESERVATION_FAILED,
+    STOCK_RESERVED,
+    ProductSnapshot,
+    ReservedLine,
+    Shortage,
+    StockLow,
+    StockReservationFailed,
+    StockReserved,
+)
 from services.catalogue.exceptions import (
     NotASeller,
     NotEnoughStock,
@@ -21,31 +47,24 @@ from services.catalogue.exceptions import (
     NotYourProduct,
     ProductNotFound,
 )
+from services.common.actor import Actor, is_coordinator, is_seller, member_id
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
+from services.common.types import Document
 
-CATEGORIES = (
-    "food",
-    "beverage",
-    "craft",
-    "fashion",
-    "agriculture",
-    "beauty",
-    "household",
-    "other",
+SHELF_FIELDS: tuple[str, ...] = (
+    "_id",
+    "hub_id",
+    "seller_id",
+    "name",
+    "category",
+    "price",
+    "unit",
+    "stock",
 )
-PENDING_REVIEW, APPROVED, REJECTED = "pending_review", "approved", "rejected"
-PRODUCT_STATUSES = (PENDING_REVIEW, APPROVED, REJECTED)
-MATERIAL_FIELDS = ("name", "description", "category", "images")
-EDITABLE_FIELDS = (*MATERIAL_FIELDS, "price", "unit")
-SELLER, COORDINATOR = "seller", "coordinator"
-
-SHELF_FIELDS = ("_id", "hub_id", "seller_id", "name", "category", "price", "unit", "stock")
 SHELF_FIELDS += ("images", "created_at")
 """What a showroom list holds of each product (its compact form, plus what it sorts on)."""
 
-MAX_PRICE = 1_000_000_000  # rupiah; anything above is a typo
-MAX_STOCK = 1_000_000
 LOW_STOCK_THRESHOLD = 5
 
 RESERVING, RESERVED, FAILED = "reserving", "reserved", "failed"
@@ -54,32 +73,10 @@ INSUFFICIENT_STOCK = "insufficient_stock"
 INVALID_ITEMS = "invalid_items"
 
 
-# --- who is acting --------------------------------------------------------------
-
-
-def roles_in(actor, hub_id):
-    if not actor:
-        return ()
-    return (actor.get("roles") or {}).get(hub_id) or ()
-
-
-def is_seller_of(actor, hub_id):
-    return SELLER in roles_in(actor, hub_id)
-
-
-def is_coordinator_of(actor, hub_id):
-    """Coordinators of ``hub_id`` and admins run a hub (as in community)."""
-    return bool((actor or {}).get("is_admin")) or COORDINATOR in roles_in(actor, hub_id)
-
-
-def member_id(actor):
-    return (actor or {}).get("member_id")
-
-
 # --- products -------------------------------------------------------------------
 
 
-def snapshot(product):
+def snapshot(product: Document) -> ProductSnapshot:
     """What other services learn of a product (the events' *product snapshot*)."""
     return {
         "product_id": product["_id"],
@@ -93,10 +90,12 @@ def snapshot(product):
     }
 
 
-def new_product(actor, fields, now=None):
+def new_product(
+    actor: Actor, fields: Mapping[str, Any], now: datetime.datetime | None = None
+) -> Document:
     """A product submitted by an approved seller of ``fields["hub_id"]``."""
     hub_id = fields["hub_id"]
-    if not is_seller_of(actor, hub_id):
+    if not is_seller(actor, hub_id):
         raise NotASeller(
             "Only approved sellers of this hub can add products; apply with "
             f"POST /api/v1/hubs/{hub_id}/memberships.",
@@ -122,35 +121,40 @@ def new_product(actor, fields, now=None):
         "updated_at": now,
         "holds": [],
     }
-    record(product, "product_submitted", snapshot(product))
+    record(product, PRODUCT_SUBMITTED, snapshot(product))
     return product
 
 
-def can_see(product, actor):
+def can_see(product: Document, actor: Actor | None) -> bool:
     """Approved products are public; the others only for their seller and curators."""
     return (
         product["status"] == APPROVED
         or product["seller_id"] == member_id(actor)
-        or is_coordinator_of(actor, product["hub_id"])
+        or is_coordinator(actor, product["hub_id"])
     )
 
 
-def visible(product, actor):
+def visible(product: Document | None, actor: Actor | None) -> Document:
     if product is None or not can_see(product, actor):
         raise ProductNotFound("No such product.", {"product_id": ["Unknown product."]})
     return product
 
 
-def check_own(product, actor):
+def check_own(product: Document, actor: Actor) -> None:
     """The product's seller, still a seller of its hub."""
-    if product["seller_id"] != member_id(actor) or not is_seller_of(actor, product["hub_id"]):
+    if product["seller_id"] != member_id(actor) or not is_seller(actor, product["hub_id"]):
         raise NotYourProduct(
             "Only the seller who added this product can change it.",
             {"product_id": ["Not your product."]},
         )
 
 
-def edit(product, actor, changes, now=None):
+def edit(
+    product: Document,
+    actor: Actor,
+    changes: Mapping[str, Any],
+    now: datetime.datetime | None = None,
+) -> Document:
     """Apply a seller's ``changes``; a material change sends the product back to
     review. Emits ``product_updated`` only when something changed."""
     check_own(product, actor)
@@ -169,39 +173,47 @@ def edit(product, actor, changes, now=None):
     data = {**snapshot(product), "changed": sorted(changed)}
     if "price" in changed:
         data.update(old_price=old_price, new_price=product["price"])
-    record(product, "product_updated", data)
+    record(product, PRODUCT_UPDATED, data)
     return product
 
 
-def check_curator(product, actor):
-    if not is_coordinator_of(actor, product["hub_id"]):
+def check_curator(product: Document, actor: Actor) -> None:
+    if not is_coordinator(actor, product["hub_id"]):
         raise NotTheCoordinator(
             "Only a coordinator of this product's hub (or an admin) can approve or reject it.",
             {"product_id": ["Not a product of a hub you coordinate."]},
         )
 
 
-def approve(product, actor, now=None):
+def approve(product: Document, actor: Actor, now: datetime.datetime | None = None) -> Document:
     """Put the product on the showroom shelf; approving it again changes nothing."""
     check_curator(product, actor)
     if product["status"] == APPROVED:
         return product
     _decide(product, actor, APPROVED, None, now)
-    record(product, "product_approved", snapshot(product))
+    record(product, PRODUCT_APPROVED, snapshot(product))
     return product
 
 
-def reject(product, actor, reason, now=None):
+def reject(
+    product: Document, actor: Actor, reason: str, now: datetime.datetime | None = None
+) -> Document:
     """Keep (or take) the product off the shelf, telling the seller why."""
     check_curator(product, actor)
     if product["status"] == REJECTED:
         return product
     _decide(product, actor, REJECTED, reason, now)
-    record(product, "product_rejected", {**snapshot(product), "reason": reason})
+    record(product, PRODUCT_REJECTED, {**snapshot(product), "reason": reason})
     return product
 
 
-def _decide(product, actor, status, reason, now):
+def _decide(
+    product: Document,
+    actor: Actor,
+    status: str,
+    reason: str | None,
+    now: datetime.datetime | None,
+) -> None:
     now = now or utcnow()
     product.update(
         status=status,
@@ -212,7 +224,7 @@ def _decide(product, actor, status, reason, now):
     )
 
 
-def restocked(product, actor, delta):
+def restocked(product: Document, actor: Actor, delta: int) -> int:
     """The stock after the seller adds ``delta`` (negative to correct it down)."""
     check_own(product, actor)
     stock = product["stock"] + delta
@@ -229,12 +241,12 @@ def restocked(product, actor, delta):
     return stock
 
 
-def crossed_low(before, after, threshold=LOW_STOCK_THRESHOLD):
+def crossed_low(before: int, after: int, threshold: int = LOW_STOCK_THRESHOLD) -> bool:
     """Stock fell to the threshold just now (not: it was already low)."""
     return before > threshold >= after
 
 
-def stock_low(product, stock, threshold=LOW_STOCK_THRESHOLD):
+def stock_low(product: Document, stock: int, threshold: int = LOW_STOCK_THRESHOLD) -> StockLow:
     return {
         "product_id": product["_id"],
         "hub_id": product["hub_id"],
@@ -245,23 +257,23 @@ def stock_low(product, stock, threshold=LOW_STOCK_THRESHOLD):
     }
 
 
-def set_stock(product, stock):
+def set_stock(product: Document, stock: int) -> Document:
     """Record the seller's stock change (``stock_low`` if it fell to the threshold)."""
     before = product["stock"]
     product["stock"] = stock
     product["updated_at"] = utcnow()
     if crossed_low(before, stock):
-        record(product, "stock_low", stock_low(product, stock))
+        record(product, STOCK_LOW, stock_low(product, stock))
     return product
 
 
 # --- reservations ---------------------------------------------------------------
 
 
-def order_lines(data):
+def order_lines(data: Mapping[str, Any]) -> list[ReservedLine] | None:
     """``[{product_id, quantity}]`` of an ``order_placed`` event, one line per product
     (quantities of a repeated product added up); ``None`` if they make no sense."""
-    lines = {}
+    lines: dict[str, int] = {}
     items = data.get("items")
     if not isinstance(items, list) or not items:
         return None
@@ -279,7 +291,12 @@ def order_lines(data):
     return [{"product_id": pid, "quantity": quantity} for pid, quantity in lines.items()]
 
 
-def new_reservation(order_id, hub_id, lines, now=None):
+def new_reservation(
+    order_id: str,
+    hub_id: str | None,
+    lines: list[ReservedLine] | None,
+    now: datetime.datetime | None = None,
+) -> Document:
     now = now or utcnow()
     return {
         "_id": order_id,
@@ -293,7 +310,7 @@ def new_reservation(order_id, hub_id, lines, now=None):
     }
 
 
-def tombstone(order_id, now=None):
+def tombstone(order_id: str, now: datetime.datetime | None = None) -> Document:
     """The order was cancelled before it was seen: it must never reserve stock."""
     now = now or utcnow()
     return {
@@ -308,41 +325,43 @@ def tombstone(order_id, now=None):
     }
 
 
-def confirm(reservation, low=()):
+def confirm(reservation: Document, low: Iterable[StockLow] = ()) -> Document:
     """Every line was taken. ``low``: ``stock_low`` data of products that fell to the
     threshold while taking them."""
     reservation.update(state=RESERVED, updated_at=utcnow())
-    record(reservation, "stock_reserved", _reserved(reservation))
+    record(reservation, STOCK_RESERVED, _reserved(reservation))
     for data in low:
-        record(reservation, "stock_low", data)
+        record(reservation, STOCK_LOW, data)
     return reservation
 
 
-def fail(reservation, shortages, reason=INSUFFICIENT_STOCK):
+def fail(
+    reservation: Document, shortages: list[Shortage], reason: str = INSUFFICIENT_STOCK
+) -> Document:
     reservation.update(state=FAILED, reason=reason, shortages=shortages, updated_at=utcnow())
-    record(reservation, "stock_reservation_failed", _failed(reservation))
+    record(reservation, STOCK_RESERVATION_FAILED, _failed(reservation))
     return reservation
 
 
-def answer_again(reservation):
+def answer_again(reservation: Document) -> Document | None:
     """The order was announced again after it was decided: orders has not heard (the
     answer was lost, or crossed the announcement), so the decision is recorded again,
     with the same data. ``None`` once the order was cancelled or completed: nobody is
     waiting for an answer then, and taking or returning stock is never repeated."""
     if reservation["state"] == RESERVED:
-        record(reservation, "stock_reserved", _reserved(reservation))
+        record(reservation, STOCK_RESERVED, _reserved(reservation))
     elif reservation["state"] == FAILED:
-        record(reservation, "stock_reservation_failed", _failed(reservation))
+        record(reservation, STOCK_RESERVATION_FAILED, _failed(reservation))
     else:
         return None
     return reservation
 
 
-def _reserved(reservation):
+def _reserved(reservation: Document) -> StockReserved:
     return {"order_id": reservation["_id"], "items": reservation["items"]}
 
 
-def _failed(reservation):
+def _failed(reservation: Document) -> StockReservationFailed:
     return {
         "order_id": reservation["_id"],
         "reason": reservation["reason"],
@@ -350,7 +369,7 @@ def _failed(reservation):
     }
 
 
-def shortage(line, available):
+def shortage(line: Mapping[str, Any], available: int | None) -> Shortage:
     return {
         "product_id": line["product_id"],
         "requested": line["quantity"],
@@ -358,22 +377,22 @@ def shortage(line, available):
     }
 
 
-def release(reservation):
+def release(reservation: Document) -> Document:
     reservation.update(state=RELEASED, updated_at=utcnow())
     record(
         reservation,
-        "stock_released",
+        STOCK_RELEASED,
         {"order_id": reservation["_id"], "items": reservation["items"]},
     )
     return reservation
 
 
-def check_can_list(actor, query):
+def check_can_list(actor: Actor | None, query: Mapping[str, Any]) -> None:
     """The showroom shows approved products to anyone; products under review or
     rejected are listed for a coordinator of the hub, or for their own seller."""
     if query["status"] == APPROVED:
         return
-    if query.get("hub_id") and is_coordinator_of(actor, query["hub_id"]):
+    if query.get("hub_id") and is_coordinator(actor, query["hub_id"]):
         return
     if query.get("seller_id") and query["seller_id"] == member_id(actor):
         return

@@ -16,15 +16,20 @@ Product edits (``save_product``) never write ``stock`` or ``holds``.
 
 import datetime
 import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.cursor import Cursor
 from pymongo.errors import DuplicateKeyError
 
 from services.catalogue import domain
+from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
 from services.catalogue.exceptions import ProductNotFound, ReservationBusy
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
 from services.common.storage import NOT_STATE, Repository, with_events
+from services.common.types import Document, Query
 
 HIDDEN = {"outbox": False, "outbox_lease": False, "holds": False}
 NOT_SAVED_BY_EDITS = ("stock", "holds")
@@ -33,13 +38,13 @@ STOCK_WRITE_ATTEMPTS = 20
 SHOWROOM_VERSION = "version"
 
 SORTS = {
-    "newest": [("created_at", DESCENDING), ("_id", DESCENDING)],
-    "price_asc": [("price", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
-    "price_desc": [("price", DESCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+    NEWEST: [("created_at", DESCENDING), ("_id", DESCENDING)],
+    PRICE_ASC: [("price", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+    PRICE_DESC: [("price", DESCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
 }
 
 
-def _showroom_indexes():
+def _showroom_indexes() -> list[IndexModel]:
     """One index per filter the showroom combines, each ending in each sort order."""
     models = []
     for prefix in ([], ["hub_id"], ["category"], ["hub_id", "category"]):
@@ -65,21 +70,21 @@ class CatalogueRepository(Repository):
 
     # --- products ---------------------------------------------------------------
 
-    def add_product(self, product):
+    def add_product(self, product: Document) -> Document:
         return self.insert("products", product)
 
-    def find_product(self, product_id):
+    def find_product(self, product_id: object) -> Document | None:
         if not isinstance(product_id, str):
             return None
         return self.db.products.find_one({"_id": product_id}, projection=HIDDEN)
 
-    def get_product(self, product_id):
+    def get_product(self, product_id: object) -> Document:
         product = self.find_product(product_id)
         if product is None:
             raise ProductNotFound("No such product.", {"product_id": ["Unknown product."]})
         return product
 
-    def save_product(self, product):
+    def save_product(self, product: Document) -> Document:
         draft = {key: value for key, value in product.items() if key not in NOT_SAVED_BY_EDITS}
         self.save("products", draft)
         product.pop(PENDING_EVENTS, None)
@@ -87,12 +92,12 @@ class CatalogueRepository(Repository):
         self._bump_showroom()
         return product
 
-    def showroom_version(self):
+    def showroom_version(self) -> int:
         """Changes whenever a product's showroom entry may have changed."""
         found = self.db.showroom.find_one({"_id": SHOWROOM_VERSION})
         return found["version"] if found else 0
 
-    def _bump_showroom(self):
+    def _bump_showroom(self) -> None:
         try:
             self.db.showroom.update_one(
                 {"_id": SHOWROOM_VERSION}, {"$inc": {"version": 1}}, upsert=True
@@ -100,15 +105,15 @@ class CatalogueRepository(Repository):
         except DuplicateKeyError:  # two first bumps at once: the other one created it
             self.db.showroom.update_one({"_id": SHOWROOM_VERSION}, {"$inc": {"version": 1}})
 
-    def approved_products(self):
+    def approved_products(self) -> Cursor[Document]:
         fields = [*domain.SHELF_FIELDS, "description"]
         return self.db.products.find({"status": domain.APPROVED}, projection=fields)
 
-    def current_stock(self, product_ids):
+    def current_stock(self, product_ids: list[str]) -> dict[str, int]:
         found = self.db.products.find({"_id": {"$in": product_ids}}, projection={"stock": True})
         return {product["_id"]: product["stock"] for product in found}
 
-    def change_stock(self, product_id, change):
+    def change_stock(self, product_id: str, change: Callable[[Document], Document]) -> Document:
         """Apply ``change(product) → product with its new stock and events`` as a
         compare-and-set on the stock it read; retried while orders move the stock."""
         for _ in range(STOCK_WRITE_ATTEMPTS):
@@ -130,13 +135,15 @@ class CatalogueRepository(Repository):
                 return saved
         raise Conflict("The stock is changing fast right now; try again.")
 
-    def find_products(self, query, page, page_size, sort="newest"):
+    def find_products(
+        self, query: Mapping[str, Any], page: int, page_size: int, sort: str = NEWEST
+    ) -> tuple[list[Document], int]:
         """A page of products matching the showroom filters, and how many match."""
-        conditions = {"status": query.get("status") or domain.APPROVED}
+        conditions: Query = {"status": query.get("status") or domain.APPROVED}
         for key in ("hub_id", "seller_id", "category"):
             if query.get(key) is not None:
                 conditions[key] = query[key]
-        price = {}
+        price: Query = {}
         if query.get("min_price") is not None:
             price["$gte"] = query["min_price"]
         if query.get("max_price") is not None:
@@ -158,7 +165,13 @@ class CatalogueRepository(Repository):
 
     # --- stock held for orders -------------------------------------------------
 
-    def take_stock(self, order_id, line):
+    def take_stock(
+        self, order_id: str, line: Mapping[str, Any]
+    ) -> (
+        tuple[Literal["taken"], Document]
+        | tuple[Literal["held"], None]
+        | tuple[Literal["short"], int]
+    ):
         """Take ``line["quantity"]`` of a product for an order.
 
         ``("taken", product)`` with the product as it is now; ``("held", None)`` when
@@ -185,14 +198,14 @@ class CatalogueRepository(Repository):
             return "held", None
         return "short", current["stock"]
 
-    def give_back(self, order_id, line):
+    def give_back(self, order_id: str, line: Mapping[str, Any]) -> None:
         """Return what the order holds of a product; nothing if it holds nothing."""
         self.db.products.update_one(
             {"_id": line["product_id"], "holds.order_id": order_id},
             {"$inc": {"stock": line["quantity"]}, "$pull": {"holds": {"order_id": order_id}}},
         )
 
-    def drop_holds(self, order_id, product_ids):
+    def drop_holds(self, order_id: str, product_ids: Iterable[str]) -> None:
         """Forget the order's holds on ``product_ids`` without returning stock (the
         goods are sold). Naming the products lets the store look them up by id rather
         than read every product for a hold."""
@@ -203,7 +216,7 @@ class CatalogueRepository(Repository):
 
     # --- reservations ----------------------------------------------------------
 
-    def open_reservation(self, reservation):
+    def open_reservation(self, reservation: Document) -> Document | None:
         """Start reserving for an order, under a lease so one worker does it at a time.
 
         Returns the reservation to work on, or ``None`` if the order has already been
@@ -233,10 +246,10 @@ class CatalogueRepository(Repository):
             raise ReservationBusy(f"Stock for order {reservation['_id']} is being reserved.")
         return None
 
-    def get_reservation(self, order_id):
+    def get_reservation(self, order_id: str) -> Document | None:
         return self.db.reservations.find_one({"_id": order_id}, projection={"outbox": False})
 
-    def add_tombstone(self, reservation):
+    def add_tombstone(self, reservation: Document) -> bool:
         """``True`` if this cancel came first and left the tombstone."""
         try:
             self.insert("reservations", reservation)
@@ -244,7 +257,7 @@ class CatalogueRepository(Repository):
             return False
         return True
 
-    def move_reservation(self, reservation, from_state):
+    def move_reservation(self, reservation: Document, from_state: str) -> bool:
         """Write the reservation's new state and events if it is still in
         ``from_state``; ``False`` if another worker moved it first."""
         events = reservation.pop(PENDING_EVENTS, [])

@@ -1,17 +1,17 @@
+"""Catalogue's requests and responses, for its service and for the gateway."""
+
 import numbers
 
 import marshmallow
 from marshmallow import fields, validate, validates_schema
 
-from services.catalogue import domain
+from services.catalogue import contract
 from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, choice, text
 
 MAX_IMAGES = 5
 MAX_URL_LENGTH = 500
 NUMBER_ERRORS = {"invalid": "Send a whole number.", "required": "Required; send a value."}
 UNIT_PATTERN = r"^[^\W\d_]+( [^\W\d_]+)*$"  # letters, single spaces: pcs, kg, ikat, butir
-SORTS = ("newest", "price_asc", "price_desc")
-MAX_PAGE = 10_000
 
 
 class WholeNumber(fields.Integer):
@@ -31,7 +31,7 @@ def _price(**kwargs):
     return WholeNumber(
         validate=validate.Range(
             min=1,
-            max=domain.MAX_PRICE,
+            max=contract.MAX_PRICE,
             error="Send a whole number of rupiah from {min} to {max}.",
         ),
         **kwargs,
@@ -67,12 +67,12 @@ class CreateProductSchema(Schema):
     hub_id = text(64, required=True)
     name = text(120, required=True)
     description = text(2000, required=True)
-    category = choice(domain.CATEGORIES, required=True)
+    category = choice(contract.CATEGORIES, required=True)
     price = _price(required=True)
     unit = _unit(required=True)
     stock = WholeNumber(
         required=True,
-        validate=validate.Range(min=0, max=domain.MAX_STOCK, error="Send from {min} to {max}."),
+        validate=validate.Range(min=0, max=contract.MAX_STOCK, error="Send from {min} to {max}."),
     )
     images = _images(load_default=list)
 
@@ -80,7 +80,7 @@ class CreateProductSchema(Schema):
 class UpdateProductSchema(Schema):
     name = text(120)
     description = text(2000)
-    category = choice(domain.CATEGORIES)
+    category = choice(contract.CATEGORIES)
     price = _price()
     unit = _unit()
     images = _images()
@@ -91,7 +91,7 @@ class UpdateProductSchema(Schema):
     def something_to_change(self, data, **kwargs):
         if not data:
             raise marshmallow.ValidationError(
-                f"Send at least one of: {', '.join(domain.EDITABLE_FIELDS)} "
+                f"Send at least one of: {', '.join(contract.EDITABLE_FIELDS)} "
                 "(stock changes go to POST /api/v1/products/{id}/stock).",
                 "_schema",
             )
@@ -102,7 +102,7 @@ class StockChangeSchema(Schema):
         required=True,
         validate=[
             validate.Range(
-                min=-domain.MAX_STOCK, max=domain.MAX_STOCK, error="Send from {min} to {max}."
+                min=-contract.MAX_STOCK, max=contract.MAX_STOCK, error="Send from {min} to {max}."
             ),
             validate.NoneOf([0], error="Send a change other than 0."),
         ],
@@ -116,26 +116,20 @@ class RejectSchema(Schema):
 def _rupiah_bound(**kwargs):
     return fields.Integer(
         **kwargs,
-        validate=validate.Range(min=0, max=domain.MAX_PRICE, error="Send from {min} to {max}."),
+        validate=validate.Range(min=0, max=contract.MAX_PRICE, error="Send from {min} to {max}."),
         error_messages=NUMBER_ERRORS,
     )
 
 
 class ShowroomQuerySchema(PageSchema):
-    # a bounded page keeps skip() within what every store can encode
-    page = fields.Integer(
-        load_default=1,
-        validate=validate.Range(min=1, max=MAX_PAGE, error="Send from {min} to {max}."),
-        error_messages=NUMBER_ERRORS,
-    )
     hub_id = text(64)
     seller_id = text(64)
-    category = choice(domain.CATEGORIES)
+    category = choice(contract.CATEGORIES)
     min_price = _rupiah_bound()
     max_price = _rupiah_bound(metadata={"description": "At least min_price when both are sent."})
     q = text(100)
-    sort = choice(SORTS, load_default="newest")
-    status = choice(domain.PRODUCT_STATUSES, load_default=domain.APPROVED)
+    sort = choice(contract.SORTS, load_default=contract.NEWEST)
+    status = choice(contract.PRODUCT_STATUSES, load_default=contract.APPROVED)
 
     @validates_schema
     def price_range_is_a_range(self, data, **kwargs):

@@ -17,6 +17,7 @@ from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
+from services.orders import contract as orders
 
 
 class CatalogueService(HealthMixin):
@@ -92,14 +93,14 @@ class CatalogueService(HealthMixin):
         product = domain.visible(self.store.find_product(product_id), actor)
         return ProductSchema().dump(product)
 
-    @subscribe("orders", "order_placed")
+    @subscribe("orders", orders.ORDER_PLACED)
     def handle_order_placed(self, event):
         self.stockkeeper.reserve(event)
 
-    @subscribe("orders", "order_cancelled")
+    @subscribe("orders", orders.ORDER_CANCELLED)
     def handle_order_cancelled(self, event):
         self.stockkeeper.release(event)
 
-    @subscribe("orders", "order_status_changed")
+    @subscribe("orders", orders.ORDER_STATUS_CHANGED)
     def handle_order_status_changed(self, event):
         self.stockkeeper.settle(event)

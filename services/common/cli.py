@@ -9,27 +9,34 @@
 
 import argparse
 import json
-import os
 import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
 import pika
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
+from services.common import config as cfg
 from services.common.envelope import (
     ATTEMPTS_HEADER,
     DEAD_LETTER_QUEUE,
     ERROR_HEADER,
     ORIGIN_HEADER,
 )
-
-SERVICES = ("community", "catalogue", "orders", "notifications")
-DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
+from services.common.topology import BACKENDS
 
 
-def connect(amqp_uri):
+def connect(amqp_uri: str) -> BlockingConnection:
     return pika.BlockingConnection(pika.URLParameters(amqp_uri))
 
 
-def tail(channel, services, event_type, out, limit=None):
+def tail(
+    channel: BlockingChannel,
+    services: Iterable[str],
+    event_type: str | None,
+    out: TextIO,
+    limit: int | None = None,
+) -> None:
     """Print events as they are published, until interrupted (or ``limit`` events)."""
     queue = channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
     for service in services:
@@ -54,11 +61,11 @@ def tail(channel, services, event_type, out, limit=None):
     channel.cancel()
 
 
-def _declare_dead_letters(channel):
+def _declare_dead_letters(channel: BlockingChannel) -> None:
     channel.queue_declare(queue=DEAD_LETTER_QUEUE, durable=True)
 
 
-def dead_letters(channel):
+def dead_letters(channel: BlockingChannel) -> list[tuple[str | None, dict[str, Any], bytes]]:
     """Every parked message, left in place: ``[(message_id, headers, body)]``."""
     _declare_dead_letters(channel)
     parked = []
@@ -71,7 +78,7 @@ def dead_letters(channel):
     return parked
 
 
-def replay(channel, message_ids=None):
+def replay(channel: BlockingChannel, message_ids: Iterable[str] | None = None) -> int:
     """Send parked messages back to the queue they failed in; returns how many."""
     _declare_dead_letters(channel)
     wanted = set(message_ids or ())
@@ -103,23 +110,25 @@ def replay(channel, message_ids=None):
     return replayed
 
 
-def _message_id(properties, body):
+def _message_id(properties: pika.BasicProperties, body: bytes) -> str | None:
+    message_id: str | None = properties.message_id
     try:
-        return json.loads(body).get("event_id") or properties.message_id
+        event_id: str | None = json.loads(body).get("event_id")
     except (ValueError, AttributeError):
-        return properties.message_id
+        return message_id
+    return event_id or message_id
 
 
-def main(argv=None, out=sys.stdout):
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m services.common.cli",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--amqp-uri", default=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI))
+    parser.add_argument("--amqp-uri", default=cfg.amqp_uri())
     commands = parser.add_subparsers(dest="command", required=True)
     tail_parser = commands.add_parser("tail", help="print events live")
-    tail_parser.add_argument("--service", action="append", choices=SERVICES)
+    tail_parser.add_argument("--service", action="append", choices=BACKENDS)
     tail_parser.add_argument("--type", help="only this event type")
     commands.add_parser("dead-letters", help="list parked messages")
     replay_parser = commands.add_parser("replay", help="send parked messages back")
@@ -133,7 +142,7 @@ def main(argv=None, out=sys.stdout):
     channel = connection.channel()
     try:
         if args.command == "tail":
-            tail(channel, args.service or SERVICES, args.type, out)
+            tail(channel, args.service or BACKENDS, args.type, out)
         elif args.command == "dead-letters":
             parked = dead_letters(channel)
             for message_id, headers, body in parked:

@@ -1,4 +1,5 @@
-"""The event envelope of DESIGN §4, and time helpers. Pure: domain modules use it.
+"""The event envelope (docs/architecture.md §3), and time helpers. Pure: domain modules
+use it.
 
 Domain code records what happened on the aggregate it changed (``record``); the
 repository writes the state and those events in one atomic update, and the relay
@@ -7,6 +8,10 @@ publishes them afterwards.
 
 import datetime
 import uuid
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+from services.common.types import Document
 
 PENDING_EVENTS = "_new_events"
 # set (in the same write) on every aggregate whose outbox has events waiting, so the
@@ -20,22 +25,36 @@ ORIGIN_HEADER = "x-kompor-queue"
 ERROR_HEADER = "x-kompor-error"
 
 
-def utcnow():
+class PublishedEvent(TypedDict):
+    """The body of an event message."""
+
+    event_id: str
+    occurred_at: str
+    data: Mapping[str, Any]
+
+
+class OutboxEntry(PublishedEvent):
+    """An event waiting in an aggregate's outbox: the body plus its routing ``type``."""
+
+    type: str
+
+
+def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def isoformat(moment):
+def isoformat(moment: datetime.datetime) -> str:
     """ISO 8601 UTC with a ``Z``; naive datetimes are taken as UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
     return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def new_id():
+def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def make_event(event_type, data):
+def make_event(event_type: str, data: Mapping[str, Any]) -> OutboxEntry:
     """An outbox entry: the published envelope plus its routing ``type``."""
     return {
         "event_id": str(uuid.uuid4()),
@@ -45,11 +64,15 @@ def make_event(event_type, data):
     }
 
 
-def record(aggregate, event_type, data):
+def record(aggregate: Document, event_type: str, data: Mapping[str, Any]) -> None:
     """Note that ``event_type`` happened to ``aggregate``; saved with it."""
     aggregate.setdefault(PENDING_EVENTS, []).append(make_event(event_type, data))
 
 
-def published_body(entry):
+def published_body(entry: OutboxEntry) -> PublishedEvent:
     """What goes on the wire: ``{"event_id", "occurred_at", "data"}``."""
-    return {key: entry[key] for key in ("event_id", "occurred_at", "data")}
+    return {
+        "event_id": entry["event_id"],
+        "occurred_at": entry["occurred_at"],
+        "data": entry["data"],
+    }

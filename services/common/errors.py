@@ -5,7 +5,12 @@ deserialisation registry), so the gateway can turn it into the JSON envelope of 
 HTTP API with its field details. Services subclass these in their own ``exceptions.py``.
 """
 
+from typing import Any
+
 from nameko.exceptions import deserialize_to_instance
+
+Details = dict[str, Any]
+"""What was wrong, per field: ``{"phone": ["Unknown member."]}``."""
 
 
 class KomporError(Exception):
@@ -14,20 +19,20 @@ class KomporError(Exception):
     code = "INTERNAL_ERROR"
     status = 500
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         deserialize_to_instance(cls)
 
-    def __init__(self, message, details=None):
+    def __init__(self, message: str, details: Details | None = None) -> None:
         super().__init__(message, details or {})
         self.message = message
         self.details = details or {}
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message
 
-    def to_dict(self):
-        error = {"code": self.code, "message": self.message}
+    def to_dict(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
             error["details"] = self.details
         return {"error": error}
@@ -69,6 +74,6 @@ EXPECTED = (KomporError,)
 """What service entrypoints declare in ``expected_exceptions``."""
 
 
-def invalid(field, message):
+def invalid(field: str, message: str) -> ValidationError:
     """A ValidationError about one field: ``invalid("phone", "Send ...")``."""
     return ValidationError(f"Invalid {field}.", {field: [message]})

@@ -1,4 +1,4 @@
-"""Events between services (DESIGN §4, §5).
+"""Events between services: the outbox relay and the inbox (docs/architecture.md §5, §6).
 
 - ``OutboxRelay`` publishes the events that repositories wrote into aggregates'
   ``outbox`` field, with publisher confirms, and removes only what the broker
@@ -15,17 +15,24 @@
 import datetime
 import itertools
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import eventlet
+from eventlet.greenthread import GreenThread
 from kombu import Exchange, Queue
+from kombu.message import Message
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.containers import ServiceContainer, WorkerContext
 from nameko.events import EventHandler
 from nameko.extensions import SharedExtension
 from nameko.standalone.events import get_event_exchange
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.common import config as cfg
+from services.common.consumer import QueueConsumer
 from services.common.envelope import (
     ATTEMPTS_HEADER,
     DEAD_LETTER_QUEUE,
@@ -36,22 +43,24 @@ from services.common.envelope import (
     utcnow,
 )
 from services.common.mongo import database_name, mongo_client
+from services.common.types import Document, Entrypoint, ExcInfo, Query
 
 logger = logging.getLogger(__name__)
 
 LEASE = datetime.timedelta(seconds=30)
+INBOX_KEPT = datetime.timedelta(days=7)
 SWEEP_BATCH = 100
 FULL_SWEEP_EVERY = 30  # sweeps: the first, and then one a minute at the default interval
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 
 
-def dead_letter_queue():
+def dead_letter_queue() -> Queue:
     return Queue(
         DEAD_LETTER_QUEUE, exchange=Exchange(""), routing_key=DEAD_LETTER_QUEUE, durable=True
     )
 
 
-def retry_queue(origin, delay):
+def retry_queue(origin: str, delay: float) -> Queue:
     """A queue where a message waits ``delay`` seconds, then returns to ``origin``."""
     name = f"{origin}.retry.{int(delay * 1000)}ms"
     return Queue(
@@ -70,7 +79,9 @@ def retry_queue(origin, delay):
 class OutboxRelay:
     """Moves events from aggregates' ``outbox`` to ``<service>.events``."""
 
-    def __init__(self, container, db, collections):
+    def __init__(
+        self, container: ServiceContainer, db: Database[Document], collections: Sequence[str]
+    ) -> None:
         config = container.config
         self.container = container
         self.db = db
@@ -83,30 +94,32 @@ class OutboxRelay:
             retry_policy=PUBLISH_RETRY_POLICY,
         )
         self.interval = float(cfg.setting(config, cfg.OUTBOX_SWEEP_KEY, cfg.DEFAULT_OUTBOX_SWEEP))
-        self._sweeper = None
+        self._sweeper: GreenThread | None = None
 
-    def start(self):
+    def start(self) -> None:
         if self.collections:
             self._sweeper = self.container.spawn_managed_thread(self._sweep_forever)
 
-    def stop(self):
+    def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.kill()
             self._sweeper = None
 
-    def relay(self, collection, document_id):
+    def relay(self, collection: str, document_id: str) -> None:
         """Publish the pending events of one document; a failure leaves them for the
         sweep."""
         self._publish_claimed(collection, {"_id": document_id})
 
-    def sweep(self, everything=False):
+    def sweep(self, everything: bool = False) -> int:
         """Publish whatever is still pending; returns how many events went out.
 
         Pending events are found by the ``outbox_pending`` flag each write sets with
         them (an index lookup); ``everything`` reads every document instead, for
         events written without the flag (by an older version, or a direct write)."""
         sent = 0
-        pending = {"outbox.event_id": {"$exists": True}} if everything else {OUTBOX_PENDING: True}
+        pending: Query = (
+            {"outbox.event_id": {"$exists": True}} if everything else {OUTBOX_PENDING: True}
+        )
         for collection in self.collections:
             for _ in range(SWEEP_BATCH):
                 published = self._publish_claimed(collection, pending)
@@ -115,7 +128,7 @@ class OutboxRelay:
                 sent += published
         return sent
 
-    def _sweep_forever(self):
+    def _sweep_forever(self) -> None:
         for count in itertools.count():
             eventlet.sleep(self.interval)
             try:
@@ -123,7 +136,7 @@ class OutboxRelay:
             except Exception:  # the next sweep tries again; never let the loop die
                 logger.exception("outbox sweep failed")
 
-    def _publish_claimed(self, collection, query):
+    def _publish_claimed(self, collection: str, query: Query) -> int | None:
         now = utcnow()
         document = self.db[collection].find_one_and_update(
             {**query, "$or": [{"outbox_lease": None}, {"outbox_lease": {"$lt": now}}]},
@@ -133,7 +146,7 @@ class OutboxRelay:
         if document is None:
             return None
         outbox = document.get("outbox") or []
-        confirmed = []
+        confirmed: list[str] = []
         try:
             for entry in outbox:
                 self.publisher.publish(
@@ -145,17 +158,17 @@ class OutboxRelay:
                 confirmed.append(entry["event_id"])
         except Exception as exc:  # broker away: what is not confirmed stays for the sweep
             logger.warning("publishing %s events failed: %s", collection, exc)
-        collection = self.db[collection]
+        documents = self.db[collection]
         if len(confirmed) == len(outbox):
             # all out, and nothing added meanwhile (the outbox only grows while we hold
             # the lease): empty it and lower the flag in one write
-            emptied = collection.update_one(
+            emptied = documents.update_one(
                 {"_id": document["_id"], "outbox": {"$size": len(outbox)}},
                 {"$set": {"outbox": [], "outbox_lease": None, OUTBOX_PENDING: False}},
             )
             if emptied.matched_count:
                 return len(confirmed)
-        collection.update_one(
+        documents.update_one(
             {"_id": document["_id"]},
             {
                 "$pull": {"outbox": {"event_id": {"$in": confirmed}}},
@@ -166,31 +179,53 @@ class OutboxRelay:
 
 
 class Inbox(SharedExtension):
-    """Handled events per handler, ``_id = "<handler>:<event_id>"`` (unique)."""
+    """Handled events per handler, ``_id = "<handler>:<event_id>"`` (unique), kept
+    ``INBOX_KEPT`` (a TTL index): far longer than any redelivery or retry takes."""
 
     collection_name = "inbox"
 
-    def setup(self):
+    def setup(self) -> None:
         db = mongo_client(self.container.config)[database_name(self.container.service_name)]
         self.collection = db[self.collection_name]
+        self.collection.create_index(
+            "handled_at", expireAfterSeconds=int(INBOX_KEPT.total_seconds())
+        )
 
-    def seen(self, key):
+    def seen(self, key: str) -> bool:
         return self.collection.find_one({"_id": key}, projection={"_id": True}) is not None
 
-    def remember(self, key):
+    def remember(self, key: str) -> None:
         try:
             self.collection.insert_one({"_id": key, "handled_at": utcnow()})
         except DuplicateKeyError:
             pass
 
 
-class Subscriber(EventHandler):
+class Listener(EventHandler):
+    """nameko's ``event_handler`` on the consumer that outlives broker trouble, for
+    listeners that need no inbox or retries (the gateway's cache invalidation)."""
+
+    queue_consumer = QueueConsumer()
+
+
+def listen(
+    source_service: str, event_type: str, **options: Any
+) -> Callable[[Entrypoint], Entrypoint]:
+    """``@listen("community", "roles_changed", handler_type=BROADCAST)``: see
+    ``Listener``."""
+    decorate: Callable[[Entrypoint], Entrypoint] = Listener.decorator(
+        source_service, event_type, **options
+    )
+    return decorate
+
+
+class Subscriber(Listener):
     """``@subscribe("community", "member_registered")``: the handler gets the
     envelope ``{"event_id", "occurred_at", "data"}`` at most once per ``event_id``."""
 
     inbox = Inbox()
 
-    def setup(self):
+    def setup(self) -> None:
         super().setup()
         config = self.container.config
         self.delays = cfg.retry_delays(config)
@@ -200,23 +235,38 @@ class Subscriber(EventHandler):
             retry_policy=PUBLISH_RETRY_POLICY,
         )
 
-    def inbox_key(self, body):
+    def inbox_key(self, body: Mapping[str, Any]) -> str:
         return f"{self.method_name}:{body.get('event_id')}"
 
-    def handle_message(self, body, message):
+    def handle_message(self, body: Any, message: Message) -> None:
         if not isinstance(body, dict) or "event_id" not in body:
             logger.error("dropping malformed event on %s: %r", self.queue.name, body)
             self._park(body, message, "malformed event: no event_id", attempts=0)
             return
-        if self.inbox.seen(self.inbox_key(body)):
+        if self._seen(body):
             self.queue_consumer.ack_message(message)
             return
         super().handle_message(body, message)
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def _seen(self, body: Any) -> bool:
+        # this runs in the consumer's own thread, whose death would end the service: a
+        # store that cannot answer means "not seen", and the handler meets it next
+        try:
+            return bool(self.inbox.seen(self.inbox_key(body)))
+        except Exception:
+            logger.exception("inbox lookup failed on %s; handling the event", self.queue.name)
+            return False
+
+    def handle_result(
+        self,
+        message: Message,
+        worker_ctx: WorkerContext,
+        result: Any = None,
+        exc_info: ExcInfo | None = None,
+    ) -> tuple[Any, ExcInfo | None]:
         body = worker_ctx.args[0]
         if exc_info is None:
-            self.inbox.remember(self.inbox_key(body))
+            self._remember(body)
             self.queue_consumer.ack_message(message)
         else:
             attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
@@ -227,16 +277,26 @@ class Subscriber(EventHandler):
                 self._park(body, message, error, attempts)
         return result, exc_info
 
-    def _retry_later(self, body, message, attempts, error):
+    def _remember(self, body: Any) -> None:
+        # the work is done: an exception here would kill the service, and the event, if
+        # it came again, would meet an idempotent handler
+        try:
+            self.inbox.remember(self.inbox_key(body))
+        except Exception:
+            logger.exception("could not record %s as handled", self.inbox_key(body))
+
+    def _retry_later(self, body: Any, message: Message, attempts: int, error: str) -> None:
         queue = retry_queue(self.queue.name, self.delays[attempts - 1])
         self._forward(body, message, queue, {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error})
 
-    def _park(self, body, message, error, attempts):
+    def _park(self, body: Any, message: Message, error: str, attempts: int) -> None:
         logger.error("parking event on %s after %s attempts: %s", self.queue.name, attempts, error)
         headers = {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error, ORIGIN_HEADER: self.queue.name}
         self._forward(body, message, dead_letter_queue(), headers)
 
-    def _forward(self, body, message, queue, headers):
+    def _forward(
+        self, body: Any, message: Message, queue: Queue, headers: Mapping[str, Any]
+    ) -> None:
         try:
             self.publisher.publish(
                 body,
@@ -252,4 +312,11 @@ class Subscriber(EventHandler):
         self.queue_consumer.ack_message(message)
 
 
-subscribe = Subscriber.decorator
+def subscribe(
+    source_service: str, event_type: str, **options: Any
+) -> Callable[[Entrypoint], Entrypoint]:
+    """``@subscribe("community", "member_registered")``: see ``Subscriber``."""
+    decorate: Callable[[Entrypoint], Entrypoint] = Subscriber.decorator(
+        source_service, event_type, **options
+    )
+    return decorate

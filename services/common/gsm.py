@@ -86,12 +86,12 @@ SPELLED = {
 EMOJI_MODIFIERS = range(0x1F3FB, 0x1F400)
 
 
-def is_gsm7(text):
+def is_gsm7(text: str) -> bool:
     """Every character of ``text`` is in the GSM-7 basic set or its extension."""
     return _NOT_GSM7.search(text) is None
 
 
-def septets(text):
+def septets(text: str) -> int:
     """How many septets ``text`` takes in GSM-7; ``ValueError`` if it is not GSM-7."""
     stranger = _NOT_GSM7.search(text)
     if stranger is not None:
@@ -100,12 +100,12 @@ def septets(text):
     return len(text) + sum(map(text.count, EXTENSION))
 
 
-def to_gsm7(text):
+def to_gsm7(text: object) -> str:
     """``text`` written in GSM-7 characters only (see the module's docstring)."""
     return "".join(_spelled(char) for char in str(text))
 
 
-def fit(text, limit=SMS_SEPTETS):
+def fit(text: object, limit: int = SMS_SEPTETS) -> str:
     """``to_gsm7(text)`` in at most ``limit`` septets, ending in ``...`` if it was cut."""
     text = to_gsm7(text)
     if septets(text) <= limit:
@@ -113,7 +113,7 @@ def fit(text, limit=SMS_SEPTETS):
     return clip(text, limit)
 
 
-def clip(text, limit):
+def clip(text: str, limit: int) -> str:
     """GSM-7 ``text`` cut to ``limit - 3`` septets (never inside an escape pair, spaces
     at the cut dropped) plus ``...``; ``text`` itself if it fits."""
     if septets(text) <= limit:
@@ -129,7 +129,7 @@ def clip(text, limit):
     return text[:end].rstrip() + ELLIPSIS
 
 
-def _spelled(char):
+def _spelled(char: str) -> str:
     if char in BASIC or char in EXTENSION:
         return char
     if char in SPELLED:

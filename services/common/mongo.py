@@ -1,6 +1,6 @@
 """The database client: one per process, one database ``kompor_<service>`` per service.
 
-``MONGO_URI`` picks the client (DESIGN §2):
+``MONGO_URI`` picks the client (docs/architecture.md §4):
 
 - ``mongodb://…`` / ``mongodb+srv://…``: a real MongoDB through pymongo;
 - ``memory://name``: an in-process store (tests); the same name is the same store;
@@ -17,14 +17,18 @@ import litemongo
 import pymongo
 
 from services.common import config as cfg
+from services.common.types import Config, Document
 
 logger = logging.getLogger(__name__)
 
-_clients = {}
+# litemongo's clients are typed as pymongo's: they speak the same API
+Client = pymongo.MongoClient[Document]
+
+_clients: dict[str, Client] = {}
 _clients_lock = threading.Lock()
 
 
-def mongo_client(config):
+def mongo_client(config: Config) -> Client:
     """The process-wide client for this configuration."""
     uri = cfg.setting(config, cfg.MONGO_URI_KEY)
     key = uri or f"embedded:{cfg.data_dir(config)}"
@@ -34,13 +38,15 @@ def mongo_client(config):
         return _clients[key]
 
 
-def _connect(uri, config):
+def _connect(uri: str | None, config: Config) -> Client:
     if not uri:
         path = cfg.data_dir(config) / "db"
         logger.info("using the embedded store in %s", path)
-        return litemongo.connect(str(path), tz_aware=True)
+        embedded: Client = litemongo.connect(str(path), tz_aware=True)
+        return embedded
     if uri.startswith("memory://"):
-        return litemongo.connect(f"{uri}?engine=memory", tz_aware=True)
+        in_memory: Client = litemongo.connect(f"{uri}?engine=memory", tz_aware=True)
+        return in_memory
     if uri.startswith(("mongodb://", "mongodb+srv://")):
         return pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
     raise ValueError(
@@ -48,5 +54,5 @@ def _connect(uri, config):
     )
 
 
-def database_name(service_name):
+def database_name(service_name: str) -> str:
     return f"kompor_{service_name}"

@@ -5,7 +5,7 @@ import phonenumbers
 REGION = "ID"
 
 
-def normalise_phone(text):
+def normalise_phone(text: object) -> str:
     """``"0812-3456-7890"``, ``"62812…"`` or ``"+62 812 …"`` → ``"+6281234567890"``.
 
     Raises ``ValueError`` with a message for the caller when it is not a phone number.

@@ -1,13 +1,22 @@
 """Marshmallow building blocks shared by every service's ``schemas.py``."""
 
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import marshmallow
 from marshmallow import RAISE, fields, validate
 
 from services.common.envelope import isoformat
 from services.common.errors import ValidationError
 from services.common.phone import normalise_phone
+from services.common.types import Document
 
+MAX_PAGE = 10_000
 MAX_PAGE_SIZE = 100
+
+FieldErrors = dict[str, str | list[Any] | dict[Any, Any]]
+"""A field's ``error_messages``, typed as marshmallow types them."""
 
 
 class Schema(marshmallow.Schema):
@@ -21,10 +30,12 @@ class Schema(marshmallow.Schema):
         "type": "Send a JSON object.",
     }
 
-    def load_or_raise(self, data, **kwargs):
-        """``load`` that raises the API's ``ValidationError`` naming each bad field."""
+    def load_or_raise(self, data: Any, **kwargs: Any) -> Document:
+        """``load`` that raises the API's ``ValidationError`` naming each bad field;
+        ``data`` is whatever the caller sent."""
         try:
-            return self.load(data if data is not None else {}, **kwargs)
+            loaded: Document = self.load(data if data is not None else {}, **kwargs)
+            return loaded
         except marshmallow.ValidationError as exc:
             details = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
             fields_named = ", ".join(sorted(details))
@@ -34,7 +45,9 @@ class Schema(marshmallow.Schema):
 class Phone(fields.String):
     """A phone number in any local form, loaded as E.164."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             return normalise_phone(text)
@@ -45,11 +58,26 @@ class Phone(fields.String):
 class Timestamp(fields.DateTime):
     """Aware UTC datetimes, dumped as ISO 8601 with ``Z``."""
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(
+        self, value: datetime.datetime | None, attr: str | None, obj: Any, **kwargs: Any
+    ) -> str | None:
         return None if value is None else isoformat(value)
 
 
-TEXT_ERRORS = {"invalid": "Send a text string.", "required": "Required; send a value."}
+def representable_in_utc(moment: datetime.datetime) -> None:
+    """A validator: the moment, once in UTC, has a day to spare before the calendar's
+    ends, so converting it or stepping a day from it never overflows."""
+    try:
+        year = moment.astimezone(datetime.UTC).year
+    except OverflowError:
+        year = datetime.MAXYEAR
+    if not datetime.MINYEAR < year < datetime.MAXYEAR:
+        raise marshmallow.ValidationError(
+            f"Send a time between the years {datetime.MINYEAR + 1} and {datetime.MAXYEAR - 1}."
+        )
+
+
+TEXT_ERRORS: FieldErrors = {"invalid": "Send a text string.", "required": "Required; send a value."}
 
 
 # Spaces that may surround text (every character ``str.strip`` removes, less the
@@ -65,7 +93,7 @@ NOT_BLANK = validate.Regexp(
 """Text with something to read in it, and no control characters but tab and newline."""
 
 
-def text(max_length, pattern=NOT_BLANK, **kwargs):
+def text(max_length: int, pattern: validate.Regexp = NOT_BLANK, **kwargs: Any) -> fields.String:
     """A string of 1 to ``max_length`` characters matching ``pattern`` (a ``Regexp``
     that refuses blanks too: the document shows one pattern per field)."""
     return fields.String(
@@ -80,7 +108,7 @@ def text(max_length, pattern=NOT_BLANK, **kwargs):
     )
 
 
-def choice(options, **kwargs):
+def choice(options: Sequence[str], **kwargs: Any) -> fields.String:
     """A string that must be one of ``options``; the error lists them."""
     return fields.String(
         validate=validate.OneOf(options, error=f"Send one of: {', '.join(options)}."),
@@ -89,13 +117,21 @@ def choice(options, **kwargs):
     )
 
 
-class PageSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Send 1 or more."))
-    page_size = fields.Integer(
-        load_default=20,
-        validate=validate.Range(min=1, max=MAX_PAGE_SIZE, error="Send from 1 to 100."),
+def bounded_integer(minimum: int, maximum: int, **kwargs: Any) -> fields.Integer:
+    """A whole number from ``minimum`` to ``maximum``: every number the API takes has
+    both bounds, which the document states, so none reaches a store that cannot hold
+    it (a 21-digit page overflows MongoDB's 64-bit integers)."""
+    return fields.Integer(
+        validate=validate.Range(min=minimum, max=maximum, error="Send from {min} to {max}."),
+        error_messages={"invalid": f"Send a whole number from {minimum} to {maximum}."},
+        **kwargs,
     )
 
 
-def page_of(items, page, page_size, total):
+class PageSchema(Schema):
+    page = bounded_integer(1, MAX_PAGE, load_default=1)
+    page_size = bounded_integer(1, MAX_PAGE_SIZE, load_default=20)
+
+
+def page_of(items: Sequence[Any], page: int, page_size: int, total: int) -> dict[str, Any]:
     return {"items": items, "page": page, "page_size": page_size, "total": total}

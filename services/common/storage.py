@@ -1,19 +1,25 @@
 """Storage: repositories over the service's own database, and the provider that
 hands them to workers and relays the events they wrote."""
 
+from collections.abc import Sequence
+from typing import ClassVar
+
+from nameko.containers import ServiceContainer, WorkerContext
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.database import Database
 
-from services.common.envelope import OUTBOX_PENDING, PENDING_EVENTS
+from services.common.envelope import OUTBOX_PENDING, PENDING_EVENTS, OutboxEntry
 from services.common.errors import Conflict
 from services.common.events import OutboxRelay
 from services.common.mongo import database_name, mongo_client
+from services.common.types import Document, Query
 
 # what a save never writes back from the document it read: the relay manages these
 NOT_STATE = ("_id", "version", "outbox", "outbox_lease", OUTBOX_PENDING)
 
 
-def with_events(update, events):
+def with_events(update: Query, events: Sequence[OutboxEntry]) -> Query:
     """The MongoDB ``update`` plus what appends ``events`` to the aggregate's outbox
     and raises the flag the relay's sweep looks for: for a write that goes through
     neither ``insert`` nor ``save``."""
@@ -35,20 +41,20 @@ class Repository:
     atomic single-document operation.
     """
 
-    indexes = {}
-    aggregates = ()
+    indexes: ClassVar[dict[str, list[IndexModel]]] = {}
+    aggregates: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, db, relay=None):
+    def __init__(self, db: Database[Document], relay: OutboxRelay | None = None) -> None:
         self.db = db
         self._relay = relay
 
-    def _published(self, collection, document_id):
+    def _published(self, collection: str, document_id: str) -> None:
         # events go out before the caller hears "done"; if the broker is away they
         # stay in the outbox for the relay's sweep
         if self._relay is not None:
             self._relay.relay(collection, document_id)
 
-    def insert(self, collection, document):
+    def insert(self, collection: str, document: Document) -> Document:
         """Insert a new aggregate with its pending events in its outbox."""
         events = document.pop(PENDING_EVENTS, [])
         document["version"] = 1
@@ -58,7 +64,7 @@ class Repository:
         self._published(collection, document["_id"])
         return document
 
-    def save(self, collection, document):
+    def save(self, collection: str, document: Document) -> Document:
         """Write the changed aggregate and append its pending events, if nobody else
         changed it since it was read (``version``); else ``Conflict``."""
         events = document.pop(PENDING_EVENTS, [])
@@ -76,7 +82,9 @@ class Repository:
         return document
 
 
-def prepared_db(container, repository_class):
+def prepared_db(
+    container: ServiceContainer, repository_class: type[Repository]
+) -> Database[Document]:
     """The service's database, with the indexes ``repository_class`` declares and the
     one the relay's sweep needs on each aggregate collection."""
     db = mongo_client(container.config)[database_name(container.service_name)]
@@ -92,21 +100,21 @@ class Storage(DependencyProvider):
     """Hands each worker a repository over the service's database, with the relay
     that publishes the events it writes. ``store = Storage(CommunityRepository)``."""
 
-    def __init__(self, repository_class):
+    def __init__(self, repository_class: type[Repository]) -> None:
         self.repository_class = repository_class
 
-    def setup(self):
+    def setup(self) -> None:
         self.db = prepared_db(self.container, self.repository_class)
         self.relay = OutboxRelay(self.container, self.db, self.repository_class.aggregates)
 
-    def start(self):
+    def start(self) -> None:
         self.relay.start()
 
-    def stop(self):
+    def stop(self) -> None:
         self.relay.stop()
 
-    def kill(self):
+    def kill(self) -> None:
         self.relay.stop()
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> Repository:
         return self.repository_class(self.db, self.relay)

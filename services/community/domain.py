@@ -8,9 +8,43 @@ for the conditional updates the repository makes in one write.
 import datetime
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from services.common.envelope import isoformat, make_event, new_id, record, utcnow
+from services.common.actor import (
+    COORDINATOR,
+    Actor,
+    is_admin,
+    is_coordinator,
+    is_member,
+    make_actor,
+)
+from services.common.envelope import OutboxEntry, isoformat, make_event, new_id, record, utcnow
 from services.common.errors import invalid
+from services.common.types import Document
+from services.community.contract import (
+    APPROVED,
+    COORDINATOR_ASSIGNED,
+    DEFAULT_CHANNEL,
+    DEFAULT_LANGUAGE,
+    HUB_CREATED,
+    MEMBER_REGISTERED,
+    MEMBER_UPDATED,
+    MEMBERSHIP_APPROVED,
+    MEMBERSHIP_REJECTED,
+    MEMBERSHIP_REQUESTED,
+    MEMBERSHIP_SUSPENDED,
+    PENDING,
+    REJECTED,
+    ROLES_CHANGED,
+    SUSPENDED,
+    TRAINING_COMPLETED,
+    TRAINING_ENROLLED,
+    TRAINING_SCHEDULED,
+    HubCreated,
+    MemberRegistered,
+    TrainingEnrolled,
+)
 from services.community.exceptions import (
     AlreadyEnrolled,
     HubSlugTaken,
@@ -22,40 +56,19 @@ from services.community.exceptions import (
     TrainingTaken,
 )
 
-DEFAULT_CHANNEL = "sms"
-DEFAULT_LANGUAGE = "id"
 FREE_LOGIN_FAILURES = 5
 FIRST_LOCKOUT = datetime.timedelta(seconds=30)
 LONGEST_LOCKOUT = datetime.timedelta(minutes=15)
 PROFILE_FIELDS = ("name", "email", "preferred_channel", "language")
 
+# ``hub_data`` spells them out again, for the type checker: keep the two in step
 HUB_FIELDS = ("name", "village", "district", "regency", "province", "address")
-COORDINATOR = "coordinator"
-SELLER = "seller"
-BUYER = "buyer"
-MEMBER_ROLES = (SELLER, BUYER)
-
-PENDING = "pending"
-APPROVED = "approved"
-REJECTED = "rejected"
-SUSPENDED = "suspended"
-MEMBERSHIP_STATUSES = (PENDING, APPROVED, REJECTED, SUSPENDED)
-
-TRAINING_TOPICS = (
-    "digital_marketing",
-    "product_photography",
-    "packaging",
-    "bookkeeping",
-    "food_safety",
-    "other",
-)
-TRAINING_FIELDS = ("title", "topic", "starts_at", "capacity")
 
 
 # --- members ----------------------------------------------------------------
 
 
-def contact(member):
+def contact(member: Document) -> MemberRegistered:
     """What other services may know of a member (never the password)."""
     return {
         "member_id": member["_id"],
@@ -67,26 +80,31 @@ def contact(member):
     }
 
 
-def actor(member, memberships=(), coordinated_hub_ids=()):
+def actor(
+    member: Document,
+    memberships: Iterable[Document] = (),
+    coordinated_hub_ids: Iterable[str] = (),
+) -> Actor:
     """Who is acting, as other services check it: admin flag and roles per hub.
 
     ``memberships`` are the member's memberships (only approved ones give a role);
     ``coordinated_hub_ids`` the hubs they coordinate.
     """
-    roles = {}
+    roles: dict[str, set[str]] = {}
     for hub_id in coordinated_hub_ids:
         roles.setdefault(hub_id, set()).add(COORDINATOR)
     for membership in memberships:
         if membership["status"] == APPROVED:
             roles.setdefault(membership["hub_id"], set()).add(membership["role"])
-    return {
-        "member_id": member["_id"],
-        "is_admin": bool(member.get("is_admin")),
-        "roles": {hub_id: sorted(names) for hub_id, names in roles.items()},
-    }
+    return make_actor(member["_id"], bool(member.get("is_admin")), roles)
 
 
-def new_member(fields, password_hash, is_admin=False, now=None):
+def new_member(
+    fields: Mapping[str, Any],
+    password_hash: str,
+    is_admin: bool = False,
+    now: datetime.datetime | None = None,
+) -> Document:
     member = {
         "_id": new_id(),
         "name": fields["name"],
@@ -98,37 +116,40 @@ def new_member(fields, password_hash, is_admin=False, now=None):
         "is_admin": is_admin,
         "created_at": now or utcnow(),
     }
-    record(member, "member_registered", contact(member))
+    record(member, MEMBER_REGISTERED, contact(member))
     return member
 
 
-def make_admin(member):
+def make_admin(member: Document) -> Document:
     """Give ``member`` the admin flag; ``roles_changed`` when it is new to them."""
     if member.get("is_admin"):
         return member
     member["is_admin"] = True
-    record(member, "roles_changed", {"member_id": member["_id"]})
+    record(member, ROLES_CHANGED, {"member_id": member["_id"]})
     return member
 
 
-def update_profile(member, changes):
+def update_profile(member: Document, changes: Mapping[str, Any]) -> Document:
     """Apply ``changes``; emits ``member_updated`` only when something changed."""
     changed = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and member.get(k) != v}
     if not changed:
         return member
     member.update(changed)
-    record(member, "member_updated", {**contact(member), "changed": sorted(changed)})
+    record(member, MEMBER_UPDATED, {**contact(member), "changed": sorted(changed)})
     return member
 
 
-def lockout_after(failures):
-    """How long logins stay refused after ``failures`` consecutive wrong passwords."""
-    if failures < FREE_LOGIN_FAILURES:
+def lockout_after(failures: int, free: int = FREE_LOGIN_FAILURES) -> datetime.timedelta:
+    """How long logins stay refused after ``failures`` consecutive wrong passwords,
+    ``free`` of them forgiven."""
+    if failures < free:
         return datetime.timedelta(0)
-    return min(FIRST_LOCKOUT * 2 ** (failures - FREE_LOGIN_FAILURES), LONGEST_LOCKOUT)
+    # the exponent stops where the longest lockout is reached (no overflow)
+    doublings = min(failures - free, (LONGEST_LOCKOUT // FIRST_LOCKOUT).bit_length())
+    return min(FIRST_LOCKOUT * 2**doublings, LONGEST_LOCKOUT)
 
 
-def check_not_locked(attempts, now=None):
+def check_not_locked(attempts: Document | None, now: datetime.datetime | None = None) -> None:
     now = now or utcnow()
     locked_until = (attempts or {}).get("locked_until")
     if locked_until and locked_until > now:
@@ -141,23 +162,18 @@ def check_not_locked(attempts, now=None):
 
 # --- who may do what --------------------------------------------------------
 
-
-def is_coordinator(actor, hub_id):
-    """Coordinators of ``hub_id`` and admins run a hub."""
-    return bool(actor.get("is_admin")) or COORDINATOR in actor.get("roles", {}).get(hub_id, ())
-
-
-def is_member_of(actor, hub_id):
-    """An approved seller or buyer of ``hub_id``."""
-    return any(role in MEMBER_ROLES for role in actor.get("roles", {}).get(hub_id, ()))
+# Who may do what is decided here only. Each operation has its ``check_can_…``; an
+# entrypoint calls it before reading the request (an unauthorised caller learns nothing
+# of the body's rules or of other records), and the operation changing state calls it
+# again, so it is safe wherever it is called from.
 
 
-def require_admin(actor, doing):
-    if not actor.get("is_admin"):
+def require_admin(actor: Actor, doing: str) -> None:
+    if not is_admin(actor):
         raise NotAllowed(f"Only an admin may {doing}.")
 
 
-def require_coordinator(actor, hub_id, doing):
+def require_coordinator(actor: Actor, hub_id: str, doing: str) -> None:
     if not is_coordinator(actor, hub_id):
         raise NotAllowed(f"Only a coordinator of this hub may {doing}.")
 
@@ -165,7 +181,7 @@ def require_coordinator(actor, hub_id, doing):
 # --- hubs -------------------------------------------------------------------
 
 
-def slugify(name):
+def slugify(name: str) -> str:
     """``"Simpul Pujon Kidul"`` → ``"simpul-pujon-kidul"`` (ASCII, lower case)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
@@ -174,7 +190,15 @@ def slugify(name):
     return slug[:80]
 
 
-def new_hub(fields, now=None):
+def check_can_create_hub(actor: Actor) -> None:
+    require_admin(actor, "create hubs")
+
+
+def new_hub(
+    fields: Mapping[str, Any], actor: Actor, now: datetime.datetime | None = None
+) -> Document:
+    """A hub created by an admin."""
+    check_can_create_hub(actor)
     hub = {
         "_id": new_id(),
         **{field: fields[field].strip() for field in HUB_FIELDS},
@@ -182,15 +206,24 @@ def new_hub(fields, now=None):
         "created_at": now or utcnow(),
     }
     hub["slug"] = slugify(hub["name"])
-    record(hub, "hub_created", hub_data(hub))
+    record(hub, HUB_CREATED, hub_data(hub))
     return hub
 
 
-def hub_data(hub):
-    return {"hub_id": hub["_id"], "slug": hub["slug"], **{f: hub[f] for f in HUB_FIELDS}}
+def hub_data(hub: Document) -> HubCreated:
+    return {
+        "hub_id": hub["_id"],
+        "slug": hub["slug"],
+        "name": hub["name"],
+        "village": hub["village"],
+        "district": hub["district"],
+        "regency": hub["regency"],
+        "province": hub["province"],
+        "address": hub["address"],
+    }
 
 
-def check_same_hub(hub, fields):
+def check_same_hub(hub: Document, fields: Mapping[str, Any]) -> None:
     """A retried creation finds the hub it made; another hub with that slug is a
     conflict."""
     if any(hub[field] != fields[field].strip() for field in HUB_FIELDS):
@@ -200,20 +233,28 @@ def check_same_hub(hub, fields):
         )
 
 
-def assign_coordinator(hub, member_id):
-    """Make ``member_id`` a coordinator of ``hub``; nothing happens the second time."""
+def check_can_assign_coordinator(actor: Actor) -> None:
+    require_admin(actor, "assign coordinators")
+
+
+def assign_coordinator(hub: Document, member_id: str, actor: Actor) -> Document:
+    """An admin makes ``member_id`` a coordinator of ``hub``; nothing happens the second
+    time."""
+    check_can_assign_coordinator(actor)
     if member_id in hub["coordinator_ids"]:
         return hub
     hub["coordinator_ids"].append(member_id)
-    record(hub, "coordinator_assigned", {"hub_id": hub["_id"], "member_id": member_id})
-    record(hub, "roles_changed", {"member_id": member_id})
+    record(hub, COORDINATOR_ASSIGNED, {"hub_id": hub["_id"], "member_id": member_id})
+    record(hub, ROLES_CHANGED, {"member_id": member_id})
     return hub
 
 
 # --- memberships ------------------------------------------------------------
 
 
-def new_membership(member_id, hub, fields, now=None):
+def new_membership(
+    member_id: str, hub: Document, fields: Mapping[str, Any], now: datetime.datetime | None = None
+) -> Document:
     now = now or utcnow()
     membership = {
         "_id": new_id(),
@@ -227,11 +268,16 @@ def new_membership(member_id, hub, fields, now=None):
         "decided_at": None,
         "created_at": now,
     }
-    record(membership, "membership_requested", membership_data(membership, "business_name"))
+    record(membership, MEMBERSHIP_REQUESTED, membership_data(membership, "business_name"))
     return membership
 
 
-def membership_data(membership, *extra):
+def check_can_list_memberships(hub: Document, actor: Actor) -> Document:
+    require_coordinator(actor, hub["_id"], "list its memberships")
+    return hub
+
+
+def membership_data(membership: Document, *extra: str) -> dict[str, Any]:
     data = {
         "membership_id": membership["_id"],
         "hub_id": membership["hub_id"],
@@ -243,16 +289,27 @@ def membership_data(membership, *extra):
     return data
 
 
-def _decide(membership, actor, status, reason, now):
+def check_can_decide(membership: Document, actor: Actor, verb: str) -> None:
+    """``verb``: approve, reject or suspend."""
+    require_coordinator(actor, membership["hub_id"], f"{verb} memberships")
+
+
+def _decide(
+    membership: Document,
+    actor: Actor,
+    status: str,
+    reason: str | None,
+    now: datetime.datetime | None,
+) -> None:
     membership.update(
         status=status, reason=reason, decided_by=actor["member_id"], decided_at=now or utcnow()
     )
 
 
-def approve(membership, actor, now=None):
+def approve(membership: Document, actor: Actor, now: datetime.datetime | None = None) -> Document:
     """pending (or suspended: reinstate) → approved; approving twice changes
     nothing; a rejected membership stays rejected (409)."""
-    require_coordinator(actor, membership["hub_id"], "approve memberships")
+    check_can_decide(membership, actor, "approve")
     if membership["status"] == APPROVED:
         return membership
     if membership["status"] not in (PENDING, SUSPENDED):
@@ -260,40 +317,44 @@ def approve(membership, actor, now=None):
     _decide(membership, actor, APPROVED, None, now)
     record(
         membership,
-        "membership_approved",
+        MEMBERSHIP_APPROVED,
         membership_data(membership, "business_name", "decided_by"),
     )
-    record(membership, "roles_changed", {"member_id": membership["member_id"]})
+    record(membership, ROLES_CHANGED, {"member_id": membership["member_id"]})
     return membership
 
 
-def reject(membership, actor, reason, now=None):
+def reject(
+    membership: Document, actor: Actor, reason: str, now: datetime.datetime | None = None
+) -> Document:
     """pending → rejected with a reason; rejecting twice changes nothing."""
-    require_coordinator(actor, membership["hub_id"], "reject memberships")
+    check_can_decide(membership, actor, "reject")
     if membership["status"] == REJECTED:
         return membership
     if membership["status"] != PENDING:
         raise _cannot("reject", membership, "suspend an approved membership instead")
     _decide(membership, actor, REJECTED, reason, now)
-    record(membership, "membership_rejected", membership_data(membership, "reason", "decided_by"))
+    record(membership, MEMBERSHIP_REJECTED, membership_data(membership, "reason", "decided_by"))
     return membership
 
 
-def suspend(membership, actor, reason, now=None):
+def suspend(
+    membership: Document, actor: Actor, reason: str, now: datetime.datetime | None = None
+) -> Document:
     """approved → suspended with a reason (the role is gone); suspending twice
     changes nothing. Approving it again reinstates it."""
-    require_coordinator(actor, membership["hub_id"], "suspend memberships")
+    check_can_decide(membership, actor, "suspend")
     if membership["status"] == SUSPENDED:
         return membership
     if membership["status"] != APPROVED:
         raise _cannot("suspend", membership, "only approved memberships can be suspended")
     _decide(membership, actor, SUSPENDED, reason, now)
-    record(membership, "membership_suspended", membership_data(membership, "reason", "decided_by"))
-    record(membership, "roles_changed", {"member_id": membership["member_id"]})
+    record(membership, MEMBERSHIP_SUSPENDED, membership_data(membership, "reason", "decided_by"))
+    record(membership, ROLES_CHANGED, {"member_id": membership["member_id"]})
     return membership
 
 
-def _cannot(verb, membership, hint):
+def _cannot(verb: str, membership: Document, hint: str) -> InvalidTransition:
     return InvalidTransition(
         f"A {membership['status']} membership cannot be {verb}d; {hint}.",
         {"status": [f"Is {membership['status']}."]},
@@ -303,7 +364,7 @@ def _cannot(verb, membership, hint):
 # --- trainings --------------------------------------------------------------
 
 
-def to_utc(moment):
+def to_utc(moment: datetime.datetime) -> datetime.datetime:
     """Aware UTC at millisecond precision (what the store keeps); naive is UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
@@ -311,8 +372,14 @@ def to_utc(moment):
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def new_training(hub, fields, actor, now=None):
+def check_can_schedule_training(hub: Document, actor: Actor) -> None:
     require_coordinator(actor, hub["_id"], "schedule trainings")
+
+
+def new_training(
+    hub: Document, fields: Mapping[str, Any], actor: Actor, now: datetime.datetime | None = None
+) -> Document:
+    check_can_schedule_training(hub, actor)
     training = {
         "_id": new_id(),
         "hub_id": hub["_id"],
@@ -328,7 +395,7 @@ def new_training(hub, fields, actor, now=None):
     }
     record(
         training,
-        "training_scheduled",
+        TRAINING_SCHEDULED,
         {
             "training_id": training["_id"],
             "hub_id": hub["_id"],
@@ -341,7 +408,7 @@ def new_training(hub, fields, actor, now=None):
     return training
 
 
-def check_same_training(training, fields):
+def check_same_training(training: Document, fields: Mapping[str, Any]) -> None:
     """A retried scheduling finds the training it made; a different one at the
     same hub, title and time is a conflict."""
     if training["topic"] != fields["topic"] or training["capacity"] != fields["capacity"]:
@@ -351,16 +418,18 @@ def check_same_training(training, fields):
         )
 
 
-def check_can_enrol(training, actor):
-    if not is_member_of(actor, training["hub_id"]):
+def check_can_enrol(training: Document, actor: Actor) -> None:
+    if not is_member(actor, training["hub_id"]):
         raise NotAllowed("Only approved members of this hub may enrol in its trainings.")
 
 
-def enrolment_events(training, member_id):
-    return [make_event("training_enrolled", _training_member_data(training, member_id))]
+def enrolment_events(training: Document, actor: Actor) -> list[OutboxEntry]:
+    """The events of ``actor`` enrolling, an approved member of the training's hub."""
+    check_can_enrol(training, actor)
+    return [make_event(TRAINING_ENROLLED, _training_member_data(training, actor["member_id"]))]
 
 
-def why_not_enrolled(training, member_id):
+def why_not_enrolled(training: Document, member_id: str) -> None:
     """Raise why the conditional enrolment did not take place."""
     if member_id in training["enrolled"]:
         raise AlreadyEnrolled(
@@ -373,27 +442,29 @@ def why_not_enrolled(training, member_id):
         )
 
 
-def check_can_complete(training, actor):
+def check_can_complete(training: Document, actor: Actor) -> None:
     require_coordinator(actor, training["hub_id"], "record completed trainings")
 
 
-def completion_events(training, member_id):
-    return [make_event("training_completed", _training_member_data(training, member_id))]
+def completion_events(training: Document, actor: Actor, member_id: str) -> list[OutboxEntry]:
+    """The events of a coordinator recording that ``member_id`` completed it."""
+    check_can_complete(training, actor)
+    return [make_event(TRAINING_COMPLETED, _training_member_data(training, member_id))]
 
 
-def why_not_completed(training, member_id):
-    """``True`` when it already was completed (a retry); else raise why not."""
+def why_not_completed(training: Document, member_id: str) -> None:
+    """Raise why the conditional completion did not take place; nothing when it
+    already was completed (a retry)."""
     if member_id in training["completed"]:
-        return True
+        return
     if member_id not in training["enrolled"]:
         raise NotEnrolled(
             "This member is not enrolled in this training.",
             {"member_id": ["Not enrolled; they enrol first."]},
         )
-    return False
 
 
-def _training_member_data(training, member_id):
+def _training_member_data(training: Document, member_id: str) -> TrainingEnrolled:
     return {
         "training_id": training["_id"],
         "hub_id": training["hub_id"],

@@ -1,21 +1,32 @@
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from services.common.envelope import utcnow
+from services.common.actor import Actor
+from services.common.envelope import OutboxEntry, utcnow
 from services.common.storage import Repository, with_events
-from services.community import domain
+from services.common.types import Document, Query
+from services.community import domain, throttling
 from services.community.exceptions import (
     HubNotFound,
     MemberNotFound,
     MembershipNotFound,
     PhoneAlreadyRegistered,
+    TooManyAttempts,
     TrainingNotFound,
 )
 
 NO_OUTBOX = {"outbox": False}
+RESERVE_TRIES = 20
+
+Reservation = tuple[throttling.Throttle, Document | None, Document]
+"""One counter an attempt reserved: the throttle, its document before and after."""
 
 
-def _outbox_index():
+def _outbox_index() -> IndexModel:
     return IndexModel([("outbox.event_id", ASCENDING)], sparse=True)
 
 
@@ -48,11 +59,17 @@ class CommunityRepository(Repository):
             IndexModel([("completed", ASCENDING)]),
             _outbox_index(),
         ],
+        "login_attempts": [
+            IndexModel(
+                [("updated_at", ASCENDING)],
+                expireAfterSeconds=int(throttling.ATTEMPTS_KEPT.total_seconds()),
+            )
+        ],
     }
 
     # --- members ------------------------------------------------------------
 
-    def add_member(self, member):
+    def add_member(self, member: Document) -> Document:
         try:
             return self.insert("members", member)
         except DuplicateKeyError:
@@ -61,13 +78,13 @@ class CommunityRepository(Repository):
                 {"phone": ["Already registered; use POST /api/v1/auth/token."]},
             ) from None
 
-    def get_member(self, member_id, field="member_id"):
+    def get_member(self, member_id: object, field: str = "member_id") -> Document:
         member = self.db.members.find_one({"_id": str(member_id)}, projection=NO_OUTBOX)
         if member is None:
             raise MemberNotFound(f"No member {member_id}.", {field: ["Unknown member."]})
         return member
 
-    def profile(self, member_id):
+    def profile(self, member_id: str) -> Document:
         """The member with their memberships (each with its ``hub``), the hubs they
         coordinate and the trainings they completed."""
         member = self.get_member(member_id)
@@ -86,13 +103,13 @@ class CommunityRepository(Repository):
         )
         return member
 
-    def find_member_by_phone(self, phone):
+    def find_member_by_phone(self, phone: str) -> Document | None:
         return self.db.members.find_one({"phone": phone}, projection=NO_OUTBOX)
 
-    def save_member(self, member):
+    def save_member(self, member: Document) -> Document:
         return self.save("members", member)
 
-    def roles_of(self, member):
+    def roles_of(self, member: Document) -> Actor:
         """The actor of ``member``: admin flag and roles per hub, from memberships
         and coordinated hubs."""
         memberships = self.db.memberships.find(
@@ -102,38 +119,83 @@ class CommunityRepository(Repository):
         coordinated = self.db.hubs.find({"coordinator_ids": member["_id"]}, projection={})
         return domain.actor(member, memberships, [hub["_id"] for hub in coordinated])
 
-    # --- login throttling ---------------------------------------------------
+    # --- login throttling (rules in ``throttling``) ---------------------------
 
-    def login_attempts(self, phone):
-        return self.db.login_attempts.find_one({"_id": phone})
+    def begin_login(self, phone: str, address: str | None) -> list[Reservation]:
+        """Reserve this attempt on every counter of ``throttling.throttles``, or give
+        back what was reserved and raise ``TooManyAttempts``."""
+        counted = self.db.login_attempts.find_one({"_id": throttling.phone_key(phone)}) or {}
+        reserved: list[Reservation] = []
+        try:
+            for throttle in throttling.throttles(phone, address, counted.get("failures", 0)):
+                reserved.append(self._reserve(throttle))
+        except TooManyAttempts:
+            self._give_back(reserved)
+            raise
+        return reserved
 
-    def record_login_failure(self, phone):
-        """Count one more wrong password, atomically, and set the lockout."""
-        attempts = self.db.login_attempts.find_one_and_update(
-            {"_id": phone},
-            {"$inc": {"failures": 1}},
+    def login_failed(self, phone: str) -> None:
+        """The password was wrong: the reservations stand, and the phone counts one
+        more failure from anywhere."""
+        now = utcnow()
+        self.db.login_attempts.update_one(
+            {"_id": throttling.phone_key(phone)},
+            {"$inc": {"failures": 1}, "$set": {"updated_at": now}},
             upsert=True,
-            return_document=ReturnDocument.AFTER,
         )
-        lockout = domain.lockout_after(attempts["failures"])
-        if lockout:
-            self.db.login_attempts.update_one(
-                {"_id": phone}, {"$set": {"locked_until": utcnow() + lockout}}
-            )
 
-    def clear_login_failures(self, phone):
-        self.db.login_attempts.delete_one({"_id": phone})
+    def login_succeeded(self, reserved: Sequence[Reservation]) -> None:
+        """The password was right: the pair starts afresh, the address gets its
+        attempt back."""
+        *others, (pair, _, _) = reserved
+        self._give_back(others)
+        self.db.login_attempts.delete_one({"_id": pair.key})
+
+    def _reserve(self, throttle: throttling.Throttle) -> Reservation:
+        # compare-and-set on the count: of two attempts that read the same count, one
+        # writes and the other reads again (and meets the lock the first one set)
+        for _ in range(RESERVE_TRIES):
+            before = self.db.login_attempts.find_one({"_id": throttle.key})
+            after = throttling.reserve(before, throttle)
+            if before is None:
+                try:
+                    self.db.login_attempts.insert_one({"_id": throttle.key, **after})
+                except DuplicateKeyError:
+                    continue
+                return throttle, before, after
+            written = self.db.login_attempts.find_one_and_update(
+                {"_id": throttle.key, "failures": before.get("failures")}, {"$set": after}
+            )
+            if written is not None:
+                return throttle, before, after
+        raise TooManyAttempts(
+            "Too many logins at once; wait a second and try again.", {"retry_after": ["1"]}
+        )
+
+    def _give_back(self, reserved: Iterable[Reservation]) -> None:
+        for throttle, before, after in reserved:
+            # untouched since: exactly as before; else others counted since, and only
+            # this attempt comes off
+            locked_before = (before or {}).get("locked_until")
+            restored = self.db.login_attempts.update_one(
+                {"_id": throttle.key, "failures": after["failures"]},
+                {"$inc": {"failures": -1}, "$set": {"locked_until": locked_before}},
+            )
+            if not restored.matched_count:
+                self.db.login_attempts.update_one(
+                    {"_id": throttle.key, "failures": {"$gt": 0}}, {"$inc": {"failures": -1}}
+                )
 
     # --- hubs ---------------------------------------------------------------
 
-    def add_hub(self, hub):
+    def add_hub(self, hub: Document) -> Document | None:
         """Insert ``hub``, or return the hub that already has its slug."""
         try:
             return self.insert("hubs", hub)
         except DuplicateKeyError:
             return self.db.hubs.find_one({"slug": hub["slug"]}, projection=NO_OUTBOX)
 
-    def get_hub(self, hub_id):
+    def get_hub(self, hub_id: object) -> Document:
         """A hub by id (or by slug)."""
         hub_id = str(hub_id)
         hub = self.db.hubs.find_one({"$or": [{"_id": hub_id}, {"slug": hub_id}]}, NO_OUTBOX)
@@ -141,15 +203,15 @@ class CommunityRepository(Repository):
             raise HubNotFound(f"No hub {hub_id}.", {"hub_id": ["Unknown hub."]})
         return hub
 
-    def list_hubs(self, page, page_size):
+    def list_hubs(self, page: int, page_size: int) -> tuple[list[Document], int]:
         return self._page(self.db.hubs, {}, [("name", ASCENDING)], page, page_size)
 
-    def save_hub(self, hub):
+    def save_hub(self, hub: Document) -> Document:
         return self.save("hubs", hub)
 
     # --- memberships --------------------------------------------------------
 
-    def add_membership(self, membership):
+    def add_membership(self, membership: Document) -> Document | None:
         """Insert ``membership``, or return the one this member already has in this
         hub and role."""
         try:
@@ -158,7 +220,7 @@ class CommunityRepository(Repository):
             key = {k: membership[k] for k in ("member_id", "hub_id", "role")}
             return self.db.memberships.find_one(key, projection=NO_OUTBOX)
 
-    def get_membership(self, membership_id):
+    def get_membership(self, membership_id: object) -> Document:
         membership = self.db.memberships.find_one({"_id": str(membership_id)}, NO_OUTBOX)
         if membership is None:
             raise MembershipNotFound(
@@ -166,10 +228,12 @@ class CommunityRepository(Repository):
             )
         return membership
 
-    def save_membership(self, membership):
+    def save_membership(self, membership: Document) -> Document:
         return self.save("memberships", membership)
 
-    def list_memberships(self, hub_id, filters, page, page_size):
+    def list_memberships(
+        self, hub_id: str, filters: Mapping[str, Any], page: int, page_size: int
+    ) -> tuple[list[Document], int]:
         """A page of the hub's memberships, each with its ``member`` (name, phone)."""
         query = {"hub_id": hub_id, **filters}
         sort = [("created_at", ASCENDING), ("_id", ASCENDING)]
@@ -181,7 +245,7 @@ class CommunityRepository(Repository):
 
     # --- trainings ----------------------------------------------------------
 
-    def add_training(self, training):
+    def add_training(self, training: Document) -> Document | None:
         """Insert ``training``, or return the one the hub already has at this title
         and start time."""
         try:
@@ -190,7 +254,7 @@ class CommunityRepository(Repository):
             key = {k: training[k] for k in ("hub_id", "title", "starts_at")}
             return self.db.trainings.find_one(key, projection=NO_OUTBOX)
 
-    def get_training(self, training_id):
+    def get_training(self, training_id: object) -> Document:
         training = self.db.trainings.find_one({"_id": str(training_id)}, NO_OUTBOX)
         if training is None:
             raise TrainingNotFound(
@@ -198,11 +262,13 @@ class CommunityRepository(Repository):
             )
         return training
 
-    def list_trainings(self, hub_id, page, page_size):
+    def list_trainings(self, hub_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
         sort = [("starts_at", ASCENDING), ("_id", ASCENDING)]
         return self._page(self.db.trainings, {"hub_id": hub_id}, sort, page, page_size)
 
-    def enrol(self, training_id, member_id, events):
+    def enrol(
+        self, training_id: str, member_id: str, events: Sequence[OutboxEntry]
+    ) -> Document | None:
         """Take a seat for ``member_id`` in one conditional write (never two members
         in the last seat, never one member twice); ``None`` when refused."""
         return self._push_if(
@@ -212,7 +278,9 @@ class CommunityRepository(Repository):
             {"seats_left": -1},
         )
 
-    def complete(self, training_id, member_id, events):
+    def complete(
+        self, training_id: str, member_id: str, events: Sequence[OutboxEntry]
+    ) -> Document | None:
         """Record that an enrolled ``member_id`` completed it, in one conditional
         write; ``None`` when refused (not enrolled, or already recorded)."""
         return self._push_if(
@@ -222,7 +290,9 @@ class CommunityRepository(Repository):
             {},
         )
 
-    def _push_if(self, training_id, conditions, update, increments):
+    def _push_if(
+        self, training_id: str, conditions: Query, update: Query, increments: dict[str, int]
+    ) -> Document | None:
         training = self.db.trainings.find_one_and_update(
             {"_id": training_id, **conditions},
             {**update, "$inc": {**increments, "version": 1}},
@@ -236,13 +306,19 @@ class CommunityRepository(Repository):
     # --- helpers ------------------------------------------------------------
 
     @staticmethod
-    def _by_id(collection, ids):
+    def _by_id(collection: Collection[Document], ids: Iterable[str]) -> dict[str, Document]:
         hidden = {"outbox": False, "password_hash": False}
         found = collection.find({"_id": {"$in": list(ids)}}, hidden)
         return {document["_id"]: document for document in found}
 
     @staticmethod
-    def _page(collection, query, sort, page, page_size):
+    def _page(
+        collection: Collection[Document],
+        query: Query,
+        sort: list[tuple[str, int]],
+        page: int,
+        page_size: int,
+    ) -> tuple[list[Document], int]:
         total = collection.count_documents(query)
         cursor = (
             collection.find(query, NO_OUTBOX)

@@ -1,3 +1,5 @@
+"""Community's requests and responses, for its service and for the gateway."""
+
 import datetime
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -10,17 +12,17 @@ from services.common.schemas import (
     Schema,
     Timestamp,
     choice,
+    representable_in_utc,
     text,
 )
-from services.community.domain import (
+from services.community.contract import (
+    CHANNELS,
+    LANGUAGES,
     MEMBER_ROLES,
     MEMBERSHIP_STATUSES,
     SELLER,
     TRAINING_TOPICS,
 )
-
-CHANNELS = ("sms", "whatsapp", "email")
-LANGUAGES = ("id", "en")
 
 
 def _email(**kwargs):
@@ -201,6 +203,7 @@ class ScheduleTrainingSchema(Schema):
     starts_at = fields.AwareDateTime(
         default_timezone=datetime.UTC,
         required=True,
+        validate=representable_in_utc,
         error_messages={
             "invalid": "Send an ISO 8601 time like 2026-12-01T09:00:00Z.",
             "required": "Required; send a time like 2026-12-01T09:00:00Z.",

@@ -46,17 +46,18 @@ class CommunityService(HealthMixin):
         return MemberSchema().dump(member)
 
     @rpc(expected_exceptions=EXPECTED)
-    def issue_token(self, payload):
-        """``issue_token({"phone": "0812…", "password": "…"})`` →
-        ``{"access_token", "token_type": "Bearer", "expires_in"}``."""
+    def issue_token(self, payload, client_address=None):
+        """``issue_token({"phone": "0812…", "password": "…"}, "203.0.113.7")`` →
+        ``{"access_token", "token_type": "Bearer", "expires_in"}``; ``TooManyAttempts``
+        while this phone and address, or this address, waits (see ``throttling``)."""
         credentials = TokenRequestSchema().load_or_raise(payload)
         phone = credentials["phone"]
-        domain.check_not_locked(self.store.login_attempts(phone))
+        attempt = self.store.begin_login(phone, client_address)
         member = self.store.find_member_by_phone(phone)
         if member is None or not verify_password(member["password_hash"], credentials["password"]):
-            self.store.record_login_failure(phone)
+            self.store.login_failed(phone)
             raise WrongCredentials("Wrong phone number or password.")
-        self.store.clear_login_failures(phone)
+        self.store.login_succeeded(attempt)
         return {
             "access_token": self.tokens.issue(member["_id"]),
             "token_type": "Bearer",
@@ -103,9 +104,9 @@ class CommunityService(HealthMixin):
         """``create_hub(admin, {"name": "Simpul Pujon", "village": "Pujon Kidul",
         "district": "Pujon", "regency": "Malang", "province": "Jawa Timur", "address":
         "Jl. …"})`` → hub. The same request again returns the same hub."""
-        domain.require_admin(actor, "create hubs")
+        domain.check_can_create_hub(actor)
         fields = CreateHubSchema().load_or_raise(payload)
-        hub = self.store.add_hub(domain.new_hub(fields))
+        hub = self.store.add_hub(domain.new_hub(fields, actor))
         domain.check_same_hub(hub, fields)
         return HubSchema().dump(hub)
 
@@ -125,11 +126,11 @@ class CommunityService(HealthMixin):
     def assign_coordinator(self, actor, hub_id, payload):
         """``assign_coordinator(admin, hub_id, {"member_id": "…"})`` → hub. Emits
         ``coordinator_assigned`` and ``roles_changed`` the first time."""
-        domain.require_admin(actor, "assign coordinators")
+        domain.check_can_assign_coordinator(actor)
         member_id = AssignCoordinatorSchema().load_or_raise(payload)["member_id"]
         hub = self.store.get_hub(hub_id)
         self.store.get_member(member_id)
-        self.store.save_hub(domain.assign_coordinator(hub, member_id))
+        self.store.save_hub(domain.assign_coordinator(hub, member_id, actor))
         return HubSchema().dump(hub)
 
     # --- memberships --------------------------------------------------------
@@ -148,8 +149,7 @@ class CommunityService(HealthMixin):
     def list_memberships(self, actor, hub_id, query):
         """``list_memberships(coordinator, hub_id, {"status": "pending"})`` → page of
         memberships, oldest first, each with ``member: {id, name, phone}``."""
-        hub = self.store.get_hub(hub_id)
-        domain.require_coordinator(actor, hub["_id"], "list its memberships")
+        hub = domain.check_can_list_memberships(self.store.get_hub(hub_id), actor)
         params = MembershipQuerySchema().load_or_raise(query)
         page = {"page": params.pop("page"), "page_size": params.pop("page_size")}
         items, total = self.store.list_memberships(hub["_id"], params, **page)
@@ -160,7 +160,7 @@ class CommunityService(HealthMixin):
         """``approve_membership(coordinator, membership_id, {})`` → membership. Emits
         ``membership_approved`` and ``roles_changed``."""
         membership = self.store.get_membership(membership_id)
-        domain.require_coordinator(actor, membership["hub_id"], "approve memberships")
+        domain.check_can_decide(membership, actor, "approve")
         ApproveSchema().load_or_raise(payload)
         self.store.save_membership(domain.approve(membership, actor))
         return MembershipSchema().dump(membership)
@@ -170,7 +170,7 @@ class CommunityService(HealthMixin):
         """``reject_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_rejected``."""
         membership = self.store.get_membership(membership_id)
-        domain.require_coordinator(actor, membership["hub_id"], "reject memberships")
+        domain.check_can_decide(membership, actor, "reject")
         reason = DecisionSchema().load_or_raise(payload)["reason"]
         self.store.save_membership(domain.reject(membership, actor, reason))
         return MembershipSchema().dump(membership)
@@ -180,7 +180,7 @@ class CommunityService(HealthMixin):
         """``suspend_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_suspended`` and ``roles_changed``."""
         membership = self.store.get_membership(membership_id)
-        domain.require_coordinator(actor, membership["hub_id"], "suspend memberships")
+        domain.check_can_decide(membership, actor, "suspend")
         reason = DecisionSchema().load_or_raise(payload)["reason"]
         self.store.save_membership(domain.suspend(membership, actor, reason))
         return MembershipSchema().dump(membership)
@@ -193,7 +193,7 @@ class CommunityService(HealthMixin):
         "product_photography", "starts_at": "2026-12-01T02:00:00Z", "capacity": 20})``
         → training. The same request again returns the same training."""
         hub = self.store.get_hub(hub_id)
-        domain.require_coordinator(actor, hub["_id"], "schedule trainings")
+        domain.check_can_schedule_training(hub, actor)
         fields = ScheduleTrainingSchema().load_or_raise(payload)
         training = self.store.add_training(domain.new_training(hub, fields, actor))
         domain.check_same_training(training, fields)
@@ -212,11 +212,9 @@ class CommunityService(HealthMixin):
         """``enrol(member, training_id)`` → training (one seat fewer). ``Conflict``
         when full or already enrolled. Emits ``training_enrolled``."""
         training = self.store.get_training(training_id)
-        domain.check_can_enrol(training, actor)
+        events = domain.enrolment_events(training, actor)
         member_id = actor["member_id"]
-        enrolled = self.store.enrol(
-            training["_id"], member_id, domain.enrolment_events(training, member_id)
-        )
+        enrolled = self.store.enrol(training["_id"], member_id, events)
         if enrolled is None:
             domain.why_not_enrolled(self.store.get_training(training_id), member_id)
         return TrainingSchema().dump(enrolled or self.store.get_training(training_id))
@@ -229,7 +227,7 @@ class CommunityService(HealthMixin):
         domain.check_can_complete(training, actor)
         member_id = CompletionSchema().load_or_raise(payload)["member_id"]
         self.store.get_member(member_id)
-        events = domain.completion_events(training, member_id)
+        events = domain.completion_events(training, actor, member_id)
         completed = self.store.complete(training["_id"], member_id, events)
         if completed is None:
             domain.why_not_completed(self.store.get_training(training_id), member_id)

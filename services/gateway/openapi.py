@@ -5,6 +5,12 @@ class attribute ``OPENAPI_EXTRA``, merged into its component here (a custom fiel
 declares its type the same way); phone numbers are
 ``format: phone``, web addresses ``format: url`` with their schemes as a pattern. The
 fuzz suite (``make test-fuzz``) holds the API to this document.
+
+Frontends generate their clients from it, so it names what a generator names: each
+operation's ``operationId`` is its handler's name in camelCase (``list_products`` →
+``listProducts``) unless the route gives one, its one tag is the resource its path
+names (one client module per tag), and lists and errors are named components
+(``HubPage``, ``Error``) rather than shapes written out in each operation.
 """
 
 import inspect
@@ -13,11 +19,12 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
-from marshmallow import Schema, fields, validate
+from marshmallow import validate
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from services.common.schemas import Phone
 from services.gateway.http import JsonRoute
+from services.gateway.schemas import ErrorSchema, page_schema
 
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 STATUS_TEXT = {200: "OK", 201: "Created", 503: "Not ready"}
@@ -31,22 +38,32 @@ ERRORS = {
     429: "Too many attempts",
     503: "A service is not answering",
 }
+TAGS = {
+    "auth": "Register and log in.",
+    "members": "The caller's own profile.",
+    "hubs": "Village hubs and their coordinators.",
+    "memberships": "Applying to a hub as seller or buyer, and the coordinators' decisions.",
+    "trainings": "A hub's trainings: scheduling, enrolment, completion.",
+    "products": "The showroom: sellers' products, their review and stock.",
+    "orders": "Placing orders and moving them on to completion.",
+    "reports": "What a hub sold.",
+    "notifications": "What the caller was told.",
+    "health": "Whether the gateway and the services behind it answer.",
+    "openapi": "This document, to generate clients from.",
+}
+# path segments that are not a resource's name, and the resource they belong to
+TAG_OF_SEGMENT = {
+    "me": "members",
+    "healthz": "health",
+    "readyz": "health",
+    "openapi.json": "openapi",
+}
 PHONE = {
     "format": "phone",
     "example": "0812-3456-7890",
     "description": "A phone number in a local form (0812-3456-7890, 62812…, +62 812 …); "
     "answered as E.164.",
 }
-
-
-class ErrorBodySchema(Schema):
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    details = fields.Dict(keys=fields.String(), values=fields.Raw())
-
-
-class ErrorSchema(Schema):
-    error = fields.Nested(ErrorBodySchema, required=True)
 
 
 def _schema_name(schema):
@@ -92,22 +109,45 @@ def build_spec(service_cls):
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
+    for name, description in TAGS.items():
+        spec.tag({"name": name, "description": description})
     paths = {}
-    for route in routes_of(service_cls):
+    for handler, route in routes_of(service_cls):
         path = PATH_PARAM.sub(r"{\1}", route.url)
         for verb in route.method.split(","):
-            paths.setdefault(path, {})[verb.lower()] = _operation(route.spec, path)
+            paths.setdefault(path, {})[verb.lower()] = {
+                "operationId": route.spec["operation_id"] or camel_case(handler),
+                "tags": [tag_of(path)],
+                **_operation(route.spec, path),
+            }
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
 def routes_of(service_cls):
-    """Every ``JsonRoute`` declared on the service class and its route mixins."""
-    for _, member in inspect.getmembers(service_cls, inspect.isfunction):
+    """``(handler name, JsonRoute)`` of every route declared on the service class and
+    its route mixins."""
+    for name, member in inspect.getmembers(service_cls, inspect.isfunction):
         for entrypoint in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(entrypoint, JsonRoute) and not entrypoint.spec["hidden"]:
-                yield entrypoint
+                yield name, entrypoint
+
+
+def camel_case(name):
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+def tag_of(path):
+    """The resource a path acts on: its last segment that names one
+    (``/api/v1/hubs/{hub_id}/trainings`` → ``trainings``, ``/api/v1/orders/{order_id}/cancel``
+    → ``orders``)."""
+    for segment in reversed(path.split("/")):
+        tag = TAG_OF_SEGMENT.get(segment, segment)
+        if tag in TAGS:
+            return tag
+    raise ValueError(f"{path} names no resource of {sorted(TAGS)}: add its tag to TAGS.")
 
 
 def _operation(meta, path):
@@ -146,16 +186,6 @@ def _response(description, schema, many=False):
     if schema is None:
         return response
     if many:
-        schema = {
-            "type": "object",
-            "properties": {
-                "items": {"type": "array", "items": schema},
-                "page": {"type": "integer", "minimum": 1},
-                "page_size": {"type": "integer", "minimum": 1},
-                "total": {"type": "integer", "minimum": 0},
-            },
-            "required": ["items", "page", "page_size", "total"],
-            "additionalProperties": False,
-        }
+        schema = page_schema(resolve_schema_cls(schema))
     response["content"] = {"application/json": {"schema": schema}}
     return response

@@ -1,5 +1,11 @@
 """RPC from the gateway: every call has a deadline, and who is calling is resolved
-once per request (and cached briefly)."""
+once per request (and cached briefly).
+
+Only a route declared ``auth=True`` has a caller: it is authenticated before the
+handler runs (``Backend.authenticate``) and kept on the request, and ``caller()``
+hands it out. A handler asking for a caller on any other route fails loudly, so a route
+that acts for someone cannot ship without declaring it.
+"""
 
 import hashlib
 import time
@@ -11,10 +17,15 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
 
 from services.common import config as cfg
+from services.common.actor import Actor
 from services.common.errors import ServiceUnavailable, Unauthenticated
 
+RPC_TIMEOUT_KEY = "KOMPOR_RPC_TIMEOUT"
+DEFAULT_RPC_TIMEOUT = 5.0
 ACTOR_CACHE_SECONDS = 30
 ACTOR_CACHE_SIZE = 10_000
+ACTOR_KEY = "kompor.actor"
+"""Where an authenticated request keeps its actor (in its WSGI environ)."""
 
 UNAVAILABLE = (
     UnknownService,
@@ -25,6 +36,11 @@ UNAVAILABLE = (
     KombuOperationalError,  # the broker itself is away
 )
 """Transport failures: the service or the broker is down, overloaded or unreachable → 503."""
+
+
+class RouteWithoutAuth(RuntimeError):
+    """A handler asked who is calling on a route not declared ``auth=True``: a
+    programming error (the request answers 500), not the caller's fault."""
 
 
 class _TimedMethod:
@@ -78,9 +94,30 @@ class Backend:
         """Drop the cached roles of ``member_id`` (they just changed)."""
         self._provider.forget(member_id)
 
-    def caller(self, request, required=True):
-        """The actor making ``request``: ``{"member_id", "is_admin", "roles"}``, or
-        ``None`` for an anonymous request when not ``required``."""
+    def authenticate(self, request) -> Actor:
+        """Resolve who makes ``request`` and keep it on the request; ``Unauthenticated``
+        (401) without a valid bearer token. Runs before the handler of every route
+        declared ``auth=True``."""
+        actor = self._bearer_actor(request, required=True)
+        request.environ[ACTOR_KEY] = actor
+        return actor
+
+    def caller(self, request, required=True) -> Actor | None:
+        """The actor making ``request``: ``{"member_id", "is_admin", "roles"}``.
+
+        On a route declared ``auth=True``, the one authenticated before the handler
+        ran. Elsewhere only an optional caller can be asked for (``required=False``:
+        ``None`` for an anonymous request); a required one is ``RouteWithoutAuth``."""
+        if ACTOR_KEY in request.environ:
+            return request.environ[ACTOR_KEY]
+        if required:
+            raise RouteWithoutAuth(
+                f"{request.method} {request.path} asks who is calling but its route is not "
+                "declared auth=True; declare it, or ask caller(request, required=False)."
+            )
+        return self._bearer_actor(request, required=False)
+
+    def _bearer_actor(self, request, required):
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -98,7 +135,7 @@ class BackendProvider(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.timeout = float(cfg.setting(config, cfg.RPC_TIMEOUT_KEY, cfg.DEFAULT_RPC_TIMEOUT))
+        self.timeout = float(cfg.setting(config, RPC_TIMEOUT_KEY, DEFAULT_RPC_TIMEOUT))
         self._actors = {}
 
     def get_dependency(self, worker_ctx):

@@ -1,4 +1,7 @@
-"""Bodies the gateway answers itself (health), for the API document."""
+"""Bodies the gateway answers itself, for the API document: health, the error
+envelope every failure comes in, and the page every list comes in."""
+
+import functools
 
 from marshmallow import fields, validate
 
@@ -17,4 +20,31 @@ class ReadinessSchema(Schema):
         keys=fields.String(),
         values=fields.String(validate=validate.OneOf(SERVICE_STATUSES)),
         required=True,
+    )
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Dict(keys=fields.String(), values=fields.Raw())
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+@functools.cache
+def page_schema(item_schema):
+    """The page a list of ``item_schema`` comes in: ``HubSchema`` gives ``HubPageSchema``.
+
+    One class per item schema, so every list of hubs names the same component."""
+    name = item_schema.__name__.removesuffix("Schema")
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "page": fields.Integer(required=True, validate=validate.Range(min=1)),
+            "page_size": fields.Integer(required=True, validate=validate.Range(min=1)),
+            "total": fields.Integer(required=True, validate=validate.Range(min=0)),
+        },
+        name=f"{name}PageSchema",
     )

@@ -1,12 +1,16 @@
-"""The HTTP API of DESIGN §3: the only HTTP entrypoint. Each ``routes`` module adds
-the rows of one service; this class joins them and adds health and the API document.
+"""The HTTP API (docs/architecture.md §13): the only HTTP entrypoint. Each ``routes``
+module adds the rows of one service; this class joins them and adds health and the API
+document.
 """
 
 import eventlet
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST
 from nameko.exceptions import RemoteError
 
 from services.common.errors import NotFound, ServiceUnavailable
+from services.common.events import listen
+from services.common.topology import BACKENDS as SERVICES
+from services.community import contract as community
 from services.gateway.http import route
 from services.gateway.openapi import build_spec
 from services.gateway.routes.catalogue import CatalogueRoutes
@@ -16,7 +20,6 @@ from services.gateway.routes.orders import OrdersRoutes
 from services.gateway.rpc import BackendProvider
 from services.gateway.schemas import HealthSchema, ReadinessSchema
 
-SERVICES = ("community", "catalogue", "orders", "notifications")
 READY_TIMEOUT = 2.0
 
 
@@ -25,7 +28,13 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
 
     backend = BackendProvider()
 
-    @route("GET", "/healthz", response=HealthSchema, summary="The gateway is running")
+    @route(
+        "GET",
+        "/healthz",
+        response=HealthSchema,
+        summary="The gateway is running",
+        operation_id="getHealth",
+    )
     def healthz(self, request):
         return {"status": "ok"}
 
@@ -35,6 +44,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
         response=ReadinessSchema,
         responses={503: ReadinessSchema},
         summary="The broker and every service answer (503 lists which do not)",
+        operation_id="getReadiness",
     )
     def readyz(self, request):
         pool = eventlet.GreenPool(len(SERVICES))
@@ -52,7 +62,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
             return "unavailable"
         return "ok"
 
-    @route("GET", "/api/v1/openapi.json", summary="This document")
+    @route("GET", "/api/v1/openapi.json", summary="This document", operation_id="getApiDocument")
     def openapi(self, request):
         return build_spec(type(self))
 
@@ -60,7 +70,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
     def not_found(self, request, path):
         raise NotFound(f"No such endpoint: {request.method} /{path}. See GET /api/v1/openapi.json.")
 
-    @event_handler("community", "roles_changed", handler_type=BROADCAST, reliable_delivery=False)
+    @listen("community", community.ROLES_CHANGED, handler_type=BROADCAST, reliable_delivery=False)
     def handle_roles_changed(self, event):
         """Forget a member's cached roles as soon as community changes them."""
         self.backend.forget(event["data"]["member_id"])

@@ -1,4 +1,5 @@
-"""Where messages go: HTTP providers for SMS and WhatsApp, SMTP for email (DESIGN §2).
+"""Where messages go: HTTP providers for SMS and WhatsApp, SMTP for email
+(docs/architecture.md §14).
 
 Every channel either hands the message over or raises ``DeliveryFailed`` (a provider
 answering 4xx/5xx, timing out, resetting the connection) or ``ChannelNotConfigured``;
@@ -16,21 +17,22 @@ import requests
 from nameko.extensions import DependencyProvider
 
 from services.common import config as cfg
+from services.notifications import settings
 from services.notifications.domain import DeliveryPolicy, address_for
 from services.notifications.exceptions import ChannelNotConfigured, DeliveryFailed
 
 logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.05
-DEFAULT_PROVIDER_TIMEOUT = 10.0
 DEFAULT_SENDER = "KOMPOR DESA <no-reply@kompordesa.id>"
 SMTP_PORTS = {"smtp": 25, "smtps": 465}
+SMTP_URL_SHAPE = "SMTP_URL must look like smtp://user:password@host:port or smtps://…"
 
 
 class HttpChannel:
     """``POST {"to": "+62…", "message": "…"}``; any 2xx means accepted."""
 
-    def __init__(self, name, url, token, session, timeout=DEFAULT_PROVIDER_TIMEOUT):
+    def __init__(self, name, url, token, session, timeout=settings.DEFAULT_PROVIDER_TIMEOUT):
         self.name = name
         self.url = url
         self.token = token
@@ -54,8 +56,8 @@ class HttpChannel:
 
 
 class LoggedSms:
-    """SMS with no provider configured: DESIGN §2 says it is only logged, and the
-    delivery log says so."""
+    """SMS with no provider configured: it is only logged, and the delivery log says
+    so (docs/architecture.md §14)."""
 
     name = "sms"
 
@@ -65,27 +67,45 @@ class LoggedSms:
 
 
 class SmtpChannel:
-    """Email through ``SMTP_URL``: ``smtp://user:pass@host:port`` (STARTTLS when the
-    server offers it) or ``smtps://…`` (TLS from the start); ``?from=`` sets the
-    sender (default: the user when it is an address, else no-reply)."""
+    """Email through ``SMTP_URL``: ``smtp://user:pass@host:port`` (STARTTLS) or
+    ``smtps://…`` (TLS from the start); ``?from=`` sets the sender (default: the user
+    when it is an address, else no-reply), ``?cafile=`` trusts a private CA.
+
+    The server's certificate is always verified, and credentials only ever travel
+    inside TLS: a server that does not offer STARTTLS gets no password, the attempt
+    fails and the message waits for its retry. Without credentials, a server that
+    offers no STARTTLS (a relay on the same host) is spoken to in plain text."""
 
     name = "email"
 
-    def __init__(self, url, timeout=DEFAULT_PROVIDER_TIMEOUT):
+    def __init__(self, url, timeout=settings.DEFAULT_PROVIDER_TIMEOUT):
         self.url = url
         self.timeout = timeout
         if url:
+            self._parse(url)
+
+    def _parse(self, url):
+        # the URL holds a password: errors say what is wrong, never what was given
+        try:
             parts = urllib.parse.urlsplit(url)
-            if parts.scheme not in SMTP_PORTS or not parts.hostname:
-                raise ValueError(f"SMTP_URL must look like smtp://user:pass@host:port, not {url!r}")
-            self.tls = parts.scheme == "smtps"
-            self.host = parts.hostname
-            self.port = parts.port or SMTP_PORTS[parts.scheme]
-            self.user = urllib.parse.unquote(parts.username or "")
-            self.password = urllib.parse.unquote(parts.password or "")
-            query = urllib.parse.parse_qs(parts.query)
-            fallback = self.user if "@" in self.user else DEFAULT_SENDER
-            self.sender = query.get("from", [fallback])[0]
+            port = parts.port
+        except ValueError:
+            raise ValueError(
+                f"{SMTP_URL_SHAPE}; the configured one does not parse (is the port a number?)"
+            ) from None
+        if parts.scheme not in SMTP_PORTS:
+            raise ValueError(f"{SMTP_URL_SHAPE}; the configured one has another scheme")
+        if not parts.hostname:
+            raise ValueError(f"{SMTP_URL_SHAPE}; the configured one has no host")
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = port or SMTP_PORTS[parts.scheme]
+        self.user = urllib.parse.unquote(parts.username or "")
+        self.password = urllib.parse.unquote(parts.password or "")
+        query = urllib.parse.parse_qs(parts.query)
+        fallback = self.user if "@" in self.user else DEFAULT_SENDER
+        self.sender = query.get("from", [fallback])[0]
+        self.cafile = query.get("cafile", [None])[0]
 
     def send(self, to, text, subject=None):
         if not self.url:
@@ -106,17 +126,32 @@ class SmtpChannel:
             raise DeliveryFailed("mail server refused the address") from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryFailed(f"mail server answered {exc.smtp_code}") from None
+        except ssl.SSLCertVerificationError:
+            raise DeliveryFailed("mail server certificate not trusted") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryFailed(f"mail server unreachable ({type(exc).__name__})") from None
 
+    def _tls_context(self):
+        return ssl.create_default_context(cafile=self.cafile)
+
     def _connect(self):
         if self.tls:
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout)
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self._tls_context()
+            )
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        smtp.ehlo()
-        if smtp.has_extn("starttls"):
-            smtp.starttls(context=ssl.create_default_context())
+        try:
             smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=self._tls_context())
+                smtp.ehlo()
+            elif self.user:
+                raise DeliveryFailed(
+                    "mail server offers no STARTTLS; credentials are only sent over TLS"
+                )
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
 
 
@@ -141,32 +176,36 @@ class Postbox:
 
 
 class Channels(DependencyProvider):
-    """Injects a ``Postbox`` built from the provider settings of DESIGN §2."""
+    """Injects a ``Postbox`` built from the provider settings (docs/architecture.md §14)."""
 
     def setup(self):
         config = self.container.config
         session = requests.Session()
-        timeout = float(cfg.setting(config, cfg.PROVIDER_TIMEOUT_KEY, DEFAULT_PROVIDER_TIMEOUT))
-        sms_url = cfg.setting(config, cfg.SMS_GATEWAY_URL_KEY)
+        timeout = float(
+            cfg.setting(config, settings.PROVIDER_TIMEOUT_KEY, settings.DEFAULT_PROVIDER_TIMEOUT)
+        )
+        sms_url = cfg.setting(config, settings.SMS_GATEWAY_URL_KEY)
+        sms_token = cfg.setting(config, settings.SMS_GATEWAY_TOKEN_KEY)
         channels = {
-            "sms": HttpChannel(
-                "sms", sms_url, cfg.setting(config, cfg.SMS_GATEWAY_TOKEN_KEY), session, timeout
-            )
+            "sms": HttpChannel("sms", sms_url, sms_token, session, timeout)
             if sms_url
             else LoggedSms(),
             "whatsapp": HttpChannel(
                 "whatsapp",
-                cfg.setting(config, cfg.WHATSAPP_API_URL_KEY),
-                cfg.setting(config, cfg.WHATSAPP_API_TOKEN_KEY),
+                cfg.setting(config, settings.WHATSAPP_API_URL_KEY),
+                cfg.setting(config, settings.WHATSAPP_API_TOKEN_KEY),
                 session,
                 timeout,
             ),
-            "email": SmtpChannel(cfg.setting(config, cfg.SMTP_URL_KEY), timeout),
+            "email": SmtpChannel(cfg.setting(config, settings.SMTP_URL_KEY), timeout),
         }
+        default = DeliveryPolicy()
         policy = DeliveryPolicy(
-            base_delay=cfg.setting(config, cfg.DELIVERY_BASE_DELAY_KEY, 5),
-            max_delay=cfg.setting(config, cfg.DELIVERY_MAX_DELAY_KEY, 600),
-            max_attempts=cfg.setting(config, cfg.DELIVERY_MAX_ATTEMPTS_KEY, 12),
+            base_delay=cfg.setting(config, settings.DELIVERY_BASE_DELAY_KEY, default.base_delay),
+            max_delay=cfg.setting(config, settings.DELIVERY_MAX_DELAY_KEY, default.max_delay),
+            max_attempts=cfg.setting(
+                config, settings.DELIVERY_MAX_ATTEMPTS_KEY, default.max_attempts
+            ),
         )
         self.postbox = Postbox(channels, policy)
 

@@ -1,11 +1,14 @@
 import datetime
+from collections.abc import Sequence
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from services.common.actor import COORDINATOR, MEMBER_ROLES
 from services.common.envelope import utcnow
 from services.common.storage import Repository
-from services.notifications.domain import COORDINATOR, MEMBER_ROLES, QUEUED
+from services.common.types import Document, Query
+from services.notifications.domain import QUEUED
 
 LEASE = datetime.timedelta(seconds=60)
 
@@ -28,7 +31,7 @@ class NotificationsRepository(Repository):
 
     # --- projections ---------------------------------------------------------------
 
-    def _project(self, collection, document, as_of):
+    def _project(self, collection: str, document: Document, as_of: str) -> Document | None:
         """Keep the newest view; an older event never overwrites a newer one."""
         fields = {k: v for k, v in document.items() if k != "_id"}
         try:
@@ -41,29 +44,29 @@ class NotificationsRepository(Repository):
             pass
         return self.db[collection].find_one({"_id": document["_id"]})
 
-    def save_contact(self, contact, as_of):
+    def save_contact(self, contact: Document, as_of: str) -> Document | None:
         return self._project("contacts", contact, as_of)
 
-    def get_contact(self, member_id):
+    def get_contact(self, member_id: str) -> Document | None:
         return self.db.contacts.find_one({"_id": member_id})
 
-    def save_hub(self, hub, as_of):
+    def save_hub(self, hub: Document, as_of: str) -> Document | None:
         return self._project("hubs", hub, as_of)
 
-    def get_hub(self, hub_id):
+    def get_hub(self, hub_id: str) -> Document | None:
         return self.db.hubs.find_one({"_id": hub_id})
 
-    def save_membership(self, membership, as_of):
+    def save_membership(self, membership: Document, as_of: str) -> Document | None:
         return self._project("memberships", membership, as_of)
 
-    def coordinators_of(self, hub_id):
+    def coordinators_of(self, hub_id: str) -> list[str]:
         return self._approved(hub_id, [COORDINATOR])
 
-    def members_of(self, hub_id):
+    def members_of(self, hub_id: str) -> list[str]:
         """Members approved in the hub as seller or buyer, each once."""
         return self._approved(hub_id, list(MEMBER_ROLES))
 
-    def _approved(self, hub_id, roles):
+    def _approved(self, hub_id: str, roles: Sequence[str]) -> list[str]:
         cursor = self.db.memberships.find(
             {"hub_id": hub_id, "role": {"$in": roles}, "status": "approved"},
             projection={"member_id": True},
@@ -72,25 +75,25 @@ class NotificationsRepository(Repository):
 
     # --- the delivery log ----------------------------------------------------------
 
-    def add_notification(self, notification):
+    def add_notification(self, notification: Document) -> Document | None:
         """Store it once per (event, recipient); ``None`` if it was already there."""
         try:
             return self.insert("notifications", notification)
         except DuplicateKeyError:
             return None
 
-    def wake_waiting_for(self, member_id):
+    def wake_waiting_for(self, member_id: str) -> None:
         """Messages that waited for this member's contact are due now."""
         self.db.notifications.update_many(
             {"recipient_id": member_id, "status": QUEUED, "text": None},
             {"$set": {"next_attempt_at": utcnow()}},
         )
 
-    def claim(self, notification_id=None):
+    def claim(self, notification_id: str | None = None) -> Document | None:
         """Take one due notification (or the one named) for delivery, under a lease,
         so that two replicas never send the same message."""
         now = utcnow()
-        query = {
+        query: Query = {
             "status": QUEUED,
             "next_attempt_at": {"$lte": now},
             "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
@@ -104,11 +107,11 @@ class NotificationsRepository(Repository):
             sort=[("next_attempt_at", ASCENDING)],
         )
 
-    def release(self, notification):
+    def release(self, notification: Document) -> Document:
         notification["lease_until"] = None
         return self.save("notifications", notification)
 
-    def list_for(self, member_id, page, page_size):
+    def list_for(self, member_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
         query = {"recipient_id": member_id}
         total = self.db.notifications.count_documents(query)
         cursor = (

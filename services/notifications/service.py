@@ -1,24 +1,27 @@
 from nameko.timer import timer
 
+from services.catalogue import contract as catalogue
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
 from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
+from services.community import contract as community
 from services.notifications import domain
 from services.notifications.channels import Channels
 from services.notifications.delivery import Courier
 from services.notifications.repository import NotificationsRepository
 from services.notifications.schemas import NotificationSchema
+from services.orders import contract as orders
 
 DELIVERY_INTERVAL = 1.0
 
 
 class NotificationsService(HealthMixin):
-    """Tells members what happened (DESIGN §4 "who is told what"), from its own
-    projections of contacts, hubs and memberships: sending never calls another
-    service."""
+    """Tells members what happened (the README's "Who is told what"), from its own
+    projections of contacts, hubs and memberships (docs/architecture.md §8): sending
+    never calls another service."""
 
     name = "notifications"
 
@@ -34,31 +37,31 @@ class NotificationsService(HealthMixin):
 
     # --- community ---------------------------------------------------------------
 
-    @subscribe("community", "member_registered")
+    @subscribe("community", community.MEMBER_REGISTERED)
     def handle_member_registered(self, event):
         self.store.save_contact(domain.contact_from(event["data"]), event["occurred_at"])
         self.store.wake_waiting_for(event["data"]["member_id"])
         self.courier.notify(event, domain.tell_new_member(event["data"]))
 
-    @subscribe("community", "member_updated")
+    @subscribe("community", community.MEMBER_UPDATED)
     def handle_member_updated(self, event):
         self.store.save_contact(domain.contact_from(event["data"]), event["occurred_at"])
         self.store.wake_waiting_for(event["data"]["member_id"])
 
-    @subscribe("community", "hub_created")
+    @subscribe("community", community.HUB_CREATED)
     def handle_hub_created(self, event):
         self.store.save_hub(domain.hub_from(event["data"]), event["occurred_at"])
 
-    @subscribe("community", "coordinator_assigned")
+    @subscribe("community", community.COORDINATOR_ASSIGNED)
     def handle_coordinator_assigned(self, event):
         data = event["data"]
         self.store.save_membership(domain.coordinator_from(data), event["occurred_at"])
         self.courier.notify(event, domain.tell_new_coordinator(data, self._hub(data)))
 
-    @subscribe("community", "membership_requested")
+    @subscribe("community", community.MEMBERSHIP_REQUESTED)
     def handle_membership_requested(self, event):
         data = event["data"]
-        membership = domain.membership_from("membership_requested", data)
+        membership = domain.membership_from(community.MEMBERSHIP_REQUESTED, data)
         self.store.save_membership(membership, event["occurred_at"])
         messages = domain.tell_coordinators_of_application(
             data,
@@ -68,17 +71,17 @@ class NotificationsService(HealthMixin):
         )
         self.courier.notify(event, messages)
 
-    @subscribe("community", "membership_approved")
+    @subscribe("community", community.MEMBERSHIP_APPROVED)
     def handle_membership_approved(self, event):
-        self._membership_decided(event, "membership_approved")
+        self._membership_decided(event, community.MEMBERSHIP_APPROVED)
 
-    @subscribe("community", "membership_rejected")
+    @subscribe("community", community.MEMBERSHIP_REJECTED)
     def handle_membership_rejected(self, event):
-        self._membership_decided(event, "membership_rejected")
+        self._membership_decided(event, community.MEMBERSHIP_REJECTED)
 
-    @subscribe("community", "membership_suspended")
+    @subscribe("community", community.MEMBERSHIP_SUSPENDED)
     def handle_membership_suspended(self, event):
-        self._membership_decided(event, "membership_suspended")
+        self._membership_decided(event, community.MEMBERSHIP_SUSPENDED)
 
     def _membership_decided(self, event, event_type):
         data = event["data"]
@@ -86,73 +89,73 @@ class NotificationsService(HealthMixin):
         self.store.save_membership(membership, event["occurred_at"])
         self.courier.notify(event, domain.tell_applicant(event_type, data, self._hub(data)))
 
-    @subscribe("community", "training_scheduled")
+    @subscribe("community", community.TRAINING_SCHEDULED)
     def handle_training_scheduled(self, event):
         data = event["data"]
         members = self.store.members_of(data["hub_id"])
         messages = domain.tell_hub_members_of_training(data, self._hub(data), members)
         self.courier.notify(event, messages)
 
-    @subscribe("community", "training_completed")
+    @subscribe("community", community.TRAINING_COMPLETED)
     def handle_training_completed(self, event):
         data = event["data"]
         self.courier.notify(event, domain.tell_trainee(data, self._hub(data)))
 
     # --- catalogue ---------------------------------------------------------------
 
-    @subscribe("catalogue", "product_submitted")
+    @subscribe("catalogue", catalogue.PRODUCT_SUBMITTED)
     def handle_product_submitted(self, event):
         data = event["data"]
         coordinators = self.store.coordinators_of(data["hub_id"])
         messages = domain.tell_coordinators_of_product(data, self._hub(data), coordinators)
         self.courier.notify(event, messages)
 
-    @subscribe("catalogue", "product_approved")
+    @subscribe("catalogue", catalogue.PRODUCT_APPROVED)
     def handle_product_approved(self, event):
         data = event["data"]
         messages = domain.tell_seller_of_curation("product_approved", data, self._hub(data))
         self.courier.notify(event, messages)
 
-    @subscribe("catalogue", "product_rejected")
+    @subscribe("catalogue", catalogue.PRODUCT_REJECTED)
     def handle_product_rejected(self, event):
         data = event["data"]
         messages = domain.tell_seller_of_curation("product_rejected", data, self._hub(data))
         self.courier.notify(event, messages)
 
-    @subscribe("catalogue", "stock_low")
+    @subscribe("catalogue", catalogue.STOCK_LOW)
     def handle_stock_low(self, event):
         self.courier.notify(event, domain.tell_seller_of_low_stock(event["data"]))
 
     # --- orders ------------------------------------------------------------------
 
-    @subscribe("orders", "order_placed")
+    @subscribe("orders", orders.ORDER_PLACED)
     def handle_order_placed(self, event):
         messages = domain.tell_sellers_of_order("order_placed_seller", event["data"])
         self.courier.notify(event, messages)
 
-    @subscribe("orders", "order_confirmed")
+    @subscribe("orders", orders.ORDER_CONFIRMED)
     def handle_order_confirmed(self, event):
         self.courier.notify(event, domain.tell_buyer("order_confirmed", event["data"]))
 
-    @subscribe("orders", "order_rejected")
+    @subscribe("orders", orders.ORDER_REJECTED)
     def handle_order_rejected(self, event):
         self.courier.notify(event, domain.tell_buyer("order_rejected", event["data"]))
 
-    @subscribe("orders", "order_rejected")
+    @subscribe("orders", orders.ORDER_REJECTED)
     def handle_order_rejected_for_sellers(self, event):
         """The sellers asked to prepare a rejected order are told to stop."""
         self.courier.notify(event, domain.tell_sellers_of_rejection(event["data"]))
 
-    @subscribe("orders", "order_status_changed")
+    @subscribe("orders", orders.ORDER_STATUS_CHANGED)
     def handle_order_status_changed(self, event):
         data = event["data"]
         self.courier.notify(event, domain.tell_buyer_of_status(data, self._hub(data)))
 
-    @subscribe("orders", "order_cancelled")
+    @subscribe("orders", orders.ORDER_CANCELLED)
     def handle_order_cancelled(self, event):
         self.courier.notify(event, domain.tell_of_cancellation(event["data"]))
 
-    @subscribe("orders", "order_paid")
+    @subscribe("orders", orders.ORDER_PAID)
     def handle_order_paid(self, event):
         self.courier.notify(event, domain.tell_buyer("order_paid", event["data"]))
 

@@ -10,6 +10,7 @@ plain way) and at most 160 septets. When names, titles or addresses make it long
 
 import datetime
 import string
+from typing import Any
 
 from services.common import gsm
 
@@ -58,7 +59,7 @@ WORDS = {
     },
 }
 
-TEMPLATES = {
+TEMPLATES: dict[str, dict[str, Any]] = {
     "welcome": {
         "subject": {"id": "Selamat datang di KOMPOR DESA", "en": "Welcome to KOMPOR DESA"},
         "id": "Selamat datang di KOMPOR DESA, {name}! Akun Anda sudah aktif. "
@@ -189,12 +190,12 @@ TEMPLATES = {
 }
 
 
-def language_of(language):
+def language_of(language: str | None) -> str:
     """The language a member gets: theirs when we have it, else Indonesian."""
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def render(template, language, facts):
+def render(template: str, language: str | None, facts: dict[str, Any]) -> tuple[str, str]:
     """``(subject, text)`` of ``template`` in ``language``; ``text`` fits in one SMS."""
     language = language_of(language)
     spec = TEMPLATES[template]
@@ -203,7 +204,7 @@ def render(template, language, facts):
     return subject, fit(spec[language], words)
 
 
-def fit(pattern, words, limit=SMS_LIMIT):
+def fit(pattern: str, words: dict[str, str], limit: int = SMS_LIMIT) -> str:
     """``pattern`` filled with ``words``, in GSM-7 and at most ``limit`` septets: the
     longest elastic words are shortened first, to one length, each keeping a few
     letters; only if that is not enough is the text itself cut."""
@@ -225,11 +226,11 @@ def fit(pattern, words, limit=SMS_LIMIT):
     return text
 
 
-def _level(lengths, excess):
+def _level(lengths: list[int], excess: int) -> int | None:
     """The longest length to cut the elastic words down to that saves ``excess``
     septets (at most ``MIN_KEPT`` each); ``None`` when they are all that short."""
 
-    def saved(level):
+    def saved(level: int) -> int:
         return sum(length - level for length in lengths if length > level)
 
     if saved(MIN_KEPT) == 0:
@@ -244,14 +245,14 @@ def _level(lengths, excess):
     return low
 
 
-def rupiah(amount):
+def rupiah(amount: float | str) -> str:
     """``12500`` → ``"Rp12.500"`` (Indonesian thousands separator)."""
     amount = int(amount)
     sign = "-" if amount < 0 else ""
     return f"{sign}Rp" + f"{abs(amount):,}".replace(",", ".")
 
 
-def items_summary(items, language):
+def items_summary(items: list[dict[str, Any]], language: str) -> str:
     """``[{"name": "Keripik", "quantity": 2}, …]`` → ``"2x Keripik, 1x Kopi +3 lainnya"``."""
     shown = [
         f"{item['quantity']}x {_clip(item['name'], ITEM_NAME_WIDTH)}"
@@ -263,7 +264,7 @@ def items_summary(items, language):
     return summary
 
 
-def local_time(iso, language):
+def local_time(iso: object, language: str) -> str:
     """``"2026-12-01T03:00:00Z"`` → ``"01/12/2026 10.00 WIB"``; unparseable: as given."""
     try:
         moment = datetime.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
@@ -274,7 +275,7 @@ def local_time(iso, language):
     return moment.astimezone(WIB).strftime(WORDS[language]["time_format"])
 
 
-def _words_for(facts, language):
+def _words_for(facts: dict[str, Any], language: str) -> "_Missing":
     vocabulary = WORDS[language]
     words = {}
     for key, value in facts.items():
@@ -295,12 +296,12 @@ def _words_for(facts, language):
     return _Missing(words)
 
 
-def _one_line(value):
+def _one_line(value: object) -> str:
     """What a member typed, in GSM-7 on one line."""
     return " ".join(gsm.to_gsm7(value).split())
 
 
-def _clip(text, width):
+def _clip(text: object, width: int) -> str:
     """At most ``width`` septets of ``text``, ending in ``...`` when cut."""
     return gsm.clip(_one_line(text), width)
 
@@ -308,5 +309,5 @@ def _clip(text, width):
 class _Missing(dict):
     """A fact nobody sent reads as ``-`` rather than breaking the message."""
 
-    def __missing__(self, key):
+    def __missing__(self, key: str) -> str:
         return "-"

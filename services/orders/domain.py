@@ -1,7 +1,7 @@
 """Order rules: placement and pricing, the stock saga, the lifecycle, payments and
 who may see or do what. No nameko, no pymongo.
 
-States (DESIGN §3)::
+States (docs/architecture.md §7)::
 
     pending ─┬─ stock_reserved ──────────> confirmed ─┬─ pickup ──> ready_for_pickup ─┐
              └─ stock_reservation_failed ─> rejected   └─ delivery > shipped ──────────┴> completed
@@ -14,9 +14,45 @@ event on the order (``record``), so state and event are saved in one write.
 import datetime
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
+from typing import Any, NoReturn
 
+from services.catalogue.contract import APPROVED
+from services.common.actor import (
+    BUYER,
+    COORDINATOR,
+    SELLER,
+    Actor,
+    coordinated_hubs,
+    is_admin,
+    is_coordinator,
+)
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
+from services.common.types import Document
+from services.orders.contract import (
+    CANCELLED,
+    COD,
+    COMPLETED,
+    CONFIRMED,
+    DELIVERY,
+    ORDER_CANCELLED,
+    ORDER_CONFIRMED,
+    ORDER_PAID,
+    ORDER_PLACED,
+    ORDER_REJECTED,
+    ORDER_STATUS_CHANGED,
+    PAID,
+    PENDING,
+    PICKUP,
+    READY_FOR_PICKUP,
+    REJECTED,
+    SHIPPED,
+    UNPAID,
+    Fulfilment,
+    OrderLine,
+    OrderSummary,
+)
 from services.orders.exceptions import (
     IdempotencyKeyReused,
     InvalidTransition,
@@ -26,24 +62,8 @@ from services.orders.exceptions import (
     ProductNotAvailable,
 )
 
-PENDING = "pending"
-CONFIRMED = "confirmed"
-REJECTED = "rejected"
-READY_FOR_PICKUP = "ready_for_pickup"
-SHIPPED = "shipped"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
-STATUSES = (PENDING, CONFIRMED, REJECTED, READY_FOR_PICKUP, SHIPPED, COMPLETED, CANCELLED)
 CONFIRMED_OR_LATER = (CONFIRMED, READY_FOR_PICKUP, SHIPPED, COMPLETED)
-FULFILMENT_STATUSES = (READY_FOR_PICKUP, SHIPPED, COMPLETED)
 
-UNPAID, PAID = "unpaid", "paid"
-PICKUP, DELIVERY = "pickup", "delivery"
-COD, BANK_TRANSFER = "cod", "bank_transfer"
-APPROVED = "approved"
-
-BUYER, SELLER, COORDINATOR = "buyer", "seller", "coordinator"
-VIEWS = (BUYER, SELLER, COORDINATOR)
 SAGA = "catalogue"
 """``by`` in the history of transitions the stock saga made."""
 
@@ -58,19 +78,14 @@ NEXT_STATUS = {
     SHIPPED: {COMPLETED: DELIVERY},
 }
 LONGEST_RETRY_FACTOR = 8
-WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")
-"""Asia/Jakarta, the hubs' time (no daylight saving): a report's days are its days."""
 
 
 # --- who is asking ---------------------------------------------------------------
 
 
-def is_coordinator(actor, hub_id):
-    return bool(actor.get("is_admin")) or COORDINATOR in (actor.get("roles") or {}).get(hub_id, [])
-
-
-def roles_in(order, actor):
-    """What ``actor`` is to ``order``: a subset of buyer, seller, coordinator."""
+def roles_in_order(order: Document, actor: Actor) -> set[str]:
+    """What ``actor`` is to ``order``: a subset of buyer, seller, coordinator (of its
+    hub, or an admin)."""
     member_id = actor.get("member_id")
     roles = set()
     if order["buyer_id"] == member_id:
@@ -82,9 +97,9 @@ def roles_in(order, actor):
     return roles
 
 
-def _visible_roles(order, actor):
+def _visible_roles(order: Document, actor: Actor) -> set[str]:
     """The actor's roles; an order they have no part in does not exist for them."""
-    roles = roles_in(order, actor)
+    roles = roles_in_order(order, actor)
     if not roles:
         raise OrderNotFound(
             f"No order {order['_id']}.", {"order_id": ["Unknown order, or not one of yours."]}
@@ -92,12 +107,12 @@ def _visible_roles(order, actor):
     return roles
 
 
-def check_can_view(order, actor):
+def check_can_view(order: Document, actor: Actor) -> Document:
     _visible_roles(order, actor)
     return order
 
 
-def check_coordinator(actor, hub_id):
+def check_coordinator(actor: Actor, hub_id: object) -> None:
     if not isinstance(hub_id, str):
         raise ValidationError("Invalid hub_id.", {"hub_id": ["Send the hub's id as text."]})
     if not is_coordinator(actor, hub_id):
@@ -107,21 +122,21 @@ def check_coordinator(actor, hub_id):
         )
 
 
-def list_scope(actor, view, hub_id=None):
+def list_scope(actor: Actor, view: str, hub_id: str | None = None) -> dict[str, str | list[str]]:
     """Which orders ``view`` shows ``actor``: ``{field: value or [values]}``; ``None``
     means no condition (an admin's coordinator view of every hub)."""
     member_id = actor["member_id"]
     if view == BUYER:
-        scope = {"buyer_id": member_id}
+        scope: dict[str, str | list[str]] = {"buyer_id": member_id}
     elif view == SELLER:
         scope = {"seller_ids": member_id}
     elif hub_id is not None:
         check_coordinator(actor, hub_id)
         return {"hub_id": hub_id}
-    elif actor.get("is_admin"):
+    elif is_admin(actor):
         return {}
     else:
-        hubs = sorted(h for h, roles in (actor.get("roles") or {}).items() if COORDINATOR in roles)
+        hubs = coordinated_hubs(actor)
         if not hubs:
             raise NotAllowed(
                 "Only hub coordinators have a coordinator view.",
@@ -136,7 +151,7 @@ def list_scope(actor, view, hub_id=None):
 # --- placement -------------------------------------------------------------------
 
 
-def idempotency_key(value):
+def idempotency_key(value: object) -> str:
     """The ``Idempotency-Key`` header, 1 to 100 visible characters."""
     key = (value or "").strip() if isinstance(value, str) or value is None else None
     if not key or len(key) > MAX_IDEMPOTENCY_KEY:
@@ -152,7 +167,7 @@ def idempotency_key(value):
     return key
 
 
-def fingerprint(fields):
+def fingerprint(fields: Mapping[str, Any]) -> str:
     """A hash of what was asked, independent of key and item order."""
     canonical = {
         **fields,
@@ -162,7 +177,7 @@ def fingerprint(fields):
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def check_same_request(order, request_hash):
+def check_same_request(order: Document, request_hash: str) -> Document:
     if order["request_hash"] != request_hash:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used for a different order.",
@@ -175,7 +190,9 @@ def check_same_request(order, request_hash):
     return order
 
 
-def price_lines(hub_id, items, products):
+def price_lines(
+    hub_id: str, items: Iterable[Mapping[str, Any]], products: Mapping[str, Document]
+) -> list[Document]:
     """Order lines priced from the approved products (``{product_id: product}``)."""
     unavailable, elsewhere, lines = {}, {}, []
     for index, item in enumerate(items):
@@ -209,19 +226,28 @@ def price_lines(hub_id, items, products):
     return lines
 
 
-def order_number(sequence):
+def order_number(sequence: int) -> str:
     """A short number people can read out: ``KD-000123``."""
     return f"{NUMBER_PREFIX}{sequence:06d}"
 
 
-def retry_delay(base_seconds, announcements):
+def retry_delay(base_seconds: float, announcements: int) -> datetime.timedelta:
     """How long to wait for catalogue before announcing again: ``base``, then doubling
     up to ``LONGEST_RETRY_FACTOR`` times ``base``."""
     factor = min(2 ** max(announcements - 1, 0), LONGEST_RETRY_FACTOR)
     return datetime.timedelta(seconds=base_seconds * factor)
 
 
-def new_order(actor, key, request_hash, fields, products, number, retry_seconds, now=None):
+def new_order(
+    actor: Actor,
+    key: str,
+    request_hash: str,
+    fields: Mapping[str, Any],
+    products: Mapping[str, Document],
+    number: str,
+    retry_seconds: float,
+    now: datetime.datetime | None = None,
+) -> Document:
     now = now or utcnow()
     lines = price_lines(fields["hub_id"], fields["items"], products)
     fulfilment = fields["fulfilment"]
@@ -253,41 +279,40 @@ def new_order(actor, key, request_hash, fields, products, number, retry_seconds,
         "retry_at": now + retry_delay(retry_seconds, 1),
     }
     _moved(order, PENDING, actor["member_id"], now)
-    record(order, "order_placed", summary(order))
+    record(order, ORDER_PLACED, summary(order))
     return order
 
 
-def summary(order):
+def summary(order: Document) -> OrderSummary:
     """The order summary every order event carries (docs/events.md)."""
+    fulfilment: Fulfilment = order["fulfilment"]
     return {
         "order_id": order["_id"],
         "number": order["number"],
         "hub_id": order["hub_id"],
         "buyer_id": order["buyer_id"],
         "seller_ids": list(order["seller_ids"]),
-        "items": [
-            {
-                key: line[key]
-                for key in (
-                    "product_id",
-                    "seller_id",
-                    "name",
-                    "quantity",
-                    "unit_price",
-                    "line_total",
-                )
-            }
-            for line in order["items"]
-        ],
+        "items": [_summary_line(line) for line in order["items"]],
         "total": order["total"],
-        "fulfilment": dict(order["fulfilment"]),
+        "fulfilment": fulfilment.copy(),
         "payment_method": order["payment_method"],
         "status": order["status"],
         "payment_status": order["payment_status"],
     }
 
 
-def _moved(order, status, by, now):
+def _summary_line(line: Document) -> OrderLine:
+    return {
+        "product_id": line["product_id"],
+        "seller_id": line["seller_id"],
+        "name": line["name"],
+        "quantity": line["quantity"],
+        "unit_price": line["unit_price"],
+        "line_total": line["line_total"],
+    }
+
+
+def _moved(order: Document, status: str, by: str, now: datetime.datetime) -> None:
     order["status"] = status
     order["updated_at"] = now
     order["history"].append({"status": status, "by": by, "at": now})
@@ -296,7 +321,7 @@ def _moved(order, status, by, now):
 # --- the stock saga --------------------------------------------------------------
 
 
-def reannounce(order, retry_seconds, now=None):
+def reannounce(order: Document, retry_seconds: float, now: datetime.datetime | None = None) -> bool:
     """Announce a still-pending order again (a new event, the same order); catalogue
     reserves once per order, so a repeat never reserves twice."""
     if order["status"] != PENDING:
@@ -304,11 +329,11 @@ def reannounce(order, retry_seconds, now=None):
     now = now or utcnow()
     order["announcements"] = order.get("announcements", 1) + 1
     order["retry_at"] = now + retry_delay(retry_seconds, order["announcements"])
-    record(order, "order_placed", summary(order))
+    record(order, ORDER_PLACED, summary(order))
     return True
 
 
-def stock_reserved(order, now=None):
+def stock_reserved(order: Document, now: datetime.datetime | None = None) -> bool:
     """Catalogue reserved the stock: a pending order is confirmed. If the order was
     cancelled or rejected meanwhile (the events crossed), ask catalogue again to
     release what it has just reserved."""
@@ -316,7 +341,7 @@ def stock_reserved(order, now=None):
     if order["status"] == PENDING:
         order.update(stock_reserved=True, retry_at=None)
         _moved(order, CONFIRMED, SAGA, now)
-        record(order, "order_confirmed", summary(order))
+        record(order, ORDER_CONFIRMED, summary(order))
         return True
     if order["status"] in (CANCELLED, REJECTED):
         if order.get("stock_reserved"):
@@ -326,7 +351,7 @@ def stock_reserved(order, now=None):
         order["updated_at"] = now
         record(
             order,
-            "order_cancelled",
+            ORDER_CANCELLED,
             {
                 **summary(order),
                 "cancelled_by": order.get("cancelled_by"),
@@ -338,7 +363,12 @@ def stock_reserved(order, now=None):
     return False  # already confirmed or beyond: a repeated answer
 
 
-def stock_reservation_failed(order, reason, shortages, now=None):
+def stock_reservation_failed(
+    order: Document,
+    reason: str | None,
+    shortages: Iterable[Mapping[str, Any]] | None,
+    now: datetime.datetime | None = None,
+) -> bool:
     """Not enough stock: a pending order is rejected, for good."""
     if order["status"] != PENDING:
         return False  # a late or repeated answer to an order that has moved on
@@ -347,7 +377,7 @@ def stock_reservation_failed(order, reason, shortages, now=None):
     _moved(order, REJECTED, SAGA, now)
     record(
         order,
-        "order_rejected",
+        ORDER_REJECTED,
         {**summary(order), "reason": reason, "shortages": order["shortages"]},
     )
     return True
@@ -356,7 +386,7 @@ def stock_reservation_failed(order, reason, shortages, now=None):
 # --- the lifecycle ---------------------------------------------------------------
 
 
-def _refuse(order, requested, hint):
+def _refuse(order: Document, requested: str, hint: str) -> NoReturn:
     current = order["status"]
     raise InvalidTransition(
         f"This order is {current}; it cannot become {requested}. {hint}".strip(),
@@ -364,12 +394,15 @@ def _refuse(order, requested, hint):
     )
 
 
-def cancel(order, actor, reason=None, now=None):
+def cancel(
+    order: Document, actor: Actor, reason: str | None = None, now: datetime.datetime | None = None
+) -> bool:
     """Buyer while pending or confirmed; the hub's coordinator until completed.
     Returns whether anything changed (cancelling twice is not an error)."""
     roles = _visible_roles(order, actor)
     if order["status"] == CANCELLED:
         return False
+    allowed: tuple[str, ...]
     if COORDINATOR in roles:
         allowed = COORDINATOR_MAY_CANCEL
     elif BUYER in roles:
@@ -391,7 +424,7 @@ def cancel(order, actor, reason=None, now=None):
     _moved(order, CANCELLED, actor["member_id"], now)
     record(
         order,
-        "order_cancelled",
+        ORDER_CANCELLED,
         {
             **summary(order),
             "cancelled_by": actor["member_id"],
@@ -401,7 +434,9 @@ def cancel(order, actor, reason=None, now=None):
     return True
 
 
-def change_status(order, actor, status, now=None):
+def change_status(
+    order: Document, actor: Actor, status: str, now: datetime.datetime | None = None
+) -> bool:
     """Coordinator or a seller of the order moves it along its fulfilment."""
     roles = _visible_roles(order, actor)
     if not roles & {COORDINATOR, SELLER}:
@@ -424,7 +459,7 @@ def change_status(order, actor, status, now=None):
         order["completed_at"] = now
     record(
         order,
-        "order_status_changed",
+        ORDER_STATUS_CHANGED,
         {
             **summary(order),
             "from_status": previous,
@@ -437,7 +472,7 @@ def change_status(order, actor, status, now=None):
     return True
 
 
-def _next_hint(order):
+def _next_hint(order: Document) -> str:
     options = [
         to
         for to, method in NEXT_STATUS.get(order["status"], {}).items()
@@ -446,7 +481,7 @@ def _next_hint(order):
     return f"Send {' or '.join(options)}." if options else "No further status applies."
 
 
-def mark_paid(order, actor, now=None):
+def mark_paid(order: Document, actor: Actor, now: datetime.datetime | None = None) -> bool:
     """The hub's coordinator records the payment (once)."""
     roles = _visible_roles(order, actor)
     if COORDINATOR not in roles:
@@ -465,20 +500,22 @@ def mark_paid(order, actor, now=None):
     return True
 
 
-def _paid(order, by, now):
+def _paid(order: Document, by: str, now: datetime.datetime) -> None:
     order.update(payment_status=PAID, paid_at=now, paid_by=by, updated_at=now)
-    record(order, "order_paid", {**summary(order), "paid_by": by})
+    record(order, ORDER_PAID, {**summary(order), "paid_by": by})
 
 
 # --- reports ---------------------------------------------------------------------
 
 
-def day_start(day):
-    """The moment (UTC) the WIB day ``day`` begins: 2 Jan → 1 Jan 17:00 UTC."""
-    return datetime.datetime(day.year, day.month, day.day, tzinfo=WIB).astimezone(datetime.UTC)
+def check_can_see_sales_report(actor: Actor, hub_id: object) -> None:
+    """A hub's sales report is for its coordinators (and admins)."""
+    check_coordinator(actor, hub_id)
 
 
-def report_period(start, end, end_is_date=False):
+def report_period(
+    start: datetime.datetime | None, end: datetime.datetime | None, end_is_date: bool = False
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
     """The half-open range ``[start, end)``; a date-only ``to`` includes that day."""
     if end is not None and end_is_date:
         end = end + datetime.timedelta(days=1)

@@ -1,4 +1,7 @@
+import datetime
 import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Concatenate, ParamSpec
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -6,10 +9,13 @@ from pymongo.errors import DuplicateKeyError
 from services.common.envelope import utcnow
 from services.common.errors import Conflict
 from services.common.storage import Repository
+from services.common.types import Document, Query
 from services.orders import domain
 from services.orders.exceptions import OrderNotFound
 
 logger = logging.getLogger(__name__)
+
+Change = ParamSpec("Change")
 
 SAVE_ATTEMPTS = 5
 PRODUCT_FIELDS = ("hub_id", "seller_id", "name", "price", "unit", "status")
@@ -36,7 +42,7 @@ class OrdersRepository(Repository):
 
     # --- the product projection ---
 
-    def save_product(self, data, as_of):
+    def save_product(self, data: Mapping[str, Any], as_of: str) -> None:
         """Keep the newest view of a product; an older event never overwrites a newer."""
         fields = {key: data.get(key) for key in PRODUCT_FIELDS}
         try:
@@ -48,10 +54,7 @@ class OrdersRepository(Repository):
         except DuplicateKeyError:  # a newer event already wrote this product
             pass
 
-    def get_product(self, product_id):
-        return self.db.products.find_one({"_id": product_id})
-
-    def products(self, product_ids):
+    def products(self, product_ids: Iterable[str]) -> dict[str, Document]:
         """``{product_id: product}`` of those known (approved or not)."""
         return {
             product["_id"]: product
@@ -60,7 +63,7 @@ class OrdersRepository(Repository):
 
     # --- orders ---
 
-    def next_number(self):
+    def next_number(self) -> str:
         for _ in range(SAVE_ATTEMPTS):
             try:
                 counter = self.db.counters.find_one_and_update(
@@ -74,12 +77,12 @@ class OrdersRepository(Repository):
                 continue
         raise Conflict("Could not number the order; retry.")
 
-    def find_by_key(self, buyer_id, key):
+    def find_by_key(self, buyer_id: str, key: str) -> Document | None:
         return self.db.orders.find_one(
             {"buyer_id": buyer_id, "idempotency_key": key}, projection={"outbox": False}
         )
 
-    def add_order(self, order):
+    def add_order(self, order: Document) -> Document:
         """Insert a new order, or return the one this buyer already placed with the
         same Idempotency-Key (the unique index decides between concurrent requests)."""
         try:
@@ -90,7 +93,7 @@ class OrdersRepository(Repository):
                 raise
             return existing
 
-    def get_order(self, order_id):
+    def get_order(self, order_id: object) -> Document:
         order = None
         if isinstance(order_id, str):  # never a query operator from a caller
             order = self.db.orders.find_one({"_id": order_id}, projection={"outbox": False})
@@ -100,7 +103,13 @@ class OrdersRepository(Repository):
             )
         return order
 
-    def apply(self, order_id, change, *args, **kwargs):
+    def apply(
+        self,
+        order_id: object,
+        change: Callable[Concatenate[Document, Change], object],
+        *args: Change.args,
+        **kwargs: Change.kwargs,
+    ) -> Document:
         """Read the order, ``change(order, …)`` it and save it if it changed, retrying
         from a fresh read when someone else saved it in between."""
         for attempt in range(SAVE_ATTEMPTS):
@@ -113,7 +122,7 @@ class OrdersRepository(Repository):
                 logger.info("order %s changed meanwhile (attempt %s); retrying", order_id, attempt)
         raise Conflict("This order is changing right now; retry.")
 
-    def claim_unanswered(self, retry_seconds):
+    def claim_unanswered(self, retry_seconds: float) -> Document | None:
         """Take one pending order whose announcement went unanswered, leasing it until
         its next retry time so that two replicas never announce it together."""
         now = utcnow()
@@ -124,8 +133,10 @@ class OrdersRepository(Repository):
             sort=[("retry_at", ASCENDING)],
         )
 
-    def list_orders(self, scope, status, page, page_size):
-        query = {
+    def list_orders(
+        self, scope: Mapping[str, Any], status: str | None, page: int, page_size: int
+    ) -> tuple[list[Document], int]:
+        query: Query = {
             key: {"$in": value} if isinstance(value, list) else value
             for key, value in scope.items()
         }
@@ -142,11 +153,13 @@ class OrdersRepository(Repository):
 
     # --- reports ---
 
-    def sales_report(self, hub_id, start, end):
+    def sales_report(
+        self, hub_id: str, start: datetime.datetime | None, end: datetime.datetime | None
+    ) -> dict[str, Document]:
         """Totals computed by the database: ``{"completed": …, "confirmed": …}`` where
         confirmed counts every order confirmed or later (completed included)."""
         match = {"hub_id": hub_id, "status": {"$in": list(domain.CONFIRMED_OR_LATER)}}
-        period = {}
+        period: Query = {}
         if start is not None:
             period["$gte"] = start
         if end is not None:
@@ -154,7 +167,7 @@ class OrdersRepository(Repository):
         if period:
             match["created_at"] = period
         only_completed = [{"$match": {"status": domain.COMPLETED}}]
-        facets = {}
+        facets: dict[str, list[Query]] = {}
         for name, head in (("completed", only_completed), ("confirmed", [])):
             facets[f"{name}_totals"] = [*head, *_TOTALS]
             facets[f"{name}_by_product"] = [*head, *_BY_PRODUCT]
@@ -163,7 +176,7 @@ class OrdersRepository(Repository):
         return {name: _sales(result, name) for name in ("completed", "confirmed")}
 
 
-_TOTALS = [
+_TOTALS: list[Query] = [
     {
         "$group": {
             "_id": None,
@@ -172,7 +185,7 @@ _TOTALS = [
         }
     }
 ]
-_BY_PRODUCT = [
+_BY_PRODUCT: list[Query] = [
     {"$unwind": "$items"},
     {
         "$group": {
@@ -195,7 +208,7 @@ _BY_PRODUCT = [
     },
     {"$sort": {"total": DESCENDING, "product_id": ASCENDING}},
 ]
-_BY_SELLER = [
+_BY_SELLER: list[Query] = [
     {"$unwind": "$items"},
     {
         "$group": {
@@ -218,7 +231,7 @@ _BY_SELLER = [
 ]
 
 
-def _sales(result, name):
+def _sales(result: Document, name: str) -> Document:
     totals = (result[f"{name}_totals"] or [{}])[0]
     return {
         "order_count": totals.get("order_count", 0),

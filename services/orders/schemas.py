@@ -1,11 +1,21 @@
+"""Orders' requests and responses, for its service and for the gateway."""
+
 import datetime
 
 import marshmallow
 from marshmallow import fields, post_load, validate, validates_schema
 
 from services.common.errors import ValidationError
-from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, choice, text
-from services.orders import domain
+from services.common.schemas import (
+    TEXT_ERRORS,
+    PageSchema,
+    Schema,
+    Timestamp,
+    choice,
+    representable_in_utc,
+    text,
+)
+from services.orders import contract
 
 MAX_LINES = 50
 MAX_QUANTITY = 999
@@ -51,19 +61,19 @@ class ItemSchema(Schema):
 
 
 class FulfilmentSchema(Schema):
-    method = choice((domain.PICKUP, domain.DELIVERY), required=True)
+    method = choice(contract.FULFILMENT_METHODS, required=True)
     address = text(500, load_default=None, allow_none=True)
 
     OPENAPI_EXTRA = {  # for the API document: what address_for_delivery checks
         "anyOf": [
-            {"properties": {"method": {"enum": [domain.PICKUP]}}},
+            {"properties": {"method": {"enum": [contract.PICKUP]}}},
             {"required": ["address"], "properties": {"address": {"type": "string"}}},
         ]
     }
 
     @validates_schema
     def address_for_delivery(self, data, **kwargs):
-        if data.get("method") == domain.DELIVERY and not (data.get("address") or "").strip():
+        if data.get("method") == contract.DELIVERY and not (data.get("address") or "").strip():
             raise marshmallow.ValidationError(
                 "Required for delivery; send the full delivery address.", "address"
             )
@@ -78,7 +88,7 @@ class PlaceOrderSchema(FlatSchema):
         error_messages={"invalid": "Send a list of items, each with product_id and quantity."},
     )
     fulfilment = fields.Nested(FulfilmentSchema, required=True)
-    payment_method = choice((domain.COD, domain.BANK_TRANSFER), required=True)
+    payment_method = choice(contract.PAYMENT_METHODS, required=True)
     note = fields.String(
         load_default=None,
         allow_none=True,
@@ -104,17 +114,17 @@ class CancelOrderSchema(Schema):
 
 
 class ChangeStatusSchema(Schema):
-    status = choice(domain.FULFILMENT_STATUSES, required=True)
+    status = choice(contract.FULFILMENT_STATUSES, required=True)
 
 
 class PaymentSchema(Schema):
-    status = choice((domain.PAID,), required=True)
+    status = choice((contract.PAID,), required=True)
 
 
 class ListOrdersSchema(PageSchema):
-    as_ = choice(domain.VIEWS, data_key="as", load_default=domain.BUYER)
+    as_ = choice(contract.VIEWS, data_key="as", load_default=contract.DEFAULT_VIEW)
     hub_id = text(100, load_default=None)
-    status = choice(domain.STATUSES, load_default=None)
+    status = choice(contract.STATUSES, load_default=None)
 
 
 class DateOrTime(fields.Field):
@@ -135,13 +145,18 @@ class DateOrTime(fields.Field):
             raise self.make_error("invalid")
         try:
             if len(value) == 10:
-                return domain.day_start(datetime.date.fromisoformat(value)), True
-            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except (ValueError, OverflowError):  # overflow: a WIB day before year 1 in UTC
+                day = datetime.date.fromisoformat(value)
+                moment = datetime.datetime.combine(day, datetime.time(), tzinfo=contract.WIB)
+                is_date = True
+            else:
+                moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                is_date = False
+        except ValueError:
             raise self.make_error("invalid") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=datetime.UTC)
-        return moment.astimezone(datetime.UTC), False
+        representable_in_utc(moment)
+        return moment.astimezone(datetime.UTC), is_date
 
 
 class ReportQuerySchema(FlatSchema):

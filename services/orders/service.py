@@ -2,6 +2,7 @@ import logging
 
 from nameko.timer import timer
 
+from services.catalogue import contract as catalogue
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
 from services.common.rpc import rpc
@@ -37,25 +38,25 @@ class OrdersService(HealthMixin):
 
     # --- the product projection (catalogue events) ---
 
-    @subscribe("catalogue", "product_approved")
+    @subscribe("catalogue", catalogue.PRODUCT_APPROVED)
     def handle_product_approved(self, event):
         self.store.save_product(event["data"], event["occurred_at"])
 
-    @subscribe("catalogue", "product_updated")
+    @subscribe("catalogue", catalogue.PRODUCT_UPDATED)
     def handle_product_updated(self, event):
         self.store.save_product(event["data"], event["occurred_at"])
 
-    @subscribe("catalogue", "product_rejected")
+    @subscribe("catalogue", catalogue.PRODUCT_REJECTED)
     def handle_product_rejected(self, event):
         self.store.save_product(event["data"], event["occurred_at"])
 
     # --- the stock saga ---
 
-    @subscribe("catalogue", "stock_reserved")
+    @subscribe("catalogue", catalogue.STOCK_RESERVED)
     def handle_stock_reserved(self, event):
         self._answer(event, domain.stock_reserved)
 
-    @subscribe("catalogue", "stock_reservation_failed")
+    @subscribe("catalogue", catalogue.STOCK_RESERVATION_FAILED)
     def handle_stock_reservation_failed(self, event):
         data = event["data"]
         reason = data.get("reason") or "Not enough stock."
@@ -147,7 +148,7 @@ class OrdersService(HealthMixin):
         """``sales_report(actor, hub_id, {"from": "2026-11-01", "to": "2026-11-30"})``
         → order count, gross total, by product and by seller, for completed orders and
         for every order confirmed or later."""
-        domain.check_coordinator(actor, hub_id)
+        domain.check_can_see_sales_report(actor, hub_id)
         start, end = domain.report_period(**ReportQuerySchema().load_or_raise(query))
         report = {"hub_id": hub_id, "from_": start, "to": end}
         return SalesReportSchema().dump({**report, **self.store.sales_report(hub_id, start, end)})

@@ -5,16 +5,9 @@ import pytest
 
 from tests.support.api import e164, make_member
 from tests.support.processes import ProcessStack, Vhost, e2e_env
-from tests.support.sink import HttpSink
 from tests.support.waiting import holds, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def sink():
-    with HttpSink() as sink:
-        yield sink
 
 
 @pytest.fixture(scope="module")

@@ -82,6 +82,4 @@ def test_every_operation_answers_each_kind_of_caller_as_designed(api, admin):
         actual[endpoint.name] = tuple(statuses)
         caller_status = statuses[PERSONAS.index(endpoint.caller)]
         assert 200 <= caller_status < 300, f"{endpoint.name} fails for its own caller"
-    for k in actual:
-        print(repr(k), actual[k])
     assert actual == EXPECTED

@@ -5,7 +5,7 @@ one authorization matrix, tests/integration/test_authorization.py."""
 import pytest
 
 from tests.support.catalogue import make_product
-from tests.support.community import approved_member, hub_with_coordinator
+from tests.support.community import approved_member
 from tests.support.events import EventLog
 
 
@@ -13,11 +13,6 @@ from tests.support.events import EventLog
 def catalogue_events(config):
     with EventLog(config, "catalogue") as log:
         yield log
-
-
-@pytest.fixture
-def hub(api, admin):
-    return hub_with_coordinator(api, admin)
 
 
 @pytest.fixture

@@ -15,12 +15,6 @@ from tests.support.community import (
 )
 
 
-@pytest.fixture
-def hub(api, admin):
-    """A hub with a coordinator: ``hub.hub_id``, ``hub.coordinator``."""
-    return hub_with_coordinator(api, admin)
-
-
 def test_a_seller_applies_and_the_coordinator_approves(api, hub, community_events):
     client, member = api.as_member(name="Siti")
     applied = client.post(

@@ -12,11 +12,6 @@ from tests.support.community import (
 )
 
 
-@pytest.fixture
-def hub(api, admin):
-    return hub_with_coordinator(api, admin)
-
-
 def test_a_coordinator_schedules_a_training_anyone_can_see(api, hub, community_events):
     payload = training_payload(starts_at="2026-12-01T09:00:00+07:00", capacity=15)
     response = hub.coordinator.post(f"/api/v1/hubs/{hub.hub_id}/trainings", json=payload)

@@ -5,8 +5,6 @@ import pytest
 
 from tests.support.events import EventLog
 from tests.support.notifications import (
-    Events,
-    Log,
     make_contact,
     make_hub,
     make_line,
@@ -27,16 +25,6 @@ def broken_provider(request):
 @pytest.fixture
 def config(config, request, whatsapp_sink, smtp_sink):
     return with_providers(config, request, whatsapp_sink, smtp_sink)
-
-
-@pytest.fixture
-def events(stack):
-    return Events(stack.config)
-
-
-@pytest.fixture
-def log(stack):
-    return Log(stack.config)
 
 
 def register(events, **overrides):

@@ -1,10 +1,10 @@
-"""Who is told what (DESIGN §4), end to end: events published as their owners publish
-them, messages caught at local SMS, WhatsApp and SMTP providers."""
+"""Who is told what (the README's table), end to end: events published as their owners
+publish them, messages caught at local SMS, WhatsApp and SMTP providers."""
 
 import pytest
 
 from services.common.phone import normalise_phone
-from tests.conftest import KOMPOR_ADMIN_PHONE
+from tests.support.api import KOMPOR_ADMIN_PHONE
 from tests.support.community import (
     approve,
     decide,
@@ -13,8 +13,6 @@ from tests.support.community import (
     schedule_training,
 )
 from tests.support.notifications import (
-    Events,
-    Log,
     make_hub,
     make_line,
     make_membership,
@@ -35,16 +33,6 @@ def members_messages(sink):
 @pytest.fixture
 def config(config, request, whatsapp_sink, smtp_sink):
     return with_providers(config, request, whatsapp_sink, smtp_sink)
-
-
-@pytest.fixture
-def events(stack):
-    return Events(stack.config)
-
-
-@pytest.fixture
-def log(stack):
-    return Log(stack.config)
 
 
 def texts(messages, key="message"):

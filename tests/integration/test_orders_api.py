@@ -9,7 +9,7 @@ import pytest
 
 from services.common.mongo import database_name, mongo_client
 from tests.support.community import hub_with_coordinator
-from tests.support.orders import Catalogue, make_order, make_product, new_key
+from tests.support.orders import make_order, make_product, new_key, without_catalogue
 from tests.support.waiting import wait_until
 
 HUB = "hub-1"
@@ -17,14 +17,7 @@ HUB = "hub-1"
 
 @pytest.fixture
 def stack(stack):
-    """Catalogue's part is played by the test, which publishes its events by hand."""
-    stack.containers.pop("catalogue").kill()  # at once: it has nothing of ours to finish
-    return stack
-
-
-@pytest.fixture
-def catalogue(config):
-    return Catalogue(config)
+    return without_catalogue(stack)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.common.errors import Conflict, NotFound, ValidationError
 from services.orders.exceptions import ItemsNotInHub, ProductNotAvailable
 from tests.support.events import EventLog
-from tests.support.orders import Catalogue, make_actor, make_order, make_product, new_key
+from tests.support.orders import make_actor, make_order, make_product, new_key, without_catalogue
 from tests.support.waiting import holds, wait_until
 
 HUB = "hub-1"
@@ -27,14 +27,7 @@ def rpc(config, stack):
 
 @pytest.fixture
 def stack(stack):
-    """Catalogue's part is played by the test, which publishes its events by hand."""
-    stack.containers.pop("catalogue").kill()  # at once: it has nothing of ours to finish
-    return stack
-
-
-@pytest.fixture
-def catalogue(config):
-    return Catalogue(config)
+    return without_catalogue(stack)
 
 
 @pytest.fixture

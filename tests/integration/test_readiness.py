@@ -7,7 +7,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common import auth
 from services.community.service import CommunityService
-from tests.conftest import KOMPOR_ADMIN_PASSWORD, KOMPOR_ADMIN_PHONE
+from tests.support.api import KOMPOR_ADMIN_PASSWORD, KOMPOR_ADMIN_PHONE
 from tests.support.waiting import wait_until
 
 

@@ -6,6 +6,11 @@ import requests
 
 DEFAULT_PASSWORD = "rahasia-desa-1"
 
+# the operator account every stack bootstraps (the ``admin`` fixture logs in as it);
+# 0811 never collides with the 0812 numbers of ``make_phone``
+KOMPOR_ADMIN_PHONE = "0811-0000-0001"
+KOMPOR_ADMIN_PASSWORD = "admin-rahasia-1"
+
 
 def make_phone():
     return "0812" + "".join(random.choices("0123456789", k=8))

@@ -9,7 +9,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.mongo import database_name, mongo_client
 from services.common.phone import normalise_phone
-from tests.conftest import KOMPOR_ADMIN_PHONE
+from tests.support.api import KOMPOR_ADMIN_PHONE
 from tests.support.events import envelope
 from tests.support.waiting import wait_until
 

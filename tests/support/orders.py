@@ -59,6 +59,13 @@ def catalogue_event(event_type, data, occurred_at=None):
     }
 
 
+def without_catalogue(stack):
+    """The stack with catalogue stopped: the test plays its part, publishing its events
+    by hand (``Catalogue``)."""
+    stack.containers.pop("catalogue").kill()  # at once: it has nothing of ours to finish
+    return stack
+
+
 class Catalogue:
     """Stands in for catalogue's events: ``Catalogue(config).approve(product)``."""
 

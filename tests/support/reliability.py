@@ -1,18 +1,16 @@
 """What the fault suite needs: a market to order from, phones that keep placing orders
 while things break, the faults themselves, and an audit of what came out.
 
-Phones behave like the weak phones of DESIGN's users: each order gets its own
-``Idempotency-Key``; on a timeout, a dropped connection or a 5xx the phone sends the
-same request with the same key again, until it hears 201 (or gives up, which counts
-against the system).
+Phones behave like the weak phones of the members (docs/architecture.md §1): each
+order gets its own ``Idempotency-Key``; on a timeout, a dropped connection or a 5xx the
+phone sends the same request with the same key again, until it hears 201 (or gives up,
+which counts against the system).
 """
 
 import collections
-import contextlib
 import datetime
 import itertools
 import random
-import subprocess
 import threading
 import time
 import uuid
@@ -24,7 +22,6 @@ from services.common.envelope import DEAD_LETTER_QUEUE
 from tests.support.api import Api, make_member
 from tests.support.catalogue import make_product
 from tests.support.community import apply, approve, assign_coordinator, make_hub
-from tests.support.processes import MANAGEMENT_API
 from tests.support.waiting import wait_until
 
 PLENTY = 1_000_000
@@ -225,29 +222,12 @@ class Phones:
 # --- faults ----------------------------------------------------------------------
 
 
-def parked_events(amqp_uri):
-    """How many events wait in the dead-letter queue of ``amqp_uri``'s vhost."""
-    vhost = amqp_uri.rsplit("/", 1)[1]
-    response = requests.get(f"{MANAGEMENT_API}/queues/{vhost}/{DEAD_LETTER_QUEUE}", timeout=10)
+def parked_events(vhost):
+    """How many events wait in the dead-letter queue of ``vhost``."""
+    response = requests.get(
+        f"{vhost.broker.management_api}/queues/{vhost.name}/{DEAD_LETTER_QUEUE}", timeout=10
+    )
     return response.json().get("messages", 0) if response.status_code == 200 else 0
-
-
-class Broker:
-    """The machine's RabbitMQ: ``stop_app``/``start_app`` (much faster than a full
-    restart); ``stopped()`` always starts it again."""
-
-    @staticmethod
-    def ctl(*args):
-        subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-    @contextlib.contextmanager
-    def stopped(self):
-        self.ctl("stop_app")
-        try:
-            yield
-        finally:
-            self.ctl("start_app")
-            self.ctl("await_startup")
 
 
 # --- what came out ---------------------------------------------------------------

@@ -12,13 +12,10 @@ from services.catalogue.exceptions import (
 )
 from services.common.envelope import PENDING_EVENTS
 from services.common.errors import ValidationError
+from tests.support.aggregates import events
 from tests.support.catalogue import coordinator_of, make_actor, make_product, seller_of
 
 HUB = "hub-a"
-
-
-def events(aggregate):
-    return [(event["type"], event["data"]) for event in aggregate.pop(PENDING_EVENTS, [])]
 
 
 @pytest.fixture

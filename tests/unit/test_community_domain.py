@@ -8,6 +8,7 @@ from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict, Forbidden, ValidationError
 from services.community import domain
 from services.community.exceptions import TooManyAttempts
+from tests.support.aggregates import events
 
 HUB_FIELDS = {
     "name": "Simpul Pujon",
@@ -21,10 +22,6 @@ COORDINATOR = {"member_id": "c1", "is_admin": False, "roles": {"h1": ["coordinat
 OTHER_COORDINATOR = {"member_id": "c2", "is_admin": False, "roles": {"h2": ["coordinator"]}}
 ADMIN = {"member_id": "a1", "is_admin": True, "roles": {}}
 SELLER = {"member_id": "s1", "is_admin": False, "roles": {"h1": ["seller"]}}
-
-
-def events(aggregate):
-    return [(event["type"], event["data"]) for event in aggregate.pop(PENDING_EVENTS, [])]
 
 
 def make_membership(status="pending", role="seller"):
@@ -71,29 +68,52 @@ def test_a_name_without_letters_or_digits_has_no_slug():
 
 
 def test_a_new_hub_announces_itself():
-    hub = domain.new_hub(HUB_FIELDS)
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
     assert events(hub) == [
         ("hub_created", {"hub_id": hub["_id"], "slug": "simpul-pujon", **HUB_FIELDS})
     ]
 
 
 def test_a_retried_hub_creation_matches_but_another_hub_conflicts():
-    hub = domain.new_hub(HUB_FIELDS)
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
     domain.check_same_hub(hub, HUB_FIELDS)
     with pytest.raises(Conflict):
         domain.check_same_hub(hub, {**HUB_FIELDS, "village": "Ngroto"})
 
 
 def test_assigning_a_coordinator_changes_roles_once():
-    hub = domain.new_hub(HUB_FIELDS)
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
     events(hub)
-    domain.assign_coordinator(hub, "m1")
-    domain.assign_coordinator(hub, "m1")
+    domain.assign_coordinator(hub, "m1", ADMIN)
+    domain.assign_coordinator(hub, "m1", ADMIN)
     assert hub["coordinator_ids"] == ["m1"]
     assert events(hub) == [
         ("coordinator_assigned", {"hub_id": hub["_id"], "member_id": "m1"}),
         ("roles_changed", {"member_id": "m1"}),
     ]
+
+
+@pytest.mark.parametrize("actor", [COORDINATOR, SELLER])
+def test_only_an_admin_creates_hubs_and_assigns_coordinators(actor):
+    with pytest.raises(Forbidden, match="create hubs"):
+        domain.new_hub(HUB_FIELDS, actor)
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
+    with pytest.raises(Forbidden, match="assign coordinators"):
+        domain.assign_coordinator(hub, "m1", actor)
+    assert hub["coordinator_ids"] == []
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [(COORDINATOR, True), (ADMIN, True), (OTHER_COORDINATOR, False), (SELLER, False)],
+)
+def test_only_the_hub_s_coordinators_list_its_memberships(actor, allowed):
+    hub = {"_id": "h1"}
+    if allowed:
+        assert domain.check_can_list_memberships(hub, actor) is hub
+    else:
+        with pytest.raises(Forbidden, match="list its memberships"):
+            domain.check_can_list_memberships(hub, actor)
 
 
 def test_roles_come_from_approved_memberships_and_coordinated_hubs():
@@ -194,6 +214,28 @@ def test_only_approved_members_of_the_hub_enrol():
             domain.check_can_enrol(training, actor)
 
 
+def test_enrolment_events_are_made_only_for_an_approved_member_of_the_hub():
+    training = make_training()
+    (event,) = domain.enrolment_events(training, SELLER)
+    assert event["type"] == "training_enrolled" and event["data"]["member_id"] == "s1"
+    with pytest.raises(Forbidden):
+        domain.enrolment_events(training, COORDINATOR)
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [(COORDINATOR, True), (ADMIN, True), (OTHER_COORDINATOR, False), (SELLER, False)],
+)
+def test_only_the_hub_s_coordinators_record_completed_trainings(actor, allowed):
+    training = make_training()
+    if allowed:
+        (event,) = domain.completion_events(training, actor, "s1")
+        assert event["type"] == "training_completed" and event["data"]["member_id"] == "s1"
+    else:
+        with pytest.raises(Forbidden, match="record completed trainings"):
+            domain.completion_events(training, actor, "s1")
+
+
 def test_a_refused_enrolment_says_whether_it_was_full_or_a_repeat():
     training = make_training(capacity=1)
     training.update(enrolled=["s1"], seats_left=0)
@@ -206,8 +248,8 @@ def test_a_refused_enrolment_says_whether_it_was_full_or_a_repeat():
 def test_completion_needs_enrolment_and_a_repeat_is_fine():
     training = make_training()
     training.update(enrolled=["s1", "s2"], completed=["s1"])
-    assert domain.why_not_completed(training, "s1") is True
-    assert domain.why_not_completed(training, "s2") is False
+    domain.why_not_completed(training, "s1")  # already completed: a retry
+    domain.why_not_completed(training, "s2")  # enrolled, so nothing to refuse
     with pytest.raises(Conflict):
         domain.why_not_completed(training, "s3")
 

@@ -1,4 +1,5 @@
-"""The suite runs the linter too, so style drift fails the build."""
+"""The suite runs the linter and the type checker too, so style drift or a broken
+annotation fails the build."""
 
 import pathlib
 import subprocess
@@ -6,6 +7,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RUFF = [sys.executable, "-m", "ruff"]
+MYPY = [sys.executable, "-m", "mypy"]
 PATHS = ["services", "tests", "bench"]
 
 
@@ -18,4 +20,10 @@ def test_the_code_is_formatted():
     result = subprocess.run(
         [*RUFF, "format", "--check", *PATHS], cwd=ROOT, capture_output=True, text=True
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_types_check():
+    # what mypy checks, and how strictly, is set in pyproject.toml ([tool.mypy])
+    result = subprocess.run(MYPY, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

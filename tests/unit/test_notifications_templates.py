@@ -4,7 +4,7 @@
 import pytest
 from marshmallow import validate
 
-from services.catalogue import domain as catalogue
+from services.catalogue import contract as catalogue
 from services.catalogue.schemas import CreateProductSchema
 from services.catalogue.schemas import RejectSchema as RejectProductSchema
 from services.common import gsm

@@ -1,15 +1,21 @@
-"""The API document says what the services check (found by fuzzing, issue 7).
+"""The API document says what the services check (found by fuzzing, issue 7), and
+names what client generators name.
 
 Each rule here was a request the document allowed and a service refused, or the
 other way round: the document now states it, and the service and the document's
-pattern agree on every example.
+pattern agree on every example. Frontends generate their clients from the document,
+so its operation names, tags, pages and error envelope are held here too, and the
+whole stays valid OpenAPI 3.0.
 """
 
+import json
 import re
 
+import jsonschema_rs
 import pytest
 from apispec import APISpec
 from marshmallow import fields, validate
+from schemathesis.specs.openapi.definitions import OPENAPI_30
 
 from services.common.errors import ValidationError
 from services.common.schemas import Schema
@@ -27,6 +33,10 @@ def document():
 
 def schema(document, name):
     return document["components"]["schemas"][name]
+
+
+def resolve(document, reference):
+    return schema(document, reference["$ref"].removeprefix("#/components/schemas/"))
 
 
 def accepts(schema_cls, body):
@@ -122,7 +132,7 @@ def test_readiness_documents_its_own_body_for_503(document):
 
 def test_lists_document_their_page_fields_as_always_present(document):
     hubs = document["paths"]["/api/v1/hubs"]["get"]["responses"]["200"]
-    page = hubs["content"]["application/json"]["schema"]
+    page = resolve(document, hubs["content"]["application/json"]["schema"])
     assert page["required"] == ["items", "page", "page_size", "total"]
     assert page["additionalProperties"] is False
 
@@ -185,3 +195,154 @@ def test_the_showroom_price_range_rule_is_in_words(document):
     parameters = document["paths"]["/api/v1/products"]["get"]["parameters"]
     (high,) = [p for p in parameters if p["name"] == "max_price"]
     assert "min_price" in high["description"]
+
+
+# --- what a client generator names: operations, their modules, lists and errors ------
+
+OPERATIONS = {
+    "POST /api/v1/auth/register": ("registerMember", "auth"),
+    "POST /api/v1/auth/token": ("issueToken", "auth"),
+    "GET /api/v1/me": ("getMe", "members"),
+    "PATCH /api/v1/me": ("updateMe", "members"),
+    "POST /api/v1/hubs": ("createHub", "hubs"),
+    "GET /api/v1/hubs": ("listHubs", "hubs"),
+    "GET /api/v1/hubs/{hub_id}": ("getHub", "hubs"),
+    "POST /api/v1/hubs/{hub_id}/coordinators": ("assignCoordinator", "hubs"),
+    "POST /api/v1/hubs/{hub_id}/memberships": ("applyForMembership", "memberships"),
+    "GET /api/v1/hubs/{hub_id}/memberships": ("listMemberships", "memberships"),
+    "POST /api/v1/memberships/{membership_id}/approve": ("approveMembership", "memberships"),
+    "POST /api/v1/memberships/{membership_id}/reject": ("rejectMembership", "memberships"),
+    "POST /api/v1/memberships/{membership_id}/suspend": ("suspendMembership", "memberships"),
+    "POST /api/v1/hubs/{hub_id}/trainings": ("scheduleTraining", "trainings"),
+    "GET /api/v1/hubs/{hub_id}/trainings": ("listTrainings", "trainings"),
+    "POST /api/v1/trainings/{training_id}/enrolments": ("enrolInTraining", "trainings"),
+    "POST /api/v1/trainings/{training_id}/completions": ("completeTraining", "trainings"),
+    "POST /api/v1/products": ("createProduct", "products"),
+    "GET /api/v1/products": ("listProducts", "products"),
+    "GET /api/v1/products/{product_id}": ("getProduct", "products"),
+    "PATCH /api/v1/products/{product_id}": ("updateProduct", "products"),
+    "POST /api/v1/products/{product_id}/stock": ("changeStock", "products"),
+    "POST /api/v1/products/{product_id}/approve": ("approveProduct", "products"),
+    "POST /api/v1/products/{product_id}/reject": ("rejectProduct", "products"),
+    "POST /api/v1/orders": ("placeOrder", "orders"),
+    "GET /api/v1/orders": ("listOrders", "orders"),
+    "GET /api/v1/orders/{order_id}": ("getOrder", "orders"),
+    "POST /api/v1/orders/{order_id}/cancel": ("cancelOrder", "orders"),
+    "POST /api/v1/orders/{order_id}/status": ("changeOrderStatus", "orders"),
+    "POST /api/v1/orders/{order_id}/payment": ("recordPayment", "orders"),
+    "GET /api/v1/hubs/{hub_id}/reports/sales": ("getSalesReport", "reports"),
+    "GET /api/v1/notifications": ("listNotifications", "notifications"),
+    "GET /healthz": ("getHealth", "health"),
+    "GET /readyz": ("getReadiness", "health"),
+    "GET /api/v1/openapi.json": ("getApiDocument", "openapi"),
+}
+"""Every operation's ``operationId`` and tag: a generated client's method and module
+names, which frontends call, so a renamed handler must not rename them unnoticed."""
+
+
+def operations(document):
+    for path, verbs in document["paths"].items():
+        for verb, operation in verbs.items():
+            yield f"{verb.upper()} {path}", operation
+
+
+def test_operations_keep_the_names_and_modules_clients_call_them_by(document):
+    named = {
+        label: (operation.get("operationId"), *operation.get("tags", ()))
+        for label, operation in operations(document)
+    }
+    assert named == OPERATIONS
+
+
+def test_every_operation_id_is_unique_and_camel_case(document):
+    names = [operation["operationId"] for _, operation in operations(document)]
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", name) for name in names), names
+
+
+def test_every_operation_has_one_declared_tag_and_every_declared_tag_is_used(document):
+    declared = [tag["name"] for tag in document["tags"]]
+    assert all(tag["description"] for tag in document["tags"])
+    used = [operation["tags"] for _, operation in operations(document)]
+    assert all(len(tags) == 1 and tags[0] in declared for tags in used), used
+    assert {tags[0] for tags in used} == set(declared)
+
+
+def test_every_body_an_operation_answers_is_a_named_component(document):
+    for label, operation in operations(document):
+        for status, response in operation["responses"].items():
+            for content in response.get("content", {}).values():
+                assert set(content["schema"]) == {"$ref"}, (label, status)
+                resolve(document, content["schema"])
+
+
+def test_lists_come_in_a_named_page_of_named_items(document):
+    lists = [(label, o) for label, o in operations(document) if o["operationId"].startswith("list")]
+    assert len(lists) == 6
+    for label, operation in lists:
+        answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        assert answer["$ref"].endswith("Page"), label
+        page = resolve(document, answer)
+        assert set(page["properties"]) == {"items", "page", "page_size", "total"}
+        resolve(document, page["properties"]["items"]["items"])
+
+
+def test_every_failure_is_documented_as_the_error_envelope(document):
+    error = {"$ref": "#/components/schemas/Error"}
+    for label, operation in operations(document):
+        failures = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+        assert set(failures) >= {"400", "401", "403", "404", "409", "413", "429", "503"}
+        for status, response in failures.items():
+            if (label, status) != ("GET /readyz", "503"):  # readiness answers its own body
+                assert response["content"]["application/json"]["schema"] == error, label
+    assert schema(document, "Error")["properties"]["error"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    body = schema(document, "ErrorBody")
+    assert set(body["properties"]) == {"code", "message", "details"}
+    assert set(body["required"]) == {"code", "message"}
+
+
+def test_the_document_is_valid_openapi_3_0(document):
+    served = json.loads(json.dumps(document))
+    validator = jsonschema_rs.Draft4Validator(OPENAPI_30)
+    errors = [
+        f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(served)
+    ]
+    assert errors == []
+    broken = {**served, "paths": {"/x": {"get": {"operationId": 7}}}}
+    assert not validator.is_valid(broken)  # the meta-schema does check operations
+
+
+def test_every_reference_names_a_component(document):
+    references = re.findall(r'"\$ref": "([^"]+)"', json.dumps(document))
+    assert references
+    for reference in references:
+        assert reference.startswith("#/components/schemas/")
+        resolve(document, {"$ref": reference})
+
+
+def _numbers_in(document, node, where):
+    """``(where, schema)`` of every number a request may carry under ``node``."""
+    if "$ref" in node:
+        node = resolve(document, node)
+    if node.get("type") in ("integer", "number"):
+        yield where, node
+    for name, child in node.get("properties", {}).items():
+        yield from _numbers_in(document, child, f"{where}.{name}")
+    if "items" in node:
+        yield from _numbers_in(document, node["items"], f"{where}[]")
+
+
+def test_every_number_a_request_carries_has_a_documented_range(document):
+    """A number without bounds reaches the store: a 21-digit page overflowed MongoDB."""
+    found = []
+    for label, operation in operations(document):
+        for parameter in operation.get("parameters", ()):
+            found += _numbers_in(document, parameter["schema"], f"{label} {parameter['name']}")
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            found += _numbers_in(document, body["schema"], f"{label} body")
+    assert len(found) >= 8  # pages, page sizes, prices, stock, quantities, capacity
+    unbounded = [where for where, number in found if not {"minimum", "maximum"} <= set(number)]
+    assert unbounded == []

@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 
-from services.common.envelope import PENDING_EVENTS
 from services.common.errors import ValidationError
 from services.orders import domain
 from services.orders.exceptions import (
@@ -15,6 +14,7 @@ from services.orders.exceptions import (
     OrderNotFound,
     ProductNotAvailable,
 )
+from tests.support.aggregates import events
 from tests.support.orders import make_actor, make_order, make_product
 
 HUB = "hub-1"
@@ -54,10 +54,6 @@ def place(buyer=None, method="pickup", payment="cod", quantities=(2, 1), **overr
         buyer, "key-1", domain.fingerprint(fields), fields, projected(tempe, kopi), "KD-000001", 60
     )
     return order
-
-
-def events(order):
-    return [(event["type"], event["data"]) for event in order.pop(PENDING_EVENTS, [])]
 
 
 def confirmed(**kwargs):
@@ -393,17 +389,6 @@ def test_a_date_only_to_includes_that_whole_day_and_an_empty_period_is_refused()
     assert "to" in raised.value.details
 
 
-@pytest.mark.parametrize(
-    ("day", "starts"),
-    [
-        (datetime.date(2026, 1, 2), datetime.datetime(2026, 1, 1, 17, tzinfo=datetime.UTC)),
-        (datetime.date(2026, 7, 1), datetime.datetime(2026, 6, 30, 17, tzinfo=datetime.UTC)),
-    ],
-)
-def test_a_report_day_is_a_day_in_wib_all_year_round(day, starts):
-    assert domain.day_start(day) == starts
-
-
 def test_order_numbers_are_short_and_readable():
     assert domain.order_number(42) == "KD-000042"
 
@@ -411,3 +396,30 @@ def test_order_numbers_are_short_and_readable():
 def test_a_hub_id_that_is_not_text_is_refused():
     with pytest.raises(ValidationError):
         domain.check_coordinator(ADMIN, {"$ne": None})
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [
+        (COORDINATOR, True),
+        (ADMIN, True),
+        (OTHER_COORDINATOR, False),
+        (SELLER, False),
+        (BUYER, False),
+    ],
+)
+def test_only_the_hub_s_coordinators_see_its_sales_report(actor, allowed):
+    if allowed:
+        domain.check_can_see_sales_report(actor, HUB)
+    else:
+        with pytest.raises(NotAllowed):
+            domain.check_can_see_sales_report(actor, HUB)
+
+
+def test_what_an_actor_is_to_an_order():
+    order = place()
+    assert domain.roles_in_order(order, BUYER) == {"buyer"}
+    assert domain.roles_in_order(order, SELLER) == {"seller"}
+    assert domain.roles_in_order(order, COORDINATOR) == {"coordinator"}
+    assert domain.roles_in_order(order, ADMIN) == {"coordinator"}
+    assert domain.roles_in_order(order, STRANGER) == set()

@@ -56,7 +56,7 @@ def test_an_older_product_event_never_overwrites_a_newer_one(repository):
     product = make_product(price=10000)
     repository.save_product({**product, "price": 12000}, "2026-11-02T00:00:00.000Z")
     repository.save_product(product, "2026-11-01T00:00:00.000Z")
-    assert repository.get_product(product["product_id"])["price"] == 12000
+    assert repository.products([product["product_id"]])[product["product_id"]]["price"] == 12000
 
 
 def test_an_unanswered_order_is_claimed_by_one_worker_at_a_time(repository):

@@ -1,4 +1,4 @@
-"""Members, hubs, memberships and trainings (DESIGN §3, community rows)."""
+"""Members, hubs, memberships and trainings over HTTP (docs/architecture.md §13)."""
 
 from services.common.schemas import PageSchema
 from services.community.schemas import (
@@ -21,6 +21,7 @@ from services.community.schemas import (
     UpdateProfileSchema,
 )
 from services.gateway.http import json_body, query, route
+from services.gateway.ratelimit import client_address
 
 
 class CommunityRoutes:
@@ -31,6 +32,7 @@ class CommunityRoutes:
         response=MemberSchema,
         status=201,
         summary="Register a member",
+        operation_id="registerMember",
     )
     def register(self, request):
         return 201, self.backend.community.register(json_body(request))
@@ -43,7 +45,7 @@ class CommunityRoutes:
         summary="Log in: trade phone and password for an access token",
     )
     def issue_token(self, request):
-        return self.backend.community.issue_token(json_body(request))
+        return self.backend.community.issue_token(json_body(request), client_address(request))
 
     @route(
         "GET",
@@ -217,6 +219,7 @@ class CommunityRoutes:
         status=201,
         auth=True,
         summary="Enrol in a training (approved member of its hub); 409 when full",
+        operation_id="enrolInTraining",
     )
     def enrol(self, request, training_id):
         actor = self.backend.caller(request)

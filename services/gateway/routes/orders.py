@@ -1,4 +1,5 @@
-"""Orders: placement, views, lifecycle, payments and the hub sales report (DESIGN §3)."""
+"""Orders over HTTP: placement, views, lifecycle, payments and the hub sales report
+(docs/architecture.md §13)."""
 
 from services.gateway.http import json_body, query, route
 from services.orders.schemas import (
@@ -104,6 +105,7 @@ class OrdersRoutes:
         response=SalesReportSchema,
         auth=True,
         summary="Sales of the hub: totals, by product, by seller",
+        operation_id="getSalesReport",
     )
     def sales_report(self, request, hub_id):
         actor = self.backend.caller(request)

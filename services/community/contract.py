@@ -1,0 +1,147 @@
+"""What community promises to the outside: the values its requests and responses use,
+and the events it publishes with the fields of each one's ``data``.
+
+The gateway and the other services read community through this module and
+``schemas.py`` only, so it imports nothing of community's internals; docs/events.md
+describes the same events for people, and a test keeps the two in step.
+"""
+
+from typing import TypedDict
+
+from services.common.actor import BUYER as BUYER
+from services.common.actor import MEMBER_ROLES as MEMBER_ROLES
+from services.common.actor import SELLER as SELLER
+
+CHANNELS = ("sms", "whatsapp", "email")
+DEFAULT_CHANNEL = "sms"
+LANGUAGES = ("id", "en")
+DEFAULT_LANGUAGE = "id"
+
+PENDING = "pending"
+APPROVED = "approved"
+REJECTED = "rejected"
+SUSPENDED = "suspended"
+MEMBERSHIP_STATUSES = (PENDING, APPROVED, REJECTED, SUSPENDED)
+
+TRAINING_TOPICS = (
+    "digital_marketing",
+    "product_photography",
+    "packaging",
+    "bookkeeping",
+    "food_safety",
+    "other",
+)
+
+
+# --- events (``community.events``) -------------------------------------------------
+
+MEMBER_REGISTERED = "member_registered"
+MEMBER_UPDATED = "member_updated"
+HUB_CREATED = "hub_created"
+COORDINATOR_ASSIGNED = "coordinator_assigned"
+MEMBERSHIP_REQUESTED = "membership_requested"
+MEMBERSHIP_APPROVED = "membership_approved"
+MEMBERSHIP_REJECTED = "membership_rejected"
+MEMBERSHIP_SUSPENDED = "membership_suspended"
+TRAINING_SCHEDULED = "training_scheduled"
+TRAINING_ENROLLED = "training_enrolled"
+TRAINING_COMPLETED = "training_completed"
+ROLES_CHANGED = "roles_changed"
+
+
+class MemberRegistered(TypedDict):
+    """A member's contact: what other services may know of them."""
+
+    member_id: str
+    name: str
+    phone: str
+    email: str | None
+    preferred_channel: str
+    language: str
+
+
+class MemberUpdated(MemberRegistered):
+    changed: list[str]
+
+
+class HubCreated(TypedDict):
+    hub_id: str
+    name: str
+    slug: str
+    village: str
+    district: str
+    regency: str
+    province: str
+    address: str
+
+
+class CoordinatorAssigned(TypedDict):
+    hub_id: str
+    member_id: str
+
+
+class _Membership(TypedDict):
+    membership_id: str
+    hub_id: str
+    member_id: str
+    role: str
+
+
+class MembershipRequested(_Membership):
+    business_name: str | None
+
+
+class MembershipApproved(_Membership):
+    business_name: str | None
+    decided_by: str
+
+
+class MembershipRejected(_Membership):
+    reason: str
+    decided_by: str
+
+
+class MembershipSuspended(_Membership):
+    reason: str
+    decided_by: str
+
+
+class TrainingScheduled(TypedDict):
+    training_id: str
+    hub_id: str
+    title: str
+    topic: str
+    starts_at: str
+    capacity: int
+
+
+class TrainingEnrolled(TypedDict):
+    training_id: str
+    hub_id: str
+    member_id: str
+    title: str
+
+
+class TrainingCompleted(TrainingEnrolled):
+    pass
+
+
+class RolesChanged(TypedDict):
+    member_id: str
+
+
+EVENTS: dict[str, type] = {
+    MEMBER_REGISTERED: MemberRegistered,
+    MEMBER_UPDATED: MemberUpdated,
+    HUB_CREATED: HubCreated,
+    COORDINATOR_ASSIGNED: CoordinatorAssigned,
+    MEMBERSHIP_REQUESTED: MembershipRequested,
+    MEMBERSHIP_APPROVED: MembershipApproved,
+    MEMBERSHIP_REJECTED: MembershipRejected,
+    MEMBERSHIP_SUSPENDED: MembershipSuspended,
+    TRAINING_SCHEDULED: TrainingScheduled,
+    TRAINING_ENROLLED: TrainingEnrolled,
+    TRAINING_COMPLETED: TrainingCompleted,
+    ROLES_CHANGED: RolesChanged,
+}
+"""Every event community publishes, with the shape of its ``data``."""

@@ -1,0 +1,122 @@
+"""What orders promises to the outside: the values its requests and responses use,
+and the events it publishes with the fields of each one's ``data``.
+
+The gateway and the other services read orders through this module and
+``schemas.py`` only, so it imports nothing of orders' internals; docs/events.md
+describes the same events for people, and a test keeps the two in step.
+"""
+
+import datetime
+from typing import NotRequired, TypedDict
+
+from services.common.actor import ROLES
+
+PENDING = "pending"
+CONFIRMED = "confirmed"
+REJECTED = "rejected"
+READY_FOR_PICKUP = "ready_for_pickup"
+SHIPPED = "shipped"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+STATUSES = (PENDING, CONFIRMED, REJECTED, READY_FOR_PICKUP, SHIPPED, COMPLETED, CANCELLED)
+FULFILMENT_STATUSES = (READY_FOR_PICKUP, SHIPPED, COMPLETED)
+"""The statuses a seller or coordinator moves an order to."""
+
+UNPAID, PAID = "unpaid", "paid"
+PICKUP, DELIVERY = "pickup", "delivery"
+FULFILMENT_METHODS = (PICKUP, DELIVERY)
+COD, BANK_TRANSFER = "cod", "bank_transfer"
+PAYMENT_METHODS = (COD, BANK_TRANSFER)
+
+WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")
+"""Asia/Jakarta, the hubs' time (no daylight saving): a sales report's days are its days."""
+
+# ``as`` of an order list: the part the caller plays in the orders listed
+VIEWS = ROLES
+DEFAULT_VIEW = "buyer"
+
+
+# --- events (``orders.events``) ----------------------------------------------------
+
+ORDER_PLACED = "order_placed"
+ORDER_CONFIRMED = "order_confirmed"
+ORDER_REJECTED = "order_rejected"
+ORDER_CANCELLED = "order_cancelled"
+ORDER_STATUS_CHANGED = "order_status_changed"
+ORDER_PAID = "order_paid"
+
+
+class OrderLine(TypedDict):
+    product_id: str
+    seller_id: str
+    name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+class Fulfilment(TypedDict):
+    method: str
+    address: str | None
+
+
+class Shortage(TypedDict):
+    product_id: str
+    requested: int
+    available: int
+
+
+class OrderSummary(TypedDict):
+    """What every order event carries."""
+
+    order_id: str
+    number: str
+    hub_id: str
+    buyer_id: str
+    seller_ids: list[str]
+    items: list[OrderLine]
+    total: int
+    fulfilment: Fulfilment
+    payment_method: str
+    status: str
+    payment_status: str
+
+
+class OrderPlaced(OrderSummary):
+    pass
+
+
+class OrderConfirmed(OrderSummary):
+    pass
+
+
+class OrderRejected(OrderSummary):
+    reason: str
+    shortages: list[Shortage]
+
+
+class OrderCancelled(OrderSummary):
+    cancelled_by: str | None
+    stock_was_reserved: bool
+    release_only: NotRequired[bool]  # only on a repeat asking catalogue to release stock
+
+
+class OrderStatusChanged(OrderSummary):
+    from_status: str
+    to_status: str
+    changed_by: str
+
+
+class OrderPaid(OrderSummary):
+    paid_by: str
+
+
+EVENTS: dict[str, type] = {
+    ORDER_PLACED: OrderPlaced,
+    ORDER_CONFIRMED: OrderConfirmed,
+    ORDER_REJECTED: OrderRejected,
+    ORDER_CANCELLED: OrderCancelled,
+    ORDER_STATUS_CHANGED: OrderStatusChanged,
+    ORDER_PAID: OrderPaid,
+}
+"""Every event orders publishes, with the shape of its ``data``."""
