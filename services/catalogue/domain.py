@@ -12,6 +12,11 @@ is cancelled, or → ``settled`` when it is completed. A cancel that
 arrives before its order leaves a ``cancelled`` tombstone, so the late order reserves
 nothing. An order announced again after the decision hears the same decision again
 (``answer_again``): its first answer may have been lost.
+
+While a seller's membership of a hub is suspended their products there carry
+``seller_suspended``: they leave the showroom, only their seller and the hub's curators
+find them, and an order for them is rejected (``product_unavailable``). Approving the
+membership again puts them back as they were.
 """
 
 import datetime
@@ -47,7 +52,7 @@ from services.catalogue.exceptions import (
     NotYourProduct,
     ProductNotFound,
 )
-from services.common.actor import Actor, is_coordinator, is_seller, member_id
+from services.common.actor import SELLER, Actor, is_coordinator, is_seller, member_id
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
 from services.common.types import Document
@@ -71,6 +76,9 @@ RESERVING, RESERVED, FAILED = "reserving", "reserved", "failed"
 RELEASED, SETTLED, CANCELLED = "released", "settled", "cancelled"
 INSUFFICIENT_STOCK = "insufficient_stock"
 INVALID_ITEMS = "invalid_items"
+PRODUCT_UNAVAILABLE = "product_unavailable"
+SELLER_SUSPENDED = "seller_suspended"
+"""The product's flag while its seller's membership of its hub is suspended."""
 
 
 # --- products -------------------------------------------------------------------
@@ -126,12 +134,18 @@ def new_product(
 
 
 def can_see(product: Document, actor: Actor | None) -> bool:
-    """Approved products are public; the others only for their seller and curators."""
+    """Approved products are public (unless their seller is suspended); the others
+    only for their seller and curators."""
     return (
-        product["status"] == APPROVED
+        on_show(product)
         or product["seller_id"] == member_id(actor)
         or is_coordinator(actor, product["hub_id"])
     )
+
+
+def on_show(product: Document) -> bool:
+    """In the showroom: approved, and its seller not suspended."""
+    return product["status"] == APPROVED and not product.get(SELLER_SUSPENDED)
 
 
 def visible(product: Document | None, actor: Actor | None) -> Document:
@@ -185,9 +199,20 @@ def check_curator(product: Document, actor: Actor) -> None:
         )
 
 
+def check_can_approve(product: Document, actor: Actor) -> None:
+    """A curator of the hub, and not the product's own seller: someone else approves."""
+    check_curator(product, actor)
+    if product["seller_id"] == member_id(actor):
+        raise NotTheCoordinator(
+            "You cannot approve your own product; another coordinator of this hub or an "
+            "admin approves it.",
+            {"product_id": ["Your own product."]},
+        )
+
+
 def approve(product: Document, actor: Actor, now: datetime.datetime | None = None) -> Document:
     """Put the product on the showroom shelf; approving it again changes nothing."""
-    check_curator(product, actor)
+    check_can_approve(product, actor)
     if product["status"] == APPROVED:
         return product
     _decide(product, actor, APPROVED, None, now)
@@ -265,6 +290,14 @@ def set_stock(product: Document, stock: int) -> Document:
     if crossed_low(before, stock):
         record(product, STOCK_LOW, stock_low(product, stock))
     return product
+
+
+def seller_standing(data: Document) -> tuple[str, str] | None:
+    """``(hub_id, seller_id)`` whose products a membership decision concerns; ``None``
+    for a buyer's membership."""
+    if data.get("role") != SELLER:
+        return None
+    return data["hub_id"], data["member_id"]
 
 
 # --- reservations ---------------------------------------------------------------

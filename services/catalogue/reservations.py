@@ -53,19 +53,25 @@ class Stockkeeper:
     def _take_all(self, reservation: Document) -> None:
         order_id = reservation["_id"]
         shortages: list[Shortage] = []
+        unavailable: list[Shortage] = []
         low: list[StockLow] = []
         for line in reservation["items"]:
             match self.store.take_stock(order_id, line):
                 case "short", available:
                     shortages.append(domain.shortage(line, available))
+                case "unavailable", _:
+                    unavailable.append(domain.shortage(line, 0))
                 case "taken", found if domain.crossed_low(
                     found["stock"] + line["quantity"], found["stock"]
                 ):
                     low.append(domain.stock_low(found, found["stock"]))
-        if shortages:
+        if shortages or unavailable:
             for line in reservation["items"]:
                 self.store.give_back(order_id, line)
-            domain.fail(reservation, shortages)
+            if unavailable:  # a suspended seller's product: no stock helps
+                domain.fail(reservation, unavailable + shortages, domain.PRODUCT_UNAVAILABLE)
+            else:
+                domain.fail(reservation, shortages)
         else:
             domain.confirm(reservation, low)
 

@@ -17,6 +17,7 @@ from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
+from services.community import contract as community
 from services.orders import contract as orders
 
 
@@ -104,3 +105,18 @@ class CatalogueService(HealthMixin):
     @subscribe("orders", orders.ORDER_STATUS_CHANGED)
     def handle_order_status_changed(self, event):
         self.stockkeeper.settle(event)
+
+    # --- sellers' standing (community events) ---
+
+    @subscribe("community", community.MEMBERSHIP_SUSPENDED)
+    def handle_membership_suspended(self, event):
+        self._seller_standing(event, suspended=True)
+
+    @subscribe("community", community.MEMBERSHIP_APPROVED)
+    def handle_membership_approved(self, event):
+        self._seller_standing(event, suspended=False)
+
+    def _seller_standing(self, event, suspended):
+        seller = domain.seller_standing(event["data"])
+        if seller is not None:
+            self.store.set_seller_standing(*seller, suspended, event["occurred_at"])

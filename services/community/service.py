@@ -133,6 +133,16 @@ class CommunityService(HealthMixin):
         self.store.save_hub(domain.assign_coordinator(hub, member_id, actor))
         return HubSchema().dump(hub)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def remove_coordinator(self, actor, hub_id, member_id):
+        """``remove_coordinator(admin, hub_id, member_id)`` → hub. Emits
+        ``coordinator_removed`` and ``roles_changed`` when they were a coordinator."""
+        domain.check_can_remove_coordinator(actor)
+        hub = self.store.get_hub(hub_id)
+        self.store.get_member(member_id)
+        self.store.save_hub(domain.remove_coordinator(hub, member_id, actor))
+        return HubSchema().dump(hub)
+
     # --- memberships --------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)

@@ -23,6 +23,7 @@ from services.notifications.contract import (
 from services.orders import contract as orders
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
+REMOVED = "removed"
 FALLBACK_CHANNEL = "sms"
 CHANNELS = ("sms", "whatsapp", "email")
 CONTACT_FIELDS = ("name", "phone", "email", "preferred_channel", "language")
@@ -102,6 +103,12 @@ def coordinator_from(data: Mapping[str, Any]) -> Document:
         "role": COORDINATOR,
         "status": "approved",
     }
+
+
+def coordinator_removed_from(data: Mapping[str, Any]) -> Document:
+    """The coordinator's place in the hub, no longer approved: they are told nothing
+    more of it."""
+    return {**coordinator_from(data), "status": REMOVED}
 
 
 # --- who is told what --------------------------------------------------------------

@@ -58,6 +58,11 @@ class NotificationsService(HealthMixin):
         self.store.save_membership(domain.coordinator_from(data), event["occurred_at"])
         self.courier.notify(event, domain.tell_new_coordinator(data, self._hub(data)))
 
+    @subscribe("community", community.COORDINATOR_REMOVED)
+    def handle_coordinator_removed(self, event):
+        data = event["data"]
+        self.store.save_membership(domain.coordinator_removed_from(data), event["occurred_at"])
+
     @subscribe("community", community.MEMBERSHIP_REQUESTED)
     def handle_membership_requested(self, event):
         data = event["data"]

@@ -3,7 +3,7 @@
 import datetime
 
 import marshmallow
-from marshmallow import fields, post_load, validate, validates_schema
+from marshmallow import fields, post_load, pre_dump, validate, validates_schema
 
 from services.common.errors import ValidationError
 from services.common.schemas import (
@@ -188,6 +188,12 @@ class LineSchema(Schema):
     unit_price = fields.Integer()
     quantity = fields.Integer()
     line_total = fields.Integer()
+    status = fields.String(
+        metadata={
+            "description": "The order's status, or further along: how far this line's "
+            "seller has fulfilled their part while the order waits for the others."
+        }
+    )
 
 
 class FulfilmentOutSchema(Schema):
@@ -228,6 +234,15 @@ class OrderSchema(Schema):
     history = fields.List(fields.Nested(HistorySchema))
     created_at = Timestamp()
     updated_at = Timestamp()
+
+    @pre_dump
+    def lines_with_status(self, order, **kwargs):
+        status = order.get("status")
+        items = [
+            {**line, "status": contract.line_status(status, line.get("status"))}
+            for line in order.get("items") or ()
+        ]
+        return {**order, "items": items}
 
 
 class ProductSalesSchema(Schema):

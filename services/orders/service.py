@@ -9,6 +9,7 @@ from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
+from services.community import contract as community
 from services.orders import domain
 from services.orders.exceptions import OrderNotFound
 from services.orders.repository import OrdersRepository
@@ -49,6 +50,16 @@ class OrdersService(HealthMixin):
     @subscribe("catalogue", catalogue.PRODUCT_REJECTED)
     def handle_product_rejected(self, event):
         self.store.save_product(event["data"], event["occurred_at"])
+
+    # --- who is suspended (community events) ---
+
+    @subscribe("community", community.MEMBERSHIP_SUSPENDED)
+    def handle_membership_suspended(self, event):
+        self.store.save_standing(event["data"], True, event["occurred_at"])
+
+    @subscribe("community", community.MEMBERSHIP_APPROVED)
+    def handle_membership_approved(self, event):
+        self.store.save_standing(event["data"], False, event["occurred_at"])
 
     # --- the stock saga ---
 
@@ -92,6 +103,9 @@ class OrdersService(HealthMixin):
         order = self.store.find_by_key(actor["member_id"], key)
         if order is None:
             products = self.store.products(item["product_id"] for item in fields["items"])
+            members = {actor["member_id"], *(p["seller_id"] for p in products.values())}
+            suspended = self.store.suspended_in(fields["hub_id"], members)
+            domain.check_can_place(actor, fields, products, suspended)
             order = domain.new_order(
                 actor,
                 key,

@@ -9,6 +9,7 @@ interpolated as compose would from an operator's environment.
 
 import pathlib
 import re
+import secrets
 import sys
 import urllib.parse
 import uuid
@@ -39,8 +40,10 @@ CREDENTIALS = {
     "MONGO_PASSWORD",
     "RABBITMQ_ADMIN_PASSWORD",
     *(f"RABBITMQ_{name.upper()}_PASSWORD" for name in APP_SERVICES),
+    "KOMPOR_SECRET_KEY",
 }
 ADMIN_PHONE, ADMIN_PASSWORD = "0811-0000-0009", "admin-rahasia-compose"
+SECRET_KEY = secrets.token_hex(32)  # one for every service, as the operator's .env has
 
 
 class Refused(Exception):
@@ -119,6 +122,7 @@ def operator_environment(users):
     """What an operator puts in ``.env``."""
     return {
         **users.environment(),
+        "KOMPOR_SECRET_KEY": SECRET_KEY,
         "MONGO_USER": "kompor",
         "MONGO_PASSWORD": uuid.uuid4().hex,
         "KOMPOR_ADMIN_PHONE": ADMIN_PHONE,
@@ -212,3 +216,14 @@ def an_order_is_placed_and_confirmed(api):
         timeout=30,
         message="a notification for the buyer",
     )
+
+
+def test_every_service_gets_the_one_secret_key_and_compose_refuses_to_start_without_it():
+    """The gateway signs the actor of each call with it and every service checks that
+    signature, so a key per service (one generated in each volume) would refuse every
+    call; and it has no default to forget to change."""
+    keys = {
+        name: spec["environment"].get("KOMPOR_SECRET_KEY") for name, spec in APP_SERVICES.items()
+    }
+    assert len(set(keys.values())) == 1, keys
+    assert str(keys["gateway"]).startswith("${KOMPOR_SECRET_KEY:?"), keys["gateway"]

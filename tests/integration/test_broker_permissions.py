@@ -12,8 +12,12 @@ import contextlib
 import kombu
 import pytest
 from amqp.exceptions import AccessRefused
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from services.common.events import dead_letter_queue, retry_queue
+from services.catalogue.service import CatalogueService
+from services.common.events import Subscriber, dead_letter_queue, retry_queue
+from services.notifications.service import NotificationsService
+from services.orders.service import OrdersService
 from tests.support.broker_users import BrokerUsers
 from tests.support.processes import Vhost
 
@@ -23,6 +27,19 @@ SUBSCRIPTIONS = {
     "notifications": "evt-community-member_registered--notifications.handle_member_registered",
 }
 RPC_EXCHANGE = kombu.Exchange("nameko-rpc", type="topic", durable=True)
+
+
+def subscriptions():
+    """``(service, source_service, event_type, method)`` of every ``@subscribe`` handler
+    the services declare, read off the classes so a new one is checked too."""
+    found = []
+    for service in (CatalogueService, OrdersService, NotificationsService):
+        for method, handler in vars(service).items():
+            for entrypoint in getattr(handler, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+                if isinstance(entrypoint, Subscriber):
+                    source, event = entrypoint.source_service, entrypoint.event_type
+                    found.append((service.name, source, event, method))
+    return sorted(found)
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +81,17 @@ def test_a_subscriber_may_retry_and_park_events_of_its_own_handlers(users, servi
         publish(channel, retry.exchange, retry.routing_key, declare=[retry])
         parked = dead_letter_queue()
         publish(channel, parked.exchange, parked.routing_key, declare=[parked])
+
+
+@pytest.mark.parametrize(("service", "source", "event", "method"), subscriptions())
+def test_a_subscriber_may_bind_every_queue_it_consumes(users, service, source, event, method):
+    with logged_in(users, service) as channel:
+        kombu.Queue(
+            f"evt-{source}-{event}--{service}.{method}",
+            exchange=kombu.Exchange(f"{source}.events", type="topic", durable=True),
+            routing_key=event,
+            durable=True,
+        )(channel).declare()
 
 
 @pytest.mark.parametrize("service", ["community", "catalogue", "orders", "notifications"])

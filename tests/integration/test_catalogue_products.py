@@ -5,7 +5,7 @@ one authorization matrix, tests/integration/test_authorization.py."""
 import pytest
 
 from tests.support.catalogue import make_product
-from tests.support.community import approved_member
+from tests.support.community import apply, approve, approved_member
 from tests.support.events import EventLog
 
 
@@ -171,3 +171,17 @@ def test_a_suspended_seller_can_no_longer_change_their_products(api, hub, seller
     assert suspended.status_code == 200, suspended.text
     response = seller.client.patch(f"/api/v1/products/{product['id']}", json={"price": 1})
     assert response.status_code == 403
+
+
+def test_a_coordinator_who_sells_in_their_hub_cannot_approve_their_own_product(api, admin, hub):
+    own = apply(hub.coordinator, hub.hub_id, role="seller")
+    approve(admin, own["id"])
+    response = hub.coordinator.post("/api/v1/products", json=make_product(hub.hub_id))
+    assert response.status_code == 201, response.text
+    product = response.json()
+    refused = hub.coordinator.post(f"/api/v1/products/{product['id']}/approve")
+    assert refused.status_code == 403
+    assert "own product" in refused.json()["error"]["message"]
+    assert api.get(f"/api/v1/products/{product['id']}").status_code == 404
+    approved = admin.post(f"/api/v1/products/{product['id']}/approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"

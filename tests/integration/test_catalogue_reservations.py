@@ -2,11 +2,14 @@
 (issue: catalogue). Real RabbitMQ; the catalogue runs in-process."""
 
 import pytest
+from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.catalogue.exceptions import NotEnoughStock
+from services.catalogue.exceptions import NotEnoughStock, ProductNotFound
 from services.catalogue.service import CatalogueService
+from services.common import config as cfg
 from services.common.mongo import database_name, mongo_client
+from services.common.signing import SigningProxy
 from tests.support.catalogue import (
     coordinator_of,
     make_product,
@@ -16,7 +19,7 @@ from tests.support.catalogue import (
     order_placed,
     seller_of,
 )
-from tests.support.events import EventLog, publish
+from tests.support.events import EventLog, envelope, publish
 from tests.support.waiting import holds, wait_until
 
 
@@ -32,7 +35,7 @@ def shop(container_factory, config):
 class Shop:
     def __init__(self, config, rpc, recorder):
         self.config = config
-        self.catalogue = rpc.catalogue
+        self.catalogue = SigningProxy(rpc.catalogue, cfg.secret_key(config))
         self.recorder = recorder
         self.inbox = mongo_client(config)[database_name("catalogue")].inbox
         self.hub_id = new_hub_id()
@@ -305,3 +308,63 @@ def test_a_seller_restocks_and_cannot_go_below_zero(shop):
     with pytest.raises(NotEnoughStock):
         shop.catalogue.change_stock(shop.seller, product["id"], {"delta": -5})
     assert shop.stock(product["id"]) == 4
+
+
+def test_an_order_for_a_suspended_seller_s_product_is_rejected_until_reinstated(shop):
+    crackers, coffee = shop.product(stock=10), shop.product(stock=6)
+    membership = {
+        "membership_id": "ms-1",
+        "hub_id": shop.hub_id,
+        "member_id": shop.seller["member_id"],
+        "role": "seller",
+        "decided_by": "c1",
+    }
+    suspended = publish(
+        shop.config, "community", "membership_suspended", {**membership, "reason": "Menipu"}
+    )
+    shop.handled("membership_suspended", suspended)
+    assert shop.catalogue.list_products(None, {"hub_id": shop.hub_id})["items"] == []
+
+    placed = order_placed(shop.hub_id, [(crackers["id"], 4), (coffee["id"], 7)])
+    shop.publish("order_placed", placed)
+    [failed] = shop.outcome(placed["order_id"])
+    assert failed["reason"] == "product_unavailable"
+    assert {s["product_id"]: s["available"] for s in failed["shortages"]} == {
+        crackers["id"]: 0,
+        coffee["id"]: 0,
+    }
+    assert (shop.stock(crackers["id"]), shop.stock(coffee["id"])) == (10, 6)
+
+    reinstated = publish(
+        shop.config, "community", "membership_approved", {**membership, "business_name": None}
+    )
+    shop.handled("membership_approved", reinstated)
+    listed = shop.catalogue.list_products(None, {"hub_id": shop.hub_id})["items"]
+    assert {item["id"] for item in listed} == {crackers["id"], coffee["id"]}
+    again = order_placed(shop.hub_id, [(crackers["id"], 4)])
+    shop.publish("order_placed", again)
+    [reserved] = shop.outcome(again["order_id"])
+    assert reserved["items"] == [{"product_id": crackers["id"], "quantity": 4}]
+
+
+def test_an_older_reinstatement_arriving_late_does_not_undo_a_suspension(shop):
+    product = shop.product(stock=10)
+    membership = {
+        "membership_id": "ms-2",
+        "hub_id": shop.hub_id,
+        "member_id": shop.seller["member_id"],
+        "role": "seller",
+        "decided_by": "c1",
+    }
+    newer = envelope({**membership, "reason": "Menipu"})
+    older = envelope({**membership, "business_name": None})
+    older["occurred_at"] = "2000-01-01T00:00:00.000Z"
+    dispatch = event_dispatcher(shop.config)
+    dispatch("community", "membership_suspended", newer)
+    shop.handled("membership_suspended", newer)
+    dispatch("community", "membership_approved", older)
+    shop.handled("membership_approved", older)
+    assert shop.catalogue.list_products(None, {"hub_id": shop.hub_id})["items"] == []
+    with pytest.raises(ProductNotFound):
+        shop.catalogue.get_product(None, product["id"])
+    assert shop.catalogue.get_product(shop.seller, product["id"])["id"] == product["id"]

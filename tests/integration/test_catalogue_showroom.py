@@ -5,6 +5,8 @@ and coordinators of a hub."""
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common import config as cfg
+from services.common.signing import SigningProxy
 from tests.support.catalogue import coordinator_of, make_product, new_hub_id, seller_of
 
 COMPACT_ITEM = {"id", "hub_id", "name", "category", "price", "unit", "stock", "image"}
@@ -12,8 +14,9 @@ COMPACT_ITEM = {"id", "hub_id", "name", "category", "price", "unit", "stock", "i
 
 @pytest.fixture
 def rpc(stack, config):
+    """The services, called as the gateway would: each actor signed."""
     with ClusterRpcProxy(config) as proxy:
-        yield proxy
+        yield SigningProxy(proxy, cfg.secret_key(config))
 
 
 @pytest.fixture

@@ -288,6 +288,22 @@ def test_membership_curation_tells_the_coordinator_then_the_applicant(
     assert smtp_sink.messages == []
 
 
+def test_a_removed_coordinator_hears_no_more_of_the_hub(events, log, sms_sink):
+    hub = a_hub(events, log, name="Simpul Karangploso")
+    stays = a_coordinator(events, log, sms_sink, hub)
+    leaves = a_coordinator(events, log, sms_sink, hub)
+    removed = {"hub_id": hub["hub_id"], "member_id": leaves["member_id"], "removed_by": "a1"}
+    events.publish("community", "coordinator_removed", removed)
+    place = f"coordinator:{hub['hub_id']}:{leaves['member_id']}"
+    log.wait_known("memberships", place, status="removed")
+    [siti] = known_members(events, log, {"name": "Siti"})
+    application = make_membership(hub["hub_id"], siti["member_id"], role="seller")
+    events.publish("community", "membership_requested", application)
+    arrived(sms_sink, stays["phone"], 2)
+    log.settled(stays["member_id"], leaves["member_id"])
+    assert [m for m in sms_sink.to(leaves["phone"]) if "mengajukan" in m["message"]] == []
+
+
 def test_product_curation_and_low_stock_tell_the_coordinator_and_the_seller(
     events, log, sms_sink, smtp_sink
 ):

@@ -123,6 +123,24 @@ def test_the_buyer_cancels_a_pending_order_and_may_not_move_it_along(api, produc
     assert buyer.get("/api/v1/orders?status=pending").json()["total"] == 0
 
 
+def test_a_pending_order_cannot_be_paid_until_it_is_confirmed(api, admin, catalogue, product):
+    buyer, _ = api.as_member()
+    body = make_order(HUB, [product], payment_method="bank_transfer")
+    order = place(buyer, body).json()
+    pay = {"status": "paid"}
+    refused = admin.post(f"/api/v1/orders/{order['id']}/payment", json=pay)
+    assert refused.status_code == 409, refused.text
+    assert "confirmed" in refused.json()["error"]["message"]
+    assert buyer.get(f"/api/v1/orders/{order['id']}").json()["payment_status"] == "unpaid"
+    catalogue.reserve(order)
+    wait_until(
+        lambda: buyer.get(f"/api/v1/orders/{order['id']}").json()["status"] == "confirmed",
+        message="the order confirmed",
+    )
+    paid = admin.post(f"/api/v1/orders/{order['id']}/payment", json=pay)
+    assert paid.status_code == 200 and paid.json()["payment_status"] == "paid"
+
+
 @pytest.mark.parametrize(
     ("path", "field"),
     [

@@ -10,7 +10,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 
 from tests.support.api import Api
 from tests.support.catalogue import make_product
-from tests.support.community import approved_member, hub_with_coordinator
+from tests.support.community import approve, approved_member, decide, hub_with_coordinator
 from tests.support.orders import new_key
 from tests.support.waiting import wait_until
 
@@ -26,6 +26,7 @@ class Market(NamedTuple):
     seller: Api
     seller_id: str
     products: list
+    membership_id: str = ""
 
 
 @pytest.fixture
@@ -43,7 +44,9 @@ def market(api, admin):
         offer(seller.client, coordinator, hub["id"], name="Keripik Tempe", price=15000, stock=10),
         offer(seller.client, coordinator, hub["id"], name="Kopi Dampit", price=40000, stock=40),
     ]
-    return Market(hub["id"], coordinator, seller.client, seller.member_id, products)
+    return Market(
+        hub["id"], coordinator, seller.client, seller.member_id, products, seller.membership_id
+    )
 
 
 def offer(seller, coordinator, hub_id, **fields):
@@ -290,3 +293,95 @@ def test_an_order_whose_answer_was_lost_is_confirmed_when_announced_again(stack,
     assert confirmed["status"] == "confirmed"
     assert [entry["status"] for entry in confirmed["history"]] == ["pending", "confirmed"]
     assert stock(buyer, tempe) == 7
+
+
+# --- suspension, and orders of several sellers ---------------------------------------
+
+
+def showroom(client, hub_id):
+    response = client.get("/api/v1/products", params={"hub_id": hub_id})
+    assert response.status_code == 200, response.text
+    return {item["id"] for item in response.json()["items"]}
+
+
+def test_a_suspended_seller_s_orders_go_to_the_coordinator_and_their_products_to_nobody(
+    api, market
+):
+    buyer, _ = api.as_member()
+    tempe, kopi = market.products
+    order = settled(buyer, placed(buyer, order_body(market.hub_id, [(tempe, 2)])))
+    assert decide(market.coordinator, market.membership_id, "suspend").status_code == 200
+
+    refused = move(market.seller, order, "ready_for_pickup")
+    assert refused.status_code == 403 and "suspended" in refused.json()["error"]["message"]
+    wait_until(
+        lambda: not showroom(api, market.hub_id) & {tempe["id"], kopi["id"]},
+        message="the seller's products out of the showroom",
+    )
+    assert api.get(f"/api/v1/products/{tempe['id']}").status_code == 404
+    body = order_body(market.hub_id, [(kopi, 1)])
+    not_for_sale = wait_until(
+        lambda: (response := place(buyer, body)).status_code == 404 and response.json(),
+        message="orders to refuse the suspended seller's product",
+    )
+    assert "items.0.product_id" in not_for_sale["error"]["details"]
+
+    assert move(market.coordinator, order, "ready_for_pickup").status_code == 200
+    assert move(market.seller, order, "completed").status_code == 403
+    assert move(market.coordinator, order, "completed").json()["status"] == "completed"
+
+    approve(market.coordinator, market.membership_id)  # reinstated
+    wait_until(
+        lambda: showroom(api, market.hub_id) >= {tempe["id"], kopi["id"]},
+        message="the products back in the showroom",
+    )
+    again = wait_until(
+        lambda: (response := place(buyer, body)).status_code == 201 and response.json(),
+        message="the product for sale again",
+    )
+    assert move(market.seller, settled(buyer, again), "ready_for_pickup").status_code == 200
+
+
+def test_a_suspended_buyer_cannot_order_in_that_hub_until_reinstated(api, market):
+    buyer = approved_member(api, market.coordinator, market.hub_id, role="buyer")
+    tempe, _ = market.products
+    body = order_body(market.hub_id, [(tempe, 1)])
+    assert decide(market.coordinator, buyer.membership_id, "suspend").status_code == 200
+    refused = wait_until(
+        lambda: (response := place(buyer.client, body)).status_code == 403 and response.json(),
+        message="orders to hear of the suspension",
+    )
+    assert "suspended" in refused["error"]["message"]
+    approve(market.coordinator, buyer.membership_id)
+    wait_until(
+        lambda: place(buyer.client, body).status_code == 201,
+        message="orders to hear of the reinstatement",
+    )
+
+
+def test_each_seller_of_an_order_moves_only_their_own_lines(api, market):
+    other = approved_member(api, market.coordinator, market.hub_id, role="seller")
+    rendang = offer(other.client, market.coordinator, market.hub_id, name="Rendang", stock=5)
+    buyer, _ = api.as_member()
+    tempe, _ = market.products
+    order = settled(buyer, placed(buyer, order_body(market.hub_id, [(tempe, 1), (rendang, 1)])))
+
+    def lines(answer):
+        return {line["seller_id"]: line["status"] for line in answer["items"]}
+
+    first = move(market.seller, order, "ready_for_pickup").json()
+    assert first["status"] == "confirmed"
+    assert lines(first) == {market.seller_id: "ready_for_pickup", other.member_id: "confirmed"}
+    assert move(market.seller, order, "completed").json()["status"] == "confirmed"
+    ready = move(other.client, order, "ready_for_pickup").json()
+    assert ready["status"] == "ready_for_pickup"
+    assert lines(ready) == {market.seller_id: "completed", other.member_id: "ready_for_pickup"}
+    done = move(other.client, order, "completed").json()
+    assert done["status"] == "completed" and done["payment_status"] == "paid"
+    assert [entry["status"] for entry in done["history"]] == [
+        "pending",
+        "confirmed",
+        "ready_for_pickup",
+        "completed",
+    ]
+    assert {entry["by"] for entry in done["history"][2:]} == {other.member_id}

@@ -1,8 +1,11 @@
-"""RabbitMQ for tests: the machine's broker, or a node of the test's own.
+"""RabbitMQ for tests: the machine's broker, or a node of the test's own, and talking
+to services the way anyone with access to the broker can.
 
 Suites that stop, kill or empty the broker (``make test-reliability``) run on a node
 they start themselves, on their own ports and data directory, so the machine's broker,
-and every other suite using it, never notices.
+and every other suite using it, never notices. ``raw_call`` publishes one RPC request
+by hand to the ``nameko-rpc`` exchange and reads its reply from a queue of its own,
+with no nameko client in between to add or check anything.
 """
 
 import contextlib
@@ -13,8 +16,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import uuid
 
 import requests
+from kombu import Connection, Producer, Queue
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.rpc import get_rpc_exchange
 from nameko.testing.utils import find_free_port
 
 from tests.support.waiting import wait_until
@@ -110,3 +117,31 @@ class Node(Broker):
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             self.ctl("stop", timeout=60)
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def raw_call(config, service, method, *args, timeout=10, **kwargs):
+    """The reply to ``service.method(*args, **kwargs)``: ``{"result": …, "error": None}``
+    or ``{"result": None, "error": {"exc_type": "Unauthenticated", …}}``."""
+    exchange = get_rpc_exchange(config)
+    reply_to = f"rpc.reply-outsider-{uuid.uuid4().hex}"
+    correlation_id = uuid.uuid4().hex
+    with Connection(config[AMQP_URI_CONFIG_KEY]) as connection:
+        channel = connection.channel()
+        exchange(channel).declare()
+        replies = Queue(
+            reply_to, exchange=exchange, routing_key=reply_to, exclusive=True, auto_delete=True
+        )(channel)
+        replies.declare()
+        Producer(channel).publish(
+            {"args": list(args), "kwargs": kwargs},
+            exchange=exchange,
+            routing_key=f"{service}.{method}",
+            reply_to=reply_to,
+            correlation_id=correlation_id,
+            serializer="json",
+        )
+        reply = wait_until(
+            lambda: replies.get(no_ack=True), timeout=timeout, message=f"{service}.{method}"
+        )
+    assert reply.properties["correlation_id"] == correlation_id
+    return reply.payload

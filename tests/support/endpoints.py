@@ -96,6 +96,15 @@ class World:
     def new_member_id(self):
         return self.api.as_member()[1]["id"]
 
+    def new_coordinator_id(self):
+        """A member just made a coordinator of the hub (besides its own)."""
+        member_id = self.new_member_id()
+        response = self.admin.post(
+            f"/api/v1/hubs/{self.hub_id}/coordinators", json={"member_id": member_id}
+        )
+        assert response.status_code == 200, response.text
+        return member_id
+
     def training(self, **overrides):
         return schedule_training(self.hub.coordinator, self.hub_id, **overrides)["id"]
 
@@ -244,6 +253,11 @@ ENDPOINTS = (
         "POST /api/v1/hubs/{hub_id}/coordinators",
         "admin",
         lambda w: Request("POST", _hub(w, "/coordinators"), json={"member_id": w.new_member_id()}),
+    ),
+    Endpoint(
+        "DELETE /api/v1/hubs/{hub_id}/coordinators/{member_id}",
+        "admin",
+        lambda w: Request("DELETE", _hub(w, f"/coordinators/{w.new_coordinator_id()}")),
     ),
     # --- community: memberships ---------------------------------------------
     Endpoint(

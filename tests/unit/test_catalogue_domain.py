@@ -292,3 +292,37 @@ def test_listing_products_under_review_is_for_the_hubs_coordinator_or_their_sell
     for outsider in (None, seller, coordinator_of("hub-b")):
         with pytest.raises(NotTheCoordinator):
             domain.check_can_list(outsider, pending)
+
+
+# --- four eyes, and suspended sellers ------------------------------------------------
+
+
+def test_nobody_approves_their_own_product():
+    seller_and_coordinator = make_actor({HUB: ["seller", "coordinator"]})
+    product = domain.new_product(seller_and_coordinator, make_product(HUB))
+    with pytest.raises(NotTheCoordinator) as raised:
+        domain.approve(product, seller_and_coordinator)
+    assert "own product" in raised.value.message
+    admin = {**seller_and_coordinator, "is_admin": True}
+    with pytest.raises(NotTheCoordinator):
+        domain.approve(product, admin)
+    assert product["status"] == domain.PENDING_REVIEW
+    domain.approve(product, coordinator_of(HUB))
+    assert product["status"] == domain.APPROVED
+
+
+def test_a_suspended_seller_s_product_leaves_the_showroom(approved, seller):
+    approved[domain.SELLER_SUSPENDED] = True
+    assert not domain.on_show(approved)
+    with pytest.raises(ProductNotFound):
+        domain.visible(approved, make_actor())
+    assert domain.visible(approved, seller) is approved
+    assert domain.visible(approved, coordinator_of(HUB)) is approved
+    approved[domain.SELLER_SUSPENDED] = False
+    assert domain.visible(approved, None) is approved
+
+
+def test_only_a_seller_s_membership_decisions_concern_their_products():
+    data = {"membership_id": "ms", "hub_id": HUB, "member_id": "m1", "role": "seller"}
+    assert domain.seller_standing(data) == (HUB, "m1")
+    assert domain.seller_standing({**data, "role": "buyer"}) is None

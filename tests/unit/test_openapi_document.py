@@ -208,6 +208,7 @@ OPERATIONS = {
     "GET /api/v1/hubs": ("listHubs", "hubs"),
     "GET /api/v1/hubs/{hub_id}": ("getHub", "hubs"),
     "POST /api/v1/hubs/{hub_id}/coordinators": ("assignCoordinator", "hubs"),
+    "DELETE /api/v1/hubs/{hub_id}/coordinators/{member_id}": ("removeCoordinator", "hubs"),
     "POST /api/v1/hubs/{hub_id}/memberships": ("applyForMembership", "memberships"),
     "GET /api/v1/hubs/{hub_id}/memberships": ("listMemberships", "memberships"),
     "POST /api/v1/memberships/{membership_id}/approve": ("approveMembership", "memberships"),

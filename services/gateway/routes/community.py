@@ -114,6 +114,19 @@ class CommunityRoutes:
         self.backend.forget(body["member_id"])
         return hub
 
+    @route(
+        "DELETE",
+        "/api/v1/hubs/<hub_id>/coordinators/<member_id>",
+        response=HubSchema,
+        auth=True,
+        summary="Stop a member coordinating the hub (admin); again changes nothing",
+    )
+    def remove_coordinator(self, request, hub_id, member_id):
+        actor = self.backend.caller(request)
+        hub = self.backend.community.remove_coordinator(actor, hub_id, member_id)
+        self.backend.forget(member_id)
+        return hub
+
     # --- memberships --------------------------------------------------------
 
     @route(
