@@ -10,7 +10,8 @@ A reservation is the catalogue's half of the order saga, one document per order:
 ``reserving`` → ``reserved`` or ``failed``; ``reserved`` → ``released`` when the order
 is cancelled, or → ``settled`` when it is completed. A cancel that
 arrives before its order leaves a ``cancelled`` tombstone, so the late order reserves
-nothing.
+nothing. An order announced again after the decision hears the same decision again
+(``answer_again``): its first answer may have been lost.
 
 While a seller's membership of a hub is suspended their products there carry
 ``seller_suspended``: they leave the showroom, only their seller and the hub's curators
@@ -42,6 +43,8 @@ from services.catalogue.contract import (
     ReservedLine,
     Shortage,
     StockLow,
+    StockReservationFailed,
+    StockReserved,
 )
 from services.catalogue.exceptions import (
     NotASeller,
@@ -381,11 +384,7 @@ def confirm(reservation: Document, low: Iterable[StockLow] = ()) -> Document:
     """Every line was taken. ``low``: ``stock_low`` data of products that fell to the
     threshold while taking them."""
     reservation.update(state=RESERVED, updated_at=utcnow())
-    record(
-        reservation,
-        STOCK_RESERVED,
-        {"order_id": reservation["_id"], "items": reservation["items"]},
-    )
+    record(reservation, STOCK_RESERVED, _reserved(reservation))
     for data in low:
         record(reservation, STOCK_LOW, data)
     return reservation
@@ -395,12 +394,34 @@ def fail(
     reservation: Document, shortages: list[Shortage], reason: str = INSUFFICIENT_STOCK
 ) -> Document:
     reservation.update(state=FAILED, reason=reason, shortages=shortages, updated_at=utcnow())
-    record(
-        reservation,
-        STOCK_RESERVATION_FAILED,
-        {"order_id": reservation["_id"], "reason": reason, "shortages": shortages},
-    )
+    record(reservation, STOCK_RESERVATION_FAILED, _failed(reservation))
     return reservation
+
+
+def answer_again(reservation: Document) -> Document | None:
+    """The order was announced again after it was decided: orders has not heard (the
+    answer was lost, or crossed the announcement), so the decision is recorded again,
+    with the same data. ``None`` once the order was cancelled or completed: nobody is
+    waiting for an answer then, and taking or returning stock is never repeated."""
+    if reservation["state"] == RESERVED:
+        record(reservation, STOCK_RESERVED, _reserved(reservation))
+    elif reservation["state"] == FAILED:
+        record(reservation, STOCK_RESERVATION_FAILED, _failed(reservation))
+    else:
+        return None
+    return reservation
+
+
+def _reserved(reservation: Document) -> StockReserved:
+    return {"order_id": reservation["_id"], "items": reservation["items"]}
+
+
+def _failed(reservation: Document) -> StockReservationFailed:
+    return {
+        "order_id": reservation["_id"],
+        "reason": reservation["reason"],
+        "shortages": reservation["shortages"],
+    }
 
 
 def shortage(line: Mapping[str, Any], available: int | None) -> Shortage:

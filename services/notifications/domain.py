@@ -207,6 +207,13 @@ def tell_of_cancellation(order: Mapping[str, Any]) -> list[Message]:
     )
 
 
+def tell_sellers_of_rejection(order: Mapping[str, Any]) -> list[Message]:
+    """``order_rejected``: each seller who was asked to prepare the order hears it is
+    off (the buyer hears it in their own words, so a seller who is the buyer is not
+    told twice)."""
+    return tell_sellers_of_order("order_rejected_seller", order, skip={order["buyer_id"]})
+
+
 def tell_buyer_of_status(order: Mapping[str, Any], hub: Document | None) -> list[Message]:
     """``order_status_changed``: the buyer hears of ready_for_pickup and shipped."""
     template = BUYER_TEMPLATE_FOR_STATUS.get(order.get("to_status", ""))

@@ -146,6 +146,11 @@ class NotificationsService(HealthMixin):
     def handle_order_rejected(self, event):
         self.courier.notify(event, domain.tell_buyer("order_rejected", event["data"]))
 
+    @subscribe("orders", orders.ORDER_REJECTED)
+    def handle_order_rejected_for_sellers(self, event):
+        """The sellers asked to prepare a rejected order are told to stop."""
+        self.courier.notify(event, domain.tell_sellers_of_rejection(event["data"]))
+
     @subscribe("orders", orders.ORDER_STATUS_CHANGED)
     def handle_order_status_changed(self, event):
         data = event["data"]

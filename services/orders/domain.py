@@ -377,6 +377,8 @@ def stock_reserved(order: Document, now: datetime.datetime | None = None) -> boo
         record(order, ORDER_CONFIRMED, summary(order))
         return True
     if order["status"] in (CANCELLED, REJECTED):
+        if order.get("stock_reserved"):
+            return False  # a repeated answer: the release was asked for already
         order["stock_reserved"] = True
         order["late_releases"] = order.get("late_releases", 0) + 1
         order["updated_at"] = now

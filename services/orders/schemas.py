@@ -128,7 +128,8 @@ class ListOrdersSchema(PageSchema):
 
 
 class DateOrTime(fields.Field):
-    """``2026-11-01`` (a whole day) or ``2026-11-01T08:00:00Z``; naive means UTC."""
+    """``2026-11-01`` (a whole day in WIB) or ``2026-11-01T08:00:00Z``; a time without
+    an offset means UTC."""
 
     default_error_messages = {
         "invalid": "Send an ISO 8601 date (2026-11-01) or time (2026-11-01T08:00:00Z)."
@@ -145,7 +146,8 @@ class DateOrTime(fields.Field):
         try:
             if len(value) == 10:
                 day = datetime.date.fromisoformat(value)
-                moment, is_date = datetime.datetime.combine(day, datetime.time()), True
+                moment = datetime.datetime.combine(day, datetime.time(), tzinfo=contract.WIB)
+                is_date = True
             else:
                 moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
                 is_date = False
@@ -158,10 +160,17 @@ class DateOrTime(fields.Field):
 
 
 class ReportQuerySchema(FlatSchema):
-    from_ = DateOrTime(data_key="from", load_default=None)
+    from_ = DateOrTime(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "A date alone starts at the beginning of that day in WIB."},
+    )
     to = DateOrTime(
         load_default=None,
-        metadata={"description": "Later than from; a date alone counts its whole day."},
+        metadata={
+            "description": "Later than from; a date alone counts its whole day (in WIB, "
+            "Asia/Jakarta, like from)."
+        },
     )
 
     @post_load

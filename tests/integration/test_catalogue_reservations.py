@@ -21,7 +21,7 @@ from tests.support.catalogue import (
 )
 from tests.support.events import EventLog, envelope, publish
 from tests.support.orders import new_key
-from tests.support.waiting import wait_until
+from tests.support.waiting import holds, wait_until
 
 
 @pytest.fixture
@@ -166,8 +166,42 @@ def test_an_order_placed_delivered_twice_reserves_once(shop):
     shop.outcome(probe["order_id"])
 
     wait_until(lambda: shop.stock(product["id"]) == 6, message="stock 6")
-    assert len(shop.seen("stock_reserved", order_id=placed["order_id"])) == 1
+    # the order announced again hears the same answer again; the redelivery nothing
+    first_answer, again = shop.seen("stock_reserved", order_id=placed["order_id"])
+    assert again == first_answer
     assert shop.stock(product["id"]) == 6
+
+
+@pytest.mark.parametrize("stock", [10, 1], ids=["reserved", "failed"])
+def test_an_order_whose_answer_was_lost_hears_the_same_answer_when_announced_again(shop, stock):
+    product = shop.product(stock=stock)
+    placed = order_placed(shop.hub_id, [(product["id"], 3)])
+    shop.publish("order_placed", placed)
+    [lost] = shop.outcome(placed["order_id"])  # as if orders never heard it
+
+    shop.handled("order_placed", shop.publish("order_placed", placed))  # announced again
+    wait_until(lambda: len(shop.outcome(placed["order_id"])) == 2, message="a second answer")
+
+    assert shop.outcome(placed["order_id"]) == [lost, lost]
+    assert shop.stock(product["id"]) == (7 if stock == 10 else 1)
+
+
+def test_an_order_cancelled_before_it_is_announced_again_is_not_answered_again(shop):
+    product = shop.product(stock=10)
+    placed = order_placed(shop.hub_id, [(product["id"], 3)])
+    shop.publish("order_placed", placed)
+    shop.outcome(placed["order_id"])
+    shop.handled(
+        "order_cancelled", shop.publish("order_cancelled", order_cancelled(placed["order_id"]))
+    )
+
+    shop.handled("order_placed", shop.publish("order_placed", placed))
+    holds(
+        lambda: len(shop.seen("stock_reserved", order_id=placed["order_id"])) == 1,
+        1.0,
+        message="no second answer",
+    )
+    assert shop.stock(product["id"]) == 10
 
 
 def test_a_cancelled_order_gives_its_stock_back_once(shop):

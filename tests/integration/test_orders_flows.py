@@ -5,12 +5,17 @@ orders taken while catalogue is down."""
 from typing import NamedTuple
 
 import pytest
+from kombu import Connection
+from nameko.constants import AMQP_URI_CONFIG_KEY
 
 from tests.support.api import Api
 from tests.support.catalogue import key_header, make_product
 from tests.support.community import approve, approved_member, decide, hub_with_coordinator
 from tests.support.orders import new_key
 from tests.support.waiting import wait_until
+
+ANSWERS = "evt-catalogue-stock_reserved--orders.handle_stock_reserved"
+ANNOUNCEMENTS = "evt-orders-order_placed--catalogue.handle_order_placed"
 
 SETTLED = ("confirmed", "rejected")
 
@@ -260,6 +265,36 @@ def test_orders_taken_while_catalogue_is_down_settle_when_it_returns(stack, mark
 
     assert stock(buyer, tempe) == 10 - taken(tempe) >= 0
     assert stock(buyer, kopi) == 40 - taken(kopi) >= 0
+
+
+def waiting(config, queue):
+    """How many messages wait in ``queue``."""
+    with Connection(config[AMQP_URI_CONFIG_KEY]) as connection:
+        return connection.default_channel.queue_declare(queue, passive=True).message_count
+
+
+def test_an_order_whose_answer_was_lost_is_confirmed_when_announced_again(stack, market):
+    """Catalogue reserves while orders is away and the answer is lost; the order
+    announced again hears the same answer and is confirmed, its stock taken once."""
+    buyer, _ = stack.api.as_member()
+    tempe, _ = market.products
+    stack.stop("catalogue")
+    order = placed(buyer, order_body(market.hub_id, [(tempe, 3)]))
+    stack.stop("orders")
+    stack.start("catalogue")
+    wait_until(lambda: stock(buyer, tempe) == 7, message="the stock reserved")
+    wait_until(
+        lambda: waiting(stack.config, ANNOUNCEMENTS) == 0 and waiting(stack.config, ANSWERS),
+        message="catalogue's answer waiting for orders",
+    )
+    with Connection(stack.config[AMQP_URI_CONFIG_KEY]) as connection:
+        connection.default_channel.queue_purge(ANSWERS)  # the answer is lost
+
+    stack.start("orders")
+    confirmed = settled(buyer, order, timeout=30)
+    assert confirmed["status"] == "confirmed"
+    assert [entry["status"] for entry in confirmed["history"]] == ["pending", "confirmed"]
+    assert stock(buyer, tempe) == 7
 
 
 # --- suspension, and orders of several sellers ---------------------------------------

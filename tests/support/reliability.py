@@ -292,6 +292,9 @@ def expected_notifications(orders, market):
             due[(seller_id, "order_placed_seller", order["number"])] += 1
         if order["status"] in FINAL:
             due[(order["buyer_id"], f"order_{order['status']}", order["number"])] += 1
+        if order["status"] == "rejected":  # the sellers need not prepare it after all
+            for seller_id in set(order["seller_ids"]) - {order["buyer_id"]}:
+                due[(seller_id, "order_rejected_seller", order["number"])] += 1
     return due
 
 

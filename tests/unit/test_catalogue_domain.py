@@ -249,6 +249,41 @@ def test_a_failed_reservation_names_the_shortages():
     ]
 
 
+def test_an_order_announced_again_after_its_reservation_hears_the_same_answer():
+    reservation = domain.new_reservation("o1", HUB, [{"product_id": "p", "quantity": 2}])
+    domain.confirm(reservation, [{"product_id": "p", "stock": 3}])
+    [first, _low] = events(reservation)
+    assert domain.answer_again(reservation) is reservation
+    assert events(reservation) == [first]  # the decision only: stock_low was news once
+    assert reservation["state"] == domain.RESERVED
+
+
+@pytest.mark.parametrize("reason", [domain.INSUFFICIENT_STOCK, domain.INVALID_ITEMS])
+def test_an_order_announced_again_after_its_failure_hears_the_same_failure(reason):
+    reservation = domain.new_reservation("o1", HUB, [{"product_id": "p", "quantity": 9}])
+    domain.fail(reservation, [domain.shortage(reservation["items"][0], 4)], reason=reason)
+    first = events(reservation)
+    assert domain.answer_again(reservation) is reservation
+    assert events(reservation) == first
+    assert reservation["state"] == domain.FAILED
+
+
+@pytest.mark.parametrize("ended", ["released", "settled", "tombstone"])
+def test_an_order_cancelled_or_completed_since_is_not_answered_again(ended):
+    if ended == "tombstone":
+        reservation = domain.tombstone("o1")
+    else:
+        reservation = domain.new_reservation("o1", HUB, [{"product_id": "p", "quantity": 2}])
+        domain.confirm(reservation)
+        if ended == "released":
+            domain.release(reservation)
+        else:
+            reservation["state"] = domain.SETTLED
+        events(reservation)
+    assert domain.answer_again(reservation) is None
+    assert events(reservation) == []
+
+
 def test_listing_products_under_review_is_for_the_hubs_coordinator_or_their_seller(seller):
     pending = {"status": domain.PENDING_REVIEW, "hub_id": HUB}
     domain.check_can_list(coordinator_of(HUB), pending)

@@ -181,6 +181,34 @@ def test_stock_reserved_after_the_order_ended_asks_catalogue_to_release_it(how):
     assert data["release_only"] is True and data["stock_was_reserved"] is True
 
 
+@pytest.mark.parametrize("how", ["cancelled", "rejected", "confirmed then cancelled"])
+def test_a_repeated_stock_reserved_after_the_order_ended_asks_for_no_second_release(how):
+    order = place()
+    if how == "rejected":
+        domain.stock_reservation_failed(order, "Not enough stock.", [])
+    else:
+        if how == "confirmed then cancelled":
+            domain.stock_reserved(order)
+        domain.cancel(order, BUYER)
+    if how != "confirmed then cancelled":
+        domain.stock_reserved(order)
+    events(order)
+    assert domain.stock_reserved(order) is False
+    assert events(order) == []
+
+
+def test_repeated_answers_change_nothing_once_the_order_is_settled():
+    order = confirmed()
+    events(order)
+    assert domain.stock_reserved(order) is False
+    rejected = place()
+    domain.stock_reservation_failed(rejected, "Not enough stock.", [])
+    events(rejected)
+    assert domain.stock_reservation_failed(rejected, "Not enough stock.", []) is False
+    assert (order["status"], rejected["status"]) == ("confirmed", "rejected")
+    assert events(order) == events(rejected) == []
+
+
 def test_a_failed_reservation_rejects_a_pending_order_with_the_shortages():
     order = place()
     events(order)
