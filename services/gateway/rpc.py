@@ -22,6 +22,13 @@ from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
 
+# every service's errors, loaded so that they arrive here as themselves: nameko rebuilds
+# a remote error from its class path, and a path it does not know gives a bare
+# RemoteError (a 500) where the service meant, say, the 400 of ``ItemsNotInHub``
+import services.catalogue.exceptions
+import services.community.exceptions
+import services.notifications.exceptions
+import services.orders.exceptions  # noqa: F401
 from services.common import config as cfg
 from services.common.actor import DEFAULT_SIGNED_ACTOR_TTL, Actor, sign_actor
 from services.common.errors import ServiceUnavailable, Unauthenticated

@@ -75,3 +75,19 @@ def test_members_still_log_in_after_the_whole_stack_restarts(stack):
     stack.stop()
     stack.start().wait_ready()
     assert stack.api.login(payload["phone"]).get("/api/v1/me").status_code == 200
+
+
+def test_each_service_s_own_errors_reach_the_client_with_their_status(stack):
+    """The gateway runs in a process of its own: a service's error must still arrive as
+    itself (a 404 or 409 in the envelope), not as an unknown remote error."""
+    payload = register(stack.api, 1)[0]
+    again = stack.api.post("/api/v1/auth/register", json=payload)
+    member = stack.api.login(payload["phone"])
+    answers = {
+        "community": again,
+        "catalogue": stack.api.get("/api/v1/products/no-such-product"),
+        "orders": member.get("/api/v1/orders/no-such-order"),
+    }
+    statuses = {service: response.status_code for service, response in answers.items()}
+    assert statuses == {"community": 409, "catalogue": 404, "orders": 404}
+    assert all(response.json()["error"]["code"] for response in answers.values())
