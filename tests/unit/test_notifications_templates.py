@@ -3,7 +3,7 @@
 import pytest
 
 from services.notifications import templates
-from services.notifications.templates import SMS_LIMIT, TEMPLATES, render, rupiah
+from services.notifications.templates import LANGUAGES, MESSAGES, SMS_LIMIT, render, rupiah
 from tests.support.notifications import LONG_NAME
 
 LONG = LONG_NAME + " " + LONG_NAME
@@ -42,10 +42,17 @@ KEPT = {"number": NUMBER, "total": "Rp1.234.567.890", "starts_at": "01/12/2026"}
 def placeholders(template, language):
     import string
 
-    return {name for _, name, _, _ in string.Formatter().parse(TEMPLATES[template][language])}
+    _, text = MESSAGES[language][template]
+    return {name for _, name, _, _ in string.Formatter().parse(text)}
 
 
+TEMPLATES = list(MESSAGES["id"])
 CASES = [(template, language) for template in TEMPLATES for language in ("id", "en")]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_has_every_message_type(language):
+    assert list(MESSAGES[language]) == TEMPLATES
 
 
 @pytest.mark.parametrize(("template", "language"), CASES)
@@ -72,7 +79,7 @@ def test_every_message_has_a_subject_and_uses_no_unknown_fact(template, language
     assert placeholders(template, language) - {None} <= known
 
 
-@pytest.mark.parametrize("template", list(TEMPLATES))
+@pytest.mark.parametrize("template", TEMPLATES)
 def test_each_message_type_says_something_different_in_each_language(template):
     facts = {**LONGEST_FACTS, "name": "Budi", "hub": "Simpul Dau", "items": MANY_ITEMS[1:3]}
     assert render(template, "id", facts)[1] != render(template, "en", facts)[1]
