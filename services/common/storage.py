@@ -8,6 +8,7 @@ from nameko.containers import ServiceContainer, WorkerContext
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from services.common.envelope import OUTBOX_PENDING, PENDING_EVENTS, OutboxEntry
 from services.common.errors import Conflict
@@ -63,6 +64,17 @@ class Repository:
         self.db[collection].insert_one(document)
         self._published(collection, document["_id"])
         return document
+
+    def insert_or_find(
+        self, collection: str, document: Document, key: Sequence[str]
+    ) -> Document | None:
+        """Insert a new aggregate, or return the one already stored with the same
+        ``key`` fields (a unique index on them): creating it again is not an error."""
+        try:
+            return self.insert(collection, document)
+        except DuplicateKeyError:
+            same = {field: document[field] for field in key}
+            return self.db[collection].find_one(same, projection={"outbox": False})
 
     def save(self, collection: str, document: Document) -> Document:
         """Write the changed aggregate and append its pending events, if nobody else
