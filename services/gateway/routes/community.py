@@ -1,25 +1,7 @@
 """Members, hubs, memberships and trainings (DESIGN §3, community rows)."""
 
 from services.common.schemas import PageSchema
-from services.community.schemas import (
-    ApplySchema,
-    ApproveSchema,
-    AssignCoordinatorSchema,
-    CompletionSchema,
-    CreateHubSchema,
-    DecisionSchema,
-    HubSchema,
-    MemberSchema,
-    MembershipQuerySchema,
-    MembershipSchema,
-    ProfileSchema,
-    RegisterSchema,
-    ScheduleTrainingSchema,
-    TokenRequestSchema,
-    TokenSchema,
-    TrainingSchema,
-    UpdateProfileSchema,
-)
+from services.community import schemas
 from services.gateway.http import json_body, query, route
 
 
@@ -27,8 +9,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/auth/register",
-        body=RegisterSchema,
-        response=MemberSchema,
+        body=schemas.RegisterSchema,
+        response=schemas.MemberSchema,
         status=201,
         summary="Register a member",
         operation_id="registerMember",
@@ -39,8 +21,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/auth/token",
-        body=TokenRequestSchema,
-        response=TokenSchema,
+        body=schemas.TokenRequestSchema,
+        response=schemas.TokenSchema,
         summary="Log in: trade phone and password for an access token",
     )
     def issue_token(self, request):
@@ -49,7 +31,7 @@ class CommunityRoutes:
     @route(
         "GET",
         "/api/v1/me",
-        response=ProfileSchema,
+        response=schemas.ProfileSchema,
         auth=True,
         summary="The caller's profile, memberships with their hub, completed trainings",
     )
@@ -59,8 +41,8 @@ class CommunityRoutes:
     @route(
         "PATCH",
         "/api/v1/me",
-        body=UpdateProfileSchema,
-        response=MemberSchema,
+        body=schemas.UpdateProfileSchema,
+        response=schemas.MemberSchema,
         auth=True,
         summary="Change name, email, preferred channel or language",
     )
@@ -73,8 +55,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/hubs",
-        body=CreateHubSchema,
-        response=HubSchema,
+        body=schemas.CreateHubSchema,
+        response=schemas.HubSchema,
         status=201,
         auth=True,
         summary="Create a hub (admin); the same request again returns the same hub",
@@ -87,22 +69,22 @@ class CommunityRoutes:
         "GET",
         "/api/v1/hubs",
         params=PageSchema,
-        response=HubSchema,
+        response=schemas.HubSchema,
         many=True,
         summary="Hubs, by name",
     )
     def list_hubs(self, request):
         return self.backend.community.list_hubs(query(request))
 
-    @route("GET", "/api/v1/hubs/<hub_id>", response=HubSchema, summary="A hub (id or slug)")
+    @route("GET", "/api/v1/hubs/<hub_id>", response=schemas.HubSchema, summary="A hub (id or slug)")
     def get_hub(self, request, hub_id):
         return self.backend.community.get_hub(hub_id)
 
     @route(
         "POST",
         "/api/v1/hubs/<hub_id>/coordinators",
-        body=AssignCoordinatorSchema,
-        response=HubSchema,
+        body=schemas.AssignCoordinatorSchema,
+        response=schemas.HubSchema,
         auth=True,
         summary="Make an existing member a coordinator of the hub (admin)",
     )
@@ -118,8 +100,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/hubs/<hub_id>/memberships",
-        body=ApplySchema,
-        response=MembershipSchema,
+        body=schemas.ApplySchema,
+        response=schemas.MembershipSchema,
         status=201,
         auth=True,
         summary="Apply to the hub as seller or buyer; applying again returns the same one",
@@ -131,8 +113,8 @@ class CommunityRoutes:
     @route(
         "GET",
         "/api/v1/hubs/<hub_id>/memberships",
-        params=MembershipQuerySchema,
-        response=MembershipSchema,
+        params=schemas.MembershipQuerySchema,
+        response=schemas.MembershipSchema,
         many=True,
         auth=True,
         summary="The hub's memberships, oldest first (coordinator of the hub)",
@@ -144,8 +126,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/memberships/<membership_id>/approve",
-        body=ApproveSchema,
-        response=MembershipSchema,
+        body=schemas.ApproveSchema,
+        response=schemas.MembershipSchema,
         auth=True,
         summary="Approve a membership (coordinator of its hub)",
     )
@@ -160,8 +142,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/memberships/<membership_id>/reject",
-        body=DecisionSchema,
-        response=MembershipSchema,
+        body=schemas.DecisionSchema,
+        response=schemas.MembershipSchema,
         auth=True,
         summary="Reject a pending membership with a reason (coordinator of its hub)",
     )
@@ -172,8 +154,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/memberships/<membership_id>/suspend",
-        body=DecisionSchema,
-        response=MembershipSchema,
+        body=schemas.DecisionSchema,
+        response=schemas.MembershipSchema,
         auth=True,
         summary="Suspend an approved membership with a reason (coordinator of its hub)",
     )
@@ -190,8 +172,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/hubs/<hub_id>/trainings",
-        body=ScheduleTrainingSchema,
-        response=TrainingSchema,
+        body=schemas.ScheduleTrainingSchema,
+        response=schemas.TrainingSchema,
         status=201,
         auth=True,
         summary="Schedule a training (coordinator of the hub)",
@@ -204,7 +186,7 @@ class CommunityRoutes:
         "GET",
         "/api/v1/hubs/<hub_id>/trainings",
         params=PageSchema,
-        response=TrainingSchema,
+        response=schemas.TrainingSchema,
         many=True,
         summary="The hub's trainings, by start time",
     )
@@ -214,7 +196,7 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/trainings/<training_id>/enrolments",
-        response=TrainingSchema,
+        response=schemas.TrainingSchema,
         status=201,
         auth=True,
         summary="Enrol in a training (approved member of its hub); 409 when full",
@@ -227,8 +209,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/trainings/<training_id>/completions",
-        body=CompletionSchema,
-        response=TrainingSchema,
+        body=schemas.CompletionSchema,
+        response=schemas.TrainingSchema,
         auth=True,
         summary="Record that an enrolled member completed the training (coordinator)",
     )
