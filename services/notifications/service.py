@@ -112,14 +112,15 @@ class NotificationsService(HealthMixin):
 
     @subscribe("catalogue", catalogue.PRODUCT_APPROVED)
     def handle_product_approved(self, event):
-        data = event["data"]
-        messages = domain.tell_seller_of_curation("product_approved", data, self._hub(data))
-        self.courier.notify(event, messages)
+        self._product_curated(event, "product_approved")
 
     @subscribe("catalogue", catalogue.PRODUCT_REJECTED)
     def handle_product_rejected(self, event):
+        self._product_curated(event, "product_rejected")
+
+    def _product_curated(self, event, template):
         data = event["data"]
-        messages = domain.tell_seller_of_curation("product_rejected", data, self._hub(data))
+        messages = domain.tell_seller_of_curation(template, data, self._hub(data))
         self.courier.notify(event, messages)
 
     @subscribe("catalogue", catalogue.STOCK_LOW)

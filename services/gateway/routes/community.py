@@ -92,8 +92,7 @@ class CommunityRoutes:
         actor = self.backend.caller(request)
         body = json_body(request)
         hub = self.backend.community.assign_coordinator(actor, hub_id, body)
-        self.backend.forget(body["member_id"])
-        return hub
+        return self._roles_changed(body["member_id"], hub)
 
     # --- memberships --------------------------------------------------------
 
@@ -133,11 +132,9 @@ class CommunityRoutes:
     )
     def approve_membership(self, request, membership_id):
         actor = self.backend.caller(request)
-        membership = self.backend.community.approve_membership(
-            actor, membership_id, json_body(request)
-        )
-        self.backend.forget(membership["member_id"])
-        return membership
+        body = json_body(request)
+        membership = self.backend.community.approve_membership(actor, membership_id, body)
+        return self._roles_changed(membership["member_id"], membership)
 
     @route(
         "POST",
@@ -161,11 +158,9 @@ class CommunityRoutes:
     )
     def suspend_membership(self, request, membership_id):
         actor = self.backend.caller(request)
-        membership = self.backend.community.suspend_membership(
-            actor, membership_id, json_body(request)
-        )
-        self.backend.forget(membership["member_id"])
-        return membership
+        body = json_body(request)
+        membership = self.backend.community.suspend_membership(actor, membership_id, body)
+        return self._roles_changed(membership["member_id"], membership)
 
     # --- trainings ----------------------------------------------------------
 
@@ -217,3 +212,9 @@ class CommunityRoutes:
     def complete_training(self, request, training_id):
         actor = self.backend.caller(request)
         return self.backend.community.complete_training(actor, training_id, json_body(request))
+
+    def _roles_changed(self, member_id, answer):
+        """``answer``, once the cached roles of ``member_id`` are forgotten: the change
+        shows on the member's next request, not only when ``roles_changed`` arrives."""
+        self.backend.forget(member_id)
+        return answer
