@@ -13,6 +13,10 @@ arrives before its order leaves a ``cancelled`` tombstone, so the late order res
 nothing.
 """
 
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from services.catalogue.contract import (
     APPROVED,
     EDITABLE_FIELDS,
@@ -28,6 +32,10 @@ from services.catalogue.contract import (
     STOCK_RELEASED,
     STOCK_RESERVATION_FAILED,
     STOCK_RESERVED,
+    ProductSnapshot,
+    ReservedLine,
+    Shortage,
+    StockLow,
 )
 from services.catalogue.exceptions import (
     NotASeller,
@@ -36,11 +44,21 @@ from services.catalogue.exceptions import (
     NotYourProduct,
     ProductNotFound,
 )
-from services.common.actor import is_coordinator, is_seller, member_id
+from services.common.actor import Actor, is_coordinator, is_seller, member_id
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
+from services.common.types import Document
 
-SHELF_FIELDS = ("_id", "hub_id", "seller_id", "name", "category", "price", "unit", "stock")
+SHELF_FIELDS: tuple[str, ...] = (
+    "_id",
+    "hub_id",
+    "seller_id",
+    "name",
+    "category",
+    "price",
+    "unit",
+    "stock",
+)
 SHELF_FIELDS += ("images", "created_at")
 """What a showroom list holds of each product (its compact form, plus what it sorts on)."""
 
@@ -55,7 +73,7 @@ INVALID_ITEMS = "invalid_items"
 # --- products -------------------------------------------------------------------
 
 
-def snapshot(product):
+def snapshot(product: Document) -> ProductSnapshot:
     """What other services learn of a product (the events' *product snapshot*)."""
     return {
         "product_id": product["_id"],
@@ -69,7 +87,9 @@ def snapshot(product):
     }
 
 
-def new_product(actor, fields, now=None):
+def new_product(
+    actor: Actor, fields: Mapping[str, Any], now: datetime.datetime | None = None
+) -> Document:
     """A product submitted by an approved seller of ``fields["hub_id"]``."""
     hub_id = fields["hub_id"]
     if not is_seller(actor, hub_id):
@@ -102,7 +122,7 @@ def new_product(actor, fields, now=None):
     return product
 
 
-def can_see(product, actor):
+def can_see(product: Document, actor: Actor | None) -> bool:
     """Approved products are public; the others only for their seller and curators."""
     return (
         product["status"] == APPROVED
@@ -111,13 +131,13 @@ def can_see(product, actor):
     )
 
 
-def visible(product, actor):
+def visible(product: Document | None, actor: Actor | None) -> Document:
     if product is None or not can_see(product, actor):
         raise ProductNotFound("No such product.", {"product_id": ["Unknown product."]})
     return product
 
 
-def check_own(product, actor):
+def check_own(product: Document, actor: Actor) -> None:
     """The product's seller, still a seller of its hub."""
     if product["seller_id"] != member_id(actor) or not is_seller(actor, product["hub_id"]):
         raise NotYourProduct(
@@ -126,7 +146,12 @@ def check_own(product, actor):
         )
 
 
-def edit(product, actor, changes, now=None):
+def edit(
+    product: Document,
+    actor: Actor,
+    changes: Mapping[str, Any],
+    now: datetime.datetime | None = None,
+) -> Document:
     """Apply a seller's ``changes``; a material change sends the product back to
     review. Emits ``product_updated`` only when something changed."""
     check_own(product, actor)
@@ -149,7 +174,7 @@ def edit(product, actor, changes, now=None):
     return product
 
 
-def check_curator(product, actor):
+def check_curator(product: Document, actor: Actor) -> None:
     if not is_coordinator(actor, product["hub_id"]):
         raise NotTheCoordinator(
             "Only a coordinator of this product's hub (or an admin) can approve or reject it.",
@@ -157,7 +182,7 @@ def check_curator(product, actor):
         )
 
 
-def approve(product, actor, now=None):
+def approve(product: Document, actor: Actor, now: datetime.datetime | None = None) -> Document:
     """Put the product on the showroom shelf; approving it again changes nothing."""
     check_curator(product, actor)
     if product["status"] == APPROVED:
@@ -167,7 +192,9 @@ def approve(product, actor, now=None):
     return product
 
 
-def reject(product, actor, reason, now=None):
+def reject(
+    product: Document, actor: Actor, reason: str, now: datetime.datetime | None = None
+) -> Document:
     """Keep (or take) the product off the shelf, telling the seller why."""
     check_curator(product, actor)
     if product["status"] == REJECTED:
@@ -177,7 +204,13 @@ def reject(product, actor, reason, now=None):
     return product
 
 
-def _decide(product, actor, status, reason, now):
+def _decide(
+    product: Document,
+    actor: Actor,
+    status: str,
+    reason: str | None,
+    now: datetime.datetime | None,
+) -> None:
     now = now or utcnow()
     product.update(
         status=status,
@@ -188,7 +221,7 @@ def _decide(product, actor, status, reason, now):
     )
 
 
-def restocked(product, actor, delta):
+def restocked(product: Document, actor: Actor, delta: int) -> int:
     """The stock after the seller adds ``delta`` (negative to correct it down)."""
     check_own(product, actor)
     stock = product["stock"] + delta
@@ -205,12 +238,12 @@ def restocked(product, actor, delta):
     return stock
 
 
-def crossed_low(before, after, threshold=LOW_STOCK_THRESHOLD):
+def crossed_low(before: int, after: int, threshold: int = LOW_STOCK_THRESHOLD) -> bool:
     """Stock fell to the threshold just now (not: it was already low)."""
     return before > threshold >= after
 
 
-def stock_low(product, stock, threshold=LOW_STOCK_THRESHOLD):
+def stock_low(product: Document, stock: int, threshold: int = LOW_STOCK_THRESHOLD) -> StockLow:
     return {
         "product_id": product["_id"],
         "hub_id": product["hub_id"],
@@ -221,7 +254,7 @@ def stock_low(product, stock, threshold=LOW_STOCK_THRESHOLD):
     }
 
 
-def set_stock(product, stock):
+def set_stock(product: Document, stock: int) -> Document:
     """Record the seller's stock change (``stock_low`` if it fell to the threshold)."""
     before = product["stock"]
     product["stock"] = stock
@@ -234,10 +267,10 @@ def set_stock(product, stock):
 # --- reservations ---------------------------------------------------------------
 
 
-def order_lines(data):
+def order_lines(data: Mapping[str, Any]) -> list[ReservedLine] | None:
     """``[{product_id, quantity}]`` of an ``order_placed`` event, one line per product
     (quantities of a repeated product added up); ``None`` if they make no sense."""
-    lines = {}
+    lines: dict[str, int] = {}
     items = data.get("items")
     if not isinstance(items, list) or not items:
         return None
@@ -255,7 +288,12 @@ def order_lines(data):
     return [{"product_id": pid, "quantity": quantity} for pid, quantity in lines.items()]
 
 
-def new_reservation(order_id, hub_id, lines, now=None):
+def new_reservation(
+    order_id: str,
+    hub_id: str | None,
+    lines: list[ReservedLine] | None,
+    now: datetime.datetime | None = None,
+) -> Document:
     now = now or utcnow()
     return {
         "_id": order_id,
@@ -269,7 +307,7 @@ def new_reservation(order_id, hub_id, lines, now=None):
     }
 
 
-def tombstone(order_id, now=None):
+def tombstone(order_id: str, now: datetime.datetime | None = None) -> Document:
     """The order was cancelled before it was seen: it must never reserve stock."""
     now = now or utcnow()
     return {
@@ -284,7 +322,7 @@ def tombstone(order_id, now=None):
     }
 
 
-def confirm(reservation, low=()):
+def confirm(reservation: Document, low: Iterable[StockLow] = ()) -> Document:
     """Every line was taken. ``low``: ``stock_low`` data of products that fell to the
     threshold while taking them."""
     reservation.update(state=RESERVED, updated_at=utcnow())
@@ -298,7 +336,9 @@ def confirm(reservation, low=()):
     return reservation
 
 
-def fail(reservation, shortages, reason=INSUFFICIENT_STOCK):
+def fail(
+    reservation: Document, shortages: list[Shortage], reason: str = INSUFFICIENT_STOCK
+) -> Document:
     reservation.update(state=FAILED, reason=reason, shortages=shortages, updated_at=utcnow())
     record(
         reservation,
@@ -308,7 +348,7 @@ def fail(reservation, shortages, reason=INSUFFICIENT_STOCK):
     return reservation
 
 
-def shortage(line, available):
+def shortage(line: Mapping[str, Any], available: int | None) -> Shortage:
     return {
         "product_id": line["product_id"],
         "requested": line["quantity"],
@@ -316,7 +356,7 @@ def shortage(line, available):
     }
 
 
-def release(reservation):
+def release(reservation: Document) -> Document:
     reservation.update(state=RELEASED, updated_at=utcnow())
     record(
         reservation,
@@ -326,7 +366,7 @@ def release(reservation):
     return reservation
 
 
-def check_can_list(actor, query):
+def check_can_list(actor: Actor | None, query: Mapping[str, Any]) -> None:
     """The showroom shows approved products to anyone; products under review or
     rejected are listed for a coordinator of the hub, or for their own seller."""
     if query["status"] == APPROVED:

@@ -10,16 +10,20 @@ stock twice and never announces an outcome twice.
 import logging
 
 from services.catalogue import domain
+from services.catalogue.contract import Shortage, StockLow
 from services.catalogue.exceptions import ReservationBusy
+from services.catalogue.repository import CatalogueRepository
+from services.common.envelope import PublishedEvent
+from services.common.types import Document
 
 logger = logging.getLogger(__name__)
 
 
 class Stockkeeper:
-    def __init__(self, store):
+    def __init__(self, store: CatalogueRepository) -> None:
         self.store = store
 
-    def reserve(self, event):
+    def reserve(self, event: PublishedEvent) -> None:
         """``order_placed``: reserve every line, or none and say what fell short."""
         data = event["data"]
         lines = domain.order_lines(data)
@@ -35,17 +39,18 @@ class Stockkeeper:
             self._take_all(reservation)
         self.store.move_reservation(reservation, from_state=domain.RESERVING)
 
-    def _take_all(self, reservation):
+    def _take_all(self, reservation: Document) -> None:
         order_id = reservation["_id"]
-        shortages, low = [], []
+        shortages: list[Shortage] = []
+        low: list[StockLow] = []
         for line in reservation["items"]:
-            outcome, found = self.store.take_stock(order_id, line)
-            if outcome == "short":
-                shortages.append(domain.shortage(line, found))
-            elif outcome == "taken" and domain.crossed_low(
-                found["stock"] + line["quantity"], found["stock"]
-            ):
-                low.append(domain.stock_low(found, found["stock"]))
+            match self.store.take_stock(order_id, line):
+                case "short", available:
+                    shortages.append(domain.shortage(line, available))
+                case "taken", found if domain.crossed_low(
+                    found["stock"] + line["quantity"], found["stock"]
+                ):
+                    low.append(domain.stock_low(found, found["stock"]))
         if shortages:
             for line in reservation["items"]:
                 self.store.give_back(order_id, line)
@@ -53,12 +58,13 @@ class Stockkeeper:
         else:
             domain.confirm(reservation, low)
 
-    def release(self, event):
+    def release(self, event: PublishedEvent) -> None:
         """``order_cancelled``: give back what the order holds, once."""
         order_id = event["data"]["order_id"]
         if self.store.add_tombstone(domain.tombstone(order_id)):
             return  # cancelled before it was placed: the order will reserve nothing
         reservation = self.store.get_reservation(order_id)
+        assert reservation is not None  # the tombstone met it, and none is ever deleted
         if reservation["state"] == domain.RESERVING:
             raise ReservationBusy(f"Stock for order {order_id} is still being reserved.")
         if reservation["state"] == domain.RESERVED:
@@ -67,7 +73,7 @@ class Stockkeeper:
             domain.release(reservation)
             self.store.move_reservation(reservation, from_state=domain.RESERVED)
 
-    def settle(self, event):
+    def settle(self, event: PublishedEvent) -> None:
         """``order_status_changed`` to ``completed``: the reserved goods are sold;
         forget the holds (keeping the stock as it is)."""
         data = event["data"]

@@ -16,21 +16,26 @@ Other listings (products under review, a seller's own) go to the store.
 import collections
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeGuard
 
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 from services.catalogue import domain
 from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
+from services.catalogue.repository import CatalogueRepository
+from services.common.types import Document
 
 SHELF_TTL = 300.0
 RECENT_FILTERS = 256  # matches kept per shelf: lists of references to its items
 
 
-def _text(product):
+def _text(product: Document) -> str:
     return f"{product.get('name', '')}\n{product.get('description', '')}".casefold()
 
 
-def matcher(query):
+def matcher(query: Mapping[str, Any]) -> Callable[[Document], bool] | None:
     """A test of a shelf item against the showroom filters in ``query`` other than
     ``hub_id``; ``None`` when there are none."""
     equal = {key: query[key] for key in ("seller_id", "category") if query.get(key)}
@@ -40,7 +45,7 @@ def matcher(query):
     if not equal and low is None and high is None and words is None:
         return None
 
-    def wanted(item):
+    def wanted(item: Document) -> bool:
         return (
             all(item[key] == value for key, value in equal.items())
             and (low is None or item["price"] >= low)
@@ -51,7 +56,7 @@ def matcher(query):
     return wanted
 
 
-def _orders(items):
+def _orders(items: list[Document]) -> dict[str, list[Document]]:
     # newest first, then (stable) by price: equal prices stay newest first
     newest = sorted(items, key=lambda item: (item["created_at"], item["_id"]), reverse=True)
     return {
@@ -64,30 +69,35 @@ def _orders(items):
 class Shelf:
     """Approved products, pre-sorted in each order, for all hubs and for each hub."""
 
-    def __init__(self, products, version, built_at):
+    def __init__(self, products: Iterable[Document], version: int, built_at: float) -> None:
         self.version = version
         self.built_at = built_at
-        items = [
+        items: list[Document] = [
             {**{key: product.get(key) for key in domain.SHELF_FIELDS}, "text": _text(product)}
             for product in products
         ]
         self.orders = _orders(items)
-        hubs: dict[str, list[dict[str, object]]] = {}
+        hubs: dict[str, list[Document]] = {}
         for item in items:
             hubs.setdefault(item["hub_id"], []).append(item)
         self.hubs = {hub_id: _orders(hub_items) for hub_id, hub_items in hubs.items()}
-        self._recent = collections.OrderedDict()  # filter → its matches, newest use last
+        # filter → its matches, newest use last
+        self._recent: collections.OrderedDict[tuple[Any, ...], list[Document]] = (
+            collections.OrderedDict()
+        )
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.orders[NEWEST])
 
-    def search(self, query, page, page_size, sort=NEWEST):
+    def search(
+        self, query: Mapping[str, Any], page: int, page_size: int, sort: str = NEWEST
+    ) -> tuple[list[Document], int]:
         """A page of items matching ``query``'s filters, and how many match."""
         matches = self._matching(query, sort)
         start = (page - 1) * page_size
         return matches[start : start + page_size], len(matches)
 
-    def _matching(self, query, sort):
+    def _matching(self, query: Mapping[str, Any], sort: str) -> list[Document]:
         # the shelf never changes, so the matches of a recent filter are still right:
         # the next page, or the next buyer browsing the same hub and category, reuses
         # them instead of testing every product again
@@ -111,21 +121,28 @@ class Shelf:
 class Showroom(DependencyProvider):
     """``self.showroom.search(self.store, query, page, page_size, sort)``."""
 
-    def setup(self):
-        self.shelf = None
+    def setup(self) -> None:
+        self.shelf: Shelf | None = None
         self.lock = threading.Lock()
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> "Showroom":
         return self
 
-    def search(self, store, query, page, page_size, sort=NEWEST):
+    def search(
+        self,
+        store: CatalogueRepository,
+        query: Mapping[str, Any],
+        page: int,
+        page_size: int,
+        sort: str = NEWEST,
+    ) -> tuple[list[Document], int]:
         if query.get("status", domain.APPROVED) != domain.APPROVED:
             return store.find_products(query, page, page_size, sort)
         items, total = self.current(store).search(query, page, page_size, sort)
         stock = store.current_stock([item["_id"] for item in items])
         return [{**item, "stock": stock.get(item["_id"], item["stock"])} for item in items], total
 
-    def current(self, store):
+    def current(self, store: CatalogueRepository) -> Shelf:
         shelf = self.shelf
         if self._fresh(shelf, store.showroom_version()):
             return shelf
@@ -138,7 +155,7 @@ class Showroom(DependencyProvider):
             return self.shelf
 
     @staticmethod
-    def _fresh(shelf, version):
+    def _fresh(shelf: Shelf | None, version: int) -> TypeGuard[Shelf]:
         return (
             shelf is not None
             and shelf.version == version

@@ -10,8 +10,11 @@
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
 import pika
+from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
 from services.common import config as cfg
 from services.common.envelope import (
@@ -23,11 +26,17 @@ from services.common.envelope import (
 from services.common.topology import BACKENDS
 
 
-def connect(amqp_uri):
+def connect(amqp_uri: str) -> BlockingConnection:
     return pika.BlockingConnection(pika.URLParameters(amqp_uri))
 
 
-def tail(channel, services, event_type, out, limit=None):
+def tail(
+    channel: BlockingChannel,
+    services: Iterable[str],
+    event_type: str | None,
+    out: TextIO,
+    limit: int | None = None,
+) -> None:
     """Print events as they are published, until interrupted (or ``limit`` events)."""
     queue = channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
     for service in services:
@@ -52,11 +61,11 @@ def tail(channel, services, event_type, out, limit=None):
     channel.cancel()
 
 
-def _declare_dead_letters(channel):
+def _declare_dead_letters(channel: BlockingChannel) -> None:
     channel.queue_declare(queue=DEAD_LETTER_QUEUE, durable=True)
 
 
-def dead_letters(channel):
+def dead_letters(channel: BlockingChannel) -> list[tuple[str | None, dict[str, Any], bytes]]:
     """Every parked message, left in place: ``[(message_id, headers, body)]``."""
     _declare_dead_letters(channel)
     parked = []
@@ -69,7 +78,7 @@ def dead_letters(channel):
     return parked
 
 
-def replay(channel, message_ids=None):
+def replay(channel: BlockingChannel, message_ids: Iterable[str] | None = None) -> int:
     """Send parked messages back to the queue they failed in; returns how many."""
     _declare_dead_letters(channel)
     wanted = set(message_ids or ())
@@ -101,14 +110,16 @@ def replay(channel, message_ids=None):
     return replayed
 
 
-def _message_id(properties, body):
+def _message_id(properties: pika.BasicProperties, body: bytes) -> str | None:
+    message_id: str | None = properties.message_id
     try:
-        return json.loads(body).get("event_id") or properties.message_id
+        event_id: str | None = json.loads(body).get("event_id")
     except (ValueError, AttributeError):
-        return properties.message_id
+        return message_id
+    return event_id or message_id
 
 
-def main(argv=None, out=sys.stdout):
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m services.common.cli",
         description=__doc__,

@@ -1,4 +1,4 @@
-"""Configuration keys (DESIGN §2) and the few helpers that interpret them.
+"""Configuration keys (docs/architecture.md §14) and the few helpers that interpret them.
 
 Every key is set in ``deploy/config.yaml`` from the environment; services read them
 from ``container.config`` once, in ``setup()``. Here are the keys that ``services/common``
@@ -9,6 +9,9 @@ to the code that reads it (``orders/settings.py``, for example).
 import os
 import pathlib
 import secrets
+from typing import Any
+
+from services.common.types import Config
 
 AMQP_URI_KEY = "AMQP_URI"
 MONGO_URI_KEY = "MONGO_URI"
@@ -25,24 +28,24 @@ DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)
 DEFAULT_OUTBOX_SWEEP = 2.0
 
 
-def setting(config, key, default=None):
+def setting(config: Config, key: str, default: Any = None) -> Any:
     """A config value, treating the empty string of an unset ``${VAR:}`` as unset."""
     value = config.get(key)
     return default if value in (None, "") else value
 
 
-def amqp_uri():
+def amqp_uri() -> str:
     """The broker for a command run outside nameko (``make run``, the operator CLI)."""
     return os.environ.get(AMQP_URI_KEY, DEFAULT_AMQP_URI)
 
 
-def data_dir(config):
+def data_dir(config: Config) -> pathlib.Path:
     path = pathlib.Path(setting(config, DATA_DIR_KEY, DEFAULT_DATA_DIR)).absolute()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def retry_delays(config):
+def retry_delays(config: Config) -> tuple[float, ...]:
     """Seconds to wait before each retry of a failed handler or delivery."""
     value = setting(config, RETRY_DELAYS_KEY, DEFAULT_RETRY_DELAYS)
     if isinstance(value, str):
@@ -50,7 +53,7 @@ def retry_delays(config):
     return tuple(float(delay) for delay in value)
 
 
-def secret_key(config):
+def secret_key(config: Config) -> bytes:
     """The token signing key: ``KOMPOR_SECRET_KEY``, else one generated once and kept
     in ``KOMPOR_DATA_DIR/secret_key`` (mode 0600), so tokens survive a restart."""
     configured = setting(config, SECRET_KEY_KEY)

@@ -1,4 +1,5 @@
-"""The event envelope of DESIGN §4, and time helpers. Pure: domain modules use it.
+"""The event envelope (docs/architecture.md §3), and time helpers. Pure: domain modules
+use it.
 
 Domain code records what happened on the aggregate it changed (``record``); the
 repository writes the state and those events in one atomic update, and the relay

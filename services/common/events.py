@@ -1,4 +1,4 @@
-"""Events between services (DESIGN §4, §5).
+"""Events between services: the outbox relay and the inbox (docs/architecture.md §5, §6).
 
 - ``OutboxRelay`` publishes the events that repositories wrote into aggregates'
   ``outbox`` field, with publisher confirms, and removes only what the broker

@@ -1,6 +1,6 @@
 """The database client: one per process, one database ``kompor_<service>`` per service.
 
-``MONGO_URI`` picks the client (DESIGN §2):
+``MONGO_URI`` picks the client (docs/architecture.md §4):
 
 - ``mongodb://…`` / ``mongodb+srv://…``: a real MongoDB through pymongo;
 - ``memory://name``: an in-process store (tests); the same name is the same store;

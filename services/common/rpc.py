@@ -4,7 +4,7 @@ nameko kills the whole service when the answer to a call cannot be published (th
 broker went away while the call ran): the process exits and stays down. Here the
 answer is given up instead, and the service keeps running and reconnects. The caller
 loses nothing it cannot get back: its call times out and it retries (every command
-is safe to retry, DESIGN §5), and a request that was not acknowledged is delivered
+is safe to retry, docs/architecture.md §12), and a request that was not acknowledged is delivered
 again by the broker.
 
 Every ``@rpc`` of a service must come from here: all of a service's RPC entrypoints

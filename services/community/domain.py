@@ -8,6 +8,8 @@ for the conditional updates the repository makes in one write.
 import datetime
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from services.common.actor import (
     COORDINATOR,
@@ -17,8 +19,9 @@ from services.common.actor import (
     is_member,
     make_actor,
 )
-from services.common.envelope import isoformat, make_event, new_id, record, utcnow
+from services.common.envelope import OutboxEntry, isoformat, make_event, new_id, record, utcnow
 from services.common.errors import invalid
+from services.common.types import Document
 from services.community.contract import (
     APPROVED,
     COORDINATOR_ASSIGNED,
@@ -38,6 +41,9 @@ from services.community.contract import (
     TRAINING_COMPLETED,
     TRAINING_ENROLLED,
     TRAINING_SCHEDULED,
+    HubCreated,
+    MemberRegistered,
+    TrainingEnrolled,
 )
 from services.community.exceptions import (
     AlreadyEnrolled,
@@ -55,13 +61,14 @@ FIRST_LOCKOUT = datetime.timedelta(seconds=30)
 LONGEST_LOCKOUT = datetime.timedelta(minutes=15)
 PROFILE_FIELDS = ("name", "email", "preferred_channel", "language")
 
+# ``hub_data`` spells them out again, for the type checker: keep the two in step
 HUB_FIELDS = ("name", "village", "district", "regency", "province", "address")
 
 
 # --- members ----------------------------------------------------------------
 
 
-def contact(member):
+def contact(member: Document) -> MemberRegistered:
     """What other services may know of a member (never the password)."""
     return {
         "member_id": member["_id"],
@@ -73,13 +80,17 @@ def contact(member):
     }
 
 
-def actor(member, memberships=(), coordinated_hub_ids=()) -> Actor:
+def actor(
+    member: Document,
+    memberships: Iterable[Document] = (),
+    coordinated_hub_ids: Iterable[str] = (),
+) -> Actor:
     """Who is acting, as other services check it: admin flag and roles per hub.
 
     ``memberships`` are the member's memberships (only approved ones give a role);
     ``coordinated_hub_ids`` the hubs they coordinate.
     """
-    roles = {}
+    roles: dict[str, set[str]] = {}
     for hub_id in coordinated_hub_ids:
         roles.setdefault(hub_id, set()).add(COORDINATOR)
     for membership in memberships:
@@ -88,7 +99,12 @@ def actor(member, memberships=(), coordinated_hub_ids=()) -> Actor:
     return make_actor(member["_id"], bool(member.get("is_admin")), roles)
 
 
-def new_member(fields, password_hash, is_admin=False, now=None):
+def new_member(
+    fields: Mapping[str, Any],
+    password_hash: str,
+    is_admin: bool = False,
+    now: datetime.datetime | None = None,
+) -> Document:
     member = {
         "_id": new_id(),
         "name": fields["name"],
@@ -104,7 +120,7 @@ def new_member(fields, password_hash, is_admin=False, now=None):
     return member
 
 
-def make_admin(member):
+def make_admin(member: Document) -> Document:
     """Give ``member`` the admin flag; ``roles_changed`` when it is new to them."""
     if member.get("is_admin"):
         return member
@@ -113,7 +129,7 @@ def make_admin(member):
     return member
 
 
-def update_profile(member, changes):
+def update_profile(member: Document, changes: Mapping[str, Any]) -> Document:
     """Apply ``changes``; emits ``member_updated`` only when something changed."""
     changed = {k: v for k, v in changes.items() if k in PROFILE_FIELDS and member.get(k) != v}
     if not changed:
@@ -123,14 +139,14 @@ def update_profile(member, changes):
     return member
 
 
-def lockout_after(failures):
+def lockout_after(failures: int) -> datetime.timedelta:
     """How long logins stay refused after ``failures`` consecutive wrong passwords."""
     if failures < FREE_LOGIN_FAILURES:
         return datetime.timedelta(0)
     return min(FIRST_LOCKOUT * 2 ** (failures - FREE_LOGIN_FAILURES), LONGEST_LOCKOUT)
 
 
-def check_not_locked(attempts, now=None):
+def check_not_locked(attempts: Document | None, now: datetime.datetime | None = None) -> None:
     now = now or utcnow()
     locked_until = (attempts or {}).get("locked_until")
     if locked_until and locked_until > now:
@@ -162,7 +178,7 @@ def require_coordinator(actor: Actor, hub_id: str, doing: str) -> None:
 # --- hubs -------------------------------------------------------------------
 
 
-def slugify(name):
+def slugify(name: str) -> str:
     """``"Simpul Pujon Kidul"`` → ``"simpul-pujon-kidul"`` (ASCII, lower case)."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
@@ -171,11 +187,13 @@ def slugify(name):
     return slug[:80]
 
 
-def check_can_create_hub(actor):
+def check_can_create_hub(actor: Actor) -> None:
     require_admin(actor, "create hubs")
 
 
-def new_hub(fields, actor, now=None):
+def new_hub(
+    fields: Mapping[str, Any], actor: Actor, now: datetime.datetime | None = None
+) -> Document:
     """A hub created by an admin."""
     check_can_create_hub(actor)
     hub = {
@@ -189,11 +207,20 @@ def new_hub(fields, actor, now=None):
     return hub
 
 
-def hub_data(hub):
-    return {"hub_id": hub["_id"], "slug": hub["slug"], **{f: hub[f] for f in HUB_FIELDS}}
+def hub_data(hub: Document) -> HubCreated:
+    return {
+        "hub_id": hub["_id"],
+        "slug": hub["slug"],
+        "name": hub["name"],
+        "village": hub["village"],
+        "district": hub["district"],
+        "regency": hub["regency"],
+        "province": hub["province"],
+        "address": hub["address"],
+    }
 
 
-def check_same_hub(hub, fields):
+def check_same_hub(hub: Document, fields: Mapping[str, Any]) -> None:
     """A retried creation finds the hub it made; another hub with that slug is a
     conflict."""
     if any(hub[field] != fields[field].strip() for field in HUB_FIELDS):
@@ -203,11 +230,11 @@ def check_same_hub(hub, fields):
         )
 
 
-def check_can_assign_coordinator(actor):
+def check_can_assign_coordinator(actor: Actor) -> None:
     require_admin(actor, "assign coordinators")
 
 
-def assign_coordinator(hub, member_id, actor):
+def assign_coordinator(hub: Document, member_id: str, actor: Actor) -> Document:
     """An admin makes ``member_id`` a coordinator of ``hub``; nothing happens the second
     time."""
     check_can_assign_coordinator(actor)
@@ -222,7 +249,9 @@ def assign_coordinator(hub, member_id, actor):
 # --- memberships ------------------------------------------------------------
 
 
-def new_membership(member_id, hub, fields, now=None):
+def new_membership(
+    member_id: str, hub: Document, fields: Mapping[str, Any], now: datetime.datetime | None = None
+) -> Document:
     now = now or utcnow()
     membership = {
         "_id": new_id(),
@@ -240,12 +269,12 @@ def new_membership(member_id, hub, fields, now=None):
     return membership
 
 
-def check_can_list_memberships(hub, actor):
+def check_can_list_memberships(hub: Document, actor: Actor) -> Document:
     require_coordinator(actor, hub["_id"], "list its memberships")
     return hub
 
 
-def membership_data(membership, *extra):
+def membership_data(membership: Document, *extra: str) -> dict[str, Any]:
     data = {
         "membership_id": membership["_id"],
         "hub_id": membership["hub_id"],
@@ -257,18 +286,24 @@ def membership_data(membership, *extra):
     return data
 
 
-def check_can_decide(membership, actor, verb):
+def check_can_decide(membership: Document, actor: Actor, verb: str) -> None:
     """``verb``: approve, reject or suspend."""
     require_coordinator(actor, membership["hub_id"], f"{verb} memberships")
 
 
-def _decide(membership, actor, status, reason, now):
+def _decide(
+    membership: Document,
+    actor: Actor,
+    status: str,
+    reason: str | None,
+    now: datetime.datetime | None,
+) -> None:
     membership.update(
         status=status, reason=reason, decided_by=actor["member_id"], decided_at=now or utcnow()
     )
 
 
-def approve(membership, actor, now=None):
+def approve(membership: Document, actor: Actor, now: datetime.datetime | None = None) -> Document:
     """pending (or suspended: reinstate) → approved; approving twice changes
     nothing; a rejected membership stays rejected (409)."""
     check_can_decide(membership, actor, "approve")
@@ -286,7 +321,9 @@ def approve(membership, actor, now=None):
     return membership
 
 
-def reject(membership, actor, reason, now=None):
+def reject(
+    membership: Document, actor: Actor, reason: str, now: datetime.datetime | None = None
+) -> Document:
     """pending → rejected with a reason; rejecting twice changes nothing."""
     check_can_decide(membership, actor, "reject")
     if membership["status"] == REJECTED:
@@ -298,7 +335,9 @@ def reject(membership, actor, reason, now=None):
     return membership
 
 
-def suspend(membership, actor, reason, now=None):
+def suspend(
+    membership: Document, actor: Actor, reason: str, now: datetime.datetime | None = None
+) -> Document:
     """approved → suspended with a reason (the role is gone); suspending twice
     changes nothing. Approving it again reinstates it."""
     check_can_decide(membership, actor, "suspend")
@@ -312,7 +351,7 @@ def suspend(membership, actor, reason, now=None):
     return membership
 
 
-def _cannot(verb, membership, hint):
+def _cannot(verb: str, membership: Document, hint: str) -> InvalidTransition:
     return InvalidTransition(
         f"A {membership['status']} membership cannot be {verb}d; {hint}.",
         {"status": [f"Is {membership['status']}."]},
@@ -322,7 +361,7 @@ def _cannot(verb, membership, hint):
 # --- trainings --------------------------------------------------------------
 
 
-def to_utc(moment):
+def to_utc(moment: datetime.datetime) -> datetime.datetime:
     """Aware UTC at millisecond precision (what the store keeps); naive is UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
@@ -330,11 +369,13 @@ def to_utc(moment):
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def check_can_schedule_training(hub, actor):
+def check_can_schedule_training(hub: Document, actor: Actor) -> None:
     require_coordinator(actor, hub["_id"], "schedule trainings")
 
 
-def new_training(hub, fields, actor, now=None):
+def new_training(
+    hub: Document, fields: Mapping[str, Any], actor: Actor, now: datetime.datetime | None = None
+) -> Document:
     check_can_schedule_training(hub, actor)
     training = {
         "_id": new_id(),
@@ -364,7 +405,7 @@ def new_training(hub, fields, actor, now=None):
     return training
 
 
-def check_same_training(training, fields):
+def check_same_training(training: Document, fields: Mapping[str, Any]) -> None:
     """A retried scheduling finds the training it made; a different one at the
     same hub, title and time is a conflict."""
     if training["topic"] != fields["topic"] or training["capacity"] != fields["capacity"]:
@@ -374,18 +415,18 @@ def check_same_training(training, fields):
         )
 
 
-def check_can_enrol(training, actor):
+def check_can_enrol(training: Document, actor: Actor) -> None:
     if not is_member(actor, training["hub_id"]):
         raise NotAllowed("Only approved members of this hub may enrol in its trainings.")
 
 
-def enrolment_events(training, actor):
+def enrolment_events(training: Document, actor: Actor) -> list[OutboxEntry]:
     """The events of ``actor`` enrolling, an approved member of the training's hub."""
     check_can_enrol(training, actor)
     return [make_event(TRAINING_ENROLLED, _training_member_data(training, actor["member_id"]))]
 
 
-def why_not_enrolled(training, member_id):
+def why_not_enrolled(training: Document, member_id: str) -> None:
     """Raise why the conditional enrolment did not take place."""
     if member_id in training["enrolled"]:
         raise AlreadyEnrolled(
@@ -398,17 +439,17 @@ def why_not_enrolled(training, member_id):
         )
 
 
-def check_can_complete(training, actor):
+def check_can_complete(training: Document, actor: Actor) -> None:
     require_coordinator(actor, training["hub_id"], "record completed trainings")
 
 
-def completion_events(training, actor, member_id):
+def completion_events(training: Document, actor: Actor, member_id: str) -> list[OutboxEntry]:
     """The events of a coordinator recording that ``member_id`` completed it."""
     check_can_complete(training, actor)
     return [make_event(TRAINING_COMPLETED, _training_member_data(training, member_id))]
 
 
-def why_not_completed(training, member_id):
+def why_not_completed(training: Document, member_id: str) -> None:
     """Raise why the conditional completion did not take place; nothing when it
     already was completed (a retry)."""
     if member_id in training["completed"]:
@@ -420,7 +461,7 @@ def why_not_completed(training, member_id):
         )
 
 
-def _training_member_data(training, member_id):
+def _training_member_data(training: Document, member_id: str) -> TrainingEnrolled:
     return {
         "training_id": training["_id"],
         "hub_id": training["hub_id"],

@@ -5,6 +5,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from services.common.actor import Actor
 from services.common.envelope import OutboxEntry, utcnow
 from services.common.errors import NotFound
 from services.common.storage import Repository, with_events
@@ -95,7 +96,7 @@ class CommunityRepository(Repository):
     def save_member(self, member: Document) -> Document:
         return self.save("members", member)
 
-    def roles_of(self, member: Document) -> Any:
+    def roles_of(self, member: Document) -> Actor:
         """The actor of ``member``: admin flag and roles per hub, from memberships
         and coordinated hubs."""
         memberships = self.db.memberships.find(

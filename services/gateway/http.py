@@ -1,5 +1,6 @@
 """The gateway's HTTP entrypoint: JSON in and out, one table from failures to the
-error envelope of DESIGN §3, a body-size limit, and the metadata OpenAPI is built from.
+error envelope (docs/architecture.md §11), a body-size limit, and the metadata
+OpenAPI is built from.
 """
 
 import functools

@@ -1,5 +1,6 @@
-"""The HTTP API of DESIGN §3: the only HTTP entrypoint. Each ``routes`` module adds
-the rows of one service; this class joins them and adds health and the API document.
+"""The HTTP API (docs/architecture.md §13): the only HTTP entrypoint. Each ``routes``
+module adds the rows of one service; this class joins them and adds health and the API
+document.
 """
 
 import eventlet

@@ -1,4 +1,5 @@
-"""Where messages go: HTTP providers for SMS and WhatsApp, SMTP for email (DESIGN §2).
+"""Where messages go: HTTP providers for SMS and WhatsApp, SMTP for email
+(docs/architecture.md §14).
 
 Every channel either hands the message over or raises ``DeliveryFailed`` (a provider
 answering 4xx/5xx, timing out, resetting the connection) or ``ChannelNotConfigured``;
@@ -54,8 +55,8 @@ class HttpChannel:
 
 
 class LoggedSms:
-    """SMS with no provider configured: DESIGN §2 says it is only logged, and the
-    delivery log says so."""
+    """SMS with no provider configured: it is only logged, and the delivery log says
+    so (docs/architecture.md §14)."""
 
     name = "sms"
 
@@ -141,7 +142,7 @@ class Postbox:
 
 
 class Channels(DependencyProvider):
-    """Injects a ``Postbox`` built from the provider settings of DESIGN §2."""
+    """Injects a ``Postbox`` built from the provider settings (docs/architecture.md §14)."""
 
     def setup(self):
         config = self.container.config

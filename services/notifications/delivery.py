@@ -1,24 +1,29 @@
 """Persist first, then send; what fails is retried by the service's timer."""
 
 import logging
+from collections.abc import Iterable
 
+from services.common.envelope import PublishedEvent
+from services.common.types import Document
 from services.notifications import domain
+from services.notifications.channels import Postbox
 from services.notifications.exceptions import DeliveryFailed
+from services.notifications.repository import NotificationsRepository
 
 logger = logging.getLogger(__name__)
 
 
 class Courier:
-    def __init__(self, store, postbox):
+    def __init__(self, store: NotificationsRepository, postbox: Postbox) -> None:
         self.store = store
         self.postbox = postbox
 
-    def notify(self, event, messages):
+    def notify(self, event: PublishedEvent, messages: Iterable[domain.Message]) -> None:
         """Store each message about ``event`` (once per recipient), then try them now.
         A recipient whose contact is not known yet is tried again by the timer, and so
         is everything after a failed try: a provider outage must not hold the handler
         (a training can reach hundreds of members)."""
-        queued = []
+        queued: list[str] = []
         for message in messages:
             notification = domain.new_notification(event, message)
             contact = self.store.get_contact(message.recipient_id)
@@ -30,11 +35,11 @@ class Courier:
             if added is not None and domain.is_addressed(added):
                 queued.append(added["_id"])
         for notification_id in queued:
-            notification = self.store.claim(notification_id)
-            if notification is not None and not self.deliver(notification):
+            claimed = self.store.claim(notification_id)
+            if claimed is not None and not self.deliver(claimed):
                 break
 
-    def deliver_due(self, limit=100):
+    def deliver_due(self, limit: int = 100) -> int:
         """Send what is due; returns how many were attempted."""
         for attempted in range(limit):
             notification = self.store.claim()
@@ -43,7 +48,7 @@ class Courier:
             self.deliver(notification)
         return limit
 
-    def deliver(self, notification):
+    def deliver(self, notification: Document) -> bool:
         """Try a claimed notification once on each of its channels; True if sent."""
         if not domain.is_addressed(notification):
             contact = self.store.get_contact(notification["recipient_id"])
@@ -51,7 +56,7 @@ class Courier:
                 self._failed(notification, domain.WAITING_FOR_CONTACT)
                 return False
             domain.address(notification, contact)
-        notes = []
+        notes: list[str] = []
         for channel in domain.channel_order(notification):
             try:
                 note = self.postbox.send(channel, notification)
@@ -70,7 +75,7 @@ class Courier:
         self._failed(notification, "; ".join(notes))
         return False
 
-    def _failed(self, notification, error):
+    def _failed(self, notification: Document, error: str) -> None:
         domain.mark_attempt_failed(notification, error, self.postbox.policy)
         logger.warning(
             "notification %s not delivered (attempt %s, %s): %s",

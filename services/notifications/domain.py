@@ -7,13 +7,19 @@ and memberships) into ``Message``s: one recipient, one template, the facts it ne
 
 import datetime
 import random
-from typing import NamedTuple
+from collections.abc import Container, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from services.common.actor import COORDINATOR
-from services.common.envelope import record, utcnow
+from services.common.envelope import PublishedEvent, record, utcnow
+from services.common.types import Document
 from services.community import contract as community
 from services.notifications import templates
-from services.notifications.contract import NOTIFICATION_FAILED, NOTIFICATION_SENT
+from services.notifications.contract import (
+    NOTIFICATION_FAILED,
+    NOTIFICATION_SENT,
+    NotificationSent,
+)
 from services.orders import contract as orders
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
@@ -39,19 +45,25 @@ class Message(NamedTuple):
 
     recipient_id: str
     template: str
-    facts: dict
+    facts: dict[str, Any]
     key: str | None = None
 
 
 class DeliveryPolicy:
-    """Exponential backoff with jitter, up to ``max_attempts`` tries."""
+    """Exponential backoff with jitter, up to ``max_attempts`` tries (numbers, or the
+    text of a config value)."""
 
-    def __init__(self, base_delay=5.0, max_delay=600.0, max_attempts=12):
+    def __init__(
+        self,
+        base_delay: float | str = 5.0,
+        max_delay: float | str = 600.0,
+        max_attempts: int | str = 12,
+    ) -> None:
         self.base_delay = float(base_delay)
         self.max_delay = float(max_delay)
         self.max_attempts = int(max_attempts)
 
-    def delay(self, attempts):
+    def delay(self, attempts: int) -> datetime.timedelta:
         """Wait before try ``attempts + 1``: between half and all of
         ``base · 2^(attempts-1)`` (capped), so replicas and members spread out."""
         ceiling = min(self.base_delay * 2 ** (attempts - 1), self.max_delay)
@@ -61,18 +73,18 @@ class DeliveryPolicy:
 # --- projections -------------------------------------------------------------------
 
 
-def contact_from(data):
+def contact_from(data: Mapping[str, Any]) -> Document:
     return {"_id": data["member_id"], **{key: data.get(key) for key in CONTACT_FIELDS}}
 
 
-def hub_from(data):
+def hub_from(data: Mapping[str, Any]) -> Document:
     return {
         "_id": data["hub_id"],
         **{key: data.get(key) for key in ("name", "address", "village", "district")},
     }
 
 
-def membership_from(event_type, data):
+def membership_from(event_type: str, data: Mapping[str, Any]) -> Document:
     return {
         "_id": data["membership_id"],
         "hub_id": data["hub_id"],
@@ -82,7 +94,7 @@ def membership_from(event_type, data):
     }
 
 
-def coordinator_from(data):
+def coordinator_from(data: Mapping[str, Any]) -> Document:
     return {
         "_id": f"{COORDINATOR}:{data['hub_id']}:{data['member_id']}",
         "hub_id": data["hub_id"],
@@ -95,11 +107,11 @@ def coordinator_from(data):
 # --- who is told what --------------------------------------------------------------
 
 
-def tell_new_member(data):
+def tell_new_member(data: Mapping[str, Any]) -> list[Message]:
     return [Message(data["member_id"], "welcome", {})]
 
 
-def tell_applicant(template, data, hub):
+def tell_applicant(template: str, data: Mapping[str, Any], hub: Document | None) -> list[Message]:
     """``membership_approved`` / ``_rejected`` / ``_suspended`` → the member."""
     facts = {"role": data["role"], "hub": _hub_name(hub)}
     if template != "membership_approved":
@@ -107,7 +119,12 @@ def tell_applicant(template, data, hub):
     return [Message(data["member_id"], template, facts)]
 
 
-def tell_coordinators_of_application(data, hub, coordinator_ids, applicant):
+def tell_coordinators_of_application(
+    data: Mapping[str, Any],
+    hub: Document | None,
+    coordinator_ids: Iterable[str],
+    applicant: Document | None,
+) -> list[Message]:
     facts = {
         "applicant": (applicant or {}).get("name") or data.get("business_name"),
         "role": data["role"],
@@ -120,11 +137,13 @@ def tell_coordinators_of_application(data, hub, coordinator_ids, applicant):
     ]
 
 
-def tell_new_coordinator(data, hub):
+def tell_new_coordinator(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
     return [Message(data["member_id"], "coordinator_assigned", {"hub": _hub_name(hub)})]
 
 
-def tell_coordinators_of_product(product, hub, coordinator_ids):
+def tell_coordinators_of_product(
+    product: Mapping[str, Any], hub: Document | None, coordinator_ids: Iterable[str]
+) -> list[Message]:
     facts = {"product": product["name"], "price": product["price"], "hub": _hub_name(hub)}
     return [
         Message(coordinator, "product_submitted", facts)
@@ -133,7 +152,9 @@ def tell_coordinators_of_product(product, hub, coordinator_ids):
     ]
 
 
-def tell_seller_of_curation(template, product, hub):
+def tell_seller_of_curation(
+    template: str, product: Mapping[str, Any], hub: Document | None
+) -> list[Message]:
     """``product_approved`` / ``product_rejected`` → its seller."""
     facts = {"product": product["name"], "price": product["price"], "hub": _hub_name(hub)}
     if template == "product_rejected":
@@ -141,13 +162,15 @@ def tell_seller_of_curation(template, product, hub):
     return [Message(product["seller_id"], template, facts)]
 
 
-def tell_seller_of_low_stock(data):
+def tell_seller_of_low_stock(data: Mapping[str, Any]) -> list[Message]:
     return [
         Message(data["seller_id"], "stock_low", {"product": data["name"], "stock": data["stock"]})
     ]
 
 
-def tell_sellers_of_order(template, order, skip=()):
+def tell_sellers_of_order(
+    template: str, order: Mapping[str, Any], skip: Container[str | None] = ()
+) -> list[Message]:
     """Each seller in the order, about their own lines only."""
     messages = []
     for seller_id in _sellers(order):
@@ -159,12 +182,14 @@ def tell_sellers_of_order(template, order, skip=()):
     return messages
 
 
-def tell_buyer(template, order, hub=None):
+def tell_buyer(
+    template: str, order: Mapping[str, Any], hub: Document | None = None
+) -> list[Message]:
     facts = _order_facts(order, order["items"], hub)
     return [Message(order["buyer_id"], template, facts, _order_key(order, template))]
 
 
-def tell_of_cancellation(order):
+def tell_of_cancellation(order: Mapping[str, Any]) -> list[Message]:
     """The buyer, and each seller who was told of the order (unless they cancelled it
     or are the buyer). A cancellation repeated only to release stock tells no one."""
     if order.get("release_only"):
@@ -175,13 +200,15 @@ def tell_of_cancellation(order):
     )
 
 
-def tell_buyer_of_status(order, hub):
+def tell_buyer_of_status(order: Mapping[str, Any], hub: Document | None) -> list[Message]:
     """``order_status_changed``: the buyer hears of ready_for_pickup and shipped."""
-    template = BUYER_TEMPLATE_FOR_STATUS.get(order.get("to_status"))
+    template = BUYER_TEMPLATE_FOR_STATUS.get(order.get("to_status", ""))
     return tell_buyer(template, order, hub) if template else []
 
 
-def tell_hub_members_of_training(training, hub, member_ids):
+def tell_hub_members_of_training(
+    training: Mapping[str, Any], hub: Document | None, member_ids: Iterable[str]
+) -> list[Message]:
     facts = {
         "title": training["title"],
         "starts_at": training["starts_at"],
@@ -191,22 +218,24 @@ def tell_hub_members_of_training(training, hub, member_ids):
     return [Message(member_id, "training_scheduled", facts) for member_id in member_ids]
 
 
-def tell_trainee(data, hub):
+def tell_trainee(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
     facts = {"title": data["title"], "hub": _hub_name(hub)}
     return [Message(data["member_id"], "training_completed", facts)]
 
 
-def _order_key(order, template):
+def _order_key(order: Mapping[str, Any], template: str) -> str:
     # each step of an order happens once, but orders may announce a step again
     return f"{order['order_id']}:{template}"
 
 
-def _sellers(order):
+def _sellers(order: Mapping[str, Any]) -> list[str]:
     sellers = order.get("seller_ids") or [line["seller_id"] for line in order["items"]]
     return list(dict.fromkeys(sellers))
 
 
-def _order_facts(order, lines, hub):
+def _order_facts(
+    order: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], hub: Document | None
+) -> dict[str, Any]:
     fulfilment = order.get("fulfilment") or {}
     everything = lines is order["items"]
     return {
@@ -220,17 +249,17 @@ def _order_facts(order, lines, hub):
     }
 
 
-def _line_total(line):
+def _line_total(line: Mapping[str, Any]) -> int:
     if line.get("line_total") is not None:
         return line["line_total"]
     return line["quantity"] * line["unit_price"]
 
 
-def _hub_name(hub):
+def _hub_name(hub: Document | None) -> str | None:
     return (hub or {}).get("name")
 
 
-def _pickup(hub):
+def _pickup(hub: Document | None) -> str | None:
     if not hub or not hub.get("name"):
         return None
     return f"{hub['name']}, {hub['address']}" if hub.get("address") else hub["name"]
@@ -239,7 +268,9 @@ def _pickup(hub):
 # --- the delivery log --------------------------------------------------------------
 
 
-def new_notification(event, message, now=None):
+def new_notification(
+    event: PublishedEvent, message: Message, now: datetime.datetime | None = None
+) -> Document:
     """One message for one recipient about one event (or one fact, see ``Message``);
     its id makes it unique. Addressed and rendered now if the contact is known, else on
     a later try."""
@@ -266,7 +297,7 @@ def new_notification(event, message, now=None):
     }
 
 
-def address(notification, contact):
+def address(notification: Document, contact: Mapping[str, Any]) -> Document:
     """Render the message for ``contact``: their language (Indonesian unless we know
     better), their channel (SMS unless they chose another), their phone and email."""
     language = templates.language_of(contact.get("language"))
@@ -283,20 +314,25 @@ def address(notification, contact):
     return notification
 
 
-def is_addressed(notification):
+def is_addressed(notification: Document) -> bool:
     return notification.get("text") is not None
 
 
-def channel_order(notification):
+def channel_order(notification: Document) -> list[str]:
     """The member's preferred channel first, then SMS."""
     return list(dict.fromkeys([notification["channel"] or FALLBACK_CHANNEL, FALLBACK_CHANNEL]))
 
 
-def address_for(notification, channel):
+def address_for(notification: Document, channel: str) -> str | None:
     return notification["email"] if channel == "email" else notification["phone"]
 
 
-def mark_sent(notification, channel, notes=(), now=None):
+def mark_sent(
+    notification: Document,
+    channel: str,
+    notes: Sequence[str] = (),
+    now: datetime.datetime | None = None,
+) -> None:
     """Delivered through ``channel``; ``notes`` say why earlier channels were passed
     over (kept as ``last_error``)."""
     notification.update(
@@ -311,7 +347,9 @@ def mark_sent(notification, channel, notes=(), now=None):
     record(notification, NOTIFICATION_SENT, _summary(notification))
 
 
-def mark_attempt_failed(notification, error, policy, now=None):
+def mark_attempt_failed(
+    notification: Document, error: str, policy: DeliveryPolicy, now: datetime.datetime | None = None
+) -> None:
     """Schedule the next try, or give up after the last one."""
     now = now or utcnow()
     notification["attempts"] += 1
@@ -323,7 +361,7 @@ def mark_attempt_failed(notification, error, policy, now=None):
         notification["next_attempt_at"] = now + policy.delay(notification["attempts"])
 
 
-def _summary(notification):
+def _summary(notification: Document) -> NotificationSent:
     return {
         "notification_id": notification["_id"],
         "event_id": notification["event_id"],

@@ -19,9 +19,9 @@ DELIVERY_INTERVAL = 1.0
 
 
 class NotificationsService(HealthMixin):
-    """Tells members what happened (DESIGN §4 "who is told what"), from its own
-    projections of contacts, hubs and memberships: sending never calls another
-    service."""
+    """Tells members what happened (the README's "Who is told what"), from its own
+    projections of contacts, hubs and memberships (docs/architecture.md §8): sending
+    never calls another service."""
 
     name = "notifications"
 

@@ -8,6 +8,7 @@ parts, never the order number, the total or the date.
 """
 
 import datetime
+from typing import Any
 
 SMS_LIMIT = 160
 DEFAULT_LANGUAGE = "id"
@@ -244,12 +245,12 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def language_of(language):
+def language_of(language: str | None) -> str:
     """The language a member gets: theirs when we have it, else Indonesian."""
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def render(template, language, facts):
+def render(template: str, language: str | None, facts: dict[str, Any]) -> tuple[str, str]:
     """``(subject, text)`` of ``template`` in ``language``; ``text`` fits in one SMS."""
     language = language_of(language)
     subject, text = MESSAGES[language][template]
@@ -257,7 +258,7 @@ def render(template, language, facts):
     return subject.format_map(words), fit(text, words)
 
 
-def fit(pattern, words, limit=SMS_LIMIT):
+def fit(pattern: str, words: dict[str, str], limit: int = SMS_LIMIT) -> str:
     """``pattern`` filled with ``words``, at most ``limit`` characters: the longest
     elastic words are shortened first, evenly, each keeping at least a few letters."""
     words = _Missing(words)
@@ -279,14 +280,14 @@ def fit(pattern, words, limit=SMS_LIMIT):
     return text
 
 
-def rupiah(amount):
+def rupiah(amount: float | str) -> str:
     """``12500`` → ``"Rp12.500"`` (Indonesian thousands separator)."""
     amount = int(amount)
     sign = "-" if amount < 0 else ""
     return f"{sign}Rp" + f"{abs(amount):,}".replace(",", ".")
 
 
-def items_summary(items, language):
+def items_summary(items: list[dict[str, Any]], language: str) -> str:
     """``[{"name": "Keripik", "quantity": 2}, …]`` → ``"2x Keripik, 1x Kopi +3 lainnya"``."""
     shown = [f"{item['quantity']}x {_clip(item['name'], ITEM_NAME_WIDTH)}" for item in items]
     summary = ", ".join(shown[:ITEMS_SHOWN])
@@ -295,7 +296,7 @@ def items_summary(items, language):
     return summary
 
 
-def local_time(iso, language):
+def local_time(iso: object, language: str) -> str:
     """``"2026-12-01T03:00:00Z"`` → ``"01/12/2026 10.00 WIB"``; unparseable: as given."""
     try:
         moment = datetime.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
@@ -306,7 +307,7 @@ def local_time(iso, language):
     return moment.astimezone(WIB).strftime(WORDS[language]["time_format"])
 
 
-def _words_for(facts, language):
+def _words_for(facts: dict[str, Any], language: str) -> "_Missing":
     vocabulary = WORDS[language]
     words = {}
     for key, value in facts.items():
@@ -327,7 +328,7 @@ def _words_for(facts, language):
     return _Missing(words)
 
 
-def _clip(text, width):
+def _clip(text: object, width: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= width else text[: width - 1].rstrip() + ELLIPSIS
 
@@ -335,5 +336,5 @@ def _clip(text, width):
 class _Missing(dict):
     """A fact nobody sent reads as ``-`` rather than breaking the message."""
 
-    def __missing__(self, key):
+    def __missing__(self, key: str) -> str:
         return "-"

@@ -1,7 +1,7 @@
 """Order rules: placement and pricing, the stock saga, the lifecycle, payments and
 who may see or do what. No nameko, no pymongo.
 
-States (DESIGN §3)::
+States (docs/architecture.md §7)::
 
     pending ─┬─ stock_reserved ──────────> confirmed ─┬─ pickup ──> ready_for_pickup ─┐
              └─ stock_reservation_failed ─> rejected   └─ delivery > shipped ──────────┴> completed
@@ -14,6 +14,8 @@ event on the order (``record``), so state and event are saved in one write.
 import datetime
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
+from typing import Any, NoReturn
 
 from services.catalogue.contract import APPROVED
 from services.common.actor import (
@@ -27,6 +29,7 @@ from services.common.actor import (
 )
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
+from services.common.types import Document
 from services.orders.contract import (
     CANCELLED,
     COD,
@@ -46,6 +49,9 @@ from services.orders.contract import (
     REJECTED,
     SHIPPED,
     UNPAID,
+    Fulfilment,
+    OrderLine,
+    OrderSummary,
 )
 from services.orders.exceptions import (
     IdempotencyKeyReused,
@@ -77,7 +83,7 @@ LONGEST_RETRY_FACTOR = 8
 # --- who is asking ---------------------------------------------------------------
 
 
-def roles_in_order(order, actor: Actor) -> set[str]:
+def roles_in_order(order: Document, actor: Actor) -> set[str]:
     """What ``actor`` is to ``order``: a subset of buyer, seller, coordinator (of its
     hub, or an admin)."""
     member_id = actor.get("member_id")
@@ -91,7 +97,7 @@ def roles_in_order(order, actor: Actor) -> set[str]:
     return roles
 
 
-def _visible_roles(order, actor):
+def _visible_roles(order: Document, actor: Actor) -> set[str]:
     """The actor's roles; an order they have no part in does not exist for them."""
     roles = roles_in_order(order, actor)
     if not roles:
@@ -101,12 +107,12 @@ def _visible_roles(order, actor):
     return roles
 
 
-def check_can_view(order, actor):
+def check_can_view(order: Document, actor: Actor) -> Document:
     _visible_roles(order, actor)
     return order
 
 
-def check_coordinator(actor, hub_id):
+def check_coordinator(actor: Actor, hub_id: object) -> None:
     if not isinstance(hub_id, str):
         raise ValidationError("Invalid hub_id.", {"hub_id": ["Send the hub's id as text."]})
     if not is_coordinator(actor, hub_id):
@@ -116,12 +122,12 @@ def check_coordinator(actor, hub_id):
         )
 
 
-def list_scope(actor, view, hub_id=None):
+def list_scope(actor: Actor, view: str, hub_id: str | None = None) -> dict[str, str | list[str]]:
     """Which orders ``view`` shows ``actor``: ``{field: value or [values]}``; ``None``
     means no condition (an admin's coordinator view of every hub)."""
     member_id = actor["member_id"]
     if view == BUYER:
-        scope = {"buyer_id": member_id}
+        scope: dict[str, str | list[str]] = {"buyer_id": member_id}
     elif view == SELLER:
         scope = {"seller_ids": member_id}
     elif hub_id is not None:
@@ -145,7 +151,7 @@ def list_scope(actor, view, hub_id=None):
 # --- placement -------------------------------------------------------------------
 
 
-def idempotency_key(value):
+def idempotency_key(value: object) -> str:
     """The ``Idempotency-Key`` header, 1 to 100 visible characters."""
     key = (value or "").strip() if isinstance(value, str) or value is None else None
     if not key or len(key) > MAX_IDEMPOTENCY_KEY:
@@ -161,7 +167,7 @@ def idempotency_key(value):
     return key
 
 
-def fingerprint(fields):
+def fingerprint(fields: Mapping[str, Any]) -> str:
     """A hash of what was asked, independent of key and item order."""
     canonical = {
         **fields,
@@ -171,7 +177,7 @@ def fingerprint(fields):
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def check_same_request(order, request_hash):
+def check_same_request(order: Document, request_hash: str) -> Document:
     if order["request_hash"] != request_hash:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used for a different order.",
@@ -184,7 +190,9 @@ def check_same_request(order, request_hash):
     return order
 
 
-def price_lines(hub_id, items, products):
+def price_lines(
+    hub_id: str, items: Iterable[Mapping[str, Any]], products: Mapping[str, Document]
+) -> list[Document]:
     """Order lines priced from the approved products (``{product_id: product}``)."""
     unavailable, elsewhere, lines = {}, {}, []
     for index, item in enumerate(items):
@@ -218,19 +226,28 @@ def price_lines(hub_id, items, products):
     return lines
 
 
-def order_number(sequence):
+def order_number(sequence: int) -> str:
     """A short number people can read out: ``KD-000123``."""
     return f"{NUMBER_PREFIX}{sequence:06d}"
 
 
-def retry_delay(base_seconds, announcements):
+def retry_delay(base_seconds: float, announcements: int) -> datetime.timedelta:
     """How long to wait for catalogue before announcing again: ``base``, then doubling
     up to ``LONGEST_RETRY_FACTOR`` times ``base``."""
     factor = min(2 ** max(announcements - 1, 0), LONGEST_RETRY_FACTOR)
     return datetime.timedelta(seconds=base_seconds * factor)
 
 
-def new_order(actor, key, request_hash, fields, products, number, retry_seconds, now=None):
+def new_order(
+    actor: Actor,
+    key: str,
+    request_hash: str,
+    fields: Mapping[str, Any],
+    products: Mapping[str, Document],
+    number: str,
+    retry_seconds: float,
+    now: datetime.datetime | None = None,
+) -> Document:
     now = now or utcnow()
     lines = price_lines(fields["hub_id"], fields["items"], products)
     fulfilment = fields["fulfilment"]
@@ -266,37 +283,36 @@ def new_order(actor, key, request_hash, fields, products, number, retry_seconds,
     return order
 
 
-def summary(order):
+def summary(order: Document) -> OrderSummary:
     """The order summary every order event carries (docs/events.md)."""
+    fulfilment: Fulfilment = order["fulfilment"]
     return {
         "order_id": order["_id"],
         "number": order["number"],
         "hub_id": order["hub_id"],
         "buyer_id": order["buyer_id"],
         "seller_ids": list(order["seller_ids"]),
-        "items": [
-            {
-                key: line[key]
-                for key in (
-                    "product_id",
-                    "seller_id",
-                    "name",
-                    "quantity",
-                    "unit_price",
-                    "line_total",
-                )
-            }
-            for line in order["items"]
-        ],
+        "items": [_summary_line(line) for line in order["items"]],
         "total": order["total"],
-        "fulfilment": dict(order["fulfilment"]),
+        "fulfilment": fulfilment.copy(),
         "payment_method": order["payment_method"],
         "status": order["status"],
         "payment_status": order["payment_status"],
     }
 
 
-def _moved(order, status, by, now):
+def _summary_line(line: Document) -> OrderLine:
+    return {
+        "product_id": line["product_id"],
+        "seller_id": line["seller_id"],
+        "name": line["name"],
+        "quantity": line["quantity"],
+        "unit_price": line["unit_price"],
+        "line_total": line["line_total"],
+    }
+
+
+def _moved(order: Document, status: str, by: str, now: datetime.datetime) -> None:
     order["status"] = status
     order["updated_at"] = now
     order["history"].append({"status": status, "by": by, "at": now})
@@ -305,7 +321,7 @@ def _moved(order, status, by, now):
 # --- the stock saga --------------------------------------------------------------
 
 
-def reannounce(order, retry_seconds, now=None):
+def reannounce(order: Document, retry_seconds: float, now: datetime.datetime | None = None) -> bool:
     """Announce a still-pending order again (a new event, the same order); catalogue
     reserves once per order, so a repeat never reserves twice."""
     if order["status"] != PENDING:
@@ -317,7 +333,7 @@ def reannounce(order, retry_seconds, now=None):
     return True
 
 
-def stock_reserved(order, now=None):
+def stock_reserved(order: Document, now: datetime.datetime | None = None) -> bool:
     """Catalogue reserved the stock: a pending order is confirmed. If the order was
     cancelled or rejected meanwhile (the events crossed), ask catalogue again to
     release what it has just reserved."""
@@ -345,7 +361,12 @@ def stock_reserved(order, now=None):
     return False  # already confirmed or beyond: a repeated answer
 
 
-def stock_reservation_failed(order, reason, shortages, now=None):
+def stock_reservation_failed(
+    order: Document,
+    reason: str | None,
+    shortages: Iterable[Mapping[str, Any]] | None,
+    now: datetime.datetime | None = None,
+) -> bool:
     """Not enough stock: a pending order is rejected, for good."""
     if order["status"] != PENDING:
         return False  # a late or repeated answer to an order that has moved on
@@ -363,7 +384,7 @@ def stock_reservation_failed(order, reason, shortages, now=None):
 # --- the lifecycle ---------------------------------------------------------------
 
 
-def _refuse(order, requested, hint):
+def _refuse(order: Document, requested: str, hint: str) -> NoReturn:
     current = order["status"]
     raise InvalidTransition(
         f"This order is {current}; it cannot become {requested}. {hint}".strip(),
@@ -371,12 +392,15 @@ def _refuse(order, requested, hint):
     )
 
 
-def cancel(order, actor, reason=None, now=None):
+def cancel(
+    order: Document, actor: Actor, reason: str | None = None, now: datetime.datetime | None = None
+) -> bool:
     """Buyer while pending or confirmed; the hub's coordinator until completed.
     Returns whether anything changed (cancelling twice is not an error)."""
     roles = _visible_roles(order, actor)
     if order["status"] == CANCELLED:
         return False
+    allowed: tuple[str, ...]
     if COORDINATOR in roles:
         allowed = COORDINATOR_MAY_CANCEL
     elif BUYER in roles:
@@ -408,7 +432,9 @@ def cancel(order, actor, reason=None, now=None):
     return True
 
 
-def change_status(order, actor, status, now=None):
+def change_status(
+    order: Document, actor: Actor, status: str, now: datetime.datetime | None = None
+) -> bool:
     """Coordinator or a seller of the order moves it along its fulfilment."""
     roles = _visible_roles(order, actor)
     if not roles & {COORDINATOR, SELLER}:
@@ -444,7 +470,7 @@ def change_status(order, actor, status, now=None):
     return True
 
 
-def _next_hint(order):
+def _next_hint(order: Document) -> str:
     options = [
         to
         for to, method in NEXT_STATUS.get(order["status"], {}).items()
@@ -453,7 +479,7 @@ def _next_hint(order):
     return f"Send {' or '.join(options)}." if options else "No further status applies."
 
 
-def mark_paid(order, actor, now=None):
+def mark_paid(order: Document, actor: Actor, now: datetime.datetime | None = None) -> bool:
     """The hub's coordinator records the payment (once)."""
     roles = _visible_roles(order, actor)
     if COORDINATOR not in roles:
@@ -472,7 +498,7 @@ def mark_paid(order, actor, now=None):
     return True
 
 
-def _paid(order, by, now):
+def _paid(order: Document, by: str, now: datetime.datetime) -> None:
     order.update(payment_status=PAID, paid_at=now, paid_by=by, updated_at=now)
     record(order, ORDER_PAID, {**summary(order), "paid_by": by})
 
@@ -480,12 +506,14 @@ def _paid(order, by, now):
 # --- reports ---------------------------------------------------------------------
 
 
-def check_can_see_sales_report(actor, hub_id):
+def check_can_see_sales_report(actor: Actor, hub_id: object) -> None:
     """A hub's sales report is for its coordinators (and admins)."""
     check_coordinator(actor, hub_id)
 
 
-def report_period(start, end, end_is_date=False):
+def report_period(
+    start: datetime.datetime | None, end: datetime.datetime | None, end_is_date: bool = False
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
     """The half-open range ``[start, end)``; a date-only ``to`` includes that day."""
     if end is not None and end_is_date:
         end = end + datetime.timedelta(days=1)

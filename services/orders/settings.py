@@ -2,6 +2,7 @@
 
 import types
 
+from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 from services.common import config as cfg
@@ -14,11 +15,11 @@ class OrderSettings(DependencyProvider):
     """``self.settings.retry_seconds``: how long a pending order waits for catalogue's
     answer before it is announced again (``KOMPOR_ORDER_RETRY_SECONDS``)."""
 
-    def setup(self):
+    def setup(self) -> None:
         config = self.container.config
         self.settings = types.SimpleNamespace(
             retry_seconds=float(cfg.setting(config, ORDER_RETRY_KEY, DEFAULT_ORDER_RETRY))
         )
 
-    def get_dependency(self, worker_ctx):
+    def get_dependency(self, worker_ctx: WorkerContext) -> types.SimpleNamespace:
         return self.settings

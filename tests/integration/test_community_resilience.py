@@ -1,4 +1,4 @@
-"""Community keeps working while notifications is away (DESIGN §1, issue 3)."""
+"""Community keeps working while notifications is away (docs/architecture.md §8, issue 3)."""
 
 from tests.support.community import approve, hub_with_coordinator, pending_member
 from tests.support.waiting import wait_until

@@ -1,4 +1,5 @@
-"""The nothing-lost machinery of DESIGN §5: outbox relay, inbox, retries, dead letters."""
+"""The nothing-lost machinery of docs/architecture.md §5 and §6: outbox relay, inbox,
+retries, dead letters."""
 
 import pika
 

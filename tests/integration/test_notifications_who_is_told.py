@@ -1,5 +1,5 @@
-"""Who is told what (DESIGN §4), end to end: events published as their owners publish
-them, messages caught at local SMS, WhatsApp and SMTP providers."""
+"""Who is told what (the README's table), end to end: events published as their owners
+publish them, messages caught at local SMS, WhatsApp and SMTP providers."""
 
 import pytest
 

@@ -1,4 +1,5 @@
-"""Nothing is lost (DESIGN §5) while things break under a steady stream of orders.
+"""Nothing is lost (docs/architecture.md §5, §6) while things break under a steady stream
+of orders.
 
 The stack runs as processes started the way operators start them, on the embedded
 store, with a local HTTP sink as the SMS provider. Phones keep placing orders through

@@ -93,7 +93,7 @@ class ProcessStack:
 
 
 def e2e_env(vhost, data_dir, sms_url, **extra):
-    """The environment DESIGN §2 describes, with fast retry timings for tests."""
+    """The environment docs/architecture.md §14 describes, with fast retry timings for tests."""
     return {
         "AMQP_URI": vhost.amqp_uri,
         "KOMPOR_DATA_DIR": str(data_dir),

@@ -1,10 +1,10 @@
 """What the fault suite needs: a market to order from, phones that keep placing orders
 while things break, the faults themselves, and an audit of what came out.
 
-Phones behave like the weak phones of DESIGN's users: each order gets its own
-``Idempotency-Key``; on a timeout, a dropped connection or a 5xx the phone sends the
-same request with the same key again, until it hears 201 (or gives up, which counts
-against the system).
+Phones behave like the weak phones of the members (docs/architecture.md §1): each
+order gets its own ``Idempotency-Key``; on a timeout, a dropped connection or a 5xx the
+phone sends the same request with the same key again, until it hears 201 (or gives up,
+which counts against the system).
 """
 
 import collections

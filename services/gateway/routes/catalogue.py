@@ -1,4 +1,5 @@
-"""Products: submission, curation, showroom search and stock (DESIGN §3, product rows)."""
+"""Products over HTTP: submission, curation, showroom search and stock
+(docs/architecture.md §13)."""
 
 from services.catalogue import schemas
 from services.gateway.http import json_body, query, route

@@ -1,4 +1,4 @@
-"""Members, hubs, memberships and trainings (DESIGN §3, community rows)."""
+"""Members, hubs, memberships and trainings over HTTP (docs/architecture.md §13)."""
 
 from services.common.schemas import PageSchema
 from services.community import schemas

@@ -1,4 +1,4 @@
-"""A member's own notifications (DESIGN §3)."""
+"""A member's own notifications over HTTP (docs/architecture.md §13)."""
 
 from services.common.schemas import PageSchema
 from services.gateway.http import query, route

@@ -1,4 +1,5 @@
-"""Orders: placement, views, lifecycle, payments and the hub sales report (DESIGN §3)."""
+"""Orders over HTTP: placement, views, lifecycle, payments and the hub sales report
+(docs/architecture.md §13)."""
 
 from services.gateway.http import json_body, query, route
 from services.orders import schemas
