@@ -98,7 +98,8 @@ def running_stack(env, logs_dir, within=90, commands=None):
                 command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
             )
         url = api_url(env["GATEWAY_ADDRESS"])
-        if not wait_ready(url, processes, within=within):
+        running = lambda: all(process.poll() is None for process in processes.values())  # noqa: E731
+        if not wait_ready(url, within=within, meanwhile=running):
             raise RuntimeError(f"the stack did not become ready; see the logs in {logs_dir}")
         yield Stack(url, processes, logs_dir)
     finally:

@@ -277,6 +277,7 @@ def bench(args):
             "KOMPOR_ADMIN_PHONE": orders_bench.ADMIN_PHONE,
             "KOMPOR_ADMIN_PASSWORD": orders_bench.ADMIN_PASSWORD,
             "KOMPOR_LOG_LEVEL": "WARNING",
+            "KOMPOR_RATE_LIMIT": 0,  # the bench is many clients behind one address
         }
         config = {cfg.DATA_DIR_KEY: str(env["KOMPOR_DATA_DIR"])}
         if os.environ.get(cfg.MONGO_URI_KEY):

@@ -3,6 +3,8 @@
 Checks RabbitMQ first (a clear message and exit 1 when it is unreachable), starts
 the five services with ``nameko run --config deploy/config.yaml``, waits until the
 gateway reports ready, prints where the API is, and stops everything on Ctrl-C.
+Meanwhile it supervises like compose's ``restart: unless-stopped``: a service that
+exits is started again after a backoff, with a line saying so; the others go on.
 """
 
 import os
@@ -23,6 +25,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "deploy" / "config.yaml"
 DEFAULT_GATEWAY = "0.0.0.0:8000"
 READY_WITHIN = 60
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 30.0
+STEADY_AFTER = 60.0  # a process that ran this long starts again without delay
 
 
 def service_command(name):
@@ -47,10 +52,65 @@ def api_url(gateway_address):
     return f"http://{host}:{port}"
 
 
-def wait_ready(url, processes, within=READY_WITHIN):
+def next_backoff(previous, ran_for):
+    """Seconds to wait before starting again a process that ran ``ran_for`` seconds
+    and was last held back ``previous`` seconds (``None``: never)."""
+    if previous is None or ran_for >= STEADY_AFTER:
+        return FIRST_BACKOFF
+    return min(previous * 2, MAX_BACKOFF)
+
+
+def log(message):
+    print(f"[run] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+class Supervisor:
+    """The services' processes, each started again whenever it exits."""
+
+    def __init__(self, names):
+        self.names = names
+        self.processes = {}
+        self.started = {}
+        self.backoff = dict.fromkeys(names)
+        self.due = {}
+
+    def start(self, name):
+        self.processes[name] = subprocess.Popen(service_command(name), cwd=ROOT)
+        self.started[name] = time.monotonic()
+        self.due.pop(name, None)
+
+    def start_all(self):
+        for name in self.names:
+            self.start(name)
+
+    def tend(self):
+        """Notice processes that exited and start those whose backoff is over; true,
+        as the supervisor never gives up."""
+        now = time.monotonic()
+        for name, process in self.processes.items():
+            if name in self.due or process.poll() is None:
+                continue
+            delay = next_backoff(self.backoff[name], now - self.started[name])
+            self.backoff[name] = delay
+            self.due[name] = now + delay
+            log(f"{name} exited with {process.returncode}; starting it again in {delay:g} s")
+        for name, at in list(self.due.items()):
+            if at <= now:
+                self.start(name)
+                log(f"{name} started again (pid {self.processes[name].pid})")
+        return True
+
+    def stop(self, grace=15):
+        self.due.clear()
+        stop(self.processes, grace)
+
+
+def wait_ready(url, within=READY_WITHIN, meanwhile=lambda: True):
+    """Whether ``url``'s ``/readyz`` answers 200 within ``within`` seconds;
+    ``meanwhile()`` runs between tries, and returning false gives up."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if any(process.poll() is not None for process in processes.values()):
+        if not meanwhile():
             return False
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=3) as response:
@@ -84,13 +144,15 @@ def main():
         )
         return 1
     url = api_url(os.environ.get("GATEWAY_ADDRESS", DEFAULT_GATEWAY))
-    processes = {name: subprocess.Popen(service_command(name), cwd=ROOT) for name in SERVICES}
+    supervisor = Supervisor(list(SERVICES))
+    supervisor.start_all()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        if not wait_ready(url, processes):
-            failed = [name for name, process in processes.items() if process.poll() is not None]
+        if not wait_ready(url, meanwhile=supervisor.tend):
+            restarted = [name for name, delay in supervisor.backoff.items() if delay]
             print(
-                f"KOMPOR DESA did not become ready (stopped: {', '.join(failed) or 'none'}).",
+                f"KOMPOR DESA did not become ready within {READY_WITHIN} s "
+                f"(exited at least once: {', '.join(restarted) or 'none'}).",
                 file=sys.stderr,
             )
             return 1
@@ -99,15 +161,13 @@ def main():
             "Ctrl-C stops it.",
             flush=True,
         )
-        while all(process.poll() is None for process in processes.values()):
+        while True:
+            supervisor.tend()
             time.sleep(0.5)
-        failed = [name for name, process in processes.items() if process.poll() is not None]
-        print(f"{', '.join(failed)} stopped; stopping the rest.", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 0
     finally:
-        stop(processes)
+        supervisor.stop()
 
 
 if __name__ == "__main__":

@@ -47,6 +47,10 @@ FAST_TIMINGS = {
     "KOMPOR_DELIVERY_MAX_ATTEMPTS": 100,
 }
 
+# every request of a test comes from 127.0.0.1, far faster than a person: the limiter
+# has its own test with a small limit
+TEST_RATE_LIMIT = {"KOMPOR_RATE_LIMIT": 10_000, "KOMPOR_RATE_BURST": 10_000}
+
 
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
@@ -90,9 +94,10 @@ def config(rabbit_config, tmp_path, sms_sink):
         # nameko's fixture says pyamqp://; pika (the operator CLI) knows amqp://
         "AMQP_URI": rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://", 1),
         **FAST_TIMINGS,
+        **TEST_RATE_LIMIT,
         "MONGO_URI": f"memory://{uuid.uuid4().hex}",
         "KOMPOR_DATA_DIR": str(tmp_path / "var"),
-        "KOMPOR_SECRET_KEY": "test-secret",
+        "KOMPOR_SECRET_KEY": "test-secret-of-at-least-32-characters",
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
         "SMS_GATEWAY_URL": sms_sink.url,
         "KOMPOR_ADMIN_PHONE": KOMPOR_ADMIN_PHONE,

@@ -10,10 +10,17 @@ A reservation is the catalogue's half of the order saga, one document per order:
 ``reserving`` → ``reserved`` or ``failed``; ``reserved`` → ``released`` when the order
 is cancelled, or → ``settled`` when it is completed. A cancel that
 arrives before its order leaves a ``cancelled`` tombstone, so the late order reserves
-nothing.
+nothing. An order announced again after the decision hears the same decision again
+(``answer_again``): its first answer may have been lost.
+
+While a seller's membership of a hub is suspended their products there carry
+``seller_suspended``: they leave the showroom, only their seller and the hub's curators
+find them, and an order for them is rejected (``product_unavailable``). Approving the
+membership again puts them back as they were.
 """
 
 import datetime
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -36,6 +43,8 @@ from services.catalogue.contract import (
     ReservedLine,
     Shortage,
     StockLow,
+    StockReservationFailed,
+    StockReserved,
 )
 from services.catalogue.exceptions import (
     NotASeller,
@@ -44,7 +53,7 @@ from services.catalogue.exceptions import (
     NotYourProduct,
     ProductNotFound,
 )
-from services.common.actor import Actor, is_coordinator, is_seller, member_id
+from services.common.actor import SELLER, Actor, is_coordinator, is_seller, member_id
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
 from services.common.types import Document
@@ -63,11 +72,19 @@ SHELF_FIELDS += ("images", "created_at")
 """What a showroom list holds of each product (its compact form, plus what it sorts on)."""
 
 LOW_STOCK_THRESHOLD = 5
+RECENT_STOCK_CHANGES = 50
+"""How many stock changes a product remembers by key (retries come within minutes;
+the service's idempotency records cover a day)."""
+PRODUCT_IDS = uuid.UUID("6f1d8c2e-3b4a-5e7f-9a0b-1c2d3e4f5a6b")
+"""The namespace of products' ids derived from an idempotency key."""
 
 RESERVING, RESERVED, FAILED = "reserving", "reserved", "failed"
 RELEASED, SETTLED, CANCELLED = "released", "settled", "cancelled"
 INSUFFICIENT_STOCK = "insufficient_stock"
 INVALID_ITEMS = "invalid_items"
+PRODUCT_UNAVAILABLE = "product_unavailable"
+SELLER_SUSPENDED = "seller_suspended"
+"""The product's flag while its seller's membership of its hub is suspended."""
 
 
 # --- products -------------------------------------------------------------------
@@ -88,9 +105,13 @@ def snapshot(product: Document) -> ProductSnapshot:
 
 
 def new_product(
-    actor: Actor, fields: Mapping[str, Any], now: datetime.datetime | None = None
+    actor: Actor,
+    fields: Mapping[str, Any],
+    now: datetime.datetime | None = None,
+    product_id: str | None = None,
 ) -> Document:
-    """A product submitted by an approved seller of ``fields["hub_id"]``."""
+    """A product submitted by an approved seller of ``fields["hub_id"]``, under
+    ``product_id`` when given (see ``product_id_for``)."""
     hub_id = fields["hub_id"]
     if not is_seller(actor, hub_id):
         raise NotASeller(
@@ -100,7 +121,7 @@ def new_product(
         )
     now = now or utcnow()
     product = {
-        "_id": new_id(),
+        "_id": product_id or new_id(),
         "hub_id": hub_id,
         "seller_id": member_id(actor),
         "name": fields["name"],
@@ -122,13 +143,31 @@ def new_product(
     return product
 
 
+def product_id_for(actor: Actor, idempotency_key: str) -> str:
+    """The id of the product a seller submits under an ``Idempotency-Key``: the same
+    for every retry, so the store keeps one product however many tries get through."""
+    return uuid.uuid5(PRODUCT_IDS, f"{member_id(actor)}:{idempotency_key}").hex
+
+
+def stock_change_key(actor: Actor, idempotency_key: str) -> str:
+    """What a stock change records on the product so that it is applied once: the key
+    of the member who sent it (keys are per member)."""
+    return f"{member_id(actor)}:{idempotency_key}"
+
+
 def can_see(product: Document, actor: Actor | None) -> bool:
-    """Approved products are public; the others only for their seller and curators."""
+    """Approved products are public (unless their seller is suspended); the others
+    only for their seller and curators."""
     return (
-        product["status"] == APPROVED
+        on_show(product)
         or product["seller_id"] == member_id(actor)
         or is_coordinator(actor, product["hub_id"])
     )
+
+
+def on_show(product: Document) -> bool:
+    """In the showroom: approved, and its seller not suspended."""
+    return product["status"] == APPROVED and not product.get(SELLER_SUSPENDED)
 
 
 def visible(product: Document | None, actor: Actor | None) -> Document:
@@ -182,9 +221,20 @@ def check_curator(product: Document, actor: Actor) -> None:
         )
 
 
+def check_can_approve(product: Document, actor: Actor) -> None:
+    """A curator of the hub, and not the product's own seller: someone else approves."""
+    check_curator(product, actor)
+    if product["seller_id"] == member_id(actor):
+        raise NotTheCoordinator(
+            "You cannot approve your own product; another coordinator of this hub or an "
+            "admin approves it.",
+            {"product_id": ["Your own product."]},
+        )
+
+
 def approve(product: Document, actor: Actor, now: datetime.datetime | None = None) -> Document:
     """Put the product on the showroom shelf; approving it again changes nothing."""
-    check_curator(product, actor)
+    check_can_approve(product, actor)
     if product["status"] == APPROVED:
         return product
     _decide(product, actor, APPROVED, None, now)
@@ -264,6 +314,14 @@ def set_stock(product: Document, stock: int) -> Document:
     return product
 
 
+def seller_standing(data: Document) -> tuple[str, str] | None:
+    """``(hub_id, seller_id)`` whose products a membership decision concerns; ``None``
+    for a buyer's membership."""
+    if data.get("role") != SELLER:
+        return None
+    return data["hub_id"], data["member_id"]
+
+
 # --- reservations ---------------------------------------------------------------
 
 
@@ -326,11 +384,7 @@ def confirm(reservation: Document, low: Iterable[StockLow] = ()) -> Document:
     """Every line was taken. ``low``: ``stock_low`` data of products that fell to the
     threshold while taking them."""
     reservation.update(state=RESERVED, updated_at=utcnow())
-    record(
-        reservation,
-        STOCK_RESERVED,
-        {"order_id": reservation["_id"], "items": reservation["items"]},
-    )
+    record(reservation, STOCK_RESERVED, _reserved(reservation))
     for data in low:
         record(reservation, STOCK_LOW, data)
     return reservation
@@ -340,12 +394,34 @@ def fail(
     reservation: Document, shortages: list[Shortage], reason: str = INSUFFICIENT_STOCK
 ) -> Document:
     reservation.update(state=FAILED, reason=reason, shortages=shortages, updated_at=utcnow())
-    record(
-        reservation,
-        STOCK_RESERVATION_FAILED,
-        {"order_id": reservation["_id"], "reason": reason, "shortages": shortages},
-    )
+    record(reservation, STOCK_RESERVATION_FAILED, _failed(reservation))
     return reservation
+
+
+def answer_again(reservation: Document) -> Document | None:
+    """The order was announced again after it was decided: orders has not heard (the
+    answer was lost, or crossed the announcement), so the decision is recorded again,
+    with the same data. ``None`` once the order was cancelled or completed: nobody is
+    waiting for an answer then, and taking or returning stock is never repeated."""
+    if reservation["state"] == RESERVED:
+        record(reservation, STOCK_RESERVED, _reserved(reservation))
+    elif reservation["state"] == FAILED:
+        record(reservation, STOCK_RESERVATION_FAILED, _failed(reservation))
+    else:
+        return None
+    return reservation
+
+
+def _reserved(reservation: Document) -> StockReserved:
+    return {"order_id": reservation["_id"], "items": reservation["items"]}
+
+
+def _failed(reservation: Document) -> StockReservationFailed:
+    return {
+        "order_id": reservation["_id"],
+        "reason": reservation["reason"],
+        "shortages": reservation["shortages"],
+    }
 
 
 def shortage(line: Mapping[str, Any], available: int | None) -> Shortage:

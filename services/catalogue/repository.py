@@ -9,9 +9,13 @@ unconditional write of a value read earlier:
   adds the quantity back in one update. So each product is taken at most once per
   order and given back at most once, whatever is redelivered or resumed after a crash.
 - a seller's change compares and sets (``{"stock": <as read>}``), so it carries its
-  ``stock_low`` event in the same write and never overwrites a concurrent order's take.
+  ``stock_low`` event in the same write and never overwrites a concurrent order's take;
+  a change sent with an Idempotency-Key pushes that key onto the product's recent
+  ``stock_keys`` in the same update, on the condition that it is not there yet, so a
+  retry never applies it twice, even one that overlaps the first try.
 
-Product edits (``save_product``) never write ``stock`` or ``holds``.
+Product edits (``save_product``) never write ``stock`` or ``holds``, nor the seller's
+standing, which only community's membership events set (``set_seller_standing``).
 """
 
 import datetime
@@ -32,7 +36,10 @@ from services.common.storage import NOT_STATE, Repository, with_events
 from services.common.types import Document, Query
 
 HIDDEN = {"outbox": False, "outbox_lease": False, "holds": False}
-NOT_SAVED_BY_EDITS = ("stock", "holds")
+SELLER_AS_OF = "seller_as_of"
+STOCK_KEYS = "stock_keys"
+"""The recent stock changes applied to a product, by member and Idempotency-Key."""
+NOT_SAVED_BY_EDITS = ("stock", "holds", domain.SELLER_SUSPENDED, SELLER_AS_OF, STOCK_KEYS)
 RESERVATION_LEASE = datetime.timedelta(seconds=60)
 STOCK_WRITE_ATTEMPTS = 20
 SHOWROOM_VERSION = "version"
@@ -71,7 +78,8 @@ class CatalogueRepository(Repository):
     # --- products ---------------------------------------------------------------
 
     def add_product(self, product: Document) -> Document:
-        return self.insert("products", product)
+        """Insert the product, or find the one a retry inserted under its id before."""
+        return self.insert_or_find("products", product)
 
     def find_product(self, product_id: object) -> Document | None:
         if not isinstance(product_id, str):
@@ -107,26 +115,52 @@ class CatalogueRepository(Repository):
 
     def approved_products(self) -> Cursor[Document]:
         fields = [*domain.SHELF_FIELDS, "description"]
-        return self.db.products.find({"status": domain.APPROVED}, projection=fields)
+        on_show = {"status": domain.APPROVED, domain.SELLER_SUSPENDED: {"$ne": True}}
+        return self.db.products.find(on_show, projection=fields)
+
+    def set_seller_standing(self, hub_id: str, seller_id: str, suspended: bool, as_of: str) -> None:
+        """Flag (or unflag) the seller's products in the hub; an older decision never
+        overwrites a newer one, whatever order the events arrive in."""
+        self.db.products.update_many(
+            {
+                "hub_id": hub_id,
+                "seller_id": seller_id,
+                "$or": [{SELLER_AS_OF: None}, {SELLER_AS_OF: {"$lte": as_of}}],
+            },
+            {"$set": {domain.SELLER_SUSPENDED: suspended, SELLER_AS_OF: as_of}},
+        )
+        self._bump_showroom()
 
     def current_stock(self, product_ids: list[str]) -> dict[str, int]:
         found = self.db.products.find({"_id": {"$in": product_ids}}, projection={"stock": True})
         return {product["_id"]: product["stock"] for product in found}
 
-    def change_stock(self, product_id: str, change: Callable[[Document], Document]) -> Document:
+    def change_stock(
+        self, product_id: str, change: Callable[[Document], Document], key: str | None = None
+    ) -> Document:
         """Apply ``change(product) → product with its new stock and events`` as a
-        compare-and-set on the stock it read; retried while orders move the stock."""
+        compare-and-set on the stock it read; retried while orders move the stock.
+        Under a ``key`` (``domain.stock_change_key``) it is applied at most once: a
+        product that already has the key is returned as it is."""
         for _ in range(STOCK_WRITE_ATTEMPTS):
             product = self.get_product(product_id)
+            if key is not None and key in (product.get(STOCK_KEYS) or ()):
+                return product
             before = product["stock"]
             product = change(product)
             events = product.pop(PENDING_EVENTS, [])
+            condition: Query = {"_id": product_id, "stock": before}
+            update: Query = {
+                "$set": {"stock": product["stock"], "updated_at": product["updated_at"]}
+            }
+            if key is not None:
+                condition[STOCK_KEYS] = {"$ne": key}
+                update["$push"] = {
+                    STOCK_KEYS: {"$each": [key], "$slice": -domain.RECENT_STOCK_CHANGES}
+                }
             saved = self.db.products.find_one_and_update(
-                {"_id": product_id, "stock": before},
-                with_events(
-                    {"$set": {"stock": product["stock"], "updated_at": product["updated_at"]}},
-                    events,
-                ),
+                condition,
+                with_events(update, events),
                 projection=HIDDEN,
                 return_document=ReturnDocument.AFTER,
             )
@@ -171,15 +205,22 @@ class CatalogueRepository(Repository):
         tuple[Literal["taken"], Document]
         | tuple[Literal["held"], None]
         | tuple[Literal["short"], int]
+        | tuple[Literal["unavailable"], None]
     ):
         """Take ``line["quantity"]`` of a product for an order.
 
         ``("taken", product)`` with the product as it is now; ``("held", None)`` when
-        this order already holds it; ``("short", available)`` otherwise.
+        this order already holds it; ``("unavailable", None)`` when its seller is
+        suspended; ``("short", available)`` otherwise.
         """
         product_id, quantity = line["product_id"], line["quantity"]
         product = self.db.products.find_one_and_update(
-            {"_id": product_id, "stock": {"$gte": quantity}, "holds.order_id": {"$ne": order_id}},
+            {
+                "_id": product_id,
+                "stock": {"$gte": quantity},
+                "holds.order_id": {"$ne": order_id},
+                domain.SELLER_SUSPENDED: {"$ne": True},
+            },
             {
                 "$inc": {"stock": -quantity},
                 "$push": {"holds": {"order_id": order_id, "quantity": quantity}},
@@ -190,12 +231,15 @@ class CatalogueRepository(Repository):
         if product is not None:
             return "taken", product
         current = self.db.products.find_one(
-            {"_id": product_id}, projection={"stock": True, "holds": True}
+            {"_id": product_id},
+            projection={"stock": True, "holds": True, domain.SELLER_SUSPENDED: True},
         )
         if current is None:
             return "short", 0
         if any(hold.get("order_id") == order_id for hold in current.get("holds") or ()):
             return "held", None
+        if current.get(domain.SELLER_SUSPENDED):
+            return "unavailable", None
         return "short", current["stock"]
 
     def give_back(self, order_id: str, line: Mapping[str, Any]) -> None:

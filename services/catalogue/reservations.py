@@ -4,7 +4,9 @@ it back exactly once when the order is cancelled.
 Each step is a conditional single-document update (see ``repository``), and the
 reservation document of the order is the aggregate whose state change carries the
 events, so a redelivered, duplicated or crash-resumed event never takes or returns
-stock twice and never announces an outcome twice.
+stock twice. An order announced again (orders does that while it waits for an answer)
+is answered again with the decision already made, so a lost answer cannot leave the
+order pending with its stock held.
 """
 
 import logging
@@ -31,7 +33,8 @@ class Stockkeeper:
             domain.new_reservation(data["order_id"], data.get("hub_id"), lines)
         )
         if reservation is None:
-            return  # already reserved, failed or cancelled: nothing to do twice
+            self._answer_again(data["order_id"])
+            return
         if lines is None:
             logger.warning("order %s has no valid items: %r", data["order_id"], data.get("items"))
             domain.fail(reservation, [], reason=domain.INVALID_ITEMS)
@@ -39,22 +42,36 @@ class Stockkeeper:
             self._take_all(reservation)
         self.store.move_reservation(reservation, from_state=domain.RESERVING)
 
+    def _answer_again(self, order_id: str) -> None:
+        """Already decided (or cancelled): say the decision again, take nothing."""
+        reservation = self.store.get_reservation(order_id)
+        if reservation is None or domain.answer_again(reservation) is None:
+            return
+        logger.info("order %s announced again: answering %s again", order_id, reservation["state"])
+        self.store.move_reservation(reservation, from_state=reservation["state"])
+
     def _take_all(self, reservation: Document) -> None:
         order_id = reservation["_id"]
         shortages: list[Shortage] = []
+        unavailable: list[Shortage] = []
         low: list[StockLow] = []
         for line in reservation["items"]:
             match self.store.take_stock(order_id, line):
                 case "short", available:
                     shortages.append(domain.shortage(line, available))
+                case "unavailable", _:
+                    unavailable.append(domain.shortage(line, 0))
                 case "taken", found if domain.crossed_low(
                     found["stock"] + line["quantity"], found["stock"]
                 ):
                     low.append(domain.stock_low(found, found["stock"]))
-        if shortages:
+        if shortages or unavailable:
             for line in reservation["items"]:
                 self.store.give_back(order_id, line)
-            domain.fail(reservation, shortages)
+            if unavailable:  # a suspended seller's product: no stock helps
+                domain.fail(reservation, unavailable + shortages, domain.PRODUCT_UNAVAILABLE)
+            else:
+                domain.fail(reservation, shortages)
         else:
             domain.confirm(reservation, low)
 

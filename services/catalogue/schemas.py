@@ -12,7 +12,6 @@ MAX_IMAGES = 5
 MAX_URL_LENGTH = 500
 NUMBER_ERRORS = {"invalid": "Send a whole number.", "required": "Required; send a value."}
 UNIT_PATTERN = r"^[^\W\d_]+( [^\W\d_]+)*$"  # letters, single spaces: pcs, kg, ikat, butir
-MAX_PAGE = 10_000
 
 
 class WholeNumber(fields.Integer):
@@ -123,12 +122,6 @@ def _rupiah_bound(**kwargs):
 
 
 class ShowroomQuerySchema(PageSchema):
-    # a bounded page keeps skip() within what every store can encode
-    page = fields.Integer(
-        load_default=1,
-        validate=validate.Range(min=1, max=MAX_PAGE, error="Send from {min} to {max}."),
-        error_messages=NUMBER_ERRORS,
-    )
     hub_id = text(64)
     seller_id = text(64)
     category = choice(contract.CATEGORIES)

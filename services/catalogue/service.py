@@ -4,10 +4,12 @@ from services.catalogue.reservations import Stockkeeper
 from services.catalogue.showroom import Showroom
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
+from services.common.idempotency import Idempotency, idempotent
 from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
+from services.community import contract as community
 from services.orders import contract as orders
 
 
@@ -15,6 +17,7 @@ class CatalogueService(HealthMixin):
     name = "catalogue"
 
     store = Storage(CatalogueRepository)
+    idempotency = Idempotency()
     showroom = Showroom()
 
     @property
@@ -22,16 +25,20 @@ class CatalogueService(HealthMixin):
         return Stockkeeper(self.store)
 
     @rpc(expected_exceptions=EXPECTED)
-    def create_product(self, actor, payload):
+    @idempotent(required=True)
+    def create_product(self, actor, payload, idempotency_key=None):
         """``create_product(actor, {"hub_id": "…", "name": "Keripik Tempe", "description":
-        "…", "category": "food", "price": 15000, "unit": "pack", "stock": 40})`` →
-        product ``status: "pending_review"``. Emits ``product_submitted``."""
+        "…", "category": "food", "price": 15000, "unit": "pack", "stock": 40},
+        idempotency_key="3f2a…")`` → product ``status: "pending_review"``; the same key
+        again → the same product. Emits ``product_submitted``."""
         fields = schemas.CreateProductSchema().load_or_raise(payload)
-        product = domain.new_product(actor, fields)
-        self.store.add_product(product)
+        product_id = domain.product_id_for(actor, idempotency_key)
+        product = domain.new_product(actor, fields, product_id=product_id)
+        product = self.store.add_product(product)
         return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def update_product(self, actor, product_id, payload):
         """``update_product(actor, product_id, {"price": 17000})`` → product. Emits
         ``product_updated``; a material edit puts it back under review."""
@@ -41,16 +48,21 @@ class CatalogueService(HealthMixin):
         return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
-    def change_stock(self, actor, product_id, payload):
-        """``change_stock(actor, product_id, {"delta": 25})`` → product; never below
-        zero (``Conflict``). Emits ``stock_low`` when it falls to the threshold."""
+    @idempotent(required=True)
+    def change_stock(self, actor, product_id, payload, idempotency_key=None):
+        """``change_stock(actor, product_id, {"delta": 25}, idempotency_key="3f2a…")`` →
+        product; never below zero (``Conflict``); the same key again is applied once.
+        Emits ``stock_low`` when it falls to the threshold."""
         delta = schemas.StockChangeSchema().load_or_raise(payload)["delta"]
         product = self.store.change_stock(
-            product_id, lambda found: domain.set_stock(found, domain.restocked(found, actor, delta))
+            product_id,
+            lambda found: domain.set_stock(found, domain.restocked(found, actor, delta)),
+            key=domain.stock_change_key(actor, idempotency_key),
         )
         return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def approve_product(self, actor, product_id):
         """``approve_product(actor, product_id)`` → product ``status: "approved"``.
         Emits ``product_approved``."""
@@ -59,6 +71,7 @@ class CatalogueService(HealthMixin):
         return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def reject_product(self, actor, product_id, payload):
         """``reject_product(actor, product_id, {"reason": "Foto buram"})`` → product
         ``status: "rejected"``. Emits ``product_rejected``."""
@@ -95,3 +108,18 @@ class CatalogueService(HealthMixin):
     @subscribe("orders", orders.ORDER_STATUS_CHANGED)
     def handle_order_status_changed(self, event):
         self.stockkeeper.settle(event)
+
+    # --- sellers' standing (community events) ---
+
+    @subscribe("community", community.MEMBERSHIP_SUSPENDED)
+    def handle_membership_suspended(self, event):
+        self._seller_standing(event, suspended=True)
+
+    @subscribe("community", community.MEMBERSHIP_APPROVED)
+    def handle_membership_approved(self, event):
+        self._seller_standing(event, suspended=False)
+
+    def _seller_standing(self, event, suspended):
+        seller = domain.seller_standing(event["data"])
+        if seller is not None:
+            self.store.set_seller_standing(*seller, suspended, event["occurred_at"])

@@ -9,8 +9,16 @@ not a role in a hub but a flag on the actor: admins run every hub.
 
 Pure: plain dicts in, answers out. ``None`` stands for an anonymous caller, and a
 missing or empty ``roles`` map for a member with no role anywhere.
+
+On the wire the actor travels signed (``sign_actor``), and the RPC entrypoint of
+every service (``services/common/rpc.py``) hands a method the actor only after
+``verify_actor`` believed it.
 """
 
+import hashlib
+import hmac
+import json
+import time
 from collections.abc import Iterable, Mapping
 from typing import TypedDict
 
@@ -83,3 +91,83 @@ def coordinated_hubs(actor: Actor | None) -> list[str]:
 
 def _roles(actor: Actor | None) -> Mapping[str, Iterable[str]]:
     return (None if actor is None else actor.get("roles")) or {}
+
+
+# --- the actor on the wire ---------------------------------------------------------
+#
+# Anyone who can publish to the broker can call a service, so a service believes an
+# actor only when it is signed under the secret key that the gateway and the services
+# share, for the one method it is sent to and for a short while. A captured one is
+# worth one method for a minute, not an admin's account.
+
+DEFAULT_SIGNED_ACTOR_TTL = 60
+"""Seconds a signed actor is believed: long enough for a call waiting in a queue,
+short enough that a captured one is soon worthless."""
+
+
+class SignedActor(TypedDict):
+    """``{"actor": {…} or None, "service": "orders", "method": "cancel_order",
+    "exp": 1767225600, "sig": "<hex HMAC-SHA256 of the rest>"}``."""
+
+    actor: Actor | None
+    service: str
+    method: str
+    exp: int
+    sig: str
+
+
+class ActorNotBelieved(ValueError):
+    """A signed actor that is missing, malformed, forged, expired or meant for another
+    method; its message says which, for the log (the caller is told less)."""
+
+
+def sign_actor(
+    actor: Actor | None,
+    service: str,
+    method: str,
+    secret: bytes,
+    ttl: float = DEFAULT_SIGNED_ACTOR_TTL,
+    now: float | None = None,
+) -> SignedActor:
+    """``actor`` (``None`` for an anonymous caller) vouched for as the caller of
+    ``service.method`` until ``ttl`` seconds from now."""
+    expires = int((time.time() if now is None else now) + ttl)
+    claims = {"actor": actor, "service": service, "method": method, "exp": expires}
+    return {
+        "actor": actor,
+        "service": service,
+        "method": method,
+        "exp": expires,
+        "sig": _signature(claims, secret),
+    }
+
+
+def verify_actor(
+    signed: object, service: str, method: str, secret: bytes, now: float | None = None
+) -> Actor | None:
+    """The actor inside ``signed``, once it is known to be signed under ``secret`` for
+    ``service.method`` and not expired; ``ActorNotBelieved`` otherwise."""
+    if not isinstance(signed, Mapping) or not isinstance(signed.get("sig"), str):
+        raise ActorNotBelieved("the actor is not signed")
+    claims = {key: signed.get(key) for key in ("actor", "service", "method", "exp")}
+    try:
+        expected = _signature(claims, secret)
+    except (TypeError, ValueError):  # not JSON; nothing the gateway signs
+        raise ActorNotBelieved("the signed actor is malformed") from None
+    if not hmac.compare_digest(expected, str(signed["sig"])):
+        raise ActorNotBelieved("the actor's signature does not match")
+    if (claims["service"], claims["method"]) != (service, method):
+        raise ActorNotBelieved(
+            f"the actor was signed for {claims['service']}.{claims['method']}, "
+            f"not {service}.{method}"
+        )
+    expires = claims["exp"]
+    if not isinstance(expires, int) or expires <= (time.time() if now is None else now):
+        raise ActorNotBelieved("the signed actor has expired")
+    actor: Actor | None = claims["actor"]  # signed by a key holder: as the gateway made it
+    return actor
+
+
+def _signature(claims: Mapping[str, object], secret: bytes) -> str:
+    canonical = json.dumps(claims, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest()

@@ -64,17 +64,24 @@ class TokenSigner:
 
     def verify(self, token: object, now: float | None = None) -> tuple[str, int]:
         """``(subject, seconds_left)``; ``Unauthenticated`` if tampered with or expired."""
+        # a header is any bytes a client sent (latin-1 to the gateway): only an ASCII
+        # token can be one of ours, and compare_digest refuses any other text
+        text = token if isinstance(token, str) else ""
         try:
-            payload, signature = str(token).split(".")
+            payload, signature = text.split(".")
         except ValueError:
             raise Unauthenticated("The access token is malformed; log in again.") from None
-        if not hmac.compare_digest(signature, self._sign(payload)):
+        if not text.isascii() or not hmac.compare_digest(signature, self._sign(payload)):
             raise Unauthenticated("The access token is not valid; log in again.")
-        claims: dict[str, Any] = json.loads(_unb64(payload))
-        left = claims["exp"] - (now if now is not None else time.time())
+        try:
+            claims: dict[str, Any] = json.loads(_unb64(payload))
+            left = claims["exp"] - (now if now is not None else time.time())
+            subject = claims["sub"]
+        except (ValueError, KeyError, TypeError):  # signed by us, so only if the key leaked
+            raise Unauthenticated("The access token is malformed; log in again.") from None
         if left <= 0:
             raise Unauthenticated("The access token has expired; log in again.")
-        return claims["sub"], int(left)
+        return subject, int(left)
 
 
 class Tokens(DependencyProvider):

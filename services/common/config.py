@@ -26,6 +26,7 @@ DEFAULT_DATA_DIR = "./var"
 DEFAULT_TOKEN_TTL = 24 * 3600
 DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)
 DEFAULT_OUTBOX_SWEEP = 2.0
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def setting(config: Config, key: str, default: Any = None) -> Any:
@@ -58,17 +59,38 @@ def secret_key(config: Config) -> bytes:
     in ``KOMPOR_DATA_DIR/secret_key`` (mode 0600), so tokens survive a restart."""
     configured = setting(config, SECRET_KEY_KEY)
     if configured:
-        return str(configured).encode()
+        return require_min_length(SECRET_KEY_KEY, str(configured), MIN_SECRET_KEY_LENGTH).encode()
     path = data_dir(config) / "secret_key"
     if not path.exists():
-        # write aside, then link: a concurrent reader never sees a half-written key
-        draft = path.with_name(f"secret_key.{os.getpid()}")
-        draft.write_text(secrets.token_hex(32))
-        draft.chmod(0o600)
+        _publish_new_key(path)
+    return path.read_bytes().strip()
+
+
+def _publish_new_key(path: pathlib.Path) -> None:
+    """Write a key under a name no one else uses, private from its first byte, then
+    link it into place: replicas sharing the volume race, the first link wins and
+    every replica reads that one key."""
+    draft = path.with_name(f".secret_key.{secrets.token_hex(8)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+            file.flush()
+            os.fsync(file.fileno())
         try:
             os.link(draft, path)
         except FileExistsError:
             pass
-        finally:
-            draft.unlink()
-    return path.read_bytes().strip()
+    finally:
+        draft.unlink()
+
+
+def require_min_length(key: str, value: str, minimum: int) -> str:
+    """``value`` of setting ``key``, refused at start when shorter than ``minimum``
+    (the message names the setting, never the value)."""
+    if len(value) < minimum:
+        raise ValueError(
+            f"{key} is too short: use at least {minimum} characters "
+            f"(for example the output of `openssl rand -hex {max(minimum // 2, 16)}`)"
+        )
+    return value

@@ -32,6 +32,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.common import config as cfg
+from services.common.consumer import QueueConsumer
 from services.common.envelope import (
     ATTEMPTS_HEADER,
     DEAD_LETTER_QUEUE,
@@ -47,6 +48,7 @@ from services.common.types import Document, Entrypoint, ExcInfo, Query
 logger = logging.getLogger(__name__)
 
 LEASE = datetime.timedelta(seconds=30)
+INBOX_KEPT = datetime.timedelta(days=7)
 SWEEP_BATCH = 100
 FULL_SWEEP_EVERY = 30  # sweeps: the first, and then one a minute at the default interval
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
@@ -177,13 +179,17 @@ class OutboxRelay:
 
 
 class Inbox(SharedExtension):
-    """Handled events per handler, ``_id = "<handler>:<event_id>"`` (unique)."""
+    """Handled events per handler, ``_id = "<handler>:<event_id>"`` (unique), kept
+    ``INBOX_KEPT`` (a TTL index): far longer than any redelivery or retry takes."""
 
     collection_name = "inbox"
 
     def setup(self) -> None:
         db = mongo_client(self.container.config)[database_name(self.container.service_name)]
         self.collection = db[self.collection_name]
+        self.collection.create_index(
+            "handled_at", expireAfterSeconds=int(INBOX_KEPT.total_seconds())
+        )
 
     def seen(self, key: str) -> bool:
         return self.collection.find_one({"_id": key}, projection={"_id": True}) is not None
@@ -195,7 +201,25 @@ class Inbox(SharedExtension):
             pass
 
 
-class Subscriber(EventHandler):
+class Listener(EventHandler):
+    """nameko's ``event_handler`` on the consumer that outlives broker trouble, for
+    listeners that need no inbox or retries (the gateway's cache invalidation)."""
+
+    queue_consumer = QueueConsumer()
+
+
+def listen(
+    source_service: str, event_type: str, **options: Any
+) -> Callable[[Entrypoint], Entrypoint]:
+    """``@listen("community", "roles_changed", handler_type=BROADCAST)``: see
+    ``Listener``."""
+    decorate: Callable[[Entrypoint], Entrypoint] = Listener.decorator(
+        source_service, event_type, **options
+    )
+    return decorate
+
+
+class Subscriber(Listener):
     """``@subscribe("community", "member_registered")``: the handler gets the
     envelope ``{"event_id", "occurred_at", "data"}`` at most once per ``event_id``."""
 
@@ -219,10 +243,19 @@ class Subscriber(EventHandler):
             logger.error("dropping malformed event on %s: %r", self.queue.name, body)
             self._park(body, message, "malformed event: no event_id", attempts=0)
             return
-        if self.inbox.seen(self.inbox_key(body)):
+        if self._seen(body):
             self.queue_consumer.ack_message(message)
             return
         super().handle_message(body, message)
+
+    def _seen(self, body: Any) -> bool:
+        # this runs in the consumer's own thread, whose death would end the service: a
+        # store that cannot answer means "not seen", and the handler meets it next
+        try:
+            return bool(self.inbox.seen(self.inbox_key(body)))
+        except Exception:
+            logger.exception("inbox lookup failed on %s; handling the event", self.queue.name)
+            return False
 
     def handle_result(
         self,
@@ -233,7 +266,7 @@ class Subscriber(EventHandler):
     ) -> tuple[Any, ExcInfo | None]:
         body = worker_ctx.args[0]
         if exc_info is None:
-            self.inbox.remember(self.inbox_key(body))
+            self._remember(body)
             self.queue_consumer.ack_message(message)
         else:
             attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
@@ -243,6 +276,14 @@ class Subscriber(EventHandler):
             else:
                 self._park(body, message, error, attempts)
         return result, exc_info
+
+    def _remember(self, body: Any) -> None:
+        # the work is done: an exception here would kill the service, and the event, if
+        # it came again, would meet an idempotent handler
+        try:
+            self.inbox.remember(self.inbox_key(body))
+        except Exception:
+            logger.exception("could not record %s as handled", self.inbox_key(body))
 
     def _retry_later(self, body: Any, message: Message, attempts: int, error: str) -> None:
         queue = retry_queue(self.queue.name, self.delays[attempts - 1])

@@ -12,6 +12,7 @@ from services.common.errors import ValidationError
 from services.common.phone import normalise_phone
 from services.common.types import Document
 
+MAX_PAGE = 10_000
 MAX_PAGE_SIZE = 100
 
 FieldErrors = dict[str, str | list[Any] | dict[Any, Any]]
@@ -63,6 +64,19 @@ class Timestamp(fields.DateTime):
         return None if value is None else isoformat(value)
 
 
+def representable_in_utc(moment: datetime.datetime) -> None:
+    """A validator: the moment, once in UTC, has a day to spare before the calendar's
+    ends, so converting it or stepping a day from it never overflows."""
+    try:
+        year = moment.astimezone(datetime.UTC).year
+    except OverflowError:
+        year = datetime.MAXYEAR
+    if not datetime.MINYEAR < year < datetime.MAXYEAR:
+        raise marshmallow.ValidationError(
+            f"Send a time between the years {datetime.MINYEAR + 1} and {datetime.MAXYEAR - 1}."
+        )
+
+
 TEXT_ERRORS: FieldErrors = {"invalid": "Send a text string.", "required": "Required; send a value."}
 
 
@@ -103,12 +117,20 @@ def choice(options: Sequence[str], **kwargs: Any) -> fields.String:
     )
 
 
-class PageSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Send 1 or more."))
-    page_size = fields.Integer(
-        load_default=20,
-        validate=validate.Range(min=1, max=MAX_PAGE_SIZE, error="Send from 1 to 100."),
+def bounded_integer(minimum: int, maximum: int, **kwargs: Any) -> fields.Integer:
+    """A whole number from ``minimum`` to ``maximum``: every number the API takes has
+    both bounds, which the document states, so none reaches a store that cannot hold
+    it (a 21-digit page overflows MongoDB's 64-bit integers)."""
+    return fields.Integer(
+        validate=validate.Range(min=minimum, max=maximum, error="Send from {min} to {max}."),
+        error_messages={"invalid": f"Send a whole number from {minimum} to {maximum}."},
+        **kwargs,
     )
+
+
+class PageSchema(Schema):
+    page = bounded_integer(1, MAX_PAGE, load_default=1)
+    page_size = bounded_integer(1, MAX_PAGE_SIZE, load_default=20)
 
 
 def page_of(items: Sequence[Any], page: int, page_size: int, total: int) -> dict[str, Any]:

@@ -66,15 +66,22 @@ class Repository:
         return document
 
     def insert_or_find(
-        self, collection: str, document: Document, key: Sequence[str]
-    ) -> Document | None:
-        """Insert a new aggregate, or return the one already stored with the same
-        ``key`` fields (a unique index on them): creating it again is not an error."""
+        self, collection: str, document: Document, key: Sequence[str] = ("_id",)
+    ) -> Document:
+        """Insert a new aggregate, or give back the one already stored with the same
+        ``key`` fields (a unique index on them; by default its ``_id``, an id derived
+        from an idempotency key): creating it again is not an error, and its events
+        are not written again."""
         try:
             return self.insert(collection, document)
         except DuplicateKeyError:
-            same = {field: document[field] for field in key}
-            return self.db[collection].find_one(same, projection={"outbox": False})
+            found = self.db[collection].find_one(
+                {field: document[field] for field in key},
+                projection={"outbox": False, "outbox_lease": False},
+            )
+            if found is None:  # removed in between: nothing left to repeat
+                raise
+            return found
 
     def save(self, collection: str, document: Document) -> Document:
         """Write the changed aggregate and append its pending events, if nobody else

@@ -1,5 +1,9 @@
 """The operator account of ``KOMPOR_ADMIN_PHONE``/``KOMPOR_ADMIN_PASSWORD``, created
-when the community service starts if it is absent."""
+when the community service starts if it is absent.
+
+An account someone else registered with that phone is never promoted: whoever
+registered first would otherwise become the admin. The service refuses to start
+instead, and the operator picks another phone."""
 
 import logging
 
@@ -17,10 +21,15 @@ logger = logging.getLogger(__name__)
 
 ADMIN_PHONE_KEY = "KOMPOR_ADMIN_PHONE"
 ADMIN_PASSWORD_KEY = "KOMPOR_ADMIN_PASSWORD"
+MIN_ADMIN_PASSWORD_LENGTH = 12
+
+
+class AdminPhoneTaken(Exception):
+    """``KOMPOR_ADMIN_PHONE`` belongs to a member who is not an admin."""
 
 
 def ensure_admin(repository, phone, password):
-    """Create or promote the admin; returns its id if this call changed it."""
+    """Create the admin if absent; returns its id if this call created it."""
     member = repository.find_member_by_phone(phone)
     if member is None:
         admin = domain.new_member(
@@ -28,14 +37,19 @@ def ensure_admin(repository, phone, password):
         )
         try:
             repository.add_member(admin)
-        except PhoneAlreadyRegistered:  # a replica created it first
-            return None
+        except PhoneAlreadyRegistered:  # a replica created it first, or someone registered
+            return _refuse_unless_admin(repository.find_member_by_phone(phone), phone)
         logger.info("created the admin account %s", phone)
         return admin["_id"]
+    return _refuse_unless_admin(member, phone)
+
+
+def _refuse_unless_admin(member, phone):
     if not member.get("is_admin"):
-        repository.save_member(domain.make_admin(member))
-        logger.info("made %s an admin", phone)
-        return member["_id"]
+        raise AdminPhoneTaken(
+            f"{ADMIN_PHONE_KEY} {phone} belongs to a member who registered it and is "
+            "not an admin; refusing to make them one. Set another phone for the admin."
+        )
     return None
 
 
@@ -51,6 +65,7 @@ class AdminBootstrap(DependencyProvider):
         password = cfg.setting(config, ADMIN_PASSWORD_KEY)
         if not (phone and password):
             return
+        cfg.require_min_length(ADMIN_PASSWORD_KEY, str(password), MIN_ADMIN_PASSWORD_LENGTH)
         repository = CommunityRepository(prepared_db(self.container, CommunityRepository))
         self.changed = ensure_admin(repository, normalise_phone(phone), str(password))
 

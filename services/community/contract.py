@@ -39,6 +39,7 @@ MEMBER_REGISTERED = "member_registered"
 MEMBER_UPDATED = "member_updated"
 HUB_CREATED = "hub_created"
 COORDINATOR_ASSIGNED = "coordinator_assigned"
+COORDINATOR_REMOVED = "coordinator_removed"
 MEMBERSHIP_REQUESTED = "membership_requested"
 MEMBERSHIP_APPROVED = "membership_approved"
 MEMBERSHIP_REJECTED = "membership_rejected"
@@ -78,6 +79,12 @@ class HubCreated(TypedDict):
 class CoordinatorAssigned(TypedDict):
     hub_id: str
     member_id: str
+
+
+class CoordinatorRemoved(TypedDict):
+    hub_id: str
+    member_id: str
+    removed_by: str
 
 
 class _Membership(TypedDict):
@@ -135,6 +142,7 @@ EVENTS: dict[str, type] = {
     MEMBER_UPDATED: MemberUpdated,
     HUB_CREATED: HubCreated,
     COORDINATOR_ASSIGNED: CoordinatorAssigned,
+    COORDINATOR_REMOVED: CoordinatorRemoved,
     MEMBERSHIP_REQUESTED: MembershipRequested,
     MEMBERSHIP_APPROVED: MembershipApproved,
     MEMBERSHIP_REJECTED: MembershipRejected,

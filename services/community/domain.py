@@ -25,6 +25,7 @@ from services.common.types import Document
 from services.community.contract import (
     APPROVED,
     COORDINATOR_ASSIGNED,
+    COORDINATOR_REMOVED,
     DEFAULT_CHANNEL,
     DEFAULT_LANGUAGE,
     HUB_CREATED,
@@ -139,11 +140,14 @@ def update_profile(member: Document, changes: Mapping[str, Any]) -> Document:
     return member
 
 
-def lockout_after(failures: int) -> datetime.timedelta:
-    """How long logins stay refused after ``failures`` consecutive wrong passwords."""
-    if failures < FREE_LOGIN_FAILURES:
+def lockout_after(failures: int, free: int = FREE_LOGIN_FAILURES) -> datetime.timedelta:
+    """How long logins stay refused after ``failures`` consecutive wrong passwords,
+    ``free`` of them forgiven."""
+    if failures < free:
         return datetime.timedelta(0)
-    return min(FIRST_LOCKOUT * 2 ** (failures - FREE_LOGIN_FAILURES), LONGEST_LOCKOUT)
+    # the exponent stops where the longest lockout is reached (no overflow)
+    doublings = min(failures - free, (LONGEST_LOCKOUT // FIRST_LOCKOUT).bit_length())
+    return min(FIRST_LOCKOUT * 2**doublings, LONGEST_LOCKOUT)
 
 
 def check_not_locked(attempts: Document | None, now: datetime.datetime | None = None) -> None:
@@ -246,6 +250,23 @@ def assign_coordinator(hub: Document, member_id: str, actor: Actor) -> Document:
     return hub
 
 
+def check_can_remove_coordinator(actor: Actor) -> None:
+    require_admin(actor, "remove coordinators")
+
+
+def remove_coordinator(hub: Document, coordinator_id: str, actor: Actor) -> Document:
+    """An admin takes ``coordinator_id`` off ``hub``'s coordinators; nothing happens
+    when they are not one (a retried removal)."""
+    check_can_remove_coordinator(actor)
+    if coordinator_id not in hub["coordinator_ids"]:
+        return hub
+    hub["coordinator_ids"].remove(coordinator_id)
+    data = {"hub_id": hub["_id"], "member_id": coordinator_id, "removed_by": actor["member_id"]}
+    record(hub, COORDINATOR_REMOVED, data)
+    record(hub, ROLES_CHANGED, {"member_id": coordinator_id})
+    return hub
+
+
 # --- memberships ------------------------------------------------------------
 
 
@@ -287,8 +308,15 @@ def membership_data(membership: Document, *extra: str) -> dict[str, Any]:
 
 
 def check_can_decide(membership: Document, actor: Actor, verb: str) -> None:
-    """``verb``: approve, reject or suspend."""
+    """``verb``: approve, reject or suspend. Nobody approves (or reinstates) their own
+    membership: another coordinator of the hub, or an admin, does."""
     require_coordinator(actor, membership["hub_id"], f"{verb} memberships")
+    if verb == "approve" and membership["member_id"] == actor["member_id"]:
+        raise NotAllowed(
+            "You cannot approve your own membership; another coordinator of this hub "
+            "or an admin approves it.",
+            {"membership_id": ["Your own membership."]},
+        )
 
 
 class Decision(NamedTuple):

@@ -10,16 +10,21 @@ from services.common.envelope import OutboxEntry, utcnow
 from services.common.errors import NotFound
 from services.common.storage import Repository, with_events
 from services.common.types import Document, Query
-from services.community import domain
+from services.community import domain, throttling
 from services.community.exceptions import (
     HubNotFound,
     MemberNotFound,
     MembershipNotFound,
     PhoneAlreadyRegistered,
+    TooManyAttempts,
     TrainingNotFound,
 )
 
 NO_OUTBOX = {"outbox": False}
+RESERVE_TRIES = 20
+
+Reservation = tuple[throttling.Throttle, Document | None, Document]
+"""One counter an attempt reserved: the throttle, its document before and after."""
 
 
 def _outbox_index() -> IndexModel:
@@ -54,6 +59,12 @@ class CommunityRepository(Repository):
             IndexModel([("hub_id", ASCENDING), ("starts_at", ASCENDING)]),
             IndexModel([("completed", ASCENDING)]),
             _outbox_index(),
+        ],
+        "login_attempts": [
+            IndexModel(
+                [("updated_at", ASCENDING)],
+                expireAfterSeconds=int(throttling.ATTEMPTS_KEPT.total_seconds()),
+            )
         ],
     }
 
@@ -106,31 +117,76 @@ class CommunityRepository(Repository):
         coordinated = self.db.hubs.find({"coordinator_ids": member["_id"]}, projection={})
         return domain.actor(member, memberships, [hub["_id"] for hub in coordinated])
 
-    # --- login throttling ---------------------------------------------------
+    # --- login throttling (rules in ``throttling``) ---------------------------
 
-    def login_attempts(self, phone: str) -> Document | None:
-        return self.db.login_attempts.find_one({"_id": phone})
+    def begin_login(self, phone: str, address: str | None) -> list[Reservation]:
+        """Reserve this attempt on every counter of ``throttling.throttles``, or give
+        back what was reserved and raise ``TooManyAttempts``."""
+        counted = self.db.login_attempts.find_one({"_id": throttling.phone_key(phone)}) or {}
+        reserved: list[Reservation] = []
+        try:
+            for throttle in throttling.throttles(phone, address, counted.get("failures", 0)):
+                reserved.append(self._reserve(throttle))
+        except TooManyAttempts:
+            self._give_back(reserved)
+            raise
+        return reserved
 
-    def record_login_failure(self, phone: str) -> None:
-        """Count one more wrong password, atomically, and set the lockout."""
-        attempts = self.db.login_attempts.find_one_and_update(
-            {"_id": phone},
-            {"$inc": {"failures": 1}},
+    def login_failed(self, phone: str) -> None:
+        """The password was wrong: the reservations stand, and the phone counts one
+        more failure from anywhere."""
+        now = utcnow()
+        self.db.login_attempts.update_one(
+            {"_id": throttling.phone_key(phone)},
+            {"$inc": {"failures": 1}, "$set": {"updated_at": now}},
             upsert=True,
-            return_document=ReturnDocument.AFTER,
         )
-        lockout = domain.lockout_after(attempts["failures"])
-        if lockout:
-            self.db.login_attempts.update_one(
-                {"_id": phone}, {"$set": {"locked_until": utcnow() + lockout}}
-            )
 
-    def clear_login_failures(self, phone: str) -> None:
-        self.db.login_attempts.delete_one({"_id": phone})
+    def login_succeeded(self, reserved: Sequence[Reservation]) -> None:
+        """The password was right: the pair starts afresh, the address gets its
+        attempt back."""
+        *others, (pair, _, _) = reserved
+        self._give_back(others)
+        self.db.login_attempts.delete_one({"_id": pair.key})
+
+    def _reserve(self, throttle: throttling.Throttle) -> Reservation:
+        # compare-and-set on the count: of two attempts that read the same count, one
+        # writes and the other reads again (and meets the lock the first one set)
+        for _ in range(RESERVE_TRIES):
+            before = self.db.login_attempts.find_one({"_id": throttle.key})
+            after = throttling.reserve(before, throttle)
+            if before is None:
+                try:
+                    self.db.login_attempts.insert_one({"_id": throttle.key, **after})
+                except DuplicateKeyError:
+                    continue
+                return throttle, before, after
+            written = self.db.login_attempts.find_one_and_update(
+                {"_id": throttle.key, "failures": before.get("failures")}, {"$set": after}
+            )
+            if written is not None:
+                return throttle, before, after
+        raise TooManyAttempts(
+            "Too many logins at once; wait a second and try again.", {"retry_after": ["1"]}
+        )
+
+    def _give_back(self, reserved: Iterable[Reservation]) -> None:
+        for throttle, before, after in reserved:
+            # untouched since: exactly as before; else others counted since, and only
+            # this attempt comes off
+            locked_before = (before or {}).get("locked_until")
+            restored = self.db.login_attempts.update_one(
+                {"_id": throttle.key, "failures": after["failures"]},
+                {"$inc": {"failures": -1}, "$set": {"locked_until": locked_before}},
+            )
+            if not restored.matched_count:
+                self.db.login_attempts.update_one(
+                    {"_id": throttle.key, "failures": {"$gt": 0}}, {"$inc": {"failures": -1}}
+                )
 
     # --- hubs ---------------------------------------------------------------
 
-    def add_hub(self, hub: Document) -> Document | None:
+    def add_hub(self, hub: Document) -> Document:
         """Insert ``hub``, or return the hub that already has its slug."""
         return self.insert_or_find("hubs", hub, ("slug",))
 
@@ -150,7 +206,7 @@ class CommunityRepository(Repository):
 
     # --- memberships --------------------------------------------------------
 
-    def add_membership(self, membership: Document) -> Document | None:
+    def add_membership(self, membership: Document) -> Document:
         """Insert ``membership``, or return the one this member already has in this
         hub and role."""
         return self.insert_or_find("memberships", membership, ("member_id", "hub_id", "role"))
@@ -175,7 +231,7 @@ class CommunityRepository(Repository):
 
     # --- trainings ----------------------------------------------------------
 
-    def add_training(self, training: Document) -> Document | None:
+    def add_training(self, training: Document) -> Document:
         """Insert ``training``, or return the one the hub already has at this title
         and start time."""
         return self.insert_or_find("trainings", training, ("hub_id", "title", "starts_at"))

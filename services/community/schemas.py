@@ -12,6 +12,7 @@ from services.common.schemas import (
     Schema,
     Timestamp,
     choice,
+    representable_in_utc,
     text,
 )
 from services.community.contract import (
@@ -204,6 +205,7 @@ class ScheduleTrainingSchema(Schema):
     starts_at = fields.AwareDateTime(
         default_timezone=datetime.UTC,
         required=True,
+        validate=representable_in_utc,
         error_messages={
             "invalid": "Send an ISO 8601 time like 2026-12-01T09:00:00Z.",
             "required": "Required; send a time like 2026-12-01T09:00:00Z.",

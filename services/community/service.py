@@ -1,5 +1,6 @@
 from services.common.auth import Tokens, hash_password, verify_password
 from services.common.errors import EXPECTED, Unauthenticated
+from services.common.idempotency import Idempotency, idempotent
 from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
@@ -14,6 +15,7 @@ class CommunityService(HealthMixin):
     name = "community"
 
     store = Storage(CommunityRepository)
+    idempotency = Idempotency()
     tokens = Tokens()
     admin = AdminBootstrap()
 
@@ -27,17 +29,18 @@ class CommunityService(HealthMixin):
         return schemas.MemberSchema().dump(member)
 
     @rpc(expected_exceptions=EXPECTED)
-    def issue_token(self, payload):
-        """``issue_token({"phone": "0812…", "password": "…"})`` →
-        ``{"access_token", "token_type": "Bearer", "expires_in"}``."""
+    def issue_token(self, payload, client_address=None):
+        """``issue_token({"phone": "0812…", "password": "…"}, "203.0.113.7")`` →
+        ``{"access_token", "token_type": "Bearer", "expires_in"}``; ``TooManyAttempts``
+        while this phone and address, or this address, waits (see ``throttling``)."""
         credentials = schemas.TokenRequestSchema().load_or_raise(payload)
         phone = credentials["phone"]
-        domain.check_not_locked(self.store.login_attempts(phone))
+        attempt = self.store.begin_login(phone, client_address)
         member = self.store.find_member_by_phone(phone)
         if member is None or not verify_password(member["password_hash"], credentials["password"]):
-            self.store.record_login_failure(phone)
+            self.store.login_failed(phone)
             raise WrongCredentials("Wrong phone number or password.")
-        self.store.clear_login_failures(phone)
+        self.store.login_succeeded(attempt)
         return {
             "access_token": self.tokens.issue(member["_id"]),
             "token_type": "Bearer",
@@ -69,6 +72,7 @@ class CommunityService(HealthMixin):
         return schemas.ProfileSchema().dump(self.store.profile(actor["member_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def update_profile(self, actor, payload):
         """``update_profile(actor, {"language": "en"})`` → member. Emits
         ``member_updated`` when something changed."""
@@ -80,6 +84,7 @@ class CommunityService(HealthMixin):
     # --- hubs ---------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def create_hub(self, actor, payload):
         """``create_hub(admin, {"name": "Simpul Pujon", "village": "Pujon Kidul",
         "district": "Pujon", "regency": "Malang", "province": "Jawa Timur", "address":
@@ -103,6 +108,7 @@ class CommunityService(HealthMixin):
         return schemas.HubSchema().dump(self.store.get_hub(hub_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def assign_coordinator(self, actor, hub_id, payload):
         """``assign_coordinator(admin, hub_id, {"member_id": "…"})`` → hub. Emits
         ``coordinator_assigned`` and ``roles_changed`` the first time."""
@@ -113,9 +119,21 @@ class CommunityService(HealthMixin):
         self.store.save_hub(domain.assign_coordinator(hub, member_id, actor))
         return schemas.HubSchema().dump(hub)
 
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def remove_coordinator(self, actor, hub_id, member_id):
+        """``remove_coordinator(admin, hub_id, member_id)`` → hub. Emits
+        ``coordinator_removed`` and ``roles_changed`` when they were a coordinator."""
+        domain.check_can_remove_coordinator(actor)
+        hub = self.store.get_hub(hub_id)
+        self.store.get_member(member_id)
+        self.store.save_hub(domain.remove_coordinator(hub, member_id, actor))
+        return schemas.HubSchema().dump(hub)
+
     # --- memberships --------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def apply_for_membership(self, actor, hub_id, payload):
         """``apply_for_membership(actor, hub_id, {"role": "seller", "business_name":
         "Keripik Bu Siti"})`` → membership (``pending``). Applying again for the same
@@ -136,18 +154,21 @@ class CommunityService(HealthMixin):
         return page_of(schemas.MembershipSchema(many=True).dump(items), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def approve_membership(self, actor, membership_id, payload=None):
         """``approve_membership(coordinator, membership_id, {})`` → membership. Emits
         ``membership_approved`` and ``roles_changed``."""
         return self._decide(actor, membership_id, "approve", schemas.ApproveSchema, payload)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def reject_membership(self, actor, membership_id, payload):
         """``reject_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_rejected``."""
         return self._decide(actor, membership_id, "reject", schemas.DecisionSchema, payload)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def suspend_membership(self, actor, membership_id, payload):
         """``suspend_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_suspended`` and ``roles_changed``."""
@@ -164,6 +185,7 @@ class CommunityService(HealthMixin):
     # --- trainings ----------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def schedule_training(self, actor, hub_id, payload):
         """``schedule_training(coordinator, hub_id, {"title": "Foto produk", "topic":
         "product_photography", "starts_at": "2026-12-01T02:00:00Z", "capacity": 20})``
@@ -184,6 +206,7 @@ class CommunityService(HealthMixin):
         return page_of(schemas.TrainingSchema(many=True).dump(items), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def enrol(self, actor, training_id):
         """``enrol(member, training_id)`` → training (one seat fewer). ``Conflict``
         when full or already enrolled. Emits ``training_enrolled``."""
@@ -196,6 +219,7 @@ class CommunityService(HealthMixin):
         return schemas.TrainingSchema().dump(enrolled or self.store.get_training(training_id))
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def complete_training(self, actor, training_id, payload):
         """``complete_training(coordinator, training_id, {"member_id": "…"})`` →
         training. Emits ``training_completed`` the first time."""

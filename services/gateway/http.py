@@ -1,16 +1,26 @@
 """The gateway's HTTP entrypoint: JSON in and out, one table from failures to the
 error envelope (docs/architecture.md §11), a body-size limit, and the metadata
 OpenAPI is built from.
+
+Whatever a client sends is text that may be wrong: bytes that are not UTF-8 in the
+path, query or body, bytes that are not printable ASCII in a header the operation
+reads, JSON nested deeper than any request needs, a body over the limit. Each gets a
+4xx in the envelope, never a 500 and never a reset connection.
 """
 
 import functools
 import json
 import logging
+import re
+import urllib.parse
+from functools import partial
 
+import eventlet
 from nameko.exceptions import BadRequest as NamekoBadRequest
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from services.common.errors import (
     EXPECTED,
@@ -19,12 +29,31 @@ from services.common.errors import (
     PayloadTooLarge,
     ValidationError,
 )
+from services.gateway.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32  # the deepest request (an order's items) is 3
 JSON_TYPE = "application/json"
 BODY_METHODS = ("POST", "PUT", "PATCH")
+
+# After answering, what the client is still sending is read and thrown away, up to
+# these bounds, before the connection closes (a lingering close, as nginx does): a
+# client that sends its whole body before reading, as urllib and requests do, then
+# reads the answer instead of a connection reset.
+DRAIN_BYTES = 8 * 1024 * 1024
+DRAIN_SECONDS = 10
+DRAIN_CHUNK = 64 * 1024
+
+# a JSON string, whose brackets do not nest; one left open runs to the end, so the
+# scan is one pass whatever the quotes
+JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*+"?', re.DOTALL)
+NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+# a \u escape of half a surrogate pair: json.loads lets one stand alone, UTF-8 cannot
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# what a header value may hold (RFC 9110 field-vchar and spaces, less obs-text)
+HEADER_TEXT = re.compile(r"[\t\x20-\x7e]*")
 
 
 def to_api_error(exc):
@@ -61,7 +90,9 @@ def json_response(status, payload, headers=None):
 
 
 def error_response(error):
-    return json_response(error.status, error.to_dict())
+    retry_after = error.details.get("retry_after") if error.status == 429 else None
+    headers = {"Retry-After": retry_after[0]} if retry_after else None
+    return json_response(error.status, error.to_dict(), headers)
 
 
 def json_body(request):
@@ -73,18 +104,125 @@ def json_body(request):
         raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes; send less.")
     if not raw.strip():
         return {}
+    _refuse_deep_nesting(raw)
     # the body is read as JSON whatever Content-Type a simple client declared
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        if SURROGATE_ESCAPE.search(raw):
+            json.dumps(body, ensure_ascii=False).encode()  # a lone half raises here
+    except (ValueError, UnicodeError) as exc:
         raise ValidationError(
-            "The body is not valid JSON; send a JSON object.", {"_body": [str(exc)]}
+            "The body is not valid JSON in UTF-8; send a JSON object.", {"_body": [str(exc)]}
         ) from None
     if not isinstance(body, dict):
         raise ValidationError(
             "Send a JSON object, not a list or a value.", {"_body": ["Send a JSON object."]}
         )
     return body
+
+
+def _refuse_deep_nesting(raw):
+    """JSON nested deeper than ``MAX_JSON_DEPTH`` is refused before it is parsed: the
+    parser recurses once per level, and thousands of ``[`` would exhaust its stack."""
+    brackets = JSON_STRING.sub(b"", raw).translate(None, NOT_BRACKETS)
+    depth = 0
+    for bracket in brackets:
+        depth += 1 if bracket in b"[{" else -1
+        if depth < 0:  # closes what it never opened: the parser stops there
+            return
+        if depth > MAX_JSON_DEPTH:
+            raise ValidationError(
+                f"The body nests deeper than {MAX_JSON_DEPTH} levels; send a flat JSON object.",
+                {"_body": [f"Nest at most {MAX_JSON_DEPTH} levels of arrays and objects."]},
+            )
+
+
+def _refuse_undecodable_url(request):
+    """The path and query must be UTF-8 once percent-decoded (WSGI hands them over as
+    latin-1): werkzeug would replace bad bytes in the path and fail on them in the query."""
+    path = request.environ.get("PATH_INFO", "").encode("latin-1", "replace")
+    query_string = request.environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+    for name, raw in (("path", path), ("query", urllib.parse.unquote_to_bytes(query_string))):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                f"The {name} is not valid UTF-8; percent-encode UTF-8 text.",
+                {f"_{name}": ["Send UTF-8, percent-encoded."]},
+            ) from None
+
+
+def _refuse_unreadable_headers(request, names):
+    """A header the operation reads must be printable ASCII, or it is refused by name."""
+    for name in names:
+        value = request.headers.get(name)
+        if value is not None and not HEADER_TEXT.fullmatch(value):
+            raise ValidationError(
+                f"The {name} header holds characters that are not printable ASCII; "
+                "send letters, digits and punctuation only.",
+                {name: ["Send printable ASCII only (a UUID is good)."]},
+            )
+
+
+def _drain(environ):
+    """The lingering close: read and discard the rest of the body, within bounds."""
+    stream = environ.get("wsgi.input")
+    # a client waiting for "100 Continue" was never told to send, so sends nothing
+    if stream is None or getattr(stream, "should_send_hundred_continue", False):
+        return
+    left = DRAIN_BYTES
+    with eventlet.Timeout(DRAIN_SECONDS, False):
+        try:
+            while left > 0:
+                chunk = stream.read(min(DRAIN_CHUNK, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+        except (OSError, ValueError):  # the client went away, or broke its chunking
+            return
+
+
+class JsonWsgiApp(WsgiApp):
+    """nameko's WSGI app, answering in the envelope even where no route is reached
+    (a method no route takes) and draining the body after every answer."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        try:
+            adapter = self.url_map.bind_to_environ(environ)
+            provider, values = adapter.match()
+            request.path_values = values  # type: ignore[attr-defined]  # as nameko does
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = error_response(to_api_error(exc))
+        response.call_on_close(partial(_drain, environ))
+        return response(environ, start_response)
+
+
+class JsonHttpProtocol(HttpOnlyProtocol):
+    """A request line or headers the HTTP server cannot read, refused in the envelope
+    too (the standard library answers those in HTML)."""
+
+    def send_error(self, code, message=None, explain=None):
+        self.log_error("code %d, message %s", code, message)
+        reason = self.responses.get(code, ("Bad request",))[0]
+        error = ValidationError(f"{reason}: send a well-formed HTTP/1.1 request.")
+        body = json.dumps(error.to_dict(), separators=(",", ":")).encode()
+        self.send_response(code)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", JSON_TYPE)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=JsonHttpProtocol, debug=False):
+        return super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
 
 
 def query(request):
@@ -104,6 +242,8 @@ class JsonRoute(HttpRequestHandler):
     names the operation where the handler's own name reads badly in a generated client
     (it is the handler's name in camelCase otherwise).
     """
+
+    server = JsonWebServer()
 
     def __init__(
         self,
@@ -138,11 +278,18 @@ class JsonRoute(HttpRequestHandler):
             "operation_id": operation_id,
         }
 
+    rate_limiter = RateLimiter()
+
     def handle_request(self, request):
         request.max_content_length = MAX_BODY_BYTES
+        limited = self.rate_limiter.refuse(request)  # before a worker is spent on it
+        if limited is not None:
+            return error_response(limited)
         return super().handle_request(request)
 
     def get_entrypoint_parameters(self, request):
+        _refuse_undecodable_url(request)
+        _refuse_unreadable_headers(request, self.spec["headers"] or ())
         if not self.spec["hidden"]:
             self._refuse_undocumented_input(request)
         return super().get_entrypoint_parameters(request)

@@ -5,8 +5,14 @@ Only a route declared ``auth=True`` has a caller: it is authenticated before the
 handler runs (``Backend.authenticate``) and kept on the request, and ``caller()``
 hands it out. A handler asking for a caller on any other route fails loudly, so a route
 that acts for someone cannot ship without declaring it.
+
+The caller a handler got from ``caller()`` (or ``authenticate``) travels signed: when
+it is the first argument of a call, it is signed for that service and method
+(``services.common.actor.sign_actor``), since services believe no other actor. A
+handler passes it on exactly as it got it; an actor it built itself is refused.
 """
 
+import functools
 import hashlib
 import time
 
@@ -17,11 +23,13 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
 
 from services.common import config as cfg
-from services.common.actor import Actor
+from services.common.actor import DEFAULT_SIGNED_ACTOR_TTL, Actor, sign_actor
 from services.common.errors import ServiceUnavailable, Unauthenticated
 
 RPC_TIMEOUT_KEY = "KOMPOR_RPC_TIMEOUT"
 DEFAULT_RPC_TIMEOUT = 5.0
+ACTOR_TTL_KEY = "KOMPOR_ACTOR_TTL"
+"""Seconds a signed actor is believed by the service it is sent to."""
 ACTOR_CACHE_SECONDS = 30
 ACTOR_CACHE_SIZE = 10_000
 ACTOR_KEY = "kompor.actor"
@@ -44,12 +52,15 @@ class RouteWithoutAuth(RuntimeError):
 
 
 class _TimedMethod:
-    def __init__(self, method, service_name, timeout):
+    def __init__(self, method, service_name, timeout, sign=None):
         self.method = method
         self.service_name = service_name
         self.timeout = timeout
+        self.sign = sign
 
     def __call__(self, *args, **kwargs):
+        if args and self.sign is not None:
+            args = (self.sign(args[0]), *args[1:])
         try:
             with eventlet.Timeout(self.timeout):
                 return self.method.call_async(*args, **kwargs).result()
@@ -61,12 +72,15 @@ class _TimedMethod:
 
 
 class _TimedService:
-    def __init__(self, proxy, timeout):
+    def __init__(self, proxy, timeout, sign=None):
         self.proxy = proxy
         self.timeout = timeout
+        self.sign = sign
 
     def __getattr__(self, method_name):
-        return _TimedMethod(getattr(self.proxy, method_name), self.proxy.service_name, self.timeout)
+        service_name = self.proxy.service_name
+        sign = self.sign and functools.partial(self.sign, service=service_name, method=method_name)
+        return _TimedMethod(getattr(self.proxy, method_name), service_name, self.timeout, sign)
 
 
 class Backend:
@@ -75,6 +89,7 @@ class Backend:
     def __init__(self, provider, worker_ctx):
         self._provider = provider
         self._worker_ctx = worker_ctx
+        self._callers = []  # the actors handed out for this request: these are signed
 
     def __getattr__(self, service_name):
         return self.service(service_name)
@@ -88,7 +103,18 @@ class Backend:
             # a request nobody picked up before the deadline is dropped, not run late
             expiration=timeout,
         )
-        return _TimedService(proxy, timeout)
+        return _TimedService(proxy, timeout, self._signed)
+
+    def _handed_out(self, actor):
+        self._callers.append(actor)
+        return actor
+
+    def _signed(self, first, service, method):
+        """``first`` signed for the call when it is the caller handed out, else as is."""
+        if not any(first is actor for actor in self._callers):
+            return first
+        provider = self._provider
+        return sign_actor(first, service, method, provider.secret, provider.actor_ttl)
 
     def forget(self, member_id):
         """Drop the cached roles of ``member_id`` (they just changed)."""
@@ -98,7 +124,7 @@ class Backend:
         """Resolve who makes ``request`` and keep it on the request; ``Unauthenticated``
         (401) without a valid bearer token. Runs before the handler of every route
         declared ``auth=True``."""
-        actor = self._bearer_actor(request, required=True)
+        actor = self._handed_out(self._bearer_actor(request, required=True))
         request.environ[ACTOR_KEY] = actor
         return actor
 
@@ -109,13 +135,13 @@ class Backend:
         ran. Elsewhere only an optional caller can be asked for (``required=False``:
         ``None`` for an anonymous request); a required one is ``RouteWithoutAuth``."""
         if ACTOR_KEY in request.environ:
-            return request.environ[ACTOR_KEY]
+            return request.environ[ACTOR_KEY]  # handed out by authenticate
         if required:
             raise RouteWithoutAuth(
                 f"{request.method} {request.path} asks who is calling but its route is not "
                 "declared auth=True; declare it, or ask caller(request, required=False)."
             )
-        return self._bearer_actor(request, required=False)
+        return self._handed_out(self._bearer_actor(request, required=False))
 
     def _bearer_actor(self, request, required):
         header = request.headers.get("Authorization", "")
@@ -136,6 +162,8 @@ class BackendProvider(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.timeout = float(cfg.setting(config, RPC_TIMEOUT_KEY, DEFAULT_RPC_TIMEOUT))
+        self.secret = cfg.secret_key(config)
+        self.actor_ttl = float(cfg.setting(config, ACTOR_TTL_KEY, DEFAULT_SIGNED_ACTOR_TTL))
         self._actors = {}
 
     def get_dependency(self, worker_ctx):

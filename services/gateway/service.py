@@ -4,10 +4,11 @@ document.
 """
 
 import eventlet
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST
 from nameko.exceptions import RemoteError
 
 from services.common.errors import NotFound, ServiceUnavailable
+from services.common.events import listen
 from services.common.topology import BACKENDS as SERVICES
 from services.community import contract as community
 from services.gateway.http import route
@@ -69,9 +70,7 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
     def not_found(self, request, path):
         raise NotFound(f"No such endpoint: {request.method} /{path}. See GET /api/v1/openapi.json.")
 
-    @event_handler(
-        "community", community.ROLES_CHANGED, handler_type=BROADCAST, reliable_delivery=False
-    )
+    @listen("community", community.ROLES_CHANGED, handler_type=BROADCAST, reliable_delivery=False)
     def handle_roles_changed(self, event):
         """Forget a member's cached roles as soon as community changes them."""
         self.backend.forget(event["data"]["member_id"])

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 3.05
 DEFAULT_SENDER = "KOMPOR DESA <no-reply@kompordesa.id>"
 SMTP_PORTS = {"smtp": 25, "smtps": 465}
+SMTP_URL_SHAPE = "SMTP_URL must look like smtp://user:password@host:port or smtps://…"
 
 
 class HttpChannel:
@@ -66,9 +67,14 @@ class LoggedSms:
 
 
 class SmtpChannel:
-    """Email through ``SMTP_URL``: ``smtp://user:pass@host:port`` (STARTTLS when the
-    server offers it) or ``smtps://…`` (TLS from the start); ``?from=`` sets the
-    sender (default: the user when it is an address, else no-reply)."""
+    """Email through ``SMTP_URL``: ``smtp://user:pass@host:port`` (STARTTLS) or
+    ``smtps://…`` (TLS from the start); ``?from=`` sets the sender (default: the user
+    when it is an address, else no-reply), ``?cafile=`` trusts a private CA.
+
+    The server's certificate is always verified, and credentials only ever travel
+    inside TLS: a server that does not offer STARTTLS gets no password, the attempt
+    fails and the message waits for its retry. Without credentials, a server that
+    offers no STARTTLS (a relay on the same host) is spoken to in plain text."""
 
     name = "email"
 
@@ -76,17 +82,30 @@ class SmtpChannel:
         self.url = url
         self.timeout = timeout
         if url:
+            self._parse(url)
+
+    def _parse(self, url):
+        # the URL holds a password: errors say what is wrong, never what was given
+        try:
             parts = urllib.parse.urlsplit(url)
-            if parts.scheme not in SMTP_PORTS or not parts.hostname:
-                raise ValueError(f"SMTP_URL must look like smtp://user:pass@host:port, not {url!r}")
-            self.tls = parts.scheme == "smtps"
-            self.host = parts.hostname
-            self.port = parts.port or SMTP_PORTS[parts.scheme]
-            self.user = urllib.parse.unquote(parts.username or "")
-            self.password = urllib.parse.unquote(parts.password or "")
-            query = urllib.parse.parse_qs(parts.query)
-            fallback = self.user if "@" in self.user else DEFAULT_SENDER
-            self.sender = query.get("from", [fallback])[0]
+            port = parts.port
+        except ValueError:
+            raise ValueError(
+                f"{SMTP_URL_SHAPE}; the configured one does not parse (is the port a number?)"
+            ) from None
+        if parts.scheme not in SMTP_PORTS:
+            raise ValueError(f"{SMTP_URL_SHAPE}; the configured one has another scheme")
+        if not parts.hostname:
+            raise ValueError(f"{SMTP_URL_SHAPE}; the configured one has no host")
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = port or SMTP_PORTS[parts.scheme]
+        self.user = urllib.parse.unquote(parts.username or "")
+        self.password = urllib.parse.unquote(parts.password or "")
+        query = urllib.parse.parse_qs(parts.query)
+        fallback = self.user if "@" in self.user else DEFAULT_SENDER
+        self.sender = query.get("from", [fallback])[0]
+        self.cafile = query.get("cafile", [None])[0]
 
     def send(self, to, text, subject=None):
         if not self.url:
@@ -107,17 +126,32 @@ class SmtpChannel:
             raise DeliveryFailed("mail server refused the address") from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryFailed(f"mail server answered {exc.smtp_code}") from None
+        except ssl.SSLCertVerificationError:
+            raise DeliveryFailed("mail server certificate not trusted") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryFailed(f"mail server unreachable ({type(exc).__name__})") from None
 
+    def _tls_context(self):
+        return ssl.create_default_context(cafile=self.cafile)
+
     def _connect(self):
         if self.tls:
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout)
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self._tls_context()
+            )
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        smtp.ehlo()
-        if smtp.has_extn("starttls"):
-            smtp.starttls(context=ssl.create_default_context())
+        try:
             smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=self._tls_context())
+                smtp.ehlo()
+            elif self.user:
+                raise DeliveryFailed(
+                    "mail server offers no STARTTLS; credentials are only sent over TLS"
+                )
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
 
 

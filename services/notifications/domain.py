@@ -23,6 +23,7 @@ from services.notifications.contract import (
 from services.orders import contract as orders
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
+REMOVED = "removed"
 FALLBACK_CHANNEL = "sms"
 CHANNELS = ("sms", "whatsapp", "email")
 CONTACT_FIELDS = ("name", "phone", "email", "preferred_channel", "language")
@@ -102,6 +103,12 @@ def coordinator_from(data: Mapping[str, Any]) -> Document:
         "role": COORDINATOR,
         "status": "approved",
     }
+
+
+def coordinator_removed_from(data: Mapping[str, Any]) -> Document:
+    """The coordinator's place in the hub, no longer approved: they are told nothing
+    more of it."""
+    return {**coordinator_from(data), "status": REMOVED}
 
 
 # --- who is told what --------------------------------------------------------------
@@ -198,6 +205,13 @@ def tell_of_cancellation(order: Mapping[str, Any]) -> list[Message]:
     return tell_buyer("order_cancelled", order) + tell_sellers_of_order(
         "order_cancelled_seller", order, skip=skip
     )
+
+
+def tell_sellers_of_rejection(order: Mapping[str, Any]) -> list[Message]:
+    """``order_rejected``: each seller who was asked to prepare the order hears it is
+    off (the buyer hears it in their own words, so a seller who is the buyer is not
+    told twice)."""
+    return tell_sellers_of_order("order_rejected_seller", order, skip={order["buyer_id"]})
 
 
 def tell_buyer_of_status(order: Mapping[str, Any], hub: Document | None) -> list[Message]:

@@ -67,6 +67,11 @@ class NotificationsService(HealthMixin):
         self.store.save_membership(domain.coordinator_from(data), event["occurred_at"])
         self.courier.notify(event, domain.tell_new_coordinator(data, self._hub(data)))
 
+    @subscribe("community", community.COORDINATOR_REMOVED)
+    def handle_coordinator_removed(self, event):
+        data = event["data"]
+        self.store.save_membership(domain.coordinator_removed_from(data), event["occurred_at"])
+
     @subscribe("community", community.MEMBERSHIP_REQUESTED)
     def handle_membership_requested(self, event):
         data = event["data"]
@@ -143,6 +148,11 @@ class NotificationsService(HealthMixin):
     @subscribe("orders", orders.ORDER_REJECTED)
     def handle_order_rejected(self, event):
         self.courier.notify(event, domain.tell_buyer("order_rejected", event["data"]))
+
+    @subscribe("orders", orders.ORDER_REJECTED)
+    def handle_order_rejected_for_sellers(self, event):
+        """The sellers asked to prepare a rejected order are told to stop."""
+        self.courier.notify(event, domain.tell_sellers_of_rejection(event["data"]))
 
     @subscribe("orders", orders.ORDER_STATUS_CHANGED)
     def handle_order_status_changed(self, event):

@@ -2,25 +2,28 @@
 
 A template gets *facts* (raw values: rupiah as integers, order items as a list, the
 role as ``"seller"``) and turns them into words of the member's language here, so the
-rest of the service never formats text. Every text fits in one SMS (160 characters):
-when names, titles or addresses make it longer, ``render`` shortens those elastic
-parts, never the order number, the total or the date.
+rest of the service never formats text. Every text is one plain SMS: GSM-7 characters
+only (``services.common.gsm``; what members typed outside it is written the nearest
+plain way) and at most 160 septets. When names, titles or addresses make it longer,
+``render`` shortens those elastic parts, never the order number, the total or the date.
 """
 
 import datetime
+import string
 from typing import Any
 
-SMS_LIMIT = 160
+from services.common import gsm
+
+SMS_LIMIT = gsm.SMS_SEPTETS
 DEFAULT_LANGUAGE = "id"
 LANGUAGES = ("id", "en")
-ELLIPSIS = "…"
 
 # facts a message can do without in full: shortened, longest first, when over the limit
 ELASTIC = ("name", "applicant", "hub", "pickup", "address", "items", "product", "title", "reason")
 MONEY = ("total", "price")
 WORDS_OF = ("role", "method", "payment")
 COUNTS = ("stock", "capacity")
-MIN_KEPT = 4  # an elastic word never shrinks below "Sit…"
+MIN_KEPT = 6  # an elastic word never shrinks below "Sit..."
 ITEMS_SHOWN = 2
 ITEM_NAME_WIDTH = 24
 WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")  # Malang Regency's time zone
@@ -119,6 +122,10 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Maaf, pesanan {number} ({items}) tidak dapat diproses karena stok tidak cukup. "
             "Tidak ada tagihan.",
         ),
+        "order_rejected_seller": (
+            "Pesanan {number} ditolak",
+            "Pesanan {number} ditolak karena stok tidak cukup: {items} tidak perlu disiapkan.",
+        ),
         "order_ready_for_pickup": (
             "Pesanan {number} siap diambil",
             "Pesanan {number} siap diambil di {pickup}. Total {total}, {payment}.",
@@ -212,6 +219,10 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Sorry, order {number} ({items}) could not be processed: not enough stock. "
             "Nothing is charged.",
         ),
+        "order_rejected_seller": (
+            "Order {number} rejected",
+            "Order {number} was rejected for lack of stock: {items} no longer need to be prepared.",
+        ),
         "order_ready_for_pickup": (
             "Order {number} ready",
             "Order {number} is ready for pickup at {pickup}. Total {total}, {payment}.",
@@ -259,25 +270,44 @@ def render(template: str, language: str | None, facts: dict[str, Any]) -> tuple[
 
 
 def fit(pattern: str, words: dict[str, str], limit: int = SMS_LIMIT) -> str:
-    """``pattern`` filled with ``words``, at most ``limit`` characters: the longest
-    elastic words are shortened first, evenly, each keeping at least a few letters."""
-    words = _Missing(words)
-    original = {key: words[key] for key in ELASTIC if key in words}
-    lengths = {key: len(value) for key, value in original.items()}
+    """``pattern`` filled with ``words``, in GSM-7 and at most ``limit`` septets: the
+    longest elastic words are shortened first, to one length, each keeping a few
+    letters; only if that is not enough is the text itself cut."""
+    pattern = gsm.to_gsm7(pattern)
+    words = _Missing({key: gsm.to_gsm7(value) for key, value in words.items()})
+    shown = {name for _, name, _, _ in string.Formatter().parse(pattern)}
+    original = {key: words[key] for key in ELASTIC if key in words and key in shown}
+    lengths = {key: gsm.septets(value) for key, value in original.items()}
     text = pattern.format_map(words)
-    while len(text) > limit:
-        longest = sorted(
-            ((length, key) for key, length in lengths.items() if length > MIN_KEPT), reverse=True
-        )
-        if not longest:
-            return text[: limit - 1] + ELLIPSIS
-        length, key = longest[0]
-        runner_up = longest[1][0] if len(longest) > 1 else MIN_KEPT
-        step = max(1, min(len(text) - limit, length - runner_up))
-        lengths[key] = max(length - step, MIN_KEPT)
-        words[key] = _clip(original[key], lengths[key])
+    while gsm.septets(text) > limit:
+        level = _level(list(lengths.values()), gsm.septets(text) - limit)
+        if level is None:
+            return gsm.clip(text, limit)
+        for key, length in lengths.items():
+            if length > level:
+                lengths[key] = level
+                words[key] = gsm.clip(original[key], level)
         text = pattern.format_map(words)
     return text
+
+
+def _level(lengths: list[int], excess: int) -> int | None:
+    """The longest length to cut the elastic words down to that saves ``excess``
+    septets (at most ``MIN_KEPT`` each); ``None`` when they are all that short."""
+
+    def saved(level: int) -> int:
+        return sum(length - level for length in lengths if length > level)
+
+    if saved(MIN_KEPT) == 0:
+        return None
+    low, high = MIN_KEPT, max(lengths)
+    while low < high:  # the largest level that still saves enough
+        middle = (low + high + 1) // 2
+        if saved(middle) >= excess:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def rupiah(amount: float | str) -> str:
@@ -289,10 +319,13 @@ def rupiah(amount: float | str) -> str:
 
 def items_summary(items: list[dict[str, Any]], language: str) -> str:
     """``[{"name": "Keripik", "quantity": 2}, …]`` → ``"2x Keripik, 1x Kopi +3 lainnya"``."""
-    shown = [f"{item['quantity']}x {_clip(item['name'], ITEM_NAME_WIDTH)}" for item in items]
-    summary = ", ".join(shown[:ITEMS_SHOWN])
-    if len(shown) > ITEMS_SHOWN:
-        summary += f" +{len(shown) - ITEMS_SHOWN} {WORDS[language]['more']}"
+    shown = [
+        f"{item['quantity']}x {_clip(item['name'], ITEM_NAME_WIDTH)}"
+        for item in items[:ITEMS_SHOWN]
+    ]
+    summary = ", ".join(shown)
+    if len(items) > ITEMS_SHOWN:
+        summary += f" +{len(items) - ITEMS_SHOWN} {WORDS[language]['more']}"
     return summary
 
 
@@ -324,13 +357,18 @@ def _words_for(facts: dict[str, Any], language: str) -> "_Missing":
         elif value is None or value == "":
             words[key] = vocabulary.get(f"no_{key}", "-")
         else:
-            words[key] = " ".join(str(value).split())  # one line, whatever was typed
+            words[key] = _one_line(value)
     return _Missing(words)
 
 
+def _one_line(value: object) -> str:
+    """What a member typed, in GSM-7 on one line."""
+    return " ".join(gsm.to_gsm7(value).split())
+
+
 def _clip(text: object, width: int) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + ELLIPSIS
+    """At most ``width`` septets of ``text``, ending in ``...`` when cut."""
+    return gsm.clip(_one_line(text), width)
 
 
 class _Missing(dict):

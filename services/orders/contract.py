@@ -6,6 +6,7 @@ The gateway and the other services read orders through this module and
 describes the same events for people, and a test keeps the two in step.
 """
 
+import datetime
 from typing import NotRequired, TypedDict
 
 from services.common.actor import ROLES
@@ -20,6 +21,8 @@ CANCELLED = "cancelled"
 STATUSES = (PENDING, CONFIRMED, REJECTED, READY_FOR_PICKUP, SHIPPED, COMPLETED, CANCELLED)
 FULFILMENT_STATUSES = (READY_FOR_PICKUP, SHIPPED, COMPLETED)
 """The statuses a seller or coordinator moves an order to."""
+FULFILMENT_STEP = {CONFIRMED: 0, READY_FOR_PICKUP: 1, SHIPPED: 1, COMPLETED: 2}
+"""How far along its fulfilment an order, or one seller's lines of it, is."""
 
 UNPAID, PAID = "unpaid", "paid"
 PICKUP, DELIVERY = "pickup", "delivery"
@@ -27,9 +30,24 @@ FULFILMENT_METHODS = (PICKUP, DELIVERY)
 COD, BANK_TRANSFER = "cod", "bank_transfer"
 PAYMENT_METHODS = (COD, BANK_TRANSFER)
 
+WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")
+"""Asia/Jakarta, the hubs' time (no daylight saving): a sales report's days are its days."""
+
 # ``as`` of an order list: the part the caller plays in the orders listed
 VIEWS = ROLES
 DEFAULT_VIEW = "buyer"
+
+
+def line_status(order_status: str, own_status: str | None) -> str:
+    """The status of an order line: the order's, unless the line's seller moved their
+    lines further along while the order waits for the other sellers."""
+    if (
+        own_status in FULFILMENT_STEP
+        and order_status in FULFILMENT_STEP
+        and FULFILMENT_STEP[own_status] > FULFILMENT_STEP[order_status]
+    ):
+        return own_status
+    return order_status
 
 
 # --- events (``orders.events``) ----------------------------------------------------

@@ -9,12 +9,17 @@ States (docs/architecture.md §7)::
 
 Every change appends ``{status, by, at}`` to the order's ``history`` and records its
 event on the order (``record``), so state and event are saved in one write.
+
+An order of several sellers is fulfilled seller by seller: a seller moves only their
+own lines (each line's ``status``), and the order takes the step once every seller's
+lines have taken it; the hub's coordinator moves the whole order at once. An order of
+one seller therefore moves as that seller moves it.
 """
 
 import datetime
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, NoReturn
 
 from services.catalogue.contract import APPROVED
@@ -26,6 +31,7 @@ from services.common.actor import (
     coordinated_hubs,
     is_admin,
     is_coordinator,
+    is_seller,
 )
 from services.common.envelope import new_id, record, utcnow
 from services.common.errors import ValidationError
@@ -36,6 +42,7 @@ from services.orders.contract import (
     COMPLETED,
     CONFIRMED,
     DELIVERY,
+    FULFILMENT_STEP,
     ORDER_CANCELLED,
     ORDER_CONFIRMED,
     ORDER_PAID,
@@ -52,6 +59,7 @@ from services.orders.contract import (
     Fulfilment,
     OrderLine,
     OrderSummary,
+    line_status,
 )
 from services.orders.exceptions import (
     IdempotencyKeyReused,
@@ -226,6 +234,31 @@ def price_lines(
     return lines
 
 
+def check_can_place(
+    actor: Actor,
+    fields: Mapping[str, Any],
+    products: Mapping[str, Document],
+    suspended: Collection[tuple[str, str]],
+) -> None:
+    """Nobody orders in a hub where their buyer membership is suspended, and nothing
+    of a seller suspended there. ``suspended``: ``(member_id, role)`` of the hub's
+    suspended memberships, as far as orders has heard."""
+    if (actor["member_id"], BUYER) in suspended:
+        raise NotAllowed(
+            "Your buyer membership of this hub is suspended; you cannot order here.",
+            {"hub_id": ["Ask the hub coordinator about your membership."]},
+        )
+    unavailable: dict[str, list[str]] = {}
+    for index, item in enumerate(fields["items"]):
+        product = products.get(item["product_id"])
+        if product is not None and (product.get("seller_id"), SELLER) in suspended:
+            unavailable[f"items.{index}.product_id"] = [
+                "This product's seller is suspended in this hub; pick another product."
+            ]
+    if unavailable:
+        raise ProductNotAvailable("Some items cannot be ordered.", unavailable)
+
+
 def order_number(sequence: int) -> str:
     """A short number people can read out: ``KD-000123``."""
     return f"{NUMBER_PREFIX}{sequence:06d}"
@@ -344,6 +377,8 @@ def stock_reserved(order: Document, now: datetime.datetime | None = None) -> boo
         record(order, ORDER_CONFIRMED, summary(order))
         return True
     if order["status"] in (CANCELLED, REJECTED):
+        if order.get("stock_reserved"):
+            return False  # a repeated answer: the release was asked for already
         order["stock_reserved"] = True
         order["late_releases"] = order.get("late_releases", 0) + 1
         order["updated_at"] = now
@@ -435,39 +470,80 @@ def cancel(
 def change_status(
     order: Document, actor: Actor, status: str, now: datetime.datetime | None = None
 ) -> bool:
-    """Coordinator or a seller of the order moves it along its fulfilment."""
+    """The hub's coordinator moves the whole order along its fulfilment; a seller of
+    the order moves their own lines (see the module's docstring)."""
     roles = _visible_roles(order, actor)
     if not roles & {COORDINATOR, SELLER}:
         raise NotAllowed(
             "Only the order's sellers or the hub's coordinator may change its status.",
             {"status": ["The buyer cannot change the status; cancel instead."]},
         )
+    if COORDINATOR not in roles:
+        return _change_own_lines(order, actor, status, now or utcnow())
     if order["status"] == status:
         return False  # a retried request
+    _check_step(order, order["status"], status)
+    _advance(order, status, actor["member_id"], now or utcnow())
+    return True
+
+
+def _change_own_lines(order: Document, actor: Actor, status: str, now: datetime.datetime) -> bool:
+    # the actor's roles come from their approved memberships: a suspended seller has
+    # none, and the coordinator handles their orders until they are reinstated
+    if not is_seller(actor, order["hub_id"]):
+        raise NotAllowed(
+            "Your seller membership of this hub is suspended; the hub's coordinator "
+            "handles your orders meanwhile.",
+            {"status": ["Ask the hub coordinator to move this order."]},
+        )
+    mine = [line for line in order["items"] if line["seller_id"] == actor["member_id"]]
+    current = line_status(order["status"], mine[0].get("status"))
+    if current == status:
+        return False  # a retried request
+    _check_step(order, current, status)
+    for line in mine:
+        line["status"] = status
+    order["updated_at"] = now
+    slowest = min(
+        (line_status(order["status"], line.get("status")) for line in order["items"]),
+        key=FULFILMENT_STEP.__getitem__,
+    )
+    if slowest != order["status"]:  # every seller's lines have taken the step
+        _advance(order, slowest, actor["member_id"], now)
+    return True
+
+
+def _check_step(order: Document, current: str, requested: str) -> None:
+    """Refuse a step the order's fulfilment method does not take from ``current`` (the
+    order's status, or that of a seller's lines ahead of it)."""
     method = order["fulfilment"]["method"]
-    needs = NEXT_STATUS.get(order["status"], {}).get(status)
-    if needs is None:
-        _refuse(order, status, _next_hint(order))
-    if needs != method:
-        _refuse(order, status, f"It is a {method} order. {_next_hint(order)}")
-    now = now or utcnow()
+    needs = NEXT_STATUS.get(current, {}).get(requested)
+    if needs == method:
+        return
+    if current == order["status"]:
+        hint = _next_hint(order)
+        _refuse(order, requested, hint if needs is None else f"It is a {method} order. {hint}")
+    options = [to for to, needed in NEXT_STATUS.get(current, {}).items() if needed == method]
+    hint = f"Send {' or '.join(options)}." if options else "Your part is done."
+    raise InvalidTransition(
+        f"Your items in this order are {current}; they cannot become {requested}. {hint}",
+        {"status": [f"Your items are {current}; {requested} is not possible now. {hint}"]},
+    )
+
+
+def _advance(order: Document, status: str, by: str, now: datetime.datetime) -> None:
+    """The whole order takes a step of its fulfilment, announced to everyone."""
     previous = order["status"]
-    _moved(order, status, actor["member_id"], now)
+    _moved(order, status, by, now)
     if status == COMPLETED:
         order["completed_at"] = now
     record(
         order,
         ORDER_STATUS_CHANGED,
-        {
-            **summary(order),
-            "from_status": previous,
-            "to_status": status,
-            "changed_by": actor["member_id"],
-        },
+        {**summary(order), "from_status": previous, "to_status": status, "changed_by": by},
     )
     if status == COMPLETED and order["payment_method"] == COD:
-        _paid(order, actor["member_id"], now)
-    return True
+        _paid(order, by, now)
 
 
 def _next_hint(order: Document) -> str:
@@ -480,7 +556,8 @@ def _next_hint(order: Document) -> str:
 
 
 def mark_paid(order: Document, actor: Actor, now: datetime.datetime | None = None) -> bool:
-    """The hub's coordinator records the payment (once)."""
+    """The hub's coordinator records the payment (once), of an order confirmed or
+    later."""
     roles = _visible_roles(order, actor)
     if COORDINATOR not in roles:
         raise NotAllowed(
@@ -493,6 +570,12 @@ def mark_paid(order: Document, actor: Actor, now: datetime.datetime | None = Non
         raise InvalidTransition(
             f"This order is {order['status']}; it cannot be paid.",
             {"status": [f"The order is {order['status']}; there is nothing to pay."]},
+        )
+    if order["status"] not in CONFIRMED_OR_LATER:
+        # a pending order may yet be rejected for want of stock
+        raise InvalidTransition(
+            f"This order is {order['status']}; it can be paid once it is confirmed.",
+            {"status": [f"The order is {order['status']}; wait until it is confirmed."]},
         )
     _paid(order, actor["member_id"], now or utcnow())
     return True

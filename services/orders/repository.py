@@ -37,6 +37,7 @@ class OrdersRepository(Repository):
             IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
         ],
         "products": [IndexModel([("hub_id", ASCENDING)])],
+        "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
         "counters": [],
     }
 
@@ -60,6 +61,30 @@ class OrdersRepository(Repository):
             product["_id"]: product
             for product in self.db.products.find({"_id": {"$in": list(product_ids)}})
         }
+
+    # --- the standing of the hubs' members (community events) ---
+
+    def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
+        """Whether a membership is suspended now, by its newest decision."""
+        fields = {key: data.get(key) for key in ("hub_id", "member_id", "role")}
+        try:
+            self.db.standings.update_one(
+                {
+                    "_id": data["membership_id"],
+                    "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}],
+                },
+                {"$set": {**fields, "suspended": suspended, "as_of": as_of}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # a newer decision already wrote this membership
+            pass
+
+    def suspended_in(self, hub_id: str, member_ids: Iterable[str]) -> set[tuple[str, str]]:
+        """``(member_id, role)`` of the members' suspended memberships of the hub."""
+        found = self.db.standings.find(
+            {"hub_id": hub_id, "member_id": {"$in": list(member_ids)}, "suspended": True}
+        )
+        return {(standing["member_id"], standing["role"]) for standing in found}
 
     # --- orders ---
 

@@ -3,10 +3,18 @@
 import datetime
 
 import marshmallow
-from marshmallow import fields, post_load, validate, validates_schema
+from marshmallow import fields, post_load, pre_dump, validate, validates_schema
 
 from services.common.errors import ValidationError
-from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, choice, text
+from services.common.schemas import (
+    TEXT_ERRORS,
+    PageSchema,
+    Schema,
+    Timestamp,
+    choice,
+    representable_in_utc,
+    text,
+)
 from services.orders import contract
 
 MAX_LINES = 50
@@ -120,7 +128,8 @@ class ListOrdersSchema(PageSchema):
 
 
 class DateOrTime(fields.Field):
-    """``2026-11-01`` (a whole day) or ``2026-11-01T08:00:00Z``; naive means UTC."""
+    """``2026-11-01`` (a whole day in WIB) or ``2026-11-01T08:00:00Z``; a time without
+    an offset means UTC."""
 
     default_error_messages = {
         "invalid": "Send an ISO 8601 date (2026-11-01) or time (2026-11-01T08:00:00Z)."
@@ -137,20 +146,31 @@ class DateOrTime(fields.Field):
         try:
             if len(value) == 10:
                 day = datetime.date.fromisoformat(value)
-                return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC), True
-            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                moment = datetime.datetime.combine(day, datetime.time(), tzinfo=contract.WIB)
+                is_date = True
+            else:
+                moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                is_date = False
         except ValueError:
             raise self.make_error("invalid") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=datetime.UTC)
-        return moment.astimezone(datetime.UTC), False
+        representable_in_utc(moment)
+        return moment.astimezone(datetime.UTC), is_date
 
 
 class ReportQuerySchema(FlatSchema):
-    from_ = DateOrTime(data_key="from", load_default=None)
+    from_ = DateOrTime(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "A date alone starts at the beginning of that day in WIB."},
+    )
     to = DateOrTime(
         load_default=None,
-        metadata={"description": "Later than from; a date alone counts its whole day."},
+        metadata={
+            "description": "Later than from; a date alone counts its whole day (in WIB, "
+            "Asia/Jakarta, like from)."
+        },
     )
 
     @post_load
@@ -168,6 +188,12 @@ class LineSchema(Schema):
     unit_price = fields.Integer()
     quantity = fields.Integer()
     line_total = fields.Integer()
+    status = fields.String(
+        metadata={
+            "description": "The order's status, or further along: how far this line's "
+            "seller has fulfilled their part while the order waits for the others."
+        }
+    )
 
 
 class FulfilmentOutSchema(Schema):
@@ -208,6 +234,15 @@ class OrderSchema(Schema):
     history = fields.List(fields.Nested(HistorySchema))
     created_at = Timestamp()
     updated_at = Timestamp()
+
+    @pre_dump
+    def lines_with_status(self, order, **kwargs):
+        status = order.get("status")
+        items = [
+            {**line, "status": contract.line_status(status, line.get("status"))}
+            for line in order.get("items") or ()
+        ]
+        return {**order, "items": items}
 
 
 class ProductSalesSchema(Schema):

@@ -5,10 +5,12 @@ from nameko.timer import timer
 from services.catalogue import contract as catalogue
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
+from services.common.idempotency import Idempotency, idempotent
 from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
+from services.community import contract as community
 from services.orders import domain, schemas
 from services.orders.exceptions import OrderNotFound
 from services.orders.repository import OrdersRepository
@@ -24,6 +26,7 @@ class OrdersService(HealthMixin):
     name = "orders"
 
     store = Storage(OrdersRepository)
+    idempotency = Idempotency()
     settings = OrderSettings()
 
     # --- the product projection (catalogue events) ---
@@ -39,6 +42,16 @@ class OrdersService(HealthMixin):
     @subscribe("catalogue", catalogue.PRODUCT_REJECTED)
     def handle_product_rejected(self, event):
         self.store.save_product(event["data"], event["occurred_at"])
+
+    # --- who is suspended (community events) ---
+
+    @subscribe("community", community.MEMBERSHIP_SUSPENDED)
+    def handle_membership_suspended(self, event):
+        self.store.save_standing(event["data"], True, event["occurred_at"])
+
+    @subscribe("community", community.MEMBERSHIP_APPROVED)
+    def handle_membership_approved(self, event):
+        self.store.save_standing(event["data"], False, event["occurred_at"])
 
     # --- the stock saga ---
 
@@ -82,6 +95,9 @@ class OrdersService(HealthMixin):
         order = self.store.find_by_key(actor["member_id"], key)
         if order is None:
             products = self.store.products(item["product_id"] for item in fields["items"])
+            members = {actor["member_id"], *(p["seller_id"] for p in products.values())}
+            suspended = self.store.suspended_in(fields["hub_id"], members)
+            domain.check_can_place(actor, fields, products, suspended)
             order = domain.new_order(
                 actor,
                 key,
@@ -112,6 +128,7 @@ class OrdersService(HealthMixin):
         return page_of(schemas.OrderSchema(many=True).dump(items), page, page_size, total)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def cancel_order(self, actor, order_id, payload=None):
         """``cancel_order(actor, order_id, {"reason": "…"})`` → order ``cancelled``;
         emits ``order_cancelled`` so catalogue releases reserved stock."""
@@ -120,6 +137,7 @@ class OrdersService(HealthMixin):
         return schemas.OrderSchema().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def change_status(self, actor, order_id, payload):
         """``change_status(actor, order_id, {"status": "shipped"})`` → order."""
         fields = schemas.ChangeStatusSchema().load_or_raise(payload)
@@ -127,6 +145,7 @@ class OrdersService(HealthMixin):
         return schemas.OrderSchema().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
+    @idempotent
     def record_payment(self, actor, order_id, payload):
         """``record_payment(actor, order_id, {"status": "paid"})`` → order ``paid``."""
         schemas.PaymentSchema().load_or_raise(payload)

@@ -31,6 +31,7 @@ EXPECTED = {
     "GET /api/v1/hubs":                                  (200, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/hubs/{hub_id}":                         (200, 200, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/hubs/{hub_id}/coordinators":           (401, 403, 403, 403, 403, 403, 403, 200),
+    "DELETE /api/v1/hubs/{hub_id}/coordinators/{member_id}": (401, 403, 403, 403, 403, 403, 403, 200),  # noqa: E501
     "POST /api/v1/hubs/{hub_id}/memberships":            (401, 201, 201, 201, 201, 201, 201, 201),
     "GET /api/v1/hubs/{hub_id}/memberships":             (401, 403, 403, 403, 403, 200, 403, 200),
     "POST /api/v1/memberships/{membership_id}/approve":  (401, 403, 403, 403, 403, 200, 403, 200),

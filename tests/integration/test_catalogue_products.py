@@ -4,8 +4,8 @@ one authorization matrix, tests/integration/test_authorization.py."""
 
 import pytest
 
-from tests.support.catalogue import make_product
-from tests.support.community import approved_member
+from tests.support.catalogue import key_header, make_product
+from tests.support.community import apply, approve, approved_member
 from tests.support.events import EventLog
 
 
@@ -21,7 +21,9 @@ def seller(api, hub):
 
 
 def submit(seller, hub_id, **overrides):
-    response = seller.client.post("/api/v1/products", json=make_product(hub_id, **overrides))
+    response = seller.client.post(
+        "/api/v1/products", json=make_product(hub_id, **overrides), headers=key_header()
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -92,12 +94,12 @@ def test_a_seller_restocks_and_corrects_stock_but_never_below_zero(
 ):
     product = submit(seller, hub.hub_id, stock=8)
     path = f"/api/v1/products/{product['id']}/stock"
-    assert seller.client.post(path, json={"delta": 12}).json()["stock"] == 20
-    assert seller.client.post(path, json={"delta": -15}).json()["stock"] == 5
+    assert seller.client.post(path, json={"delta": 12}, headers=key_header()).json()["stock"] == 20
+    assert seller.client.post(path, json={"delta": -15}, headers=key_header()).json()["stock"] == 5
     low = catalogue_events.wait_for("stock_low", product_id=product["id"])
     assert (low["data"]["stock"], low["data"]["threshold"]) == (5, 5)
 
-    too_many = seller.client.post(path, json={"delta": -6})
+    too_many = seller.client.post(path, json={"delta": -6}, headers=key_header())
     assert too_many.status_code == 409
     assert too_many.json()["error"]["code"] == "CONFLICT"
     assert "delta" in too_many.json()["error"]["details"]
@@ -118,7 +120,7 @@ def test_a_seller_restocks_and_corrects_stock_but_never_below_zero(
 )
 def test_bad_products_get_a_400_naming_the_field(hub, seller, overrides, field):
     body = {**make_product(hub.hub_id), **overrides}
-    response = seller.client.post("/api/v1/products", json=body)
+    response = seller.client.post("/api/v1/products", json=body, headers=key_header())
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
     assert field in response.json()["error"]["details"]
@@ -126,7 +128,7 @@ def test_bad_products_get_a_400_naming_the_field(hub, seller, overrides, field):
 
 def test_a_ten_megabyte_description_is_refused_before_it_reaches_the_catalogue(hub, seller):
     body = make_product(hub.hub_id, description="x" * 10_000_000)
-    response = seller.client.post("/api/v1/products", json=body)
+    response = seller.client.post("/api/v1/products", json=body, headers=key_header())
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
 
@@ -146,7 +148,7 @@ def test_bad_edits_and_stock_changes_get_a_400_naming_the_field(hub, seller):
         send = seller.client.patch if url == path else seller.client.post
         if url.endswith("/reject"):
             send = hub.coordinator.post
-        response = send(url, json=body)
+        response = send(url, json=body, headers=key_header())
         assert response.status_code == 400, (url, body, response.text)
         assert field in response.json()["error"]["details"], (url, body)
 
@@ -159,7 +161,7 @@ def test_unknown_products_are_not_found(api, hub, seller):
         ("POST", "/api/v1/products/nope/approve", None, hub.coordinator),
         ("POST", "/api/v1/products/nope/reject", {"reason": "Buram"}, hub.coordinator),
     ]:
-        response = client.request(method, path, json=body)
+        response = client.request(method, path, json=body, headers=key_header())
         assert response.status_code == 404, (method, path, response.text)
 
 
@@ -171,3 +173,19 @@ def test_a_suspended_seller_can_no_longer_change_their_products(api, hub, seller
     assert suspended.status_code == 200, suspended.text
     response = seller.client.patch(f"/api/v1/products/{product['id']}", json={"price": 1})
     assert response.status_code == 403
+
+
+def test_a_coordinator_who_sells_in_their_hub_cannot_approve_their_own_product(api, admin, hub):
+    own = apply(hub.coordinator, hub.hub_id, role="seller")
+    approve(admin, own["id"])
+    response = hub.coordinator.post(
+        "/api/v1/products", json=make_product(hub.hub_id), headers=key_header()
+    )
+    assert response.status_code == 201, response.text
+    product = response.json()
+    refused = hub.coordinator.post(f"/api/v1/products/{product['id']}/approve")
+    assert refused.status_code == 403
+    assert "own product" in refused.json()["error"]["message"]
+    assert api.get(f"/api/v1/products/{product['id']}").status_code == 404
+    approved = admin.post(f"/api/v1/products/{product['id']}/approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"

@@ -2,11 +2,14 @@
 (issue: catalogue). Real RabbitMQ; the catalogue runs in-process."""
 
 import pytest
+from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.catalogue.exceptions import NotEnoughStock
+from services.catalogue.exceptions import NotEnoughStock, ProductNotFound
 from services.catalogue.service import CatalogueService
+from services.common import config as cfg
 from services.common.mongo import database_name, mongo_client
+from services.common.signing import SigningProxy
 from tests.support.catalogue import (
     coordinator_of,
     make_product,
@@ -16,8 +19,9 @@ from tests.support.catalogue import (
     order_placed,
     seller_of,
 )
-from tests.support.events import EventLog, publish
-from tests.support.waiting import wait_until
+from tests.support.events import EventLog, envelope, publish
+from tests.support.orders import new_key
+from tests.support.waiting import holds, wait_until
 
 
 @pytest.fixture
@@ -32,7 +36,7 @@ def shop(container_factory, config):
 class Shop:
     def __init__(self, config, rpc, recorder):
         self.config = config
-        self.catalogue = rpc.catalogue
+        self.catalogue = SigningProxy(rpc.catalogue, cfg.secret_key(config))
         self.recorder = recorder
         self.inbox = mongo_client(config)[database_name("catalogue")].inbox
         self.hub_id = new_hub_id()
@@ -40,7 +44,9 @@ class Shop:
 
     def product(self, **overrides):
         """An approved product of this hub's seller."""
-        product = self.catalogue.create_product(self.seller, make_product(self.hub_id, **overrides))
+        product = self.catalogue.create_product(
+            self.seller, make_product(self.hub_id, **overrides), idempotency_key=new_key()
+        )
         return self.catalogue.approve_product(coordinator_of(self.hub_id), product["id"])
 
     def stock(self, product_id):
@@ -160,8 +166,42 @@ def test_an_order_placed_delivered_twice_reserves_once(shop):
     shop.outcome(probe["order_id"])
 
     wait_until(lambda: shop.stock(product["id"]) == 6, message="stock 6")
-    assert len(shop.seen("stock_reserved", order_id=placed["order_id"])) == 1
+    # the order announced again hears the same answer again; the redelivery nothing
+    first_answer, again = shop.seen("stock_reserved", order_id=placed["order_id"])
+    assert again == first_answer
     assert shop.stock(product["id"]) == 6
+
+
+@pytest.mark.parametrize("stock", [10, 1], ids=["reserved", "failed"])
+def test_an_order_whose_answer_was_lost_hears_the_same_answer_when_announced_again(shop, stock):
+    product = shop.product(stock=stock)
+    placed = order_placed(shop.hub_id, [(product["id"], 3)])
+    shop.publish("order_placed", placed)
+    [lost] = shop.outcome(placed["order_id"])  # as if orders never heard it
+
+    shop.handled("order_placed", shop.publish("order_placed", placed))  # announced again
+    wait_until(lambda: len(shop.outcome(placed["order_id"])) == 2, message="a second answer")
+
+    assert shop.outcome(placed["order_id"]) == [lost, lost]
+    assert shop.stock(product["id"]) == (7 if stock == 10 else 1)
+
+
+def test_an_order_cancelled_before_it_is_announced_again_is_not_answered_again(shop):
+    product = shop.product(stock=10)
+    placed = order_placed(shop.hub_id, [(product["id"], 3)])
+    shop.publish("order_placed", placed)
+    shop.outcome(placed["order_id"])
+    shop.handled(
+        "order_cancelled", shop.publish("order_cancelled", order_cancelled(placed["order_id"]))
+    )
+
+    shop.handled("order_placed", shop.publish("order_placed", placed))
+    holds(
+        lambda: len(shop.seen("stock_reserved", order_id=placed["order_id"])) == 1,
+        1.0,
+        message="no second answer",
+    )
+    assert shop.stock(product["id"]) == 10
 
 
 def test_a_cancelled_order_gives_its_stock_back_once(shop):
@@ -261,13 +301,79 @@ def test_a_completed_order_leaves_no_hold_on_any_of_its_products(shop):
 
 def test_a_seller_restocks_and_cannot_go_below_zero(shop):
     product = shop.product(stock=8)
-    restocked = shop.catalogue.change_stock(shop.seller, product["id"], {"delta": 12})
+    restocked = shop.catalogue.change_stock(
+        shop.seller, product["id"], {"delta": 12}, idempotency_key=new_key()
+    )
     assert restocked["stock"] == 20
-    corrected = shop.catalogue.change_stock(shop.seller, product["id"], {"delta": -16})
+    corrected = shop.catalogue.change_stock(
+        shop.seller, product["id"], {"delta": -16}, idempotency_key=new_key()
+    )
     assert corrected["stock"] == 4
     [low] = wait_until(lambda: shop.seen("stock_low"), message="stock_low")
     assert (low["stock"], low["product_id"], low["threshold"]) == (4, product["id"], 5)
 
     with pytest.raises(NotEnoughStock):
-        shop.catalogue.change_stock(shop.seller, product["id"], {"delta": -5})
+        shop.catalogue.change_stock(
+            shop.seller, product["id"], {"delta": -5}, idempotency_key=new_key()
+        )
     assert shop.stock(product["id"]) == 4
+
+
+def test_an_order_for_a_suspended_seller_s_product_is_rejected_until_reinstated(shop):
+    crackers, coffee = shop.product(stock=10), shop.product(stock=6)
+    membership = {
+        "membership_id": "ms-1",
+        "hub_id": shop.hub_id,
+        "member_id": shop.seller["member_id"],
+        "role": "seller",
+        "decided_by": "c1",
+    }
+    suspended = publish(
+        shop.config, "community", "membership_suspended", {**membership, "reason": "Menipu"}
+    )
+    shop.handled("membership_suspended", suspended)
+    assert shop.catalogue.list_products(None, {"hub_id": shop.hub_id})["items"] == []
+
+    placed = order_placed(shop.hub_id, [(crackers["id"], 4), (coffee["id"], 7)])
+    shop.publish("order_placed", placed)
+    [failed] = shop.outcome(placed["order_id"])
+    assert failed["reason"] == "product_unavailable"
+    assert {s["product_id"]: s["available"] for s in failed["shortages"]} == {
+        crackers["id"]: 0,
+        coffee["id"]: 0,
+    }
+    assert (shop.stock(crackers["id"]), shop.stock(coffee["id"])) == (10, 6)
+
+    reinstated = publish(
+        shop.config, "community", "membership_approved", {**membership, "business_name": None}
+    )
+    shop.handled("membership_approved", reinstated)
+    listed = shop.catalogue.list_products(None, {"hub_id": shop.hub_id})["items"]
+    assert {item["id"] for item in listed} == {crackers["id"], coffee["id"]}
+    again = order_placed(shop.hub_id, [(crackers["id"], 4)])
+    shop.publish("order_placed", again)
+    [reserved] = shop.outcome(again["order_id"])
+    assert reserved["items"] == [{"product_id": crackers["id"], "quantity": 4}]
+
+
+def test_an_older_reinstatement_arriving_late_does_not_undo_a_suspension(shop):
+    product = shop.product(stock=10)
+    membership = {
+        "membership_id": "ms-2",
+        "hub_id": shop.hub_id,
+        "member_id": shop.seller["member_id"],
+        "role": "seller",
+        "decided_by": "c1",
+    }
+    newer = envelope({**membership, "reason": "Menipu"})
+    older = envelope({**membership, "business_name": None})
+    older["occurred_at"] = "2000-01-01T00:00:00.000Z"
+    dispatch = event_dispatcher(shop.config)
+    dispatch("community", "membership_suspended", newer)
+    shop.handled("membership_suspended", newer)
+    dispatch("community", "membership_approved", older)
+    shop.handled("membership_approved", older)
+    assert shop.catalogue.list_products(None, {"hub_id": shop.hub_id})["items"] == []
+    with pytest.raises(ProductNotFound):
+        shop.catalogue.get_product(None, product["id"])
+    assert shop.catalogue.get_product(shop.seller, product["id"])["id"] == product["id"]

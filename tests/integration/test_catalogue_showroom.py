@@ -5,15 +5,19 @@ and coordinators of a hub."""
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common import config as cfg
+from services.common.signing import SigningProxy
 from tests.support.catalogue import coordinator_of, make_product, new_hub_id, seller_of
+from tests.support.orders import new_key
 
 COMPACT_ITEM = {"id", "hub_id", "name", "category", "price", "unit", "stock", "image"}
 
 
 @pytest.fixture
 def rpc(stack, config):
+    """The services, called as the gateway would: each actor signed."""
     with ClusterRpcProxy(config) as proxy:
-        yield proxy
+        yield SigningProxy(proxy, cfg.secret_key(config))
 
 
 @pytest.fixture
@@ -23,7 +27,9 @@ def shelf(rpc):
     seller_a, seller_b = seller_of(hub_a), seller_of(hub_b)
 
     def add(seller, hub_id, status="approved", **fields):
-        product = rpc.catalogue.create_product(seller, make_product(hub_id, **fields))
+        product = rpc.catalogue.create_product(
+            seller, make_product(hub_id, **fields), idempotency_key=new_key()
+        )
         coordinator = coordinator_of(hub_id)
         if status == "approved":
             return rpc.catalogue.approve_product(coordinator, product["id"])

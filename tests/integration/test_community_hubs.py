@@ -141,3 +141,36 @@ def test_the_api_document_lists_every_community_row(api):
     ):
         assert "post" in paths[path], path
     assert set(paths["/api/v1/hubs/{hub_id}/trainings"]) == {"get", "post"}
+
+
+def test_an_admin_removes_a_coordinator_who_loses_the_role_at_once(api, admin, community_events):
+    hub, coordinator, coordinator_id = hub_with_coordinator(api, admin)
+    memberships = f"/api/v1/hubs/{hub['id']}/memberships"
+    assert coordinator.get(memberships).status_code == 200
+    path = f"/api/v1/hubs/{hub['id']}/coordinators/{coordinator_id}"
+    assert coordinator.request("DELETE", path).status_code == 403
+
+    removed = admin.request("DELETE", path)
+    assert removed.status_code == 200 and removed.json()["coordinator_ids"] == []
+    assert coordinator.get(memberships).status_code == 403
+    assert coordinator.get("/api/v1/me").json()["coordinated_hubs"] == []
+    event = community_events.wait_for("coordinator_removed", hub_id=hub["id"])
+    admin_id = admin.get("/api/v1/me").json()["id"]
+    assert event["data"] == {
+        "hub_id": hub["id"],
+        "member_id": coordinator_id,
+        "removed_by": admin_id,
+    }
+    community_events.wait_for("roles_changed", member_id=coordinator_id)
+
+    again = admin.request("DELETE", path)  # a retry
+    assert again.status_code == 200 and again.json()["coordinator_ids"] == []
+    assert len(community_events.of_type("coordinator_removed")) == 1
+
+
+@pytest.mark.parametrize(("hub_known", "field"), [(True, "member_id"), (False, "hub_id")])
+def test_removing_a_coordinator_needs_a_known_hub_and_member(admin, hub_known, field):
+    hub_id = make_hub(admin)["id"] if hub_known else "no-such-hub"
+    response = admin.request("DELETE", f"/api/v1/hubs/{hub_id}/coordinators/nobody")
+    assert response.status_code == 404
+    assert field in response.json()["error"]["details"]

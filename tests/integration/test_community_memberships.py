@@ -5,8 +5,10 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.common.errors import NotFound
 from tests.support.community import (
+    apply,
     approve,
     approved_member,
+    assign_coordinator,
     decide,
     hub_with_coordinator,
     make_hub,
@@ -284,3 +286,19 @@ def test_roles_follow_memberships_and_coordination(api, admin, stack):
         }
         with pytest.raises(NotFound):
             community.get_roles("nobody")
+
+
+def test_a_coordinator_cannot_approve_their_own_membership(api, admin, hub):
+    own = apply(hub.coordinator, hub.hub_id, role="seller")
+    refused = hub.coordinator.post(f"/api/v1/memberships/{own['id']}/approve", json={})
+    assert refused.status_code == 403
+    assert "own membership" in refused.json()["error"]["message"]
+    colleague, member = api.as_member()
+    assign_coordinator(admin, hub.hub_id, member["id"])
+    approved = approve(colleague, own["id"])
+    assert approved["status"] == "approved" and approved["decided_by"] == member["id"]
+
+    decide(colleague, own["id"], "suspend")
+    reinstating = hub.coordinator.post(f"/api/v1/memberships/{own['id']}/approve", json={})
+    assert reinstating.status_code == 403
+    assert approve(admin, own["id"])["status"] == "approved"

@@ -124,7 +124,7 @@ def test_an_orders_whole_lifecycle_tells_each_seller_and_the_buyer_on_their_chan
 
     arrived(sms_sink, buyer["phone"], 8)
     arrived(whatsapp_sink, ani["phone"], 4)
-    arrived(smtp_sink, "budi@desa.id", 2)
+    arrived(smtp_sink, "budi@desa.id", 3)
     log.settled(buyer_id, ani_id, budi_id)
 
     p, d, c, r = (o["number"] for o in (pickup, delivered, cancelled, rejected))
@@ -174,6 +174,11 @@ def test_an_orders_whole_lifecycle_tells_each_seller_and_the_buyer_on_their_chan
                 f"Pesanan baru {r}: 99x Kopi Dampit. Nilai Rp3.960.000, diambil di simpul, "
                 "bayar di tempat. Mohon siapkan barangnya.",
             ),
+            (
+                f"Pesanan {r} ditolak",
+                f"Pesanan {r} ditolak karena stok tidak cukup: 99x Kopi Dampit tidak perlu "
+                "disiapkan.",
+            ),
         ]
     )
     assert {m["to"] for m in smtp_sink.messages} == {"budi@desa.id"}
@@ -185,6 +190,58 @@ def test_an_orders_whole_lifecycle_tells_each_seller_and_the_buyer_on_their_chan
     }
     assert {(n["delivered_via"], n["language"]) for n in log.of(ani_id)} == {("whatsapp", "en")}
     assert {(n["delivered_via"], n["language"]) for n in log.of(budi_id)} == {("email", "id")}
+
+
+def test_the_sellers_asked_to_prepare_an_order_hear_when_it_is_rejected_or_cancelled(
+    events, log, sms_sink
+):
+    hub = a_hub(events, log, name="Simpul Dau")
+    buyer, ani, budi = known_members(
+        events, log, {"name": "Siti"}, {"name": "Ani", "language": "en"}, {"name": "Budi"}
+    )
+    lines = [
+        make_line(ani["member_id"], "Keripik", 2, 12500),
+        make_line(budi["member_id"], "Kopi Dampit", 1, 40000),
+    ]
+    rejected = make_order(hub["hub_id"], buyer["member_id"], lines)
+    cancelled = make_order(hub["hub_id"], buyer["member_id"], lines)
+    for placed in (rejected, cancelled):
+        events.publish("orders", "order_placed", placed)
+    events.publish(
+        "orders",
+        "order_rejected",
+        {**rejected, "status": "rejected", "reason": "insufficient_stock", "shortages": []},
+    )
+    events.publish(
+        "orders",
+        "order_cancelled",
+        {**cancelled, "status": "cancelled", "cancelled_by": "koor", "stock_was_reserved": False},
+    )
+
+    arrived(sms_sink, ani["phone"], 4)
+    arrived(sms_sink, budi["phone"], 4)
+    log.settled(buyer["member_id"], ani["member_id"], budi["member_id"])
+
+    r, c = rejected["number"], cancelled["number"]
+
+    def not_new(phone):
+        news = ("New order", "Pesanan baru")
+        return {text for text in texts(sms_sink.to(phone)) if not text.startswith(news)}
+
+    assert not_new(ani["phone"]) == {
+        f"Order {c} was cancelled: 2x Keripik no longer need to be prepared.",
+        f"Order {r} was rejected for lack of stock: 2x Keripik no longer need to be prepared.",
+    }
+    assert not_new(budi["phone"]) == {
+        f"Pesanan {c} dibatalkan: 1x Kopi Dampit tidak perlu disiapkan lagi.",
+        f"Pesanan {r} ditolak karena stok tidak cukup: 1x Kopi Dampit tidak perlu disiapkan.",
+    }
+    assert {n["template"] for n in log.of(budi["member_id"])} == {
+        "order_placed_seller",
+        "order_rejected_seller",
+        "order_cancelled_seller",
+    }
+    assert [n["template"] for n in log.of(buyer["member_id"])].count("order_rejected") == 1
 
 
 def test_membership_curation_tells_the_coordinator_then_the_applicant(
@@ -229,6 +286,22 @@ def test_membership_curation_tells_the_coordinator_then_the_applicant(
     ]
     assert len(members_messages(sms_sink)) == 4 and len(whatsapp_sink.messages) == 1
     assert smtp_sink.messages == []
+
+
+def test_a_removed_coordinator_hears_no_more_of_the_hub(events, log, sms_sink):
+    hub = a_hub(events, log, name="Simpul Karangploso")
+    stays = a_coordinator(events, log, sms_sink, hub)
+    leaves = a_coordinator(events, log, sms_sink, hub)
+    removed = {"hub_id": hub["hub_id"], "member_id": leaves["member_id"], "removed_by": "a1"}
+    events.publish("community", "coordinator_removed", removed)
+    place = f"coordinator:{hub['hub_id']}:{leaves['member_id']}"
+    log.wait_known("memberships", place, status="removed")
+    [siti] = known_members(events, log, {"name": "Siti"})
+    application = make_membership(hub["hub_id"], siti["member_id"], role="seller")
+    events.publish("community", "membership_requested", application)
+    arrived(sms_sink, stays["phone"], 2)
+    log.settled(stays["member_id"], leaves["member_id"])
+    assert [m for m in sms_sink.to(leaves["phone"]) if "mengajukan" in m["message"]] == []
 
 
 def test_product_curation_and_low_stock_tell_the_coordinator_and_the_seller(

@@ -3,9 +3,11 @@ show. Products reach the orders projection as catalogue's events would bring the
 Who may do what is in the one authorization matrix, tests/integration/test_authorization.py."""
 
 import concurrent.futures
+import datetime
 
 import pytest
 
+from services.common.mongo import database_name, mongo_client
 from tests.support.community import hub_with_coordinator
 from tests.support.orders import make_order, make_product, new_key, without_catalogue
 from tests.support.waiting import wait_until
@@ -121,6 +123,24 @@ def test_the_buyer_cancels_a_pending_order_and_may_not_move_it_along(api, produc
     assert buyer.get("/api/v1/orders?status=pending").json()["total"] == 0
 
 
+def test_a_pending_order_cannot_be_paid_until_it_is_confirmed(api, admin, catalogue, product):
+    buyer, _ = api.as_member()
+    body = make_order(HUB, [product], payment_method="bank_transfer")
+    order = place(buyer, body).json()
+    pay = {"status": "paid"}
+    refused = admin.post(f"/api/v1/orders/{order['id']}/payment", json=pay)
+    assert refused.status_code == 409, refused.text
+    assert "confirmed" in refused.json()["error"]["message"]
+    assert buyer.get(f"/api/v1/orders/{order['id']}").json()["payment_status"] == "unpaid"
+    catalogue.reserve(order)
+    wait_until(
+        lambda: buyer.get(f"/api/v1/orders/{order['id']}").json()["status"] == "confirmed",
+        message="the order confirmed",
+    )
+    paid = admin.post(f"/api/v1/orders/{order['id']}/payment", json=pay)
+    assert paid.status_code == 200 and paid.json()["payment_status"] == "paid"
+
+
 @pytest.mark.parametrize(
     ("path", "field"),
     [
@@ -190,8 +210,9 @@ def test_an_empty_report_has_zero_totals(api, admin):
     )
     assert response.status_code == 200
     report = response.json()
+    # WIB days: 1 Jan 2026 00:00 WIB is 31 Dec 2025 17:00 UTC
     assert (
-        report["from"] == "2026-01-01T00:00:00.000Z" and report["to"] == "2027-01-01T00:00:00.000Z"
+        report["from"] == "2025-12-31T17:00:00.000Z" and report["to"] == "2026-12-31T17:00:00.000Z"
     )
     assert (
         report["completed"]
@@ -203,3 +224,36 @@ def test_an_empty_report_has_zero_totals(api, admin):
             "by_seller": [],
         }
     )
+
+
+def test_report_days_are_wib_days(api, admin, catalogue, config):
+    """An order placed at 18:00 UTC on 1 January is counted on 2 January, WIB."""
+    hub, coordinator, _ = hub_with_coordinator(api, admin)
+    product = make_product(hub_id=hub["id"], price=15000)
+    catalogue.approve(product)
+    buyer, _ = api.as_member()
+    response = wait_until(
+        lambda: (
+            (placed := place(buyer, make_order(hub["id"], [(product, 2)]))).status_code == 201
+            and placed
+        ),
+        message="the product in the orders projection",
+    )
+    order = response.json()
+    catalogue.reserve(order)
+    wait_until(
+        lambda: buyer.get(f"/api/v1/orders/{order['id']}").json()["status"] == "confirmed",
+        message="the order confirmed",
+    )
+    placed_at = datetime.datetime(2026, 1, 1, 18, tzinfo=datetime.UTC)  # 2 Jan, 01:00 WIB
+    orders = mongo_client(config)[database_name("orders")].orders
+    orders.update_one({"_id": order["id"]}, {"$set": {"created_at": placed_at}})
+
+    def counted(day):
+        path = f"/api/v1/hubs/{hub['id']}/reports/sales?from={day}&to={day}"
+        report = coordinator.get(path)
+        assert report.status_code == 200, report.text
+        return report.json()["confirmed"]["order_count"], report.json()["confirmed"]["gross_total"]
+
+    assert counted("2026-01-01") == (0, 0)
+    assert counted("2026-01-02") == (1, 30000)

@@ -5,12 +5,17 @@ orders taken while catalogue is down."""
 from typing import NamedTuple
 
 import pytest
+from kombu import Connection
+from nameko.constants import AMQP_URI_CONFIG_KEY
 
 from tests.support.api import Api
-from tests.support.catalogue import make_product
-from tests.support.community import approved_member, hub_with_coordinator
+from tests.support.catalogue import key_header, make_product
+from tests.support.community import approve, approved_member, decide, hub_with_coordinator
 from tests.support.orders import new_key
 from tests.support.waiting import wait_until
+
+ANSWERS = "evt-catalogue-stock_reserved--orders.handle_stock_reserved"
+ANNOUNCEMENTS = "evt-orders-order_placed--catalogue.handle_order_placed"
 
 SETTLED = ("confirmed", "rejected")
 
@@ -21,6 +26,7 @@ class Market(NamedTuple):
     seller: Api
     seller_id: str
     products: list
+    membership_id: str = ""
 
 
 @pytest.fixture
@@ -38,11 +44,15 @@ def market(api, admin):
         offer(seller.client, coordinator, hub["id"], name="Keripik Tempe", price=15000, stock=10),
         offer(seller.client, coordinator, hub["id"], name="Kopi Dampit", price=40000, stock=40),
     ]
-    return Market(hub["id"], coordinator, seller.client, seller.member_id, products)
+    return Market(
+        hub["id"], coordinator, seller.client, seller.member_id, products, seller.membership_id
+    )
 
 
 def offer(seller, coordinator, hub_id, **fields):
-    created = seller.post("/api/v1/products", json=make_product(hub_id, **fields))
+    created = seller.post(
+        "/api/v1/products", json=make_product(hub_id, **fields), headers=key_header()
+    )
     assert created.status_code == 201, created.text
     product = created.json()
     approved = coordinator.post(f"/api/v1/products/{product['id']}/approve", json={})
@@ -255,3 +265,125 @@ def test_orders_taken_while_catalogue_is_down_settle_when_it_returns(stack, mark
 
     assert stock(buyer, tempe) == 10 - taken(tempe) >= 0
     assert stock(buyer, kopi) == 40 - taken(kopi) >= 0
+
+
+def waiting(config, queue):
+    """How many messages wait in ``queue``."""
+    with Connection(config[AMQP_URI_CONFIG_KEY]) as connection:
+        return connection.default_channel.queue_declare(queue, passive=True).message_count
+
+
+def test_an_order_whose_answer_was_lost_is_confirmed_when_announced_again(stack, market):
+    """Catalogue reserves while orders is away and the answer is lost; the order
+    announced again hears the same answer and is confirmed, its stock taken once."""
+    buyer, _ = stack.api.as_member()
+    tempe, _ = market.products
+    stack.stop("catalogue")
+    order = placed(buyer, order_body(market.hub_id, [(tempe, 3)]))
+    stack.stop("orders")
+    stack.start("catalogue")
+    wait_until(lambda: stock(buyer, tempe) == 7, message="the stock reserved")
+    wait_until(
+        lambda: waiting(stack.config, ANNOUNCEMENTS) == 0 and waiting(stack.config, ANSWERS),
+        message="catalogue's answer waiting for orders",
+    )
+    with Connection(stack.config[AMQP_URI_CONFIG_KEY]) as connection:
+        connection.default_channel.queue_purge(ANSWERS)  # the answer is lost
+
+    stack.start("orders")
+    confirmed = settled(buyer, order, timeout=30)
+    assert confirmed["status"] == "confirmed"
+    assert [entry["status"] for entry in confirmed["history"]] == ["pending", "confirmed"]
+    assert stock(buyer, tempe) == 7
+
+
+# --- suspension, and orders of several sellers ---------------------------------------
+
+
+def showroom(client, hub_id):
+    response = client.get("/api/v1/products", params={"hub_id": hub_id})
+    assert response.status_code == 200, response.text
+    return {item["id"] for item in response.json()["items"]}
+
+
+def test_a_suspended_seller_s_orders_go_to_the_coordinator_and_their_products_to_nobody(
+    api, market
+):
+    buyer, _ = api.as_member()
+    tempe, kopi = market.products
+    order = settled(buyer, placed(buyer, order_body(market.hub_id, [(tempe, 2)])))
+    assert decide(market.coordinator, market.membership_id, "suspend").status_code == 200
+
+    refused = move(market.seller, order, "ready_for_pickup")
+    assert refused.status_code == 403 and "suspended" in refused.json()["error"]["message"]
+    wait_until(
+        lambda: not showroom(api, market.hub_id) & {tempe["id"], kopi["id"]},
+        message="the seller's products out of the showroom",
+    )
+    assert api.get(f"/api/v1/products/{tempe['id']}").status_code == 404
+    body = order_body(market.hub_id, [(kopi, 1)])
+    not_for_sale = wait_until(
+        lambda: (response := place(buyer, body)).status_code == 404 and response.json(),
+        message="orders to refuse the suspended seller's product",
+    )
+    assert "items.0.product_id" in not_for_sale["error"]["details"]
+
+    assert move(market.coordinator, order, "ready_for_pickup").status_code == 200
+    assert move(market.seller, order, "completed").status_code == 403
+    assert move(market.coordinator, order, "completed").json()["status"] == "completed"
+
+    approve(market.coordinator, market.membership_id)  # reinstated
+    wait_until(
+        lambda: showroom(api, market.hub_id) >= {tempe["id"], kopi["id"]},
+        message="the products back in the showroom",
+    )
+    again = wait_until(
+        lambda: (response := place(buyer, body)).status_code == 201 and response.json(),
+        message="the product for sale again",
+    )
+    assert move(market.seller, settled(buyer, again), "ready_for_pickup").status_code == 200
+
+
+def test_a_suspended_buyer_cannot_order_in_that_hub_until_reinstated(api, market):
+    buyer = approved_member(api, market.coordinator, market.hub_id, role="buyer")
+    tempe, _ = market.products
+    body = order_body(market.hub_id, [(tempe, 1)])
+    assert decide(market.coordinator, buyer.membership_id, "suspend").status_code == 200
+    refused = wait_until(
+        lambda: (response := place(buyer.client, body)).status_code == 403 and response.json(),
+        message="orders to hear of the suspension",
+    )
+    assert "suspended" in refused["error"]["message"]
+    approve(market.coordinator, buyer.membership_id)
+    wait_until(
+        lambda: place(buyer.client, body).status_code == 201,
+        message="orders to hear of the reinstatement",
+    )
+
+
+def test_each_seller_of_an_order_moves_only_their_own_lines(api, market):
+    other = approved_member(api, market.coordinator, market.hub_id, role="seller")
+    rendang = offer(other.client, market.coordinator, market.hub_id, name="Rendang", stock=5)
+    buyer, _ = api.as_member()
+    tempe, _ = market.products
+    order = settled(buyer, placed(buyer, order_body(market.hub_id, [(tempe, 1), (rendang, 1)])))
+
+    def lines(answer):
+        return {line["seller_id"]: line["status"] for line in answer["items"]}
+
+    first = move(market.seller, order, "ready_for_pickup").json()
+    assert first["status"] == "confirmed"
+    assert lines(first) == {market.seller_id: "ready_for_pickup", other.member_id: "confirmed"}
+    assert move(market.seller, order, "completed").json()["status"] == "confirmed"
+    ready = move(other.client, order, "ready_for_pickup").json()
+    assert ready["status"] == "ready_for_pickup"
+    assert lines(ready) == {market.seller_id: "completed", other.member_id: "ready_for_pickup"}
+    done = move(other.client, order, "completed").json()
+    assert done["status"] == "completed" and done["payment_status"] == "paid"
+    assert [entry["status"] for entry in done["history"]] == [
+        "pending",
+        "confirmed",
+        "ready_for_pickup",
+        "completed",
+    ]
+    assert {entry["by"] for entry in done["history"][2:]} == {other.member_id}

@@ -5,7 +5,9 @@ import eventlet
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common import config as cfg
 from services.common.errors import Conflict, NotFound, ValidationError
+from services.common.signing import SigningProxy
 from services.orders.exceptions import ItemsNotInHub, ProductNotAvailable
 from tests.support.events import EventLog
 from tests.support.orders import make_actor, make_order, make_product, new_key, without_catalogue
@@ -19,10 +21,15 @@ def config(config):
     return {**config, "KOMPOR_ORDER_RETRY_SECONDS": 1}
 
 
+def signed_orders(proxy, config):
+    """The orders service, called as the gateway would: each actor signed."""
+    return SigningProxy(proxy.orders, cfg.secret_key(config))
+
+
 @pytest.fixture
 def rpc(config, stack):
     with ClusterRpcProxy(config, timeout=10) as proxy:
-        yield proxy.orders
+        yield signed_orders(proxy, config)
 
 
 @pytest.fixture
@@ -111,17 +118,17 @@ def test_the_same_key_and_body_return_the_same_order_and_another_body_conflicts(
 
 def test_five_concurrent_placements_with_one_key_make_one_order(config, stack, catalogue, buyer):
     with ClusterRpcProxy(config, timeout=10) as proxy:
-        product = approved(catalogue, proxy.orders)
+        product = approved(catalogue, signed_orders(proxy, config))
     key, body = new_key(), make_order(HUB, [product])
 
     def place(_):
         with ClusterRpcProxy(config, timeout=10) as proxy:
-            return proxy.orders.place_order(buyer, key, body)["id"]
+            return signed_orders(proxy, config).place_order(buyer, key, body)["id"]
 
     ids = list(eventlet.GreenPool(5).imap(place, range(5)))
     assert len(set(ids)) == 1
     with ClusterRpcProxy(config, timeout=10) as proxy:
-        assert proxy.orders.list_orders(buyer, {})["total"] == 1
+        assert signed_orders(proxy, config).list_orders(buyer, {})["total"] == 1
 
 
 def test_newer_product_events_win_and_unapproved_products_cannot_be_ordered(rpc, catalogue, buyer):

@@ -1,5 +1,7 @@
 """A password never leaves the community service: not in answers, events, logs or
-messages, neither as typed nor as its hash (issue 7, security).
+messages, neither as typed nor as its hash (issue 7, security); and the secrets a
+deployment sets are refused at start when they are too short, and the admin's phone is
+never handed to whoever registered it first.
 
 One member registers, fails and succeeds to log in, reads and edits their profile,
 joins a hub, orders and cancels; every answer, every event on every service's
@@ -11,10 +13,14 @@ import json
 import logging
 import uuid
 
+import pytest
+
 from services.common.mongo import database_name, mongo_client
 from services.common.phone import normalise_phone
+from services.community.bootstrap import AdminPhoneTaken
+from services.community.service import CommunityService
 from tests.support.api import make_member
-from tests.support.catalogue import make_product
+from tests.support.catalogue import key_header, make_product
 from tests.support.community import apply, approve, approved_member, hub_with_coordinator
 from tests.support.events import EventLog
 from tests.support.waiting import wait_until
@@ -85,7 +91,9 @@ def test_neither_the_password_nor_its_hash_appears_in_answers_events_logs_or_mes
 def place_an_order(api, hub, client):
     """``client`` orders a product of a new seller of ``hub``; the order is confirmed."""
     seller = approved_member(api, hub.coordinator, hub.hub_id, role="seller")
-    product = seller.client.post("/api/v1/products", json=make_product(hub.hub_id)).json()
+    product = seller.client.post(
+        "/api/v1/products", json=make_product(hub.hub_id), headers=key_header()
+    ).json()
     hub.coordinator.post(f"/api/v1/products/{product['id']}/approve")
     body = {
         "hub_id": hub.hub_id,
@@ -110,3 +118,35 @@ def place_an_order(api, hub, client):
 def _formatted(record):
     text = logging.Formatter("%(name)s %(levelname)s %(message)s").format(record)
     return f"{text} {record.args!r}"
+
+
+def test_the_admin_phone_of_someone_who_registered_it_is_refused_not_promoted(
+    api, container_factory, config
+):
+    squatter = make_member()
+    registered = api.post("/api/v1/auth/register", json=squatter)
+    assert registered.status_code == 201, registered.text
+    replica = container_factory(
+        CommunityService, {**config, "KOMPOR_ADMIN_PHONE": squatter["phone"]}
+    )
+    with pytest.raises(AdminPhoneTaken, match="KOMPOR_ADMIN_PHONE .* not an admin"):
+        replica.start()
+    stored = mongo_client(config)[database_name("community")].members.find_one(
+        {"phone": normalise_phone(squatter["phone"])}
+    )
+    assert not stored.get("is_admin")
+    me = api.login(squatter["phone"], squatter["password"]).get("/api/v1/me").json()
+    assert not me.get("is_admin")
+
+
+@pytest.mark.parametrize(
+    ("key", "short"),
+    [("KOMPOR_ADMIN_PASSWORD", "pendek-1234"), ("KOMPOR_SECRET_KEY", "kunci-rahasia-" + "x" * 17)],
+)
+def test_a_short_admin_password_or_secret_key_stops_the_start_without_showing_it(
+    container_factory, config, key, short
+):
+    container = container_factory(CommunityService, {**config, key: short})
+    with pytest.raises(ValueError, match=f"{key} is too short") as refused:
+        container.start()
+    assert short not in str(refused.value)

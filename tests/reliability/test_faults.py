@@ -2,10 +2,13 @@
 of orders.
 
 The stack runs as processes started the way operators start them, on the embedded
-store, with a local HTTP sink as the SMS provider. Phones keep placing orders through
+store, with a local HTTP sink as the SMS provider, against a RabbitMQ node of the
+suite's own (the machine's broker is never touched). Phones keep placing orders through
 the gateway (each with its own Idempotency-Key, retried with the same key on a
 timeout or a 5xx) while, in turn, each service is killed with SIGKILL and started
-again, RabbitMQ is stopped and started, and the SMS provider fails for a while.
+again, RabbitMQ is stopped and started, resets every connection or goes away for a
+moment several times in a row, is killed with SIGKILL, and the SMS provider fails for
+a while.
 After a fault is lifted, a probe order measures how long until an order goes all the
 way through again (accepted, decided by the stock saga, its seller told by SMS).
 
@@ -17,16 +20,17 @@ exactly, and every message due must have reached the sink exactly once.
 
 import collections
 import datetime
+import random
 import signal
 import time
 
 import pytest
 
+from tests.support.broker import Node
 from tests.support.processes import ProcessStack, Vhost, e2e_env
 from tests.support.reliability import (
     COLUMNS,
     FINAL,
-    Broker,
     Phones,
     Row,
     decided_at,
@@ -49,6 +53,7 @@ ADMIN_PASSWORD = "admin-rahasia-7"
 SERVICES = ("community", "catalogue", "orders", "notifications", "gateway")
 LEAD_IN = 3.0  # orders flowing normally before each fault
 DOWN = 3.0  # how long a killed service or the broker stays away
+FLAPS = 8  # short broker outages in a row
 SMS_DOWN = 8.0  # how long the SMS provider answers 500
 TAIL = 2.0  # orders flowing after the recovery probe went through
 RECOVERY_WITHIN = 150
@@ -61,7 +66,7 @@ def stack(tmp_path_factory, sink):
     tmp_path = tmp_path_factory.mktemp("reliability")
     logs = tmp_path / "logs"
     logs.mkdir()
-    with Vhost() as vhost:
+    with Node() as broker, Vhost(broker) as vhost:
         env = e2e_env(
             vhost,
             tmp_path / "var",
@@ -72,6 +77,7 @@ def stack(tmp_path_factory, sink):
             KOMPOR_ORDER_RETRY_SECONDS=ORDER_RETRY_SECONDS,
         )
         stack = ProcessStack(env, logs)
+        stack.broker, stack.vhost = broker, vhost
         stack.env.pop("MONGO_URI", None)  # the embedded store, as a local run uses
         stack.start().wait_ready()
         try:
@@ -90,8 +96,27 @@ def kill_and_restart(name):
 
 
 def restart_broker(stack, sink):
-    with Broker().stopped():
+    with stack.broker.stopped():
         time.sleep(DOWN)
+
+
+def flap_broker(stack, sink):
+    """Short outages at random moments: every connection reset mid-ack, mid-publish or
+    mid-reply, or the broker away for a moment, again and again."""
+    rng = random.Random(FLAPS)
+    for _ in range(FLAPS):
+        time.sleep(rng.uniform(0.2, 1.5))
+        if rng.random() < 0.5:
+            stack.broker.close_connections()
+        else:
+            with stack.broker.stopped():
+                time.sleep(rng.uniform(0.2, 1.5))
+
+
+def kill_broker(stack, sink):
+    stack.broker.kill()
+    time.sleep(DOWN)
+    stack.broker.start()
 
 
 def fail_sms(stack, sink):
@@ -107,6 +132,8 @@ FAULTS = [
     ("none (baseline)", lambda stack, sink: None),
     *(kill_and_restart(name) for name in SERVICES),
     ("restart RabbitMQ", restart_broker),
+    (f"RabbitMQ flaps {FLAPS}x", flap_broker),
+    ("kill -9 RabbitMQ", kill_broker),
     ("SMS provider fails", fail_sms),
 ]
 
@@ -225,7 +252,7 @@ def test_no_order_stock_or_message_is_lost_or_doubled_while_services_the_broker_
         print(f"\n\nfaults under a steady stream of orders ({len(orders)} orders in all)")
         print(table(rows))
         print(COLUMNS)
-        print(f"events parked as dead letters: {parked_events(stack.env['AMQP_URI'])}\n")
+        print(f"events parked as dead letters: {parked_events(stack.vhost)}\n")
 
     refused = [p.refused for p in placements if p.refused]
     assert not refused, f"{len(refused)} placements were never accepted: {refused[:5]}"

@@ -21,6 +21,11 @@ def make_product(hub_id, **overrides):
     }
 
 
+def key_header():
+    """A fresh ``Idempotency-Key`` header (required to create a product or change stock)."""
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
 def make_actor(roles=None, is_admin=False):
     """An actor as ``community.authenticate`` returns it: ``roles={hub_id: [role]}``."""
     return {"member_id": uuid.uuid4().hex, "is_admin": is_admin, "roles": roles or {}}

@@ -5,7 +5,7 @@ worked, so a test reads as the situation it needs::
 
     hub, coordinator, _ = hub_with_coordinator(api, admin)
     seller = approved_member(api, coordinator, hub["id"], role="seller")
-    seller.client.post("/api/v1/products", json={...})
+    seller.client.post("/api/v1/products", json={...}, headers=key_header())
 """
 
 import itertools

@@ -96,12 +96,23 @@ class World:
     def new_member_id(self):
         return self.api.as_member()[1]["id"]
 
+    def new_coordinator_id(self):
+        """A member just made a coordinator of the hub (besides its own)."""
+        member_id = self.new_member_id()
+        response = self.admin.post(
+            f"/api/v1/hubs/{self.hub_id}/coordinators", json={"member_id": member_id}
+        )
+        assert response.status_code == 200, response.text
+        return member_id
+
     def training(self, **overrides):
         return schedule_training(self.hub.coordinator, self.hub_id, **overrides)["id"]
 
     def new_product(self):
         """A product of the seller, waiting for review."""
-        response = self.seller.client.post("/api/v1/products", json=make_product(self.hub_id))
+        response = self.seller.client.post(
+            "/api/v1/products", json=make_product(self.hub_id), headers=new_key()
+        )
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
@@ -245,6 +256,11 @@ ENDPOINTS = (
         "admin",
         lambda w: Request("POST", _hub(w, "/coordinators"), json={"member_id": w.new_member_id()}),
     ),
+    Endpoint(
+        "DELETE /api/v1/hubs/{hub_id}/coordinators/{member_id}",
+        "admin",
+        lambda w: Request("DELETE", _hub(w, f"/coordinators/{w.new_coordinator_id()}")),
+    ),
     # --- community: memberships ---------------------------------------------
     Endpoint(
         "POST /api/v1/hubs/{hub_id}/memberships",
@@ -310,7 +326,9 @@ ENDPOINTS = (
     Endpoint(
         "POST /api/v1/products",
         "seller",
-        lambda w: Request("POST", "/api/v1/products", json=make_product(w.hub_id)),
+        lambda w: Request(
+            "POST", "/api/v1/products", json=make_product(w.hub_id), headers=new_key()
+        ),
     ),
     Endpoint(
         "GET /api/v1/products",
@@ -344,7 +362,9 @@ ENDPOINTS = (
     Endpoint(
         "POST /api/v1/products/{product_id}/stock",
         "seller",
-        lambda w: Request("POST", f"/api/v1/products/{w.product()}/stock", json={"delta": 5}),
+        lambda w: Request(
+            "POST", f"/api/v1/products/{w.product()}/stock", json={"delta": 5}, headers=new_key()
+        ),
     ),
     Endpoint(
         "POST /api/v1/products/{product_id}/approve",

@@ -7,8 +7,10 @@ import uuid
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.common import config as cfg
 from services.common.mongo import database_name, mongo_client
 from services.common.phone import normalise_phone
+from services.common.signing import SigningProxy
 from tests.support.api import KOMPOR_ADMIN_PHONE
 from tests.support.events import envelope
 from tests.support.waiting import wait_until
@@ -166,8 +168,9 @@ class Log:
 
     def of(self, member_id):
         actor = {"member_id": member_id, "is_admin": False, "roles": {}}
-        with ClusterRpcProxy(self.config, timeout=RPC_TIMEOUT) as rpc:
-            return rpc.notifications.list_notifications(actor, {"page_size": 100})["items"]
+        with ClusterRpcProxy(self.config, timeout=RPC_TIMEOUT) as proxy:
+            notifications = SigningProxy(proxy.notifications, cfg.secret_key(self.config))
+            return notifications.list_notifications(actor, {"page_size": 100})["items"]
 
     def settled(self, *member_ids, timeout=20):
         """Wait until nothing for these members is still queued; returns their logs."""

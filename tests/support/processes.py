@@ -10,30 +10,30 @@ from nameko.testing.utils import find_free_port
 
 from services.run import SERVICES, service_command
 from tests.support.api import Api
+from tests.support.broker import MACHINE
 from tests.support.waiting import wait_until
-
-MANAGEMENT_API = "http://guest:guest@localhost:15672/api"
-BROKER = "amqp://guest:guest@localhost:5672"
 
 
 class Vhost:
     """A fresh RabbitMQ vhost (deleted afterwards) so runs never see each other."""
 
-    def __init__(self):
+    def __init__(self, broker=MACHINE):
         self.name = f"kompor-test-{uuid.uuid4().hex[:10]}"
-        self.amqp_uri = f"{BROKER}/{self.name}"
+        self.broker = broker
+        self.amqp_uri = f"{broker.amqp_uri}/{self.name}"
 
     def __enter__(self):
-        requests.put(f"{MANAGEMENT_API}/vhosts/{self.name}", timeout=10).raise_for_status()
+        api = self.broker.management_api
+        requests.put(f"{api}/vhosts/{self.name}", timeout=10).raise_for_status()
         requests.put(
-            f"{MANAGEMENT_API}/permissions/{self.name}/guest",
+            f"{api}/permissions/{self.name}/guest",
             timeout=10,
             json={"configure": ".*", "write": ".*", "read": ".*"},
         ).raise_for_status()
         return self
 
     def __exit__(self, *exc):
-        requests.delete(f"{MANAGEMENT_API}/vhosts/{self.name}", timeout=10)
+        requests.delete(f"{self.broker.management_api}/vhosts/{self.name}", timeout=10)
 
 
 class ProcessStack:
@@ -104,5 +104,7 @@ def e2e_env(vhost, data_dir, sms_url, **extra):
         "KOMPOR_DELIVERY_BASE_DELAY": "0.5",
         "KOMPOR_DELIVERY_MAX_DELAY": "2",
         "KOMPOR_DELIVERY_MAX_ATTEMPTS": "100",
+        "KOMPOR_RATE_LIMIT": "10000",  # one address, far faster than a person
+        "KOMPOR_RATE_BURST": "10000",
         **extra,
     }

@@ -8,11 +8,9 @@ which counts against the system).
 """
 
 import collections
-import contextlib
 import datetime
 import itertools
 import random
-import subprocess
 import threading
 import time
 import uuid
@@ -22,9 +20,8 @@ import requests
 
 from services.common.envelope import DEAD_LETTER_QUEUE
 from tests.support.api import Api, make_member
-from tests.support.catalogue import make_product
+from tests.support.catalogue import key_header, make_product
 from tests.support.community import apply, approve, assign_coordinator, make_hub
-from tests.support.processes import MANAGEMENT_API
 from tests.support.waiting import wait_until
 
 PLENTY = 1_000_000
@@ -85,7 +82,7 @@ def open_market(api, admin, sellers=3, products_each=2, buyers=6, scarce_stock=3
         for _ in range(products_each):
             stock = scarce_stock if not products else PLENTY
             body = make_product(hub_id, stock=stock, price=random.randrange(5_000, 50_000, 500))
-            response = seller.client.post("/api/v1/products", json=body)
+            response = seller.client.post("/api/v1/products", json=body, headers=key_header())
             assert response.status_code == 201, response.text
             product_id = response.json()["id"]
             response = coordinator.client.post(f"/api/v1/products/{product_id}/approve", json={})
@@ -225,29 +222,12 @@ class Phones:
 # --- faults ----------------------------------------------------------------------
 
 
-def parked_events(amqp_uri):
-    """How many events wait in the dead-letter queue of ``amqp_uri``'s vhost."""
-    vhost = amqp_uri.rsplit("/", 1)[1]
-    response = requests.get(f"{MANAGEMENT_API}/queues/{vhost}/{DEAD_LETTER_QUEUE}", timeout=10)
+def parked_events(vhost):
+    """How many events wait in the dead-letter queue of ``vhost``."""
+    response = requests.get(
+        f"{vhost.broker.management_api}/queues/{vhost.name}/{DEAD_LETTER_QUEUE}", timeout=10
+    )
     return response.json().get("messages", 0) if response.status_code == 200 else 0
-
-
-class Broker:
-    """The machine's RabbitMQ: ``stop_app``/``start_app`` (much faster than a full
-    restart); ``stopped()`` always starts it again."""
-
-    @staticmethod
-    def ctl(*args):
-        subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-    @contextlib.contextmanager
-    def stopped(self):
-        self.ctl("stop_app")
-        try:
-            yield
-        finally:
-            self.ctl("start_app")
-            self.ctl("await_startup")
 
 
 # --- what came out ---------------------------------------------------------------
@@ -312,6 +292,9 @@ def expected_notifications(orders, market):
             due[(seller_id, "order_placed_seller", order["number"])] += 1
         if order["status"] in FINAL:
             due[(order["buyer_id"], f"order_{order['status']}", order["number"])] += 1
+        if order["status"] == "rejected":  # the sellers need not prepare it after all
+            for seller_id in set(order["seller_ids"]) - {order["buyer_id"]}:
+                due[(seller_id, "order_rejected_seller", order["number"])] += 1
     return due
 
 

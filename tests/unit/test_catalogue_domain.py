@@ -249,6 +249,41 @@ def test_a_failed_reservation_names_the_shortages():
     ]
 
 
+def test_an_order_announced_again_after_its_reservation_hears_the_same_answer():
+    reservation = domain.new_reservation("o1", HUB, [{"product_id": "p", "quantity": 2}])
+    domain.confirm(reservation, [{"product_id": "p", "stock": 3}])
+    [first, _low] = events(reservation)
+    assert domain.answer_again(reservation) is reservation
+    assert events(reservation) == [first]  # the decision only: stock_low was news once
+    assert reservation["state"] == domain.RESERVED
+
+
+@pytest.mark.parametrize("reason", [domain.INSUFFICIENT_STOCK, domain.INVALID_ITEMS])
+def test_an_order_announced_again_after_its_failure_hears_the_same_failure(reason):
+    reservation = domain.new_reservation("o1", HUB, [{"product_id": "p", "quantity": 9}])
+    domain.fail(reservation, [domain.shortage(reservation["items"][0], 4)], reason=reason)
+    first = events(reservation)
+    assert domain.answer_again(reservation) is reservation
+    assert events(reservation) == first
+    assert reservation["state"] == domain.FAILED
+
+
+@pytest.mark.parametrize("ended", ["released", "settled", "tombstone"])
+def test_an_order_cancelled_or_completed_since_is_not_answered_again(ended):
+    if ended == "tombstone":
+        reservation = domain.tombstone("o1")
+    else:
+        reservation = domain.new_reservation("o1", HUB, [{"product_id": "p", "quantity": 2}])
+        domain.confirm(reservation)
+        if ended == "released":
+            domain.release(reservation)
+        else:
+            reservation["state"] = domain.SETTLED
+        events(reservation)
+    assert domain.answer_again(reservation) is None
+    assert events(reservation) == []
+
+
 def test_listing_products_under_review_is_for_the_hubs_coordinator_or_their_seller(seller):
     pending = {"status": domain.PENDING_REVIEW, "hub_id": HUB}
     domain.check_can_list(coordinator_of(HUB), pending)
@@ -257,3 +292,51 @@ def test_listing_products_under_review_is_for_the_hubs_coordinator_or_their_sell
     for outsider in (None, seller, coordinator_of("hub-b")):
         with pytest.raises(NotTheCoordinator):
             domain.check_can_list(outsider, pending)
+
+
+# --- four eyes, and suspended sellers ------------------------------------------------
+
+
+def test_nobody_approves_their_own_product():
+    seller_and_coordinator = make_actor({HUB: ["seller", "coordinator"]})
+    product = domain.new_product(seller_and_coordinator, make_product(HUB))
+    with pytest.raises(NotTheCoordinator) as raised:
+        domain.approve(product, seller_and_coordinator)
+    assert "own product" in raised.value.message
+    admin = {**seller_and_coordinator, "is_admin": True}
+    with pytest.raises(NotTheCoordinator):
+        domain.approve(product, admin)
+    assert product["status"] == domain.PENDING_REVIEW
+    domain.approve(product, coordinator_of(HUB))
+    assert product["status"] == domain.APPROVED
+
+
+def test_a_suspended_seller_s_product_leaves_the_showroom(approved, seller):
+    approved[domain.SELLER_SUSPENDED] = True
+    assert not domain.on_show(approved)
+    with pytest.raises(ProductNotFound):
+        domain.visible(approved, make_actor())
+    assert domain.visible(approved, seller) is approved
+    assert domain.visible(approved, coordinator_of(HUB)) is approved
+    approved[domain.SELLER_SUSPENDED] = False
+    assert domain.visible(approved, None) is approved
+
+
+def test_only_a_seller_s_membership_decisions_concern_their_products():
+    data = {"membership_id": "ms", "hub_id": HUB, "member_id": "m1", "role": "seller"}
+    assert domain.seller_standing(data) == (HUB, "m1")
+    assert domain.seller_standing({**data, "role": "buyer"}) is None
+
+
+def test_a_product_submitted_under_a_key_gets_the_same_id_on_every_retry(seller):
+    again = domain.new_product(
+        seller, make_product(HUB), product_id=domain.product_id_for(seller, "k1")
+    )
+    assert again["_id"] == domain.product_id_for(seller, "k1")
+    assert domain.product_id_for(seller, "k1") != domain.product_id_for(seller, "k2")
+    assert domain.product_id_for(seller, "k1") != domain.product_id_for(seller_of(HUB), "k1")
+    assert len(again["_id"]) == len(domain.new_product(seller, make_product(HUB))["_id"])
+
+
+def test_a_stock_change_is_remembered_under_its_member_and_key(seller):
+    assert domain.stock_change_key(seller, "k1") != domain.stock_change_key(seller_of(HUB), "k1")

@@ -1,9 +1,15 @@
 """Shared building blocks: tokens, phones, config, schemas, the gateway's error table."""
 
+import base64
+import concurrent.futures
+import datetime
+import os
 import stat
+import threading
 
 import pytest
 from kombu.exceptions import OperationalError as KombuOperationalError
+from marshmallow import fields
 from nameko.exceptions import BadRequest as NamekoBadRequest
 from nameko.exceptions import UnknownService
 from werkzeug.exceptions import NotFound as HttpNotFound
@@ -13,7 +19,7 @@ from services.common import config as cfg
 from services.common import errors
 from services.common.auth import TokenSigner
 from services.common.phone import normalise_phone
-from services.common.schemas import PageSchema
+from services.common.schemas import PageSchema, Schema, representable_in_utc
 from services.gateway.http import to_api_error
 from services.gateway.rpc import _TimedMethod
 
@@ -40,6 +46,23 @@ def test_a_tampered_token_is_refused(mangle):
     signer = TokenSigner(b"k", ttl=60)
     with pytest.raises(errors.Unauthenticated):
         signer.verify(mangle(signer.issue("member-1")))
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["\xe9t\xe9.sign\xe9", "\xff\xfe.\x80", "a.\u00e9", "\ud800.x", None, 42, ["a", "b"]],
+)
+def test_a_token_of_any_text_or_none_is_refused_as_unauthenticated(token):
+    with pytest.raises(errors.Unauthenticated):
+        TokenSigner(b"k", ttl=60).verify(token)
+
+
+@pytest.mark.parametrize("claims", [b"not json", b'{"sub": "m"}', b"[1]", b'{"exp": "soon"}'])
+def test_a_signed_token_without_proper_claims_is_refused(claims):
+    signer = TokenSigner(b"k", ttl=60)
+    payload = base64.urlsafe_b64encode(claims).rstrip(b"=").decode()
+    with pytest.raises(errors.Unauthenticated):
+        signer.verify(f"{payload}.{signer._sign(payload)}")
 
 
 def test_a_token_signed_with_another_key_is_refused():
@@ -70,10 +93,55 @@ def test_without_a_configured_key_one_is_generated_once_and_kept_private(tmp_pat
 
 
 def test_a_configured_key_wins(tmp_path):
+    key = "s3cret-" + "k" * 25
     assert (
-        cfg.secret_key({cfg.SECRET_KEY_KEY: "s3cret", cfg.DATA_DIR_KEY: str(tmp_path)}) == b"s3cret"
+        cfg.secret_key({cfg.SECRET_KEY_KEY: key, cfg.DATA_DIR_KEY: str(tmp_path)}) == key.encode()
     )
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_a_configured_key_shorter_than_32_characters_is_refused_without_echoing_it(tmp_path):
+    with pytest.raises(ValueError, match="KOMPOR_SECRET_KEY is too short.*32") as refused:
+        cfg.secret_key({cfg.SECRET_KEY_KEY: "s3cret-" + "k" * 24, cfg.DATA_DIR_KEY: str(tmp_path)})
+    assert "s3cret" not in str(refused.value)
+
+
+def test_replicas_generating_the_key_at_once_agree_on_one_and_leave_no_drafts(tmp_path):
+    config = {cfg.DATA_DIR_KEY: str(tmp_path)}
+    start = threading.Barrier(8)
+
+    def generate():
+        start.wait()
+        return cfg.secret_key(config)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        keys = list(pool.map(lambda _: generate(), range(8)))
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_the_key_is_drafted_under_a_name_no_other_replica_uses(tmp_path):
+    # replicas in containers often share a pid; one's draft must not be another's
+    foreign = tmp_path / f"secret_key.{os.getpid()}"
+    foreign.write_text("another replica's draft")
+    cfg.secret_key({cfg.DATA_DIR_KEY: str(tmp_path)})
+    assert foreign.read_text() == "another replica's draft"
+    assert (tmp_path / "secret_key").read_text() != "another replica's draft"
+
+
+def test_the_key_is_private_from_its_first_byte(tmp_path, monkeypatch):
+    opened = []
+    real_open = os.open
+
+    def recording_open(path, flags, mode=0o777, **kwargs):
+        opened.append((flags, mode))
+        return real_open(path, flags, mode, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    cfg.secret_key({cfg.DATA_DIR_KEY: str(tmp_path)})
+    # created exclusively with mode 0600: never readable by others, not even briefly
+    assert any(flags & os.O_EXCL and flags & os.O_CREAT and mode == 0o600 for flags, mode in opened)
 
 
 def test_retry_delays_read_from_a_comma_list():
@@ -87,6 +155,9 @@ def test_retry_delays_read_from_a_comma_list():
         ({"page": "0"}, "page"),
         ({"page_size": "101"}, "page_size"),
         ({"page": "x"}, "page"),
+        ({"page": "9" * 21}, "page"),
+        ({"page": "10001"}, "page"),
+        ({"page_size": "-" + "9" * 30}, "page_size"),
         ({"$gt": "1"}, "$gt"),
     ],
 )
@@ -94,6 +165,26 @@ def test_pagination_limits_are_enforced(query, field):
     with pytest.raises(errors.ValidationError) as raised:
         PageSchema().load_or_raise(query)
     assert field in raised.value.details
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "valid"),
+    [
+        ("2026-12-01T09:00:00+07:00", True),
+        ("9999-12-31T23:00:00-05:00", False),  # past the calendar's end once in UTC
+        ("0001-01-01T00:00:00+05:00", False),
+        ("9999-12-31T00:00:00Z", False),  # no day to spare
+    ],
+)
+def test_a_time_must_stay_within_the_calendar_once_in_utc(starts_at, valid):
+    class Moment(Schema):
+        at = fields.AwareDateTime(default_timezone=datetime.UTC, validate=representable_in_utc)
+
+    if valid:
+        assert Moment().load_or_raise({"at": starts_at})["at"].year == 2026
+    else:
+        with pytest.raises(errors.ValidationError):
+            Moment().load_or_raise({"at": starts_at})
 
 
 @pytest.mark.parametrize(

@@ -301,3 +301,53 @@ def test_a_locked_phone_is_told_how_long_to_wait():
         domain.check_not_locked({"locked_until": now + datetime.timedelta(seconds=30)}, now)
     domain.check_not_locked({"locked_until": now - datetime.timedelta(seconds=1)}, now)
     domain.check_not_locked(None, now)
+
+
+# --- four eyes, and removing coordinators --------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["pending", "suspended"])
+@pytest.mark.parametrize(
+    "approver",
+    [
+        {"member_id": "m1", "is_admin": False, "roles": {"h1": ["coordinator"]}},
+        {"member_id": "m1", "is_admin": True, "roles": {}},
+    ],
+)
+def test_nobody_approves_or_reinstates_their_own_membership(status, approver):
+    membership = make_membership(status)
+    with pytest.raises(Forbidden) as raised:
+        domain.check_can_decide(membership, approver, "approve")
+    assert "own membership" in raised.value.message
+    with pytest.raises(Forbidden):
+        domain.decide(membership, approver, "approve")
+    assert membership["status"] == status
+
+
+@pytest.mark.parametrize("approver", [COORDINATOR, ADMIN])
+def test_another_coordinator_or_an_admin_approves_a_coordinator_s_membership(approver):
+    membership = make_membership()
+    domain.decide(membership, approver, "approve")
+    assert membership["status"] == "approved"
+
+
+def test_removing_a_coordinator_changes_roles_once():
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
+    domain.assign_coordinator(hub, "m1", ADMIN)
+    events(hub)
+    domain.remove_coordinator(hub, "m1", ADMIN)
+    domain.remove_coordinator(hub, "m1", ADMIN)
+    assert hub["coordinator_ids"] == []
+    assert events(hub) == [
+        ("coordinator_removed", {"hub_id": hub["_id"], "member_id": "m1", "removed_by": "a1"}),
+        ("roles_changed", {"member_id": "m1"}),
+    ]
+
+
+@pytest.mark.parametrize("actor", [COORDINATOR, SELLER])
+def test_only_an_admin_removes_coordinators(actor):
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
+    domain.assign_coordinator(hub, "c1", ADMIN)
+    with pytest.raises(Forbidden, match="remove coordinators"):
+        domain.remove_coordinator(hub, "c1", actor)
+    assert hub["coordinator_ids"] == ["c1"]

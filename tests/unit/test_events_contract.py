@@ -160,11 +160,11 @@ def test_each_consumed_event_is_documented_with_its_consumers():
 
 def _event_arguments(tree):
     """The expressions that name an event: in ``record(aggregate, type, data)``,
-    ``make_event(type, data)``, ``@subscribe(source, type)`` and ``@event_handler``."""
+    ``make_event(type, data)``, ``@subscribe(source, type)``, ``@listen`` and ``@event_handler``."""
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
             continue
-        position = {"record": 1, "make_event": 0, "subscribe": 1, "event_handler": 1}
+        position = {"record": 1, "make_event": 0, "subscribe": 1, "event_handler": 1, "listen": 1}
         index = position.get(node.func.id)
         if index is not None and len(node.args) > index:
             yield node.func.id, node.args[index]

@@ -3,6 +3,7 @@ against local providers: persisted first, sent once, fallen back, retried."""
 
 import datetime
 import time
+import traceback
 import uuid
 
 import pytest
@@ -337,6 +338,70 @@ def test_an_unreachable_mail_server_fails_the_attempt():
 def test_a_malformed_smtp_url_is_refused_at_start(url):
     with pytest.raises(ValueError, match="SMTP_URL"):
         SmtpChannel(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "smtp://kompor:Rahasia-Surel-93@mail.desa.id:25x",
+        "http://kompor:Rahasia-Surel-93@mail.desa.id",
+        "smtp://kompor:Rahasia-Surel-93@:25",
+        "kompor:Rahasia-Surel-93@mail.desa.id",
+    ],
+)
+def test_a_malformed_smtp_url_is_reported_without_its_password(url):
+    with pytest.raises(ValueError, match="SMTP_URL") as refused:
+        SmtpChannel(url)
+    # the whole traceback a failed start prints, chained exceptions included
+    assert "Rahasia-Surel-93" not in "".join(traceback.format_exception(refused.value))
+
+
+def test_credentials_are_never_sent_to_a_server_without_starttls():
+    with SmtpSink(tls=None) as sink:
+        with pytest.raises(DeliveryFailed, match="STARTTLS") as refused:
+            SmtpChannel(sink.url).send("siti@desa.id", "Halo", "Halo")
+        assert sink.logins == [] and sink.messages == []
+        assert "rahasia" not in str(refused.value)
+
+
+def test_without_credentials_a_server_without_starttls_is_used_as_it_is():
+    with SmtpSink(tls=None) as sink:
+        SmtpChannel(f"smtp://127.0.0.1:{sink.port}").send("siti@desa.id", "Halo", "Halo")
+        assert [m["to"] for m in sink.messages] == ["siti@desa.id"]
+
+
+def test_email_over_implicit_tls_is_sent_with_login():
+    with SmtpSink(tls="implicit") as sink:
+        SmtpChannel(sink.url).send("siti@desa.id", "Halo", "Halo")
+        assert sink.logins == [("kompor", "rahasia")]
+        assert [m["to"] for m in sink.messages] == ["siti@desa.id"]
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_a_mail_server_whose_certificate_is_not_trusted_gets_no_credentials(tls):
+    with SmtpSink(tls=tls) as sink:
+        untrusted = sink.url.split("&cafile=")[0]  # the system CAs do not know the test CA
+        with pytest.raises(DeliveryFailed, match="certificate"):
+            SmtpChannel(untrusted).send("siti@desa.id", "Halo", "Halo")
+        assert sink.logins == [] and sink.messages == []
+
+
+def test_an_email_refused_for_want_of_starttls_waits_for_its_retry_and_the_log_has_no_password(
+    store, caplog
+):
+    with SmtpSink(tls=None) as sink:
+        email = SmtpChannel(sink.url)
+        sms = FakeChannel(error=DeliveryFailed("provider answered 503"))
+        postbox = Postbox(
+            {"sms": sms, "whatsapp": FakeChannel(), "email": email},
+            DeliveryPolicy(base_delay=60, max_attempts=3),
+        )
+        contact = known(store, preferred_channel="email", email="siti@desa.id")
+        Courier(store, postbox).notify(event(), welcome(contact))
+    notification = log(store, contact)
+    assert notification["status"] == domain.QUEUED and notification["attempts"] == 1
+    assert "STARTTLS" in notification["last_error"]
+    assert "STARTTLS" in caplog.text and "rahasia" not in caplog.text
 
 
 def test_email_without_smtp_url_is_not_configured():

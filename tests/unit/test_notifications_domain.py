@@ -186,6 +186,25 @@ def test_a_cancellation_repeated_only_to_release_stock_tells_no_one():
     assert domain.tell_of_cancellation(order) == []
 
 
+def test_a_rejection_tells_each_seller_asked_to_prepare_the_order_their_own_lines():
+    order = make_order(
+        "h",
+        "buyer",
+        [make_line("ani", "Keripik"), make_line("budi", "Kopi"), make_line("ani", "Sambal")],
+        reason="insufficient_stock",
+    )
+    messages = {m.recipient_id: m for m in domain.tell_sellers_of_rejection(order)}
+    assert set(messages) == {"ani", "budi"}
+    assert {m.template for m in messages.values()} == {"order_rejected_seller"}
+    assert [item["name"] for item in messages["ani"].facts["items"]] == ["Keripik", "Sambal"]
+    assert messages["ani"].key == f"{order['order_id']}:order_rejected_seller"
+
+
+def test_a_seller_who_is_the_buyer_hears_of_the_rejection_once_as_the_buyer():
+    order = make_order("h", "ani", [make_line("ani"), make_line("budi")])
+    assert [m.recipient_id for m in domain.tell_sellers_of_rejection(order)] == ["budi"]
+
+
 def test_order_messages_are_keyed_by_the_order_so_a_reannouncement_is_not_news():
     order = make_order("h", "buyer", [make_line("ani")])
     [first] = domain.tell_sellers_of_order("order_placed_seller", order)

@@ -1,9 +1,23 @@
-"""Every message type in both languages: the facts a member needs, in one SMS."""
+"""Every message type in both languages: the facts a member needs, in one plain SMS
+(GSM-7 only, at most 160 septets) whatever the members typed."""
 
 import pytest
+from marshmallow import validate
 
+from services.catalogue import contract as catalogue
+from services.catalogue.schemas import CreateProductSchema
+from services.catalogue.schemas import RejectSchema as RejectProductSchema
+from services.common import gsm
+from services.community.schemas import (
+    ApplySchema,
+    CreateHubSchema,
+    DecisionSchema,
+    RegisterSchema,
+    ScheduleTrainingSchema,
+)
 from services.notifications import templates
 from services.notifications.templates import LANGUAGES, MESSAGES, SMS_LIMIT, render, rupiah
+from services.orders.schemas import MAX_LINES, MAX_QUANTITY, FulfilmentSchema
 from tests.support.notifications import LONG_NAME
 
 LONG = LONG_NAME + " " + LONG_NAME
@@ -13,30 +27,76 @@ MANY_ITEMS = [{"name": LONG, "quantity": 1000}, {"name": "Kopi", "quantity": 2}]
     {"name": f"Barang {n}", "quantity": 1} for n in range(40)
 ]
 
-# the longest facts each message type can get
-LONGEST_FACTS = {
-    "name": LONG,
-    "applicant": LONG,
-    "role": "seller",
-    "hub": LONG,
-    "reason": LONG * 3,
-    "product": LONG,
-    "price": BIG_TOTAL,
-    "stock": 1_000_000,
-    "number": NUMBER,
-    "items": MANY_ITEMS,
-    "total": BIG_TOTAL,
-    "method": "delivery",
-    "payment": "bank_transfer",
-    "address": LONG * 2,
-    "pickup": LONG + ", " + LONG,
-    "title": LONG,
-    "starts_at": "2026-12-01T03:00:00.000Z",
-    "capacity": 10_000,
+
+def longest(schema, field):
+    """The most characters the API accepts in ``field`` of ``schema``."""
+    found = schema().fields[field].validate
+    validators = found if isinstance(found, list) else [found]
+    return max(v.max for v in validators if isinstance(v, validate.Length))
+
+
+def most(schema, field):
+    """The largest number the API accepts in ``field`` of ``schema``."""
+    found = schema().fields[field].validate
+    validators = found if isinstance(found, list) else [found]
+    return max(v.max for v in validators if isinstance(v, validate.Range))
+
+
+MAX_TOTAL = MAX_LINES * MAX_QUANTITY * catalogue.MAX_PRICE
+LIMITS = {
+    "name": longest(RegisterSchema, "name"),
+    "applicant": max(longest(RegisterSchema, "name"), longest(ApplySchema, "business_name")),
+    "hub": longest(CreateHubSchema, "name"),
+    "hub_address": longest(CreateHubSchema, "address"),
+    "reason": max(longest(DecisionSchema, "reason"), longest(RejectProductSchema, "reason")),
+    "product": longest(CreateProductSchema, "name"),
+    "address": longest(FulfilmentSchema, "address"),
+    "title": longest(ScheduleTrainingSchema, "title"),
 }
 
+# what members may type: plain letters; characters that take two septets each; and
+# characters outside GSM-7 that are written as one, three or no characters in it
+TYPED = {
+    "plain": LONG_NAME,
+    "escaped": "€[Toko]{Bu}~|^\\",
+    "ellipses": "…",
+    "foreign": "Siti “Ani” – Café Łódź ©🌶️👍🏽 李小龙 ﬁ ½ ​　",
+}
+
+
+def typed(kind, length):
+    """``length`` characters of ``kind``, as long as the API lets a member type."""
+    sample = TYPED[kind]
+    return (sample * (length // len(sample) + 1))[:length]
+
+
+def longest_facts(kind):
+    """The longest facts each message type can get, typed in ``kind`` characters."""
+    words = {key: typed(kind, length) for key, length in LIMITS.items()}
+    item = {"name": words["product"], "quantity": MAX_QUANTITY}
+    return {
+        **{key: words[key] for key in ("name", "applicant", "hub", "reason", "product")},
+        "role": "seller",
+        "price": catalogue.MAX_PRICE,
+        "stock": catalogue.MAX_STOCK,
+        "number": NUMBER,
+        "items": [item] * MAX_LINES,
+        "total": MAX_TOTAL,
+        "method": "delivery",
+        "payment": "bank_transfer",
+        "address": words["address"],
+        "pickup": words["hub"] + ", " + words["hub_address"],
+        "title": words["title"],
+        "starts_at": "2026-12-01T03:00:00.000Z",
+        "capacity": most(ScheduleTrainingSchema, "capacity"),
+    }
+
+
+LONGEST_FACTS = longest_facts("plain")
+
 # facts a member cannot act without, and so must never be shortened
-KEPT = {"number": NUMBER, "total": "Rp1.234.567.890", "starts_at": "01/12/2026"}
+KEPT = {"number": NUMBER, "total": templates.rupiah(MAX_TOTAL), "starts_at": "01/12/2026"}
+FACT_FOR_PLACEHOLDER = {"when": "starts_at"}
 
 
 def placeholders(template, language):
@@ -48,6 +108,7 @@ def placeholders(template, language):
 
 TEMPLATES = list(MESSAGES["id"])
 CASES = [(template, language) for template in TEMPLATES for language in ("id", "en")]
+KINDS = list(TYPED)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -55,19 +116,47 @@ def test_every_language_has_every_message_type(language):
     assert list(MESSAGES[language]) == TEMPLATES
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(("template", "language"), CASES)
-def test_every_message_fits_in_one_sms_even_with_long_names_and_big_totals(template, language):
-    _, text = render(template, language, LONGEST_FACTS)
-    assert len(text) <= SMS_LIMIT, text
+def test_every_message_is_one_plain_sms_with_the_longest_facts_the_api_accepts(
+    template, language, kind
+):
+    _, text = render(template, language, longest_facts(kind))
+    assert gsm.is_gsm7(text), text
+    assert gsm.septets(text) <= SMS_LIMIT, text
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(("template", "language"), CASES)
-def test_shortening_never_cuts_the_order_number_the_total_or_the_date(template, language):
-    _, text = render(template, language, LONGEST_FACTS)
-    used = placeholders(template, language)
+def test_shortening_never_cuts_the_order_number_the_total_or_the_date(template, language, kind):
+    _, text = render(template, language, longest_facts(kind))
+    used = {FACT_FOR_PLACEHOLDER.get(name, name) for name in placeholders(template, language)}
     for fact, shown in KEPT.items():
-        if fact in used or (fact == "starts_at" and "when" in used):
+        if fact in used:
             assert shown in text, text
+
+
+@pytest.mark.parametrize(("template", "language"), CASES)
+def test_every_template_is_written_in_gsm7(template, language):
+    _, text = MESSAGES[language][template]
+    assert gsm.is_gsm7(text)
+
+
+def test_a_shortened_name_ends_in_three_dots_not_an_ellipsis():
+    _, text = render("welcome", "en", {"name": LONG * 2})
+    assert "..." in text and "\u2026" not in text
+    assert gsm.septets(text) <= SMS_LIMIT
+
+
+def test_characters_outside_gsm7_are_written_the_nearest_plain_way():
+    _, text = render("welcome", "en", {"name": "“Dédé” Łukasz – 🌶️ Ibu 李"})
+    assert text.startswith('Welcome to KOMPOR DESA, "Dédé" Lukasz - ? Ibu ?! ')
+
+
+def test_two_septet_characters_are_counted_twice_when_shortening():
+    _, text = render("welcome", "id", {"name": "€" * 100})
+    assert gsm.septets(text) <= SMS_LIMIT < len(text) * 2
+    assert text.count("€") > 10
 
 
 @pytest.mark.parametrize(("template", "language"), CASES)

@@ -176,6 +176,37 @@ def test_placing_an_order_documents_its_required_idempotency_key(document):
     assert key["schema"]["maxLength"] == 100
 
 
+KEY_REQUIRED = {"placeOrder", "createProduct", "changeStock"}
+"""The writes a repeat would make twice (an order, a product, a stock change)."""
+WITHOUT_A_MEMBER = {"registerMember", "issueToken"}
+"""Anonymous: keys are per member. Registering again is a 409 that says to log in;
+logging in again makes nothing but another token."""
+
+
+def _writes(document):
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method in ("post", "patch", "put", "delete"):
+                yield f"{method.upper()} {path}", operation
+
+
+def test_every_write_documents_its_idempotency_key_and_whether_it_is_required(document):
+    writes = dict(_writes(document))
+    assert {op["operationId"] for op in writes.values()} >= KEY_REQUIRED | WITHOUT_A_MEMBER
+    for name, operation in writes.items():
+        if operation["operationId"] in WITHOUT_A_MEMBER:
+            continue
+        keys = [
+            p
+            for p in operation.get("parameters", [])
+            if (p["in"], p["name"]) == ("header", "Idempotency-Key")
+        ]
+        assert len(keys) == 1, f"{name} does not document the Idempotency-Key header"
+        required = operation["operationId"] in KEY_REQUIRED
+        assert keys[0]["required"] is required, name
+        assert keys[0]["schema"]["minLength"] == 1 and keys[0]["schema"]["maxLength"] == 100
+
+
 @pytest.mark.parametrize(
     ("fulfilment", "valid"),
     [
@@ -208,6 +239,7 @@ OPERATIONS = {
     "GET /api/v1/hubs": ("listHubs", "hubs"),
     "GET /api/v1/hubs/{hub_id}": ("getHub", "hubs"),
     "POST /api/v1/hubs/{hub_id}/coordinators": ("assignCoordinator", "hubs"),
+    "DELETE /api/v1/hubs/{hub_id}/coordinators/{member_id}": ("removeCoordinator", "hubs"),
     "POST /api/v1/hubs/{hub_id}/memberships": ("applyForMembership", "memberships"),
     "GET /api/v1/hubs/{hub_id}/memberships": ("listMemberships", "memberships"),
     "POST /api/v1/memberships/{membership_id}/approve": ("approveMembership", "memberships"),
@@ -320,3 +352,29 @@ def test_every_reference_names_a_component(document):
     for reference in references:
         assert reference.startswith("#/components/schemas/")
         resolve(document, {"$ref": reference})
+
+
+def _numbers_in(document, node, where):
+    """``(where, schema)`` of every number a request may carry under ``node``."""
+    if "$ref" in node:
+        node = resolve(document, node)
+    if node.get("type") in ("integer", "number"):
+        yield where, node
+    for name, child in node.get("properties", {}).items():
+        yield from _numbers_in(document, child, f"{where}.{name}")
+    if "items" in node:
+        yield from _numbers_in(document, node["items"], f"{where}[]")
+
+
+def test_every_number_a_request_carries_has_a_documented_range(document):
+    """A number without bounds reaches the store: a 21-digit page overflowed MongoDB."""
+    found = []
+    for label, operation in operations(document):
+        for parameter in operation.get("parameters", ()):
+            found += _numbers_in(document, parameter["schema"], f"{label} {parameter['name']}")
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            found += _numbers_in(document, body["schema"], f"{label} body")
+    assert len(found) >= 8  # pages, page sizes, prices, stock, quantities, capacity
+    unbounded = [where for where, number in found if not {"minimum", "maximum"} <= set(number)]
+    assert unbounded == []

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from services.common.errors import ValidationError
-from services.orders import domain
+from services.orders import contract, domain
 from services.orders.exceptions import (
     IdempotencyKeyReused,
     InvalidTransition,
@@ -65,6 +65,7 @@ def confirmed(**kwargs):
 
 COORDINATOR = make_actor("coord-1", coordinator=[HUB])
 SELLER = make_actor("seller-1", seller=[HUB])
+SELLER_2 = make_actor("seller-2", seller=[HUB])
 STRANGER = make_actor("someone")
 OTHER_COORDINATOR = make_actor("coord-2", coordinator=["hub-2"])
 ADMIN = make_actor("admin", is_admin=True)
@@ -180,6 +181,34 @@ def test_stock_reserved_after_the_order_ended_asks_catalogue_to_release_it(how):
     assert data["release_only"] is True and data["stock_was_reserved"] is True
 
 
+@pytest.mark.parametrize("how", ["cancelled", "rejected", "confirmed then cancelled"])
+def test_a_repeated_stock_reserved_after_the_order_ended_asks_for_no_second_release(how):
+    order = place()
+    if how == "rejected":
+        domain.stock_reservation_failed(order, "Not enough stock.", [])
+    else:
+        if how == "confirmed then cancelled":
+            domain.stock_reserved(order)
+        domain.cancel(order, BUYER)
+    if how != "confirmed then cancelled":
+        domain.stock_reserved(order)
+    events(order)
+    assert domain.stock_reserved(order) is False
+    assert events(order) == []
+
+
+def test_repeated_answers_change_nothing_once_the_order_is_settled():
+    order = confirmed()
+    events(order)
+    assert domain.stock_reserved(order) is False
+    rejected = place()
+    domain.stock_reservation_failed(rejected, "Not enough stock.", [])
+    events(rejected)
+    assert domain.stock_reservation_failed(rejected, "Not enough stock.", []) is False
+    assert (order["status"], rejected["status"]) == ("confirmed", "rejected")
+    assert events(order) == events(rejected) == []
+
+
 def test_a_failed_reservation_rejects_a_pending_order_with_the_shortages():
     order = place()
     events(order)
@@ -250,6 +279,7 @@ def test_cancelling_says_whether_stock_was_reserved_and_twice_changes_nothing():
 def test_a_pickup_order_goes_ready_then_completed_and_cod_is_then_paid():
     order = confirmed()
     domain.change_status(order, SELLER, "ready_for_pickup")
+    domain.change_status(order, SELLER_2, "ready_for_pickup")
     domain.change_status(order, COORDINATOR, "completed")
     assert order["status"] == "completed" and order["payment_status"] == "paid"
     assert [h["status"] for h in order["history"]] == [
@@ -395,3 +425,119 @@ def test_what_an_actor_is_to_an_order():
     assert domain.roles_in_order(order, COORDINATOR) == {"coordinator"}
     assert domain.roles_in_order(order, ADMIN) == {"coordinator"}
     assert domain.roles_in_order(order, STRANGER) == set()
+
+
+# --- suspension, payment after confirmation, each seller's own lines ----------------
+
+
+def line_statuses(order):
+    return {
+        line["seller_id"]: contract.line_status(order["status"], line.get("status"))
+        for line in order["items"]
+    }
+
+
+def test_a_seller_of_a_two_seller_order_moves_only_their_own_lines():
+    order = confirmed()
+    assert domain.change_status(order, SELLER, "ready_for_pickup") is True
+    assert order["status"] == "confirmed" and events(order) == []
+    assert line_statuses(order) == {"seller-1": "ready_for_pickup", "seller-2": "confirmed"}
+    assert domain.change_status(order, SELLER, "ready_for_pickup") is False  # a retry
+
+    domain.change_status(order, SELLER_2, "ready_for_pickup")
+    assert order["status"] == "ready_for_pickup"
+    ((event_type, data),) = events(order)
+    assert event_type == "order_status_changed" and data["changed_by"] == "seller-2"
+    assert (data["from_status"], data["to_status"]) == ("confirmed", "ready_for_pickup")
+
+    domain.change_status(order, SELLER_2, "completed")
+    assert order["status"] == "ready_for_pickup" and order["payment_status"] == "unpaid"
+    assert events(order) == []
+    domain.change_status(order, SELLER, "completed")
+    assert order["status"] == "completed" and order["payment_status"] == "paid"
+    assert [t for t, _ in events(order)] == ["order_status_changed", "order_paid"]
+    assert [h["status"] for h in order["history"]] == [
+        "pending",
+        "confirmed",
+        "ready_for_pickup",
+        "completed",
+    ]
+
+
+def test_the_coordinator_moves_every_seller_s_lines_at_once():
+    order = confirmed(method="delivery")
+    domain.change_status(order, SELLER, "shipped")
+    domain.change_status(order, COORDINATOR, "shipped")
+    assert order["status"] == "shipped"
+    assert line_statuses(order) == {"seller-1": "shipped", "seller-2": "shipped"}
+    domain.change_status(order, COORDINATOR, "completed")
+    assert line_statuses(order) == {"seller-1": "completed", "seller-2": "completed"}
+
+
+def test_a_seller_s_lines_ahead_of_the_order_take_only_their_next_step():
+    order = confirmed()
+    domain.change_status(order, SELLER, "ready_for_pickup")
+    with pytest.raises(InvalidTransition) as raised:
+        domain.change_status(order, SELLER, "shipped")
+    assert raised.value.message.startswith("Your items in this order are ready_for_pickup")
+    assert "shipped" in raised.value.message and raised.value.status == 409
+    assert order["status"] == "confirmed"
+
+
+def test_a_one_seller_order_moves_as_its_seller_moves_it():
+    tempe = make_product(seller_id="seller-1")
+    fields = make_order(HUB, [tempe])
+    order = domain.new_order(
+        BUYER, "key-2", domain.fingerprint(fields), fields, projected(tempe), "KD-000002", 60
+    )
+    domain.stock_reserved(order)
+    events(order)
+    domain.change_status(order, SELLER, "ready_for_pickup")
+    assert order["status"] == "ready_for_pickup"
+    domain.change_status(order, SELLER, "completed")
+    assert order["status"] == "completed" and order["payment_status"] == "paid"
+    assert [t for t, _ in events(order)] == [
+        "order_status_changed",
+        "order_status_changed",
+        "order_paid",
+    ]
+
+
+def test_a_suspended_seller_cannot_move_their_orders_and_the_coordinator_can():
+    order = confirmed()
+    suspended = make_actor("seller-1")  # the actor has no seller role any more
+    assert domain.check_can_view(order, suspended) is order
+    with pytest.raises(NotAllowed) as raised:
+        domain.change_status(order, suspended, "ready_for_pickup")
+    assert "suspended" in raised.value.message
+    assert order["status"] == "confirmed" and line_statuses(order)["seller-1"] == "confirmed"
+    domain.change_status(order, COORDINATOR, "ready_for_pickup")
+    assert order["status"] == "ready_for_pickup"
+
+
+def test_a_pending_order_cannot_be_paid():
+    order = place(payment="bank_transfer")
+    with pytest.raises(InvalidTransition) as raised:
+        domain.mark_paid(order, COORDINATOR)
+    assert raised.value.status == 409 and "confirmed" in raised.value.message
+    assert order["payment_status"] == "unpaid"
+
+
+def test_a_suspended_buyer_cannot_order_in_that_hub():
+    fields = {"hub_id": HUB, "items": [{"product_id": "p1", "quantity": 1}]}
+    products = projected(make_product(product_id="p1", seller_id="seller-1"))
+    with pytest.raises(NotAllowed) as raised:
+        domain.check_can_place(BUYER, fields, products, {("buyer-1", "buyer")})
+    assert raised.value.status == 403 and "suspended" in raised.value.message
+    domain.check_can_place(BUYER, fields, products, {("buyer-1", "seller")})
+    domain.check_can_place(BUYER, fields, products, set())
+
+
+def test_a_suspended_seller_s_products_cannot_be_ordered():
+    tempe = make_product(product_id="p1", seller_id="seller-1")
+    kopi = make_product(product_id="p2", seller_id="seller-2")
+    fields = make_order(HUB, [tempe, kopi])
+    with pytest.raises(ProductNotAvailable) as raised:
+        domain.check_can_place(BUYER, fields, projected(tempe, kopi), {("seller-2", "seller")})
+    assert set(raised.value.details) == {"items.1.product_id"}
+    domain.check_can_place(BUYER, fields, projected(tempe, kopi), {("seller-2", "buyer")})

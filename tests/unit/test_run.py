@@ -5,7 +5,15 @@ import sys
 
 from nameko.testing.utils import find_free_port
 
-from services.run import SERVICES, api_url, service_command
+from services.run import (
+    FIRST_BACKOFF,
+    MAX_BACKOFF,
+    SERVICES,
+    STEADY_AFTER,
+    api_url,
+    next_backoff,
+    service_command,
+)
 
 
 def test_make_run_says_rabbitmq_is_unreachable_and_exits_non_zero():
@@ -31,3 +39,15 @@ def test_each_service_runs_with_the_shared_config():
 def test_the_api_address_printed_is_one_a_browser_can_open():
     assert api_url("0.0.0.0:8000") == "http://localhost:8000"
     assert api_url("127.0.0.1:9000") == "http://127.0.0.1:9000"
+
+
+def test_a_service_that_keeps_dying_waits_longer_each_time_up_to_a_ceiling():
+    delays = [next_backoff(None, 0.5)]
+    for _ in range(8):
+        delays.append(next_backoff(delays[-1], ran_for=0.5))
+    assert delays[:4] == [FIRST_BACKOFF, FIRST_BACKOFF * 2, FIRST_BACKOFF * 4, FIRST_BACKOFF * 8]
+    assert delays[-1] == MAX_BACKOFF
+
+
+def test_a_service_that_ran_a_while_before_dying_starts_again_at_once_backoff():
+    assert next_backoff(MAX_BACKOFF, ran_for=STEADY_AFTER) == FIRST_BACKOFF

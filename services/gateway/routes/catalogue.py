@@ -3,6 +3,7 @@
 
 from services.catalogue import schemas
 from services.gateway.http import json_body, query, route
+from services.gateway.idempotency import key_header, key_of
 
 
 class CatalogueRoutes:
@@ -14,10 +15,13 @@ class CatalogueRoutes:
         status=201,
         auth=True,
         summary="Submit a product for the hub's showroom (approved sellers)",
+        headers=key_header(required=True),
     )
     def create_product(self, request):
         actor = self.backend.caller(request)
-        return 201, self.backend.catalogue.create_product(actor, json_body(request))
+        return 201, self.backend.catalogue.create_product(
+            actor, json_body(request), **key_of(request)
+        )
 
     @route(
         "GET",
@@ -49,10 +53,13 @@ class CatalogueRoutes:
         auth=True,
         summary="Edit a product (its seller); name, description, category or images "
         "send it back to review",
+        headers=key_header(),
     )
     def update_product(self, request, product_id):
         actor = self.backend.caller(request)
-        return self.backend.catalogue.update_product(actor, product_id, json_body(request))
+        return self.backend.catalogue.update_product(
+            actor, product_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "POST",
@@ -61,10 +68,13 @@ class CatalogueRoutes:
         response=schemas.ProductSchema,
         auth=True,
         summary="Restock or correct the stock by delta (its seller); never below zero",
+        headers=key_header(required=True),
     )
     def change_stock(self, request, product_id):
         actor = self.backend.caller(request)
-        return self.backend.catalogue.change_stock(actor, product_id, json_body(request))
+        return self.backend.catalogue.change_stock(
+            actor, product_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "POST",
@@ -72,10 +82,11 @@ class CatalogueRoutes:
         response=schemas.ProductSchema,
         auth=True,
         summary="Approve a product for the showroom (coordinator of its hub)",
+        headers=key_header(),
     )
     def approve_product(self, request, product_id):
         actor = self.backend.caller(request)
-        return self.backend.catalogue.approve_product(actor, product_id)
+        return self.backend.catalogue.approve_product(actor, product_id, **key_of(request))
 
     @route(
         "POST",
@@ -84,7 +95,10 @@ class CatalogueRoutes:
         response=schemas.ProductSchema,
         auth=True,
         summary="Reject a product with a reason (coordinator of its hub)",
+        headers=key_header(),
     )
     def reject_product(self, request, product_id):
         actor = self.backend.caller(request)
-        return self.backend.catalogue.reject_product(actor, product_id, json_body(request))
+        return self.backend.catalogue.reject_product(
+            actor, product_id, json_body(request), **key_of(request)
+        )

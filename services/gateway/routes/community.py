@@ -3,6 +3,8 @@
 from services.common.schemas import PageSchema
 from services.community import schemas
 from services.gateway.http import json_body, query, route
+from services.gateway.idempotency import key_header, key_of
+from services.gateway.ratelimit import client_address
 
 
 class CommunityRoutes:
@@ -26,7 +28,7 @@ class CommunityRoutes:
         summary="Log in: trade phone and password for an access token",
     )
     def issue_token(self, request):
-        return self.backend.community.issue_token(json_body(request))
+        return self.backend.community.issue_token(json_body(request), client_address(request))
 
     @route(
         "GET",
@@ -45,10 +47,11 @@ class CommunityRoutes:
         response=schemas.MemberSchema,
         auth=True,
         summary="Change name, email, preferred channel or language",
+        headers=key_header(),
     )
     def update_me(self, request):
         actor = self.backend.caller(request)
-        return self.backend.community.update_profile(actor, json_body(request))
+        return self.backend.community.update_profile(actor, json_body(request), **key_of(request))
 
     # --- hubs ---------------------------------------------------------------
 
@@ -60,10 +63,11 @@ class CommunityRoutes:
         status=201,
         auth=True,
         summary="Create a hub (admin); the same request again returns the same hub",
+        headers=key_header(),
     )
     def create_hub(self, request):
         actor = self.backend.caller(request)
-        return 201, self.backend.community.create_hub(actor, json_body(request))
+        return 201, self.backend.community.create_hub(actor, json_body(request), **key_of(request))
 
     @route(
         "GET",
@@ -87,12 +91,26 @@ class CommunityRoutes:
         response=schemas.HubSchema,
         auth=True,
         summary="Make an existing member a coordinator of the hub (admin)",
+        headers=key_header(),
     )
     def assign_coordinator(self, request, hub_id):
         actor = self.backend.caller(request)
         body = json_body(request)
-        hub = self.backend.community.assign_coordinator(actor, hub_id, body)
+        hub = self.backend.community.assign_coordinator(actor, hub_id, body, **key_of(request))
         return self._roles_changed(body["member_id"], hub)
+
+    @route(
+        "DELETE",
+        "/api/v1/hubs/<hub_id>/coordinators/<member_id>",
+        response=schemas.HubSchema,
+        auth=True,
+        summary="Stop a member coordinating the hub (admin); again changes nothing",
+        headers=key_header(),
+    )
+    def remove_coordinator(self, request, hub_id, member_id):
+        actor = self.backend.caller(request)
+        hub = self.backend.community.remove_coordinator(actor, hub_id, member_id, **key_of(request))
+        return self._roles_changed(member_id, hub)
 
     # --- memberships --------------------------------------------------------
 
@@ -104,10 +122,13 @@ class CommunityRoutes:
         status=201,
         auth=True,
         summary="Apply to the hub as seller or buyer; applying again returns the same one",
+        headers=key_header(),
     )
     def apply_for_membership(self, request, hub_id):
         actor = self.backend.caller(request)
-        return 201, self.backend.community.apply_for_membership(actor, hub_id, json_body(request))
+        return 201, self.backend.community.apply_for_membership(
+            actor, hub_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "GET",
@@ -129,11 +150,14 @@ class CommunityRoutes:
         response=schemas.MembershipSchema,
         auth=True,
         summary="Approve a membership (coordinator of its hub)",
+        headers=key_header(),
     )
     def approve_membership(self, request, membership_id):
         actor = self.backend.caller(request)
         body = json_body(request)
-        membership = self.backend.community.approve_membership(actor, membership_id, body)
+        membership = self.backend.community.approve_membership(
+            actor, membership_id, body, **key_of(request)
+        )
         return self._roles_changed(membership["member_id"], membership)
 
     @route(
@@ -143,10 +167,13 @@ class CommunityRoutes:
         response=schemas.MembershipSchema,
         auth=True,
         summary="Reject a pending membership with a reason (coordinator of its hub)",
+        headers=key_header(),
     )
     def reject_membership(self, request, membership_id):
         actor = self.backend.caller(request)
-        return self.backend.community.reject_membership(actor, membership_id, json_body(request))
+        return self.backend.community.reject_membership(
+            actor, membership_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "POST",
@@ -155,11 +182,14 @@ class CommunityRoutes:
         response=schemas.MembershipSchema,
         auth=True,
         summary="Suspend an approved membership with a reason (coordinator of its hub)",
+        headers=key_header(),
     )
     def suspend_membership(self, request, membership_id):
         actor = self.backend.caller(request)
         body = json_body(request)
-        membership = self.backend.community.suspend_membership(actor, membership_id, body)
+        membership = self.backend.community.suspend_membership(
+            actor, membership_id, body, **key_of(request)
+        )
         return self._roles_changed(membership["member_id"], membership)
 
     # --- trainings ----------------------------------------------------------
@@ -172,10 +202,13 @@ class CommunityRoutes:
         status=201,
         auth=True,
         summary="Schedule a training (coordinator of the hub)",
+        headers=key_header(),
     )
     def schedule_training(self, request, hub_id):
         actor = self.backend.caller(request)
-        return 201, self.backend.community.schedule_training(actor, hub_id, json_body(request))
+        return 201, self.backend.community.schedule_training(
+            actor, hub_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "GET",
@@ -196,10 +229,11 @@ class CommunityRoutes:
         auth=True,
         summary="Enrol in a training (approved member of its hub); 409 when full",
         operation_id="enrolInTraining",
+        headers=key_header(),
     )
     def enrol(self, request, training_id):
         actor = self.backend.caller(request)
-        return 201, self.backend.community.enrol(actor, training_id)
+        return 201, self.backend.community.enrol(actor, training_id, **key_of(request))
 
     @route(
         "POST",
@@ -208,10 +242,13 @@ class CommunityRoutes:
         response=schemas.TrainingSchema,
         auth=True,
         summary="Record that an enrolled member completed the training (coordinator)",
+        headers=key_header(),
     )
     def complete_training(self, request, training_id):
         actor = self.backend.caller(request)
-        return self.backend.community.complete_training(actor, training_id, json_body(request))
+        return self.backend.community.complete_training(
+            actor, training_id, json_body(request), **key_of(request)
+        )
 
     def _roles_changed(self, member_id, answer):
         """``answer``, once the cached roles of ``member_id`` are forgotten: the change

@@ -2,6 +2,7 @@
 (docs/architecture.md §13)."""
 
 from services.gateway.http import json_body, query, route
+from services.gateway.idempotency import key_header, key_of
 from services.orders import schemas
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -60,10 +61,13 @@ class OrdersRoutes:
         response=schemas.OrderSchema,
         auth=True,
         summary="Cancel: the buyer while pending or confirmed, the coordinator until completed",
+        headers=key_header(),
     )
     def cancel_order(self, request, order_id):
         actor = self.backend.caller(request)
-        return self.backend.orders.cancel_order(actor, order_id, json_body(request))
+        return self.backend.orders.cancel_order(
+            actor, order_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "POST",
@@ -72,10 +76,13 @@ class OrdersRoutes:
         response=schemas.OrderSchema,
         auth=True,
         summary="Move the order on: ready_for_pickup or shipped, then completed",
+        headers=key_header(),
     )
     def change_order_status(self, request, order_id):
         actor = self.backend.caller(request)
-        return self.backend.orders.change_status(actor, order_id, json_body(request))
+        return self.backend.orders.change_status(
+            actor, order_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "POST",
@@ -84,10 +91,13 @@ class OrdersRoutes:
         response=schemas.OrderSchema,
         auth=True,
         summary="The coordinator records the payment",
+        headers=key_header(),
     )
     def record_payment(self, request, order_id):
         actor = self.backend.caller(request)
-        return self.backend.orders.record_payment(actor, order_id, json_body(request))
+        return self.backend.orders.record_payment(
+            actor, order_id, json_body(request), **key_of(request)
+        )
 
     @route(
         "GET",

@@ -1,0 +1,44 @@
+"""The one consumer of a service's queues, made so broker trouble cannot kill it.
+
+nameko settles every message it consumed through its ``QueueConsumer``: an ack when
+the work is done, a requeue when it was refused. Its guard only catches amqp's own
+``ConnectionError``, so an ack on a socket the broker just reset (``BrokenPipeError``,
+``ConnectionResetError``) escapes into the worker, and nameko kills the whole service
+for an exception in a worker's result handling. Here a message that cannot be settled
+is left to the broker: an unacknowledged message is delivered again once the
+connection is back, and every handler is safe to run twice (the inbox skips repeats,
+every command is idempotent).
+
+Every consuming entrypoint (``services.common.rpc``, ``services.common.events``) uses
+this class, so a service keeps one consumer connection for all its queues.
+"""
+
+import logging
+from collections.abc import Callable
+
+from kombu.message import Message
+from nameko import messaging
+
+logger = logging.getLogger(__name__)
+
+
+class QueueConsumer(messaging.QueueConsumer):
+    def ack_message(self, message: Message) -> None:
+        self._settle(message, message.ack, "acknowledge")
+
+    def requeue_message(self, message: Message) -> None:
+        self._settle(message, message.requeue, "requeue")
+
+    @staticmethod
+    def _settle(message: Message, settle: Callable[[], None], verb: str) -> None:
+        if not message.channel.connection:  # the broker took the message back already
+            return
+        try:
+            settle()
+        except Exception as exc:  # whatever the broker did, the process must go on
+            logger.warning(
+                "could not %s a message from %s (%s); the broker will deliver it again",
+                verb,
+                message.delivery_info.get("routing_key"),
+                exc,
+            )
