@@ -158,17 +158,13 @@ class ProductSchema(Schema):
     updated_at = Timestamp()
 
 
-class ProductSummarySchema(Schema):
+class ProductSummarySchema(ProductSchema):
     """A showroom item: what a list on a slow phone needs, and no more."""
 
-    id = fields.String(attribute="_id")
-    hub_id = fields.String()
-    name = fields.String()
-    category = fields.String()
-    price = fields.Integer()
-    unit = fields.String()
-    stock = fields.Integer()
     image = fields.Method("first_image")
+
+    class Meta(Schema.Meta):
+        fields = ("id", "hub_id", "name", "category", "price", "unit", "stock", "image")
 
     def first_image(self, product):
         images = product.get("images") or []

@@ -1,15 +1,6 @@
-from services.catalogue import domain
+from services.catalogue import domain, schemas
 from services.catalogue.repository import CatalogueRepository
 from services.catalogue.reservations import Stockkeeper
-from services.catalogue.schemas import (
-    CreateProductSchema,
-    ProductSchema,
-    ProductSummarySchema,
-    RejectSchema,
-    ShowroomQuerySchema,
-    StockChangeSchema,
-    UpdateProductSchema,
-)
 from services.catalogue.showroom import Showroom
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
@@ -40,21 +31,21 @@ class CatalogueService(HealthMixin):
         "…", "category": "food", "price": 15000, "unit": "pack", "stock": 40},
         idempotency_key="3f2a…")`` → product ``status: "pending_review"``; the same key
         again → the same product. Emits ``product_submitted``."""
-        fields = CreateProductSchema().load_or_raise(payload)
+        fields = schemas.CreateProductSchema().load_or_raise(payload)
         product_id = domain.product_id_for(actor, idempotency_key)
         product = domain.new_product(actor, fields, product_id=product_id)
         product = self.store.add_product(product)
-        return ProductSchema().dump(product)
+        return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def update_product(self, actor, product_id, payload):
         """``update_product(actor, product_id, {"price": 17000})`` → product. Emits
         ``product_updated``; a material edit puts it back under review."""
-        changes = UpdateProductSchema().load_or_raise(payload)
+        changes = schemas.UpdateProductSchema().load_or_raise(payload)
         product = domain.edit(self.store.get_product(product_id), actor, changes)
         self.store.save_product(product)
-        return ProductSchema().dump(product)
+        return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent(required=True)
@@ -62,13 +53,13 @@ class CatalogueService(HealthMixin):
         """``change_stock(actor, product_id, {"delta": 25}, idempotency_key="3f2a…")`` →
         product; never below zero (``Conflict``); the same key again is applied once.
         Emits ``stock_low`` when it falls to the threshold."""
-        delta = StockChangeSchema().load_or_raise(payload)["delta"]
+        delta = schemas.StockChangeSchema().load_or_raise(payload)["delta"]
         product = self.store.change_stock(
             product_id,
             lambda found: domain.set_stock(found, domain.restocked(found, actor, delta)),
             key=domain.stock_change_key(actor, idempotency_key),
         )
-        return ProductSchema().dump(product)
+        return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -77,34 +68,34 @@ class CatalogueService(HealthMixin):
         Emits ``product_approved``."""
         product = domain.approve(self.store.get_product(product_id), actor)
         self.store.save_product(product)
-        return ProductSchema().dump(product)
+        return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def reject_product(self, actor, product_id, payload):
         """``reject_product(actor, product_id, {"reason": "Foto buram"})`` → product
         ``status: "rejected"``. Emits ``product_rejected``."""
-        reason = RejectSchema().load_or_raise(payload)["reason"]
+        reason = schemas.RejectSchema().load_or_raise(payload)["reason"]
         product = domain.reject(self.store.get_product(product_id), actor, reason)
         self.store.save_product(product)
-        return ProductSchema().dump(product)
+        return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_products(self, actor, query):
         """``list_products(None, {"hub_id": "…", "q": "keripik", "sort": "price_asc"})``
         → a page of approved products, in their compact showroom form."""
-        query = ShowroomQuerySchema().load_or_raise(query)
+        query = schemas.ShowroomQuerySchema().load_or_raise(query)
         domain.check_can_list(actor, query)
         page, page_size = query.pop("page"), query.pop("page_size")
         items, total = self.showroom.search(self.store, query, page, page_size, query.pop("sort"))
-        return page_of(ProductSummarySchema(many=True).dump(items), page, page_size, total)
+        return page_of(schemas.ProductSummarySchema(many=True).dump(items), page, page_size, total)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_product(self, actor, product_id):
         """``get_product(actor_or_None, product_id)`` → product with ``stock``; one not
         approved is found only by its seller and the hub's coordinators."""
         product = domain.visible(self.store.find_product(product_id), actor)
-        return ProductSchema().dump(product)
+        return schemas.ProductSchema().dump(product)
 
     @subscribe("orders", orders.ORDER_PLACED)
     def handle_order_placed(self, event):

@@ -19,8 +19,12 @@ class KomporError(Exception):
     code = "INTERNAL_ERROR"
     status = 500
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls, code: str | None = None, status: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init_subclass__(**kwargs)
+        cls.code = code or cls.code
+        cls.status = status or cls.status
         deserialize_to_instance(cls)
 
     def __init__(self, message: str, details: Details | None = None) -> None:
@@ -38,36 +42,29 @@ class KomporError(Exception):
         return {"error": error}
 
 
-class ValidationError(KomporError):
-    code, status = "VALIDATION_ERROR", 400
+# the error table: each kind of error a caller can see, its code and its HTTP status
+class ValidationError(KomporError, code="VALIDATION_ERROR", status=400): ...
 
 
-class Unauthenticated(KomporError):
-    code, status = "UNAUTHENTICATED", 401
+class Unauthenticated(KomporError, code="UNAUTHENTICATED", status=401): ...
 
 
-class Forbidden(KomporError):
-    code, status = "FORBIDDEN", 403
+class Forbidden(KomporError, code="FORBIDDEN", status=403): ...
 
 
-class NotFound(KomporError):
-    code, status = "NOT_FOUND", 404
+class NotFound(KomporError, code="NOT_FOUND", status=404): ...
 
 
-class Conflict(KomporError):
-    code, status = "CONFLICT", 409
+class Conflict(KomporError, code="CONFLICT", status=409): ...
 
 
-class PayloadTooLarge(KomporError):
-    code, status = "PAYLOAD_TOO_LARGE", 413
+class PayloadTooLarge(KomporError, code="PAYLOAD_TOO_LARGE", status=413): ...
 
 
-class RateLimited(KomporError):
-    code, status = "RATE_LIMITED", 429
+class RateLimited(KomporError, code="RATE_LIMITED", status=429): ...
 
 
-class ServiceUnavailable(KomporError):
-    code, status = "SERVICE_UNAVAILABLE", 503
+class ServiceUnavailable(KomporError, code="SERVICE_UNAVAILABLE", status=503): ...
 
 
 EXPECTED = (KomporError,)

@@ -65,15 +65,19 @@ class Repository:
         self._published(collection, document["_id"])
         return document
 
-    def insert_or_find(self, collection: str, document: Document) -> Document:
-        """Insert a new aggregate, or give back the one already stored under its
-        ``_id`` (an id derived from an idempotency key: a repeat finds the first,
-        and its events are not written again)."""
+    def insert_or_find(
+        self, collection: str, document: Document, key: Sequence[str] = ("_id",)
+    ) -> Document:
+        """Insert a new aggregate, or give back the one already stored with the same
+        ``key`` fields (a unique index on them; by default its ``_id``, an id derived
+        from an idempotency key): creating it again is not an error, and its events
+        are not written again."""
         try:
             return self.insert(collection, document)
         except DuplicateKeyError:
             found = self.db[collection].find_one(
-                {"_id": document["_id"]}, projection={"outbox": False, "outbox_lease": False}
+                {field: document[field] for field in key},
+                projection={"outbox": False, "outbox_lease": False},
             )
             if found is None:  # removed in between: nothing left to repeat
                 raise

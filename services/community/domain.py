@@ -9,7 +9,7 @@ import datetime
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.common.actor import (
     COORDINATOR,
@@ -319,64 +319,69 @@ def check_can_decide(membership: Document, actor: Actor, verb: str) -> None:
         )
 
 
-def _decide(
+class Decision(NamedTuple):
+    """What a coordinator's decision does to a membership."""
+
+    moves_from: tuple[str, ...]
+    moves_to: str
+    instead: str  # what to do when the membership's status does not allow the decision
+
+
+# pending → approved or rejected; approved → suspended (the role is gone); suspended →
+# approved again (reinstated). Rejected stays rejected.
+DECISIONS = {
+    "approve": Decision((PENDING, SUSPENDED), APPROVED, "the member applies again in another role"),
+    "reject": Decision((PENDING,), REJECTED, "suspend an approved membership instead"),
+    "suspend": Decision((APPROVED,), SUSPENDED, "only approved memberships can be suspended"),
+}
+
+
+def decide(
     membership: Document,
     actor: Actor,
-    status: str,
-    reason: str | None,
-    now: datetime.datetime | None,
-) -> None:
+    verb: str,
+    reason: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Document:
+    """The coordinator's decision ``verb`` (approve, reject or suspend) on the
+    membership, with the reason the member is told; deciding the same twice changes
+    nothing, and a status the decision does not move from is refused (409)."""
+    check_can_decide(membership, actor, verb)
+    decision = DECISIONS[verb]
+    if membership["status"] == decision.moves_to:
+        return membership
+    if membership["status"] not in decision.moves_from:
+        raise _cannot(verb, membership, decision.instead)
+    # a member's roles are their approved memberships
+    roles_change = APPROVED in (membership["status"], decision.moves_to)
     membership.update(
-        status=status, reason=reason, decided_by=actor["member_id"], decided_at=now or utcnow()
+        status=decision.moves_to,
+        reason=reason,
+        decided_by=actor["member_id"],
+        decided_at=now or utcnow(),
     )
-
-
-def approve(membership: Document, actor: Actor, now: datetime.datetime | None = None) -> Document:
-    """pending (or suspended: reinstate) → approved; approving twice changes
-    nothing; a rejected membership stays rejected (409)."""
-    check_can_decide(membership, actor, "approve")
-    if membership["status"] == APPROVED:
-        return membership
-    if membership["status"] not in (PENDING, SUSPENDED):
-        raise _cannot("approve", membership, "the member applies again in another role")
-    _decide(membership, actor, APPROVED, None, now)
-    record(
-        membership,
-        MEMBERSHIP_APPROVED,
-        membership_data(membership, "business_name", "decided_by"),
-    )
-    record(membership, ROLES_CHANGED, {"member_id": membership["member_id"]})
+    _record_decision(membership)
+    if roles_change:
+        record(membership, ROLES_CHANGED, {"member_id": membership["member_id"]})
     return membership
 
 
-def reject(
-    membership: Document, actor: Actor, reason: str, now: datetime.datetime | None = None
-) -> Document:
-    """pending → rejected with a reason; rejecting twice changes nothing."""
-    check_can_decide(membership, actor, "reject")
-    if membership["status"] == REJECTED:
-        return membership
-    if membership["status"] != PENDING:
-        raise _cannot("reject", membership, "suspend an approved membership instead")
-    _decide(membership, actor, REJECTED, reason, now)
-    record(membership, MEMBERSHIP_REJECTED, membership_data(membership, "reason", "decided_by"))
-    return membership
-
-
-def suspend(
-    membership: Document, actor: Actor, reason: str, now: datetime.datetime | None = None
-) -> Document:
-    """approved → suspended with a reason (the role is gone); suspending twice
-    changes nothing. Approving it again reinstates it."""
-    check_can_decide(membership, actor, "suspend")
-    if membership["status"] == SUSPENDED:
-        return membership
-    if membership["status"] != APPROVED:
-        raise _cannot("suspend", membership, "only approved memberships can be suspended")
-    _decide(membership, actor, SUSPENDED, reason, now)
-    record(membership, MEMBERSHIP_SUSPENDED, membership_data(membership, "reason", "decided_by"))
-    record(membership, ROLES_CHANGED, {"member_id": membership["member_id"]})
-    return membership
+def _record_decision(membership: Document) -> None:
+    """The event of the status a decision moved the membership to: an approval tells
+    the business name, a rejection or a suspension its reason."""
+    status = membership["status"]
+    if status == APPROVED:
+        record(
+            membership,
+            MEMBERSHIP_APPROVED,
+            membership_data(membership, "business_name", "decided_by"),
+        )
+    elif status == REJECTED:
+        record(membership, MEMBERSHIP_REJECTED, membership_data(membership, "reason", "decided_by"))
+    else:
+        record(
+            membership, MEMBERSHIP_SUSPENDED, membership_data(membership, "reason", "decided_by")
+        )
 
 
 def _cannot(verb: str, membership: Document, hint: str) -> InvalidTransition:

@@ -7,6 +7,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.actor import Actor
 from services.common.envelope import OutboxEntry, utcnow
+from services.common.errors import NotFound
 from services.common.storage import Repository, with_events
 from services.common.types import Document, Query
 from services.community import domain, throttling
@@ -79,10 +80,7 @@ class CommunityRepository(Repository):
             ) from None
 
     def get_member(self, member_id: object, field: str = "member_id") -> Document:
-        member = self.db.members.find_one({"_id": str(member_id)}, projection=NO_OUTBOX)
-        if member is None:
-            raise MemberNotFound(f"No member {member_id}.", {field: ["Unknown member."]})
-        return member
+        return self._get("member", member_id, MemberNotFound, field)
 
     def profile(self, member_id: str) -> Document:
         """The member with their memberships (each with its ``hub``), the hubs they
@@ -188,12 +186,9 @@ class CommunityRepository(Repository):
 
     # --- hubs ---------------------------------------------------------------
 
-    def add_hub(self, hub: Document) -> Document | None:
+    def add_hub(self, hub: Document) -> Document:
         """Insert ``hub``, or return the hub that already has its slug."""
-        try:
-            return self.insert("hubs", hub)
-        except DuplicateKeyError:
-            return self.db.hubs.find_one({"slug": hub["slug"]}, projection=NO_OUTBOX)
+        return self.insert_or_find("hubs", hub, ("slug",))
 
     def get_hub(self, hub_id: object) -> Document:
         """A hub by id (or by slug)."""
@@ -211,22 +206,13 @@ class CommunityRepository(Repository):
 
     # --- memberships --------------------------------------------------------
 
-    def add_membership(self, membership: Document) -> Document | None:
+    def add_membership(self, membership: Document) -> Document:
         """Insert ``membership``, or return the one this member already has in this
         hub and role."""
-        try:
-            return self.insert("memberships", membership)
-        except DuplicateKeyError:
-            key = {k: membership[k] for k in ("member_id", "hub_id", "role")}
-            return self.db.memberships.find_one(key, projection=NO_OUTBOX)
+        return self.insert_or_find("memberships", membership, ("member_id", "hub_id", "role"))
 
     def get_membership(self, membership_id: object) -> Document:
-        membership = self.db.memberships.find_one({"_id": str(membership_id)}, NO_OUTBOX)
-        if membership is None:
-            raise MembershipNotFound(
-                f"No membership {membership_id}.", {"membership_id": ["Unknown membership."]}
-            )
-        return membership
+        return self._get("membership", membership_id, MembershipNotFound)
 
     def save_membership(self, membership: Document) -> Document:
         return self.save("memberships", membership)
@@ -245,22 +231,13 @@ class CommunityRepository(Repository):
 
     # --- trainings ----------------------------------------------------------
 
-    def add_training(self, training: Document) -> Document | None:
+    def add_training(self, training: Document) -> Document:
         """Insert ``training``, or return the one the hub already has at this title
         and start time."""
-        try:
-            return self.insert("trainings", training)
-        except DuplicateKeyError:
-            key = {k: training[k] for k in ("hub_id", "title", "starts_at")}
-            return self.db.trainings.find_one(key, projection=NO_OUTBOX)
+        return self.insert_or_find("trainings", training, ("hub_id", "title", "starts_at"))
 
     def get_training(self, training_id: object) -> Document:
-        training = self.db.trainings.find_one({"_id": str(training_id)}, NO_OUTBOX)
-        if training is None:
-            raise TrainingNotFound(
-                f"No training {training_id}.", {"training_id": ["Unknown training."]}
-            )
-        return training
+        return self._get("training", training_id, TrainingNotFound)
 
     def list_trainings(self, hub_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
         sort = [("starts_at", ASCENDING), ("_id", ASCENDING)]
@@ -304,6 +281,17 @@ class CommunityRepository(Repository):
         return training
 
     # --- helpers ------------------------------------------------------------
+
+    def _get(
+        self, kind: str, document_id: object, missing: type[NotFound], field: str = ""
+    ) -> Document:
+        """The ``kind`` (``"member"``: a document of ``members``) with this id, or
+        ``missing`` naming ``field`` (``<kind>_id`` unless given)."""
+        document = self.db[f"{kind}s"].find_one({"_id": str(document_id)}, NO_OUTBOX)
+        if document is None:
+            details = {field or f"{kind}_id": [f"Unknown {kind}."]}
+            raise missing(f"No {kind} {document_id}.", details)
+        return document
 
     @staticmethod
     def _by_id(collection: Collection[Document], ids: Iterable[str]) -> dict[str, Document]:

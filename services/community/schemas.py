@@ -124,10 +124,11 @@ class HubSchema(Schema):
     created_at = Timestamp()
 
 
-class HubSummarySchema(Schema):
-    id = fields.String(attribute="_id")
-    name = fields.String()
-    slug = fields.String()
+class HubSummarySchema(HubSchema):
+    """A hub named where it comes up in a member's profile."""
+
+    class Meta(Schema.Meta):
+        fields = ("id", "name", "slug")
 
 
 class AssignCoordinatorSchema(Schema):
@@ -168,10 +169,11 @@ class MembershipQuerySchema(PageSchema):
     role = choice(MEMBER_ROLES)
 
 
-class MemberContactSchema(Schema):
-    id = fields.String(attribute="_id")
-    name = fields.String()
-    phone = fields.String()
+class MemberContactSchema(MemberSchema):
+    """A member as the coordinator deciding their membership sees them."""
+
+    class Meta(Schema.Meta):
+        fields = ("id", "name", "phone")
 
 
 class MembershipSchema(Schema):
@@ -229,12 +231,11 @@ class TrainingSchema(Schema):
     created_at = Timestamp()
 
 
-class CompletedTrainingSchema(Schema):
-    id = fields.String(attribute="_id")
-    hub_id = fields.String()
-    title = fields.String()
-    topic = fields.String()
-    starts_at = Timestamp()
+class CompletedTrainingSchema(TrainingSchema):
+    """A training on the profile of a member who completed it: what and when."""
+
+    class Meta(Schema.Meta):
+        fields = ("id", "hub_id", "title", "topic", "starts_at")
 
 
 class CompletionSchema(Schema):

@@ -5,29 +5,10 @@ from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
-from services.community import domain
+from services.community import domain, schemas
 from services.community.bootstrap import AdminBootstrap
 from services.community.exceptions import MemberNotFound, WrongCredentials
 from services.community.repository import CommunityRepository
-from services.community.schemas import (
-    ActorSchema,
-    ApplySchema,
-    ApproveSchema,
-    AssignCoordinatorSchema,
-    CompletionSchema,
-    CreateHubSchema,
-    DecisionSchema,
-    HubSchema,
-    MemberSchema,
-    MembershipQuerySchema,
-    MembershipSchema,
-    ProfileSchema,
-    RegisterSchema,
-    ScheduleTrainingSchema,
-    TokenRequestSchema,
-    TrainingSchema,
-    UpdateProfileSchema,
-)
 
 
 class CommunityService(HealthMixin):
@@ -42,17 +23,17 @@ class CommunityService(HealthMixin):
     def register(self, payload):
         """``register({"name": "Siti", "phone": "0812-3456-7890", "password": "…"})``
         → member. Emits ``member_registered``."""
-        fields = RegisterSchema().load_or_raise(payload)
+        fields = schemas.RegisterSchema().load_or_raise(payload)
         member = domain.new_member(fields, hash_password(fields["password"]))
         self.store.add_member(member)
-        return MemberSchema().dump(member)
+        return schemas.MemberSchema().dump(member)
 
     @rpc(expected_exceptions=EXPECTED)
     def issue_token(self, payload, client_address=None):
         """``issue_token({"phone": "0812…", "password": "…"}, "203.0.113.7")`` →
         ``{"access_token", "token_type": "Bearer", "expires_in"}``; ``TooManyAttempts``
         while this phone and address, or this address, waits (see ``throttling``)."""
-        credentials = TokenRequestSchema().load_or_raise(payload)
+        credentials = schemas.TokenRequestSchema().load_or_raise(payload)
         phone = credentials["phone"]
         attempt = self.store.begin_login(phone, client_address)
         member = self.store.find_member_by_phone(phone)
@@ -75,30 +56,30 @@ class CommunityService(HealthMixin):
             member = self.store.get_member(member_id)
         except MemberNotFound:
             raise Unauthenticated("This account no longer exists.") from None
-        return {**ActorSchema().dump(self.store.roles_of(member)), "expires_in": expires_in}
+        return {**schemas.ActorSchema().dump(self.store.roles_of(member)), "expires_in": expires_in}
 
     @rpc(expected_exceptions=EXPECTED)
     def get_roles(self, member_id):
         """``get_roles(member_id)`` → ``{"member_id", "is_admin", "roles": {hub_id:
         ["buyer", "coordinator", "seller"]}}`` (approved memberships and coordinated
         hubs)."""
-        return ActorSchema().dump(self.store.roles_of(self.store.get_member(member_id)))
+        return schemas.ActorSchema().dump(self.store.roles_of(self.store.get_member(member_id)))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_profile(self, actor):
         """``get_profile(actor)`` → the caller's member record with memberships (and
         their hub), coordinated hubs and completed trainings."""
-        return ProfileSchema().dump(self.store.profile(actor["member_id"]))
+        return schemas.ProfileSchema().dump(self.store.profile(actor["member_id"]))
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def update_profile(self, actor, payload):
         """``update_profile(actor, {"language": "en"})`` → member. Emits
         ``member_updated`` when something changed."""
-        changes = UpdateProfileSchema().load_or_raise(payload)
+        changes = schemas.UpdateProfileSchema().load_or_raise(payload)
         member = domain.update_profile(self.store.get_member(actor["member_id"]), changes)
         self.store.save_member(member)
-        return MemberSchema().dump(member)
+        return schemas.MemberSchema().dump(member)
 
     # --- hubs ---------------------------------------------------------------
 
@@ -109,22 +90,22 @@ class CommunityService(HealthMixin):
         "district": "Pujon", "regency": "Malang", "province": "Jawa Timur", "address":
         "Jl. …"})`` → hub. The same request again returns the same hub."""
         domain.check_can_create_hub(actor)
-        fields = CreateHubSchema().load_or_raise(payload)
+        fields = schemas.CreateHubSchema().load_or_raise(payload)
         hub = self.store.add_hub(domain.new_hub(fields, actor))
         domain.check_same_hub(hub, fields)
-        return HubSchema().dump(hub)
+        return schemas.HubSchema().dump(hub)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_hubs(self, query):
         """``list_hubs({"page": 1, "page_size": 20})`` → page of hubs by name."""
         page = PageSchema().load_or_raise(query)
         hubs, total = self.store.list_hubs(page["page"], page["page_size"])
-        return page_of(HubSchema(many=True).dump(hubs), total=total, **page)
+        return page_of(schemas.HubSchema(many=True).dump(hubs), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_hub(self, hub_id):
         """``get_hub(hub_id)`` → hub (its slug works too)."""
-        return HubSchema().dump(self.store.get_hub(hub_id))
+        return schemas.HubSchema().dump(self.store.get_hub(hub_id))
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -132,11 +113,11 @@ class CommunityService(HealthMixin):
         """``assign_coordinator(admin, hub_id, {"member_id": "…"})`` → hub. Emits
         ``coordinator_assigned`` and ``roles_changed`` the first time."""
         domain.check_can_assign_coordinator(actor)
-        member_id = AssignCoordinatorSchema().load_or_raise(payload)["member_id"]
+        member_id = schemas.AssignCoordinatorSchema().load_or_raise(payload)["member_id"]
         hub = self.store.get_hub(hub_id)
         self.store.get_member(member_id)
         self.store.save_hub(domain.assign_coordinator(hub, member_id, actor))
-        return HubSchema().dump(hub)
+        return schemas.HubSchema().dump(hub)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -147,7 +128,7 @@ class CommunityService(HealthMixin):
         hub = self.store.get_hub(hub_id)
         self.store.get_member(member_id)
         self.store.save_hub(domain.remove_coordinator(hub, member_id, actor))
-        return HubSchema().dump(hub)
+        return schemas.HubSchema().dump(hub)
 
     # --- memberships --------------------------------------------------------
 
@@ -157,53 +138,49 @@ class CommunityService(HealthMixin):
         """``apply_for_membership(actor, hub_id, {"role": "seller", "business_name":
         "Keripik Bu Siti"})`` → membership (``pending``). Applying again for the same
         hub and role returns the existing membership, whatever its status."""
-        fields = ApplySchema().load_or_raise(payload)
+        fields = schemas.ApplySchema().load_or_raise(payload)
         hub = self.store.get_hub(hub_id)
         membership = domain.new_membership(actor["member_id"], hub, fields)
-        return MembershipSchema().dump(self.store.add_membership(membership))
+        return schemas.MembershipSchema().dump(self.store.add_membership(membership))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_memberships(self, actor, hub_id, query):
         """``list_memberships(coordinator, hub_id, {"status": "pending"})`` → page of
         memberships, oldest first, each with ``member: {id, name, phone}``."""
         hub = domain.check_can_list_memberships(self.store.get_hub(hub_id), actor)
-        params = MembershipQuerySchema().load_or_raise(query)
+        params = schemas.MembershipQuerySchema().load_or_raise(query)
         page = {"page": params.pop("page"), "page_size": params.pop("page_size")}
         items, total = self.store.list_memberships(hub["_id"], params, **page)
-        return page_of(MembershipSchema(many=True).dump(items), total=total, **page)
+        return page_of(schemas.MembershipSchema(many=True).dump(items), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def approve_membership(self, actor, membership_id, payload=None):
         """``approve_membership(coordinator, membership_id, {})`` → membership. Emits
         ``membership_approved`` and ``roles_changed``."""
-        membership = self.store.get_membership(membership_id)
-        domain.check_can_decide(membership, actor, "approve")
-        ApproveSchema().load_or_raise(payload)
-        self.store.save_membership(domain.approve(membership, actor))
-        return MembershipSchema().dump(membership)
+        return self._decide(actor, membership_id, "approve", schemas.ApproveSchema, payload)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def reject_membership(self, actor, membership_id, payload):
         """``reject_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_rejected``."""
-        membership = self.store.get_membership(membership_id)
-        domain.check_can_decide(membership, actor, "reject")
-        reason = DecisionSchema().load_or_raise(payload)["reason"]
-        self.store.save_membership(domain.reject(membership, actor, reason))
-        return MembershipSchema().dump(membership)
+        return self._decide(actor, membership_id, "reject", schemas.DecisionSchema, payload)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def suspend_membership(self, actor, membership_id, payload):
         """``suspend_membership(coordinator, membership_id, {"reason": "…"})`` →
         membership. Emits ``membership_suspended`` and ``roles_changed``."""
+        return self._decide(actor, membership_id, "suspend", schemas.DecisionSchema, payload)
+
+    def _decide(self, actor, membership_id, verb, schema, payload):
         membership = self.store.get_membership(membership_id)
-        domain.check_can_decide(membership, actor, "suspend")
-        reason = DecisionSchema().load_or_raise(payload)["reason"]
-        self.store.save_membership(domain.suspend(membership, actor, reason))
-        return MembershipSchema().dump(membership)
+        # who may decide is answered before what they sent
+        domain.check_can_decide(membership, actor, verb)
+        reason = schema().load_or_raise(payload).get("reason")
+        self.store.save_membership(domain.decide(membership, actor, verb, reason))
+        return schemas.MembershipSchema().dump(membership)
 
     # --- trainings ----------------------------------------------------------
 
@@ -215,10 +192,10 @@ class CommunityService(HealthMixin):
         → training. The same request again returns the same training."""
         hub = self.store.get_hub(hub_id)
         domain.check_can_schedule_training(hub, actor)
-        fields = ScheduleTrainingSchema().load_or_raise(payload)
+        fields = schemas.ScheduleTrainingSchema().load_or_raise(payload)
         training = self.store.add_training(domain.new_training(hub, fields, actor))
         domain.check_same_training(training, fields)
-        return TrainingSchema().dump(training)
+        return schemas.TrainingSchema().dump(training)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_trainings(self, hub_id, query):
@@ -226,7 +203,7 @@ class CommunityService(HealthMixin):
         hub = self.store.get_hub(hub_id)
         page = PageSchema().load_or_raise(query)
         items, total = self.store.list_trainings(hub["_id"], page["page"], page["page_size"])
-        return page_of(TrainingSchema(many=True).dump(items), total=total, **page)
+        return page_of(schemas.TrainingSchema(many=True).dump(items), total=total, **page)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -239,7 +216,7 @@ class CommunityService(HealthMixin):
         enrolled = self.store.enrol(training["_id"], member_id, events)
         if enrolled is None:
             domain.why_not_enrolled(self.store.get_training(training_id), member_id)
-        return TrainingSchema().dump(enrolled or self.store.get_training(training_id))
+        return schemas.TrainingSchema().dump(enrolled or self.store.get_training(training_id))
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -248,10 +225,10 @@ class CommunityService(HealthMixin):
         training. Emits ``training_completed`` the first time."""
         training = self.store.get_training(training_id)
         domain.check_can_complete(training, actor)
-        member_id = CompletionSchema().load_or_raise(payload)["member_id"]
+        member_id = schemas.CompletionSchema().load_or_raise(payload)["member_id"]
         self.store.get_member(member_id)
         events = domain.completion_events(training, actor, member_id)
         completed = self.store.complete(training["_id"], member_id, events)
         if completed is None:
             domain.why_not_completed(self.store.get_training(training_id), member_id)
-        return TrainingSchema().dump(completed or self.store.get_training(training_id))
+        return schemas.TrainingSchema().dump(completed or self.store.get_training(training_id))

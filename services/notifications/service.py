@@ -8,11 +8,10 @@ from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
 from services.community import contract as community
-from services.notifications import domain
+from services.notifications import domain, schemas
 from services.notifications.channels import Channels
 from services.notifications.delivery import Courier
 from services.notifications.repository import NotificationsRepository
-from services.notifications.schemas import NotificationSchema
 from services.orders import contract as orders
 
 DELIVERY_INTERVAL = 1.0
@@ -34,6 +33,16 @@ class NotificationsService(HealthMixin):
 
     def _hub(self, data):
         return self.store.get_hub(data["hub_id"])
+
+    def _tell_hub(self, event, tell, people_of=None):
+        """``tell`` what happened at the event's hub: to ``people_of`` the hub (its
+        members, its coordinators) when it is news for them."""
+        data = event["data"]
+        if people_of is None:
+            messages = tell(data, self._hub(data))
+        else:
+            messages = tell(data, self._hub(data), people_of(data["hub_id"]))
+        self.courier.notify(event, messages)
 
     # --- community ---------------------------------------------------------------
 
@@ -96,35 +105,29 @@ class NotificationsService(HealthMixin):
 
     @subscribe("community", community.TRAINING_SCHEDULED)
     def handle_training_scheduled(self, event):
-        data = event["data"]
-        members = self.store.members_of(data["hub_id"])
-        messages = domain.tell_hub_members_of_training(data, self._hub(data), members)
-        self.courier.notify(event, messages)
+        self._tell_hub(event, domain.tell_hub_members_of_training, self.store.members_of)
 
     @subscribe("community", community.TRAINING_COMPLETED)
     def handle_training_completed(self, event):
-        data = event["data"]
-        self.courier.notify(event, domain.tell_trainee(data, self._hub(data)))
+        self._tell_hub(event, domain.tell_trainee)
 
     # --- catalogue ---------------------------------------------------------------
 
     @subscribe("catalogue", catalogue.PRODUCT_SUBMITTED)
     def handle_product_submitted(self, event):
-        data = event["data"]
-        coordinators = self.store.coordinators_of(data["hub_id"])
-        messages = domain.tell_coordinators_of_product(data, self._hub(data), coordinators)
-        self.courier.notify(event, messages)
+        self._tell_hub(event, domain.tell_coordinators_of_product, self.store.coordinators_of)
 
     @subscribe("catalogue", catalogue.PRODUCT_APPROVED)
     def handle_product_approved(self, event):
-        data = event["data"]
-        messages = domain.tell_seller_of_curation("product_approved", data, self._hub(data))
-        self.courier.notify(event, messages)
+        self._product_curated(event, "product_approved")
 
     @subscribe("catalogue", catalogue.PRODUCT_REJECTED)
     def handle_product_rejected(self, event):
+        self._product_curated(event, "product_rejected")
+
+    def _product_curated(self, event, template):
         data = event["data"]
-        messages = domain.tell_seller_of_curation("product_rejected", data, self._hub(data))
+        messages = domain.tell_seller_of_curation(template, data, self._hub(data))
         self.courier.notify(event, messages)
 
     @subscribe("catalogue", catalogue.STOCK_LOW)
@@ -153,8 +156,7 @@ class NotificationsService(HealthMixin):
 
     @subscribe("orders", orders.ORDER_STATUS_CHANGED)
     def handle_order_status_changed(self, event):
-        data = event["data"]
-        self.courier.notify(event, domain.tell_buyer_of_status(data, self._hub(data)))
+        self._tell_hub(event, domain.tell_buyer_of_status)
 
     @subscribe("orders", orders.ORDER_CANCELLED)
     def handle_order_cancelled(self, event):
@@ -177,4 +179,4 @@ class NotificationsService(HealthMixin):
         notifications, newest first, with delivery status."""
         page = PageSchema().load_or_raise(query)
         items, total = self.store.list_for(actor["member_id"], page["page"], page["page_size"])
-        return page_of(NotificationSchema(many=True).dump(items), total=total, **page)
+        return page_of(schemas.NotificationSchema(many=True).dump(items), total=total, **page)

@@ -59,133 +59,199 @@ WORDS = {
     },
 }
 
-TEMPLATES: dict[str, dict[str, Any]] = {
-    "welcome": {
-        "subject": {"id": "Selamat datang di KOMPOR DESA", "en": "Welcome to KOMPOR DESA"},
-        "id": "Selamat datang di KOMPOR DESA, {name}! Akun Anda sudah aktif. "
-        "Gabung simpul terdekat untuk mulai berjualan.",
-        "en": "Welcome to KOMPOR DESA, {name}! Your account is active. "
-        "Join your nearest hub to start selling.",
+# one catalogue per language, as WORDS: each message type's (subject, text)
+MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
+    "id": {
+        "welcome": (
+            "Selamat datang di KOMPOR DESA",
+            "Selamat datang di KOMPOR DESA, {name}! Akun Anda sudah aktif. "
+            "Gabung simpul terdekat untuk mulai berjualan.",
+        ),
+        "membership_requested": (
+            "Pengajuan anggota baru",
+            "{applicant} mengajukan diri sebagai {role} di {hub}. "
+            "Mohon tinjau pengajuan ini di aplikasi KOMPOR DESA.",
+        ),
+        "membership_approved": (
+            "Keanggotaan disetujui",
+            "Selamat {name}! Pengajuan Anda sebagai {role} di {hub} disetujui. "
+            "Anda kini anggota simpul ini.",
+        ),
+        "membership_rejected": (
+            "Pengajuan keanggotaan ditolak",
+            "Maaf {name}, pengajuan Anda sebagai {role} di {hub} belum disetujui. Alasan: {reason}",
+        ),
+        "membership_suspended": (
+            "Keanggotaan ditangguhkan",
+            "{name}, keanggotaan Anda sebagai {role} di {hub} ditangguhkan. Alasan: {reason}",
+        ),
+        "coordinator_assigned": (
+            "Anda koordinator simpul",
+            "{name}, Anda kini koordinator {hub}. "
+            "Tinjau anggota, produk, dan pesanan di aplikasi KOMPOR DESA.",
+        ),
+        "product_submitted": (
+            "Produk menunggu tinjauan",
+            "Produk baru menunggu tinjauan di {hub}: {product} ({price}). "
+            "Mohon setujui atau tolak di aplikasi.",
+        ),
+        "product_approved": (
+            "Produk disetujui",
+            "Produk Anda {product} disetujui dan kini tampil di etalase {hub} seharga {price}.",
+        ),
+        "product_rejected": (
+            "Produk belum disetujui",
+            "Produk Anda {product} belum disetujui. Alasan: {reason}. Perbaiki lalu ajukan lagi.",
+        ),
+        "stock_low": (
+            "Stok hampir habis",
+            "Stok {product} tinggal {stock}. Tambah stok agar pembeli tetap bisa memesan.",
+        ),
+        "order_placed_seller": (
+            "Pesanan baru {number}",
+            "Pesanan baru {number}: {items}. Nilai {total}, {method}, {payment}. "
+            "Mohon siapkan barangnya.",
+        ),
+        "order_confirmed": (
+            "Pesanan {number} dikonfirmasi",
+            "Pesanan {number} dikonfirmasi: {items}. Total {total}, {payment}. "
+            "Kami kabari saat pesanan siap.",
+        ),
+        "order_rejected": (
+            "Pesanan {number} ditolak",
+            "Maaf, pesanan {number} ({items}) tidak dapat diproses karena stok tidak cukup. "
+            "Tidak ada tagihan.",
+        ),
+        "order_rejected_seller": (
+            "Pesanan {number} ditolak",
+            "Pesanan {number} ditolak karena stok tidak cukup: {items} tidak perlu disiapkan.",
+        ),
+        "order_ready_for_pickup": (
+            "Pesanan {number} siap diambil",
+            "Pesanan {number} siap diambil di {pickup}. Total {total}, {payment}.",
+        ),
+        "order_shipped": (
+            "Pesanan {number} dikirim",
+            "Pesanan {number} ({items}) sedang dikirim ke {address}. Total {total}, {payment}.",
+        ),
+        "order_cancelled": (
+            "Pesanan {number} dibatalkan",
+            "Pesanan {number} ({items}, {total}) telah dibatalkan.",
+        ),
+        "order_cancelled_seller": (
+            "Pesanan {number} dibatalkan",
+            "Pesanan {number} dibatalkan: {items} tidak perlu disiapkan lagi.",
+        ),
+        "order_paid": (
+            "Pembayaran {number} diterima",
+            "Pembayaran {total} untuk pesanan {number} sudah diterima. Terima kasih!",
+        ),
+        "training_scheduled": (
+            "Pelatihan baru: {title}",
+            "Pelatihan baru di {hub}: {title}, {when}. Kuota {capacity} orang. "
+            "Daftar lewat aplikasi KOMPOR DESA.",
+        ),
+        "training_completed": (
+            "Pelatihan selesai",
+            "Selamat {name}! Anda telah menyelesaikan pelatihan {title} di {hub}.",
+        ),
     },
-    "membership_requested": {
-        "subject": {"id": "Pengajuan anggota baru", "en": "New membership application"},
-        "id": "{applicant} mengajukan diri sebagai {role} di {hub}. "
-        "Mohon tinjau pengajuan ini di aplikasi KOMPOR DESA.",
-        "en": "{applicant} applied to join {hub} as a {role}. "
-        "Please review the application in the KOMPOR DESA app.",
-    },
-    "membership_approved": {
-        "subject": {"id": "Keanggotaan disetujui", "en": "Membership approved"},
-        "id": "Selamat {name}! Pengajuan Anda sebagai {role} di {hub} disetujui. "
-        "Anda kini anggota simpul ini.",
-        "en": "Congratulations {name}! Your application as a {role} at {hub} was approved. "
-        "You are now a member.",
-    },
-    "membership_rejected": {
-        "subject": {"id": "Pengajuan keanggotaan ditolak", "en": "Membership not approved"},
-        "id": "Maaf {name}, pengajuan Anda sebagai {role} di {hub} belum disetujui. "
-        "Alasan: {reason}",
-        "en": "Sorry {name}, your application as a {role} at {hub} was not approved. "
-        "Reason: {reason}",
-    },
-    "membership_suspended": {
-        "subject": {"id": "Keanggotaan ditangguhkan", "en": "Membership suspended"},
-        "id": "{name}, keanggotaan Anda sebagai {role} di {hub} ditangguhkan. Alasan: {reason}",
-        "en": "{name}, your membership as a {role} at {hub} is suspended. Reason: {reason}",
-    },
-    "coordinator_assigned": {
-        "subject": {"id": "Anda koordinator simpul", "en": "You are a hub coordinator"},
-        "id": "{name}, Anda kini koordinator {hub}. "
-        "Tinjau anggota, produk, dan pesanan di aplikasi KOMPOR DESA.",
-        "en": "{name}, you are now the coordinator of {hub}. "
-        "Review members, products and orders in the KOMPOR DESA app.",
-    },
-    "product_submitted": {
-        "subject": {"id": "Produk menunggu tinjauan", "en": "Product awaiting review"},
-        "id": "Produk baru menunggu tinjauan di {hub}: {product} ({price}). "
-        "Mohon setujui atau tolak di aplikasi.",
-        "en": "New product awaiting review at {hub}: {product} ({price}). "
-        "Please approve or reject it in the app.",
-    },
-    "product_approved": {
-        "subject": {"id": "Produk disetujui", "en": "Product approved"},
-        "id": "Produk Anda {product} disetujui dan kini tampil di etalase {hub} seharga {price}.",
-        "en": "Your product {product} was approved and is now in the {hub} showroom at {price}.",
-    },
-    "product_rejected": {
-        "subject": {"id": "Produk belum disetujui", "en": "Product not approved"},
-        "id": "Produk Anda {product} belum disetujui. Alasan: {reason}. Perbaiki lalu ajukan lagi.",
-        "en": "Your product {product} was not approved. Reason: {reason}. "
-        "Please fix it and submit again.",
-    },
-    "stock_low": {
-        "subject": {"id": "Stok hampir habis", "en": "Stock running low"},
-        "id": "Stok {product} tinggal {stock}. Tambah stok agar pembeli tetap bisa memesan.",
-        "en": "Only {stock} left of {product}. Restock so buyers can keep ordering.",
-    },
-    "order_placed_seller": {
-        "subject": {"id": "Pesanan baru {number}", "en": "New order {number}"},
-        "id": "Pesanan baru {number}: {items}. Nilai {total}, {method}, {payment}. "
-        "Mohon siapkan barangnya.",
-        "en": "New order {number}: {items}. Value {total}, {method}, {payment}. "
-        "Please prepare the goods.",
-    },
-    "order_confirmed": {
-        "subject": {"id": "Pesanan {number} dikonfirmasi", "en": "Order {number} confirmed"},
-        "id": "Pesanan {number} dikonfirmasi: {items}. Total {total}, {payment}. "
-        "Kami kabari saat pesanan siap.",
-        "en": "Order {number} confirmed: {items}. Total {total}, {payment}. "
-        "We will tell you when it is ready.",
-    },
-    "order_rejected": {
-        "subject": {"id": "Pesanan {number} ditolak", "en": "Order {number} rejected"},
-        "id": "Maaf, pesanan {number} ({items}) tidak dapat diproses karena stok tidak cukup. "
-        "Tidak ada tagihan.",
-        "en": "Sorry, order {number} ({items}) could not be processed: not enough stock. "
-        "Nothing is charged.",
-    },
-    "order_rejected_seller": {
-        "subject": {"id": "Pesanan {number} ditolak", "en": "Order {number} rejected"},
-        "id": "Pesanan {number} ditolak karena stok tidak cukup: {items} tidak perlu disiapkan.",
-        "en": "Order {number} was rejected for lack of stock: {items} no longer need to be "
-        "prepared.",
-    },
-    "order_ready_for_pickup": {
-        "subject": {"id": "Pesanan {number} siap diambil", "en": "Order {number} ready"},
-        "id": "Pesanan {number} siap diambil di {pickup}. Total {total}, {payment}.",
-        "en": "Order {number} is ready for pickup at {pickup}. Total {total}, {payment}.",
-    },
-    "order_shipped": {
-        "subject": {"id": "Pesanan {number} dikirim", "en": "Order {number} shipped"},
-        "id": "Pesanan {number} ({items}) sedang dikirim ke {address}. Total {total}, {payment}.",
-        "en": "Order {number} ({items}) is on its way to {address}. Total {total}, {payment}.",
-    },
-    "order_cancelled": {
-        "subject": {"id": "Pesanan {number} dibatalkan", "en": "Order {number} cancelled"},
-        "id": "Pesanan {number} ({items}, {total}) telah dibatalkan.",
-        "en": "Order {number} ({items}, {total}) has been cancelled.",
-    },
-    "order_cancelled_seller": {
-        "subject": {"id": "Pesanan {number} dibatalkan", "en": "Order {number} cancelled"},
-        "id": "Pesanan {number} dibatalkan: {items} tidak perlu disiapkan lagi.",
-        "en": "Order {number} was cancelled: {items} no longer need to be prepared.",
-    },
-    "order_paid": {
-        "subject": {"id": "Pembayaran {number} diterima", "en": "Payment for {number} received"},
-        "id": "Pembayaran {total} untuk pesanan {number} sudah diterima. Terima kasih!",
-        "en": "Payment of {total} for order {number} has been received. Thank you!",
-    },
-    "training_scheduled": {
-        "subject": {"id": "Pelatihan baru: {title}", "en": "New training: {title}"},
-        "id": "Pelatihan baru di {hub}: {title}, {when}. Kuota {capacity} orang. "
-        "Daftar lewat aplikasi KOMPOR DESA.",
-        "en": "New training at {hub}: {title}, {when}. {capacity} places. "
-        "Enrol in the KOMPOR DESA app.",
-    },
-    "training_completed": {
-        "subject": {"id": "Pelatihan selesai", "en": "Training completed"},
-        "id": "Selamat {name}! Anda telah menyelesaikan pelatihan {title} di {hub}.",
-        "en": "Congratulations {name}! You have completed the training {title} at {hub}.",
+    "en": {
+        "welcome": (
+            "Welcome to KOMPOR DESA",
+            "Welcome to KOMPOR DESA, {name}! Your account is active. "
+            "Join your nearest hub to start selling.",
+        ),
+        "membership_requested": (
+            "New membership application",
+            "{applicant} applied to join {hub} as a {role}. "
+            "Please review the application in the KOMPOR DESA app.",
+        ),
+        "membership_approved": (
+            "Membership approved",
+            "Congratulations {name}! Your application as a {role} at {hub} was approved. "
+            "You are now a member.",
+        ),
+        "membership_rejected": (
+            "Membership not approved",
+            "Sorry {name}, your application as a {role} at {hub} was not approved. Reason: "
+            "{reason}",
+        ),
+        "membership_suspended": (
+            "Membership suspended",
+            "{name}, your membership as a {role} at {hub} is suspended. Reason: {reason}",
+        ),
+        "coordinator_assigned": (
+            "You are a hub coordinator",
+            "{name}, you are now the coordinator of {hub}. "
+            "Review members, products and orders in the KOMPOR DESA app.",
+        ),
+        "product_submitted": (
+            "Product awaiting review",
+            "New product awaiting review at {hub}: {product} ({price}). "
+            "Please approve or reject it in the app.",
+        ),
+        "product_approved": (
+            "Product approved",
+            "Your product {product} was approved and is now in the {hub} showroom at {price}.",
+        ),
+        "product_rejected": (
+            "Product not approved",
+            "Your product {product} was not approved. Reason: {reason}. "
+            "Please fix it and submit again.",
+        ),
+        "stock_low": (
+            "Stock running low",
+            "Only {stock} left of {product}. Restock so buyers can keep ordering.",
+        ),
+        "order_placed_seller": (
+            "New order {number}",
+            "New order {number}: {items}. Value {total}, {method}, {payment}. "
+            "Please prepare the goods.",
+        ),
+        "order_confirmed": (
+            "Order {number} confirmed",
+            "Order {number} confirmed: {items}. Total {total}, {payment}. "
+            "We will tell you when it is ready.",
+        ),
+        "order_rejected": (
+            "Order {number} rejected",
+            "Sorry, order {number} ({items}) could not be processed: not enough stock. "
+            "Nothing is charged.",
+        ),
+        "order_rejected_seller": (
+            "Order {number} rejected",
+            "Order {number} was rejected for lack of stock: {items} no longer need to be prepared.",
+        ),
+        "order_ready_for_pickup": (
+            "Order {number} ready",
+            "Order {number} is ready for pickup at {pickup}. Total {total}, {payment}.",
+        ),
+        "order_shipped": (
+            "Order {number} shipped",
+            "Order {number} ({items}) is on its way to {address}. Total {total}, {payment}.",
+        ),
+        "order_cancelled": (
+            "Order {number} cancelled",
+            "Order {number} ({items}, {total}) has been cancelled.",
+        ),
+        "order_cancelled_seller": (
+            "Order {number} cancelled",
+            "Order {number} was cancelled: {items} no longer need to be prepared.",
+        ),
+        "order_paid": (
+            "Payment for {number} received",
+            "Payment of {total} for order {number} has been received. Thank you!",
+        ),
+        "training_scheduled": (
+            "New training: {title}",
+            "New training at {hub}: {title}, {when}. {capacity} places. "
+            "Enrol in the KOMPOR DESA app.",
+        ),
+        "training_completed": (
+            "Training completed",
+            "Congratulations {name}! You have completed the training {title} at {hub}.",
+        ),
     },
 }
 
@@ -198,10 +264,9 @@ def language_of(language: str | None) -> str:
 def render(template: str, language: str | None, facts: dict[str, Any]) -> tuple[str, str]:
     """``(subject, text)`` of ``template`` in ``language``; ``text`` fits in one SMS."""
     language = language_of(language)
-    spec = TEMPLATES[template]
+    subject, text = MESSAGES[language][template]
     words = _words_for(facts, language)
-    subject = spec["subject"][language].format_map(words)
-    return subject, fit(spec[language], words)
+    return subject.format_map(words), fit(text, words)
 
 
 def fit(pattern: str, words: dict[str, str], limit: int = SMS_LIMIT) -> str:

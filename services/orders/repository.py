@@ -210,50 +210,38 @@ _TOTALS: list[Query] = [
         }
     }
 ]
-_BY_PRODUCT: list[Query] = [
-    {"$unwind": "$items"},
-    {
-        "$group": {
-            "_id": "$items.product_id",
-            "name": {"$first": "$items.name"},
-            "quantity": {"$sum": "$items.quantity"},
-            "total": {"$sum": "$items.line_total"},
-            "orders": {"$addToSet": "$_id"},
-        }
-    },
-    {
-        "$project": {
-            "_id": False,
-            "product_id": "$_id",
-            "name": True,
-            "quantity": True,
-            "total": True,
-            "order_count": {"$size": "$orders"},
-        }
-    },
-    {"$sort": {"total": DESCENDING, "product_id": ASCENDING}},
-]
-_BY_SELLER: list[Query] = [
-    {"$unwind": "$items"},
-    {
-        "$group": {
-            "_id": "$items.seller_id",
-            "quantity": {"$sum": "$items.quantity"},
-            "total": {"$sum": "$items.line_total"},
-            "orders": {"$addToSet": "$_id"},
-        }
-    },
-    {
-        "$project": {
-            "_id": False,
-            "seller_id": "$_id",
-            "quantity": True,
-            "total": True,
-            "order_count": {"$size": "$orders"},
-        }
-    },
-    {"$sort": {"total": DESCENDING, "seller_id": ASCENDING}},
-]
+
+
+def _sales_by(key: str, *named: str) -> list[Query]:
+    """Sales per ``items.<key>`` (product or seller), largest total first; ``named``
+    item fields (a product's name) are taken from its first order line."""
+    return [
+        {"$unwind": "$items"},
+        {
+            "$group": {
+                "_id": f"$items.{key}",
+                **{field: {"$first": f"$items.{field}"} for field in named},
+                "quantity": {"$sum": "$items.quantity"},
+                "total": {"$sum": "$items.line_total"},
+                "orders": {"$addToSet": "$_id"},
+            }
+        },
+        {
+            "$project": {
+                "_id": False,
+                key: "$_id",
+                **dict.fromkeys(named, True),
+                "quantity": True,
+                "total": True,
+                "order_count": {"$size": "$orders"},
+            }
+        },
+        {"$sort": {"total": DESCENDING, key: ASCENDING}},
+    ]
+
+
+_BY_PRODUCT = _sales_by("product_id", "name")
+_BY_SELLER = _sales_by("seller_id")
 
 
 def _sales(result: Document, name: str) -> Document:

@@ -11,19 +11,9 @@ from services.common.schemas import page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
 from services.community import contract as community
-from services.orders import domain
+from services.orders import domain, schemas
 from services.orders.exceptions import OrderNotFound
 from services.orders.repository import OrdersRepository
-from services.orders.schemas import (
-    CancelOrderSchema,
-    ChangeStatusSchema,
-    ListOrdersSchema,
-    OrderSchema,
-    PaymentSchema,
-    PlaceOrderSchema,
-    ReportQuerySchema,
-    SalesReportSchema,
-)
 from services.orders.settings import OrderSettings
 
 logger = logging.getLogger(__name__)
@@ -100,7 +90,7 @@ class OrdersService(HealthMixin):
         "quantity": 2}], "fulfilment": {"method": "pickup"}, "payment_method": "cod"})``
         → order ``status: "pending"``; the same key and body again → the same order."""
         key = domain.idempotency_key(idempotency_key)
-        fields = PlaceOrderSchema().load_or_raise(payload)
+        fields = schemas.PlaceOrderSchema().load_or_raise(payload)
         request_hash = domain.fingerprint(fields)
         order = self.store.find_by_key(actor["member_id"], key)
         if order is None:
@@ -118,49 +108,49 @@ class OrdersService(HealthMixin):
                 self.settings.retry_seconds,
             )
             order = self.store.add_order(order)
-        return OrderSchema().dump(domain.check_same_request(order, request_hash))
+        return schemas.OrderSchema().dump(domain.check_same_request(order, request_hash))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_order(self, actor, order_id):
         """``get_order(actor, order_id)`` → order, for its buyer, its sellers and the
         hub's coordinator; ``NotFound`` for anyone else."""
         order = domain.check_can_view(self.store.get_order(order_id), actor)
-        return OrderSchema().dump(order)
+        return schemas.OrderSchema().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_orders(self, actor, query):
         """``list_orders(actor, {"as": "seller", "hub_id": "…", "status": "confirmed",
         "page": 1, "page_size": 20})`` → page of orders, newest first."""
-        params = ListOrdersSchema().load_or_raise(query)
+        params = schemas.ListOrdersSchema().load_or_raise(query)
         scope = domain.list_scope(actor, params["as_"], params["hub_id"])
         page, page_size = params["page"], params["page_size"]
         items, total = self.store.list_orders(scope, params["status"], page, page_size)
-        return page_of(OrderSchema(many=True).dump(items), page, page_size, total)
+        return page_of(schemas.OrderSchema(many=True).dump(items), page, page_size, total)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def cancel_order(self, actor, order_id, payload=None):
         """``cancel_order(actor, order_id, {"reason": "…"})`` → order ``cancelled``;
         emits ``order_cancelled`` so catalogue releases reserved stock."""
-        fields = CancelOrderSchema().load_or_raise(payload)
+        fields = schemas.CancelOrderSchema().load_or_raise(payload)
         order = self.store.apply(order_id, domain.cancel, actor, fields["reason"])
-        return OrderSchema().dump(order)
+        return schemas.OrderSchema().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def change_status(self, actor, order_id, payload):
         """``change_status(actor, order_id, {"status": "shipped"})`` → order."""
-        fields = ChangeStatusSchema().load_or_raise(payload)
+        fields = schemas.ChangeStatusSchema().load_or_raise(payload)
         order = self.store.apply(order_id, domain.change_status, actor, fields["status"])
-        return OrderSchema().dump(order)
+        return schemas.OrderSchema().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def record_payment(self, actor, order_id, payload):
         """``record_payment(actor, order_id, {"status": "paid"})`` → order ``paid``."""
-        PaymentSchema().load_or_raise(payload)
+        schemas.PaymentSchema().load_or_raise(payload)
         order = self.store.apply(order_id, domain.mark_paid, actor)
-        return OrderSchema().dump(order)
+        return schemas.OrderSchema().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
     def sales_report(self, actor, hub_id, query):
@@ -168,6 +158,8 @@ class OrdersService(HealthMixin):
         → order count, gross total, by product and by seller, for completed orders and
         for every order confirmed or later."""
         domain.check_can_see_sales_report(actor, hub_id)
-        start, end = domain.report_period(**ReportQuerySchema().load_or_raise(query))
+        start, end = domain.report_period(**schemas.ReportQuerySchema().load_or_raise(query))
         report = {"hub_id": hub_id, "from_": start, "to": end}
-        return SalesReportSchema().dump({**report, **self.store.sales_report(hub_id, start, end)})
+        return schemas.SalesReportSchema().dump(
+            {**report, **self.store.sales_report(hub_id, start, end)}
+        )

@@ -147,7 +147,7 @@ def test_only_the_hub_s_coordinators_and_admins_run_it(actor, allowed):
 
 
 @pytest.mark.parametrize(
-    ("decide", "status", "outcome"),
+    ("verb", "status", "outcome"),
     [
         ("approve", "pending", "approved"),
         ("approve", "approved", "approved"),
@@ -163,29 +163,29 @@ def test_only_the_hub_s_coordinators_and_admins_run_it(actor, allowed):
         ("suspend", "rejected", Conflict),
     ],
 )
-def test_membership_decisions_follow_the_state_machine(decide, status, outcome):
+def test_membership_decisions_follow_the_state_machine(verb, status, outcome):
     membership = make_membership(status)
-    args = () if decide == "approve" else ("Alasan",)
+    args = () if verb == "approve" else ("Alasan",)
     if isinstance(outcome, str):
-        getattr(domain, decide)(membership, COORDINATOR, *args)
+        domain.decide(membership, COORDINATOR, verb, *args)
         assert membership["status"] == outcome
     else:
         with pytest.raises(outcome):
-            getattr(domain, decide)(membership, COORDINATOR, *args)
+            domain.decide(membership, COORDINATOR, verb, *args)
 
 
-@pytest.mark.parametrize("decide", ["approve", "reject", "suspend"])
-def test_a_coordinator_of_another_hub_decides_nothing(decide):
-    membership = make_membership("approved" if decide == "suspend" else "pending")
-    args = () if decide == "approve" else ("Alasan",)
+@pytest.mark.parametrize("verb", ["approve", "reject", "suspend"])
+def test_a_coordinator_of_another_hub_decides_nothing(verb):
+    membership = make_membership("approved" if verb == "suspend" else "pending")
+    args = () if verb == "approve" else ("Alasan",)
     with pytest.raises(Forbidden):
-        getattr(domain, decide)(membership, OTHER_COORDINATOR, *args)
+        domain.decide(membership, OTHER_COORDINATOR, verb, *args)
 
 
 def test_approval_and_suspension_tell_who_decided_and_change_roles():
     membership = make_membership()
-    domain.approve(membership, COORDINATOR)
-    domain.suspend(membership, COORDINATOR, "Kedaluwarsa")
+    domain.decide(membership, COORDINATOR, "approve")
+    domain.decide(membership, COORDINATOR, "suspend", "Kedaluwarsa")
     key = {"membership_id": membership["_id"], "hub_id": "h1", "member_id": "m1", "role": "seller"}
     assert events(membership) == [
         ("membership_approved", {**key, "business_name": "Keripik Bu Siti", "decided_by": "c1"}),
@@ -320,14 +320,14 @@ def test_nobody_approves_or_reinstates_their_own_membership(status, approver):
         domain.check_can_decide(membership, approver, "approve")
     assert "own membership" in raised.value.message
     with pytest.raises(Forbidden):
-        domain.approve(membership, approver)
+        domain.decide(membership, approver, "approve")
     assert membership["status"] == status
 
 
 @pytest.mark.parametrize("approver", [COORDINATOR, ADMIN])
 def test_another_coordinator_or_an_admin_approves_a_coordinator_s_membership(approver):
     membership = make_membership()
-    domain.approve(membership, approver)
+    domain.decide(membership, approver, "approve")
     assert membership["status"] == "approved"
 
 

@@ -16,7 +16,7 @@ from services.community.schemas import (
     ScheduleTrainingSchema,
 )
 from services.notifications import templates
-from services.notifications.templates import SMS_LIMIT, TEMPLATES, render, rupiah
+from services.notifications.templates import LANGUAGES, MESSAGES, SMS_LIMIT, render, rupiah
 from services.orders.schemas import MAX_LINES, MAX_QUANTITY, FulfilmentSchema
 from tests.support.notifications import LONG_NAME
 
@@ -102,11 +102,18 @@ FACT_FOR_PLACEHOLDER = {"when": "starts_at"}
 def placeholders(template, language):
     import string
 
-    return {name for _, name, _, _ in string.Formatter().parse(TEMPLATES[template][language])}
+    _, text = MESSAGES[language][template]
+    return {name for _, name, _, _ in string.Formatter().parse(text)}
 
 
+TEMPLATES = list(MESSAGES["id"])
 CASES = [(template, language) for template in TEMPLATES for language in ("id", "en")]
 KINDS = list(TYPED)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_has_every_message_type(language):
+    assert list(MESSAGES[language]) == TEMPLATES
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -131,7 +138,8 @@ def test_shortening_never_cuts_the_order_number_the_total_or_the_date(template, 
 
 @pytest.mark.parametrize(("template", "language"), CASES)
 def test_every_template_is_written_in_gsm7(template, language):
-    assert gsm.is_gsm7(TEMPLATES[template][language])
+    _, text = MESSAGES[language][template]
+    assert gsm.is_gsm7(text)
 
 
 def test_a_shortened_name_ends_in_three_dots_not_an_ellipsis():
@@ -160,7 +168,7 @@ def test_every_message_has_a_subject_and_uses_no_unknown_fact(template, language
     assert placeholders(template, language) - {None} <= known
 
 
-@pytest.mark.parametrize("template", list(TEMPLATES))
+@pytest.mark.parametrize("template", TEMPLATES)
 def test_each_message_type_says_something_different_in_each_language(template):
     facts = {**LONGEST_FACTS, "name": "Budi", "hub": "Simpul Dau", "items": MANY_ITEMS[1:3]}
     assert render(template, "id", facts)[1] != render(template, "en", facts)[1]

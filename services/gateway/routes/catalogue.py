@@ -1,15 +1,7 @@
 """Products over HTTP: submission, curation, showroom search and stock
 (docs/architecture.md §13)."""
 
-from services.catalogue.schemas import (
-    CreateProductSchema,
-    ProductSchema,
-    ProductSummarySchema,
-    RejectSchema,
-    ShowroomQuerySchema,
-    StockChangeSchema,
-    UpdateProductSchema,
-)
+from services.catalogue import schemas
 from services.gateway.http import json_body, query, route
 from services.gateway.idempotency import key_header, key_of
 
@@ -18,8 +10,8 @@ class CatalogueRoutes:
     @route(
         "POST",
         "/api/v1/products",
-        body=CreateProductSchema,
-        response=ProductSchema,
+        body=schemas.CreateProductSchema,
+        response=schemas.ProductSchema,
         status=201,
         auth=True,
         summary="Submit a product for the hub's showroom (approved sellers)",
@@ -34,8 +26,8 @@ class CatalogueRoutes:
     @route(
         "GET",
         "/api/v1/products",
-        params=ShowroomQuerySchema,
-        response=ProductSummarySchema,
+        params=schemas.ShowroomQuerySchema,
+        response=schemas.ProductSummarySchema,
         many=True,
         summary="The showroom: approved products, filtered, sorted and paginated",
     )
@@ -46,7 +38,7 @@ class CatalogueRoutes:
     @route(
         "GET",
         "/api/v1/products/<product_id>",
-        response=ProductSchema,
+        response=schemas.ProductSchema,
         summary="A product with its stock (not yet approved: its seller and coordinators)",
     )
     def get_product(self, request, product_id):
@@ -56,8 +48,8 @@ class CatalogueRoutes:
     @route(
         "PATCH",
         "/api/v1/products/<product_id>",
-        body=UpdateProductSchema,
-        response=ProductSchema,
+        body=schemas.UpdateProductSchema,
+        response=schemas.ProductSchema,
         auth=True,
         summary="Edit a product (its seller); name, description, category or images "
         "send it back to review",
@@ -72,8 +64,8 @@ class CatalogueRoutes:
     @route(
         "POST",
         "/api/v1/products/<product_id>/stock",
-        body=StockChangeSchema,
-        response=ProductSchema,
+        body=schemas.StockChangeSchema,
+        response=schemas.ProductSchema,
         auth=True,
         summary="Restock or correct the stock by delta (its seller); never below zero",
         headers=key_header(required=True),
@@ -87,7 +79,7 @@ class CatalogueRoutes:
     @route(
         "POST",
         "/api/v1/products/<product_id>/approve",
-        response=ProductSchema,
+        response=schemas.ProductSchema,
         auth=True,
         summary="Approve a product for the showroom (coordinator of its hub)",
         headers=key_header(),
@@ -99,8 +91,8 @@ class CatalogueRoutes:
     @route(
         "POST",
         "/api/v1/products/<product_id>/reject",
-        body=RejectSchema,
-        response=ProductSchema,
+        body=schemas.RejectSchema,
+        response=schemas.ProductSchema,
         auth=True,
         summary="Reject a product with a reason (coordinator of its hub)",
         headers=key_header(),

@@ -1,25 +1,7 @@
 """Members, hubs, memberships and trainings over HTTP (docs/architecture.md §13)."""
 
 from services.common.schemas import PageSchema
-from services.community.schemas import (
-    ApplySchema,
-    ApproveSchema,
-    AssignCoordinatorSchema,
-    CompletionSchema,
-    CreateHubSchema,
-    DecisionSchema,
-    HubSchema,
-    MemberSchema,
-    MembershipQuerySchema,
-    MembershipSchema,
-    ProfileSchema,
-    RegisterSchema,
-    ScheduleTrainingSchema,
-    TokenRequestSchema,
-    TokenSchema,
-    TrainingSchema,
-    UpdateProfileSchema,
-)
+from services.community import schemas
 from services.gateway.http import json_body, query, route
 from services.gateway.idempotency import key_header, key_of
 from services.gateway.ratelimit import client_address
@@ -29,8 +11,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/auth/register",
-        body=RegisterSchema,
-        response=MemberSchema,
+        body=schemas.RegisterSchema,
+        response=schemas.MemberSchema,
         status=201,
         summary="Register a member",
         operation_id="registerMember",
@@ -41,8 +23,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/auth/token",
-        body=TokenRequestSchema,
-        response=TokenSchema,
+        body=schemas.TokenRequestSchema,
+        response=schemas.TokenSchema,
         summary="Log in: trade phone and password for an access token",
     )
     def issue_token(self, request):
@@ -51,7 +33,7 @@ class CommunityRoutes:
     @route(
         "GET",
         "/api/v1/me",
-        response=ProfileSchema,
+        response=schemas.ProfileSchema,
         auth=True,
         summary="The caller's profile, memberships with their hub, completed trainings",
     )
@@ -61,8 +43,8 @@ class CommunityRoutes:
     @route(
         "PATCH",
         "/api/v1/me",
-        body=UpdateProfileSchema,
-        response=MemberSchema,
+        body=schemas.UpdateProfileSchema,
+        response=schemas.MemberSchema,
         auth=True,
         summary="Change name, email, preferred channel or language",
         headers=key_header(),
@@ -76,8 +58,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/hubs",
-        body=CreateHubSchema,
-        response=HubSchema,
+        body=schemas.CreateHubSchema,
+        response=schemas.HubSchema,
         status=201,
         auth=True,
         summary="Create a hub (admin); the same request again returns the same hub",
@@ -91,22 +73,22 @@ class CommunityRoutes:
         "GET",
         "/api/v1/hubs",
         params=PageSchema,
-        response=HubSchema,
+        response=schemas.HubSchema,
         many=True,
         summary="Hubs, by name",
     )
     def list_hubs(self, request):
         return self.backend.community.list_hubs(query(request))
 
-    @route("GET", "/api/v1/hubs/<hub_id>", response=HubSchema, summary="A hub (id or slug)")
+    @route("GET", "/api/v1/hubs/<hub_id>", response=schemas.HubSchema, summary="A hub (id or slug)")
     def get_hub(self, request, hub_id):
         return self.backend.community.get_hub(hub_id)
 
     @route(
         "POST",
         "/api/v1/hubs/<hub_id>/coordinators",
-        body=AssignCoordinatorSchema,
-        response=HubSchema,
+        body=schemas.AssignCoordinatorSchema,
+        response=schemas.HubSchema,
         auth=True,
         summary="Make an existing member a coordinator of the hub (admin)",
         headers=key_header(),
@@ -115,13 +97,12 @@ class CommunityRoutes:
         actor = self.backend.caller(request)
         body = json_body(request)
         hub = self.backend.community.assign_coordinator(actor, hub_id, body, **key_of(request))
-        self.backend.forget(body["member_id"])
-        return hub
+        return self._roles_changed(body["member_id"], hub)
 
     @route(
         "DELETE",
         "/api/v1/hubs/<hub_id>/coordinators/<member_id>",
-        response=HubSchema,
+        response=schemas.HubSchema,
         auth=True,
         summary="Stop a member coordinating the hub (admin); again changes nothing",
         headers=key_header(),
@@ -129,16 +110,15 @@ class CommunityRoutes:
     def remove_coordinator(self, request, hub_id, member_id):
         actor = self.backend.caller(request)
         hub = self.backend.community.remove_coordinator(actor, hub_id, member_id, **key_of(request))
-        self.backend.forget(member_id)
-        return hub
+        return self._roles_changed(member_id, hub)
 
     # --- memberships --------------------------------------------------------
 
     @route(
         "POST",
         "/api/v1/hubs/<hub_id>/memberships",
-        body=ApplySchema,
-        response=MembershipSchema,
+        body=schemas.ApplySchema,
+        response=schemas.MembershipSchema,
         status=201,
         auth=True,
         summary="Apply to the hub as seller or buyer; applying again returns the same one",
@@ -153,8 +133,8 @@ class CommunityRoutes:
     @route(
         "GET",
         "/api/v1/hubs/<hub_id>/memberships",
-        params=MembershipQuerySchema,
-        response=MembershipSchema,
+        params=schemas.MembershipQuerySchema,
+        response=schemas.MembershipSchema,
         many=True,
         auth=True,
         summary="The hub's memberships, oldest first (coordinator of the hub)",
@@ -166,25 +146,25 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/memberships/<membership_id>/approve",
-        body=ApproveSchema,
-        response=MembershipSchema,
+        body=schemas.ApproveSchema,
+        response=schemas.MembershipSchema,
         auth=True,
         summary="Approve a membership (coordinator of its hub)",
         headers=key_header(),
     )
     def approve_membership(self, request, membership_id):
         actor = self.backend.caller(request)
+        body = json_body(request)
         membership = self.backend.community.approve_membership(
-            actor, membership_id, json_body(request), **key_of(request)
+            actor, membership_id, body, **key_of(request)
         )
-        self.backend.forget(membership["member_id"])
-        return membership
+        return self._roles_changed(membership["member_id"], membership)
 
     @route(
         "POST",
         "/api/v1/memberships/<membership_id>/reject",
-        body=DecisionSchema,
-        response=MembershipSchema,
+        body=schemas.DecisionSchema,
+        response=schemas.MembershipSchema,
         auth=True,
         summary="Reject a pending membership with a reason (coordinator of its hub)",
         headers=key_header(),
@@ -198,27 +178,27 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/memberships/<membership_id>/suspend",
-        body=DecisionSchema,
-        response=MembershipSchema,
+        body=schemas.DecisionSchema,
+        response=schemas.MembershipSchema,
         auth=True,
         summary="Suspend an approved membership with a reason (coordinator of its hub)",
         headers=key_header(),
     )
     def suspend_membership(self, request, membership_id):
         actor = self.backend.caller(request)
+        body = json_body(request)
         membership = self.backend.community.suspend_membership(
-            actor, membership_id, json_body(request), **key_of(request)
+            actor, membership_id, body, **key_of(request)
         )
-        self.backend.forget(membership["member_id"])
-        return membership
+        return self._roles_changed(membership["member_id"], membership)
 
     # --- trainings ----------------------------------------------------------
 
     @route(
         "POST",
         "/api/v1/hubs/<hub_id>/trainings",
-        body=ScheduleTrainingSchema,
-        response=TrainingSchema,
+        body=schemas.ScheduleTrainingSchema,
+        response=schemas.TrainingSchema,
         status=201,
         auth=True,
         summary="Schedule a training (coordinator of the hub)",
@@ -234,7 +214,7 @@ class CommunityRoutes:
         "GET",
         "/api/v1/hubs/<hub_id>/trainings",
         params=PageSchema,
-        response=TrainingSchema,
+        response=schemas.TrainingSchema,
         many=True,
         summary="The hub's trainings, by start time",
     )
@@ -244,7 +224,7 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/trainings/<training_id>/enrolments",
-        response=TrainingSchema,
+        response=schemas.TrainingSchema,
         status=201,
         auth=True,
         summary="Enrol in a training (approved member of its hub); 409 when full",
@@ -258,8 +238,8 @@ class CommunityRoutes:
     @route(
         "POST",
         "/api/v1/trainings/<training_id>/completions",
-        body=CompletionSchema,
-        response=TrainingSchema,
+        body=schemas.CompletionSchema,
+        response=schemas.TrainingSchema,
         auth=True,
         summary="Record that an enrolled member completed the training (coordinator)",
         headers=key_header(),
@@ -269,3 +249,9 @@ class CommunityRoutes:
         return self.backend.community.complete_training(
             actor, training_id, json_body(request), **key_of(request)
         )
+
+    def _roles_changed(self, member_id, answer):
+        """``answer``, once the cached roles of ``member_id`` are forgotten: the change
+        shows on the member's next request, not only when ``roles_changed`` arrives."""
+        self.backend.forget(member_id)
+        return answer

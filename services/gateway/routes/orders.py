@@ -3,16 +3,7 @@
 
 from services.gateway.http import json_body, query, route
 from services.gateway.idempotency import key_header, key_of
-from services.orders.schemas import (
-    CancelOrderSchema,
-    ChangeStatusSchema,
-    ListOrdersSchema,
-    OrderSchema,
-    PaymentSchema,
-    PlaceOrderSchema,
-    ReportQuerySchema,
-    SalesReportSchema,
-)
+from services.orders import schemas
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -21,8 +12,8 @@ class OrdersRoutes:
     @route(
         "POST",
         "/api/v1/orders",
-        body=PlaceOrderSchema,
-        response=OrderSchema,
+        body=schemas.PlaceOrderSchema,
+        response=schemas.OrderSchema,
         status=201,
         auth=True,
         summary="Place an order (header Idempotency-Key; a retry returns the same order)",
@@ -43,8 +34,8 @@ class OrdersRoutes:
     @route(
         "GET",
         "/api/v1/orders",
-        params=ListOrdersSchema,
-        response=OrderSchema,
+        params=schemas.ListOrdersSchema,
+        response=schemas.OrderSchema,
         many=True,
         auth=True,
         summary="Orders as buyer, seller or coordinator, newest first",
@@ -56,7 +47,7 @@ class OrdersRoutes:
     @route(
         "GET",
         "/api/v1/orders/<order_id>",
-        response=OrderSchema,
+        response=schemas.OrderSchema,
         auth=True,
         summary="One order (its buyer, its sellers, the hub coordinator)",
     )
@@ -66,8 +57,8 @@ class OrdersRoutes:
     @route(
         "POST",
         "/api/v1/orders/<order_id>/cancel",
-        body=CancelOrderSchema,
-        response=OrderSchema,
+        body=schemas.CancelOrderSchema,
+        response=schemas.OrderSchema,
         auth=True,
         summary="Cancel: the buyer while pending or confirmed, the coordinator until completed",
         headers=key_header(),
@@ -81,8 +72,8 @@ class OrdersRoutes:
     @route(
         "POST",
         "/api/v1/orders/<order_id>/status",
-        body=ChangeStatusSchema,
-        response=OrderSchema,
+        body=schemas.ChangeStatusSchema,
+        response=schemas.OrderSchema,
         auth=True,
         summary="Move the order on: ready_for_pickup or shipped, then completed",
         headers=key_header(),
@@ -96,8 +87,8 @@ class OrdersRoutes:
     @route(
         "POST",
         "/api/v1/orders/<order_id>/payment",
-        body=PaymentSchema,
-        response=OrderSchema,
+        body=schemas.PaymentSchema,
+        response=schemas.OrderSchema,
         auth=True,
         summary="The coordinator records the payment",
         headers=key_header(),
@@ -111,8 +102,8 @@ class OrdersRoutes:
     @route(
         "GET",
         "/api/v1/hubs/<hub_id>/reports/sales",
-        params=ReportQuerySchema,
-        response=SalesReportSchema,
+        params=schemas.ReportQuerySchema,
+        response=schemas.SalesReportSchema,
         auth=True,
         summary="Sales of the hub: totals, by product, by seller",
         operation_id="getSalesReport",
