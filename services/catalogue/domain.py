@@ -54,7 +54,7 @@ from services.catalogue.exceptions import (
     ProductNotFound,
 )
 from services.common.actor import SELLER, Actor, is_coordinator, is_seller, member_id
-from services.common.envelope import new_id, record, utcnow
+from services.common.envelope import new_id, payload, record, utcnow
 from services.common.errors import ValidationError
 from services.common.types import Document
 
@@ -92,16 +92,7 @@ SELLER_SUSPENDED = "seller_suspended"
 
 def snapshot(product: Document) -> ProductSnapshot:
     """What other services learn of a product (the events' *product snapshot*)."""
-    return {
-        "product_id": product["_id"],
-        "hub_id": product["hub_id"],
-        "seller_id": product["seller_id"],
-        "name": product["name"],
-        "category": product["category"],
-        "price": product["price"],
-        "unit": product["unit"],
-        "status": product["status"],
-    }
+    return payload(ProductSnapshot, product, product_id=product["_id"])
 
 
 def new_product(

@@ -9,7 +9,7 @@ publishes them afterwards.
 import datetime
 import uuid
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar, cast
 
 from services.common.types import Document
 
@@ -23,6 +23,9 @@ DEAD_LETTER_QUEUE = "kompor.dead_letters"
 ATTEMPTS_HEADER = "x-kompor-attempts"
 ORIGIN_HEADER = "x-kompor-queue"
 ERROR_HEADER = "x-kompor-error"
+
+
+Payload = TypeVar("Payload")
 
 
 class PublishedEvent(TypedDict):
@@ -52,6 +55,20 @@ def isoformat(moment: datetime.datetime) -> str:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def payload(shape: type[Payload], document: Mapping[str, Any], **given: Any) -> Payload:
+    """An event's ``data`` of the contract's ``shape`` (a TypedDict): exactly its fields,
+    each ``given`` or else taken from ``document`` under the same name (an optional
+    field the document lacks is left out), so a payload can hold no more and no less
+    than its contract says."""
+    required: frozenset[str] = getattr(shape, "__required_keys__", frozenset())
+    data = {
+        field: given[field] if field in given else document[field]
+        for field in shape.__annotations__
+        if field in given or field in document or field in required
+    }
+    return cast(Payload, data)
 
 
 def make_event(event_type: str, data: Mapping[str, Any]) -> OutboxEntry:

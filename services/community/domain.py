@@ -19,7 +19,15 @@ from services.common.actor import (
     is_member,
     make_actor,
 )
-from services.common.envelope import OutboxEntry, isoformat, make_event, new_id, record, utcnow
+from services.common.envelope import (
+    OutboxEntry,
+    isoformat,
+    make_event,
+    new_id,
+    payload,
+    record,
+    utcnow,
+)
 from services.common.errors import invalid
 from services.common.types import Document
 from services.community.contract import (
@@ -62,7 +70,6 @@ FIRST_LOCKOUT = datetime.timedelta(seconds=30)
 LONGEST_LOCKOUT = datetime.timedelta(minutes=15)
 PROFILE_FIELDS = ("name", "email", "preferred_channel", "language")
 
-# ``hub_data`` spells them out again, for the type checker: keep the two in step
 HUB_FIELDS = ("name", "village", "district", "regency", "province", "address")
 
 
@@ -212,16 +219,7 @@ def new_hub(
 
 
 def hub_data(hub: Document) -> HubCreated:
-    return {
-        "hub_id": hub["_id"],
-        "slug": hub["slug"],
-        "name": hub["name"],
-        "village": hub["village"],
-        "district": hub["district"],
-        "regency": hub["regency"],
-        "province": hub["province"],
-        "address": hub["address"],
-    }
+    return payload(HubCreated, hub, hub_id=hub["_id"])
 
 
 def check_same_hub(hub: Document, fields: Mapping[str, Any]) -> None:

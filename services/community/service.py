@@ -114,10 +114,7 @@ class CommunityService(HealthMixin):
         ``coordinator_assigned`` and ``roles_changed`` the first time."""
         domain.check_can_assign_coordinator(actor)
         member_id = schemas.AssignCoordinatorSchema().load_or_raise(payload)["member_id"]
-        hub = self.store.get_hub(hub_id)
-        self.store.get_member(member_id)
-        self.store.save_hub(domain.assign_coordinator(hub, member_id, actor))
-        return schemas.HubSchema().dump(hub)
+        return self._change_coordinators(domain.assign_coordinator, actor, hub_id, member_id)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
@@ -125,9 +122,12 @@ class CommunityService(HealthMixin):
         """``remove_coordinator(admin, hub_id, member_id)`` → hub. Emits
         ``coordinator_removed`` and ``roles_changed`` when they were a coordinator."""
         domain.check_can_remove_coordinator(actor)
+        return self._change_coordinators(domain.remove_coordinator, actor, hub_id, member_id)
+
+    def _change_coordinators(self, change, actor, hub_id, member_id):
         hub = self.store.get_hub(hub_id)
         self.store.get_member(member_id)
-        self.store.save_hub(domain.remove_coordinator(hub, member_id, actor))
+        self.store.save_hub(change(hub, member_id, actor))
         return schemas.HubSchema().dump(hub)
 
     # --- memberships --------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from services.common.actor import COORDINATOR
-from services.common.envelope import PublishedEvent, record, utcnow
+from services.common.envelope import PublishedEvent, payload, record, utcnow
 from services.common.types import Document
 from services.community import contract as community
 from services.notifications import templates
@@ -376,11 +376,7 @@ def mark_attempt_failed(
 
 
 def _summary(notification: Document) -> NotificationSent:
-    return {
-        "notification_id": notification["_id"],
-        "event_id": notification["event_id"],
-        "recipient_id": notification["recipient_id"],
-        "template": notification["template"],
-        "channel": notification["delivered_via"] or notification["channel"] or FALLBACK_CHANNEL,
-        "attempts": notification["attempts"],
-    }
+    channel = notification["delivered_via"] or notification["channel"] or FALLBACK_CHANNEL
+    return payload(
+        NotificationSent, notification, notification_id=notification["_id"], channel=channel
+    )

@@ -33,7 +33,7 @@ from services.common.actor import (
     is_coordinator,
     is_seller,
 )
-from services.common.envelope import new_id, record, utcnow
+from services.common.envelope import new_id, payload, record, utcnow
 from services.common.errors import ValidationError
 from services.common.types import Document
 from services.orders.contract import (
@@ -335,14 +335,7 @@ def summary(order: Document) -> OrderSummary:
 
 
 def _summary_line(line: Document) -> OrderLine:
-    return {
-        "product_id": line["product_id"],
-        "seller_id": line["seller_id"],
-        "name": line["name"],
-        "quantity": line["quantity"],
-        "unit_price": line["unit_price"],
-        "line_total": line["line_total"],
-    }
+    return payload(OrderLine, line)
 
 
 def _moved(order: Document, status: str, by: str, now: datetime.datetime) -> None:

@@ -132,25 +132,27 @@ class OrdersService(HealthMixin):
     def cancel_order(self, actor, order_id, payload=None):
         """``cancel_order(actor, order_id, {"reason": "…"})`` → order ``cancelled``;
         emits ``order_cancelled`` so catalogue releases reserved stock."""
-        fields = schemas.CancelOrderSchema().load_or_raise(payload)
-        order = self.store.apply(order_id, domain.cancel, actor, fields["reason"])
-        return schemas.OrderSchema().dump(order)
+        reason = schemas.CancelOrderSchema().load_or_raise(payload)["reason"]
+        return self._change(order_id, domain.cancel, actor, reason)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def change_status(self, actor, order_id, payload):
         """``change_status(actor, order_id, {"status": "shipped"})`` → order."""
-        fields = schemas.ChangeStatusSchema().load_or_raise(payload)
-        order = self.store.apply(order_id, domain.change_status, actor, fields["status"])
-        return schemas.OrderSchema().dump(order)
+        status = schemas.ChangeStatusSchema().load_or_raise(payload)["status"]
+        return self._change(order_id, domain.change_status, actor, status)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def record_payment(self, actor, order_id, payload):
         """``record_payment(actor, order_id, {"status": "paid"})`` → order ``paid``."""
         schemas.PaymentSchema().load_or_raise(payload)
-        order = self.store.apply(order_id, domain.mark_paid, actor)
-        return schemas.OrderSchema().dump(order)
+        return self._change(order_id, domain.mark_paid, actor)
+
+    def _change(self, order_id, change, actor, *args):
+        """``change(order, actor, *args)`` applied to the order, retried on a version
+        conflict; the order as it is now."""
+        return schemas.OrderSchema().dump(self.store.apply(order_id, change, actor, *args))
 
     @rpc(expected_exceptions=EXPECTED)
     def sales_report(self, actor, hub_id, query):

@@ -6,6 +6,7 @@ import datetime
 import os
 import stat
 import threading
+import typing
 
 import pytest
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -16,7 +17,7 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.common import config as cfg
-from services.common import errors
+from services.common import envelope, errors
 from services.common.auth import TokenSigner
 from services.common.phone import normalise_phone
 from services.common.schemas import PageSchema, Schema, representable_in_utc
@@ -238,3 +239,24 @@ def test_an_rpc_that_cannot_reach_its_service_becomes_503(failure):
 
     with pytest.raises(errors.ServiceUnavailable, match="orders service"):
         _TimedMethod(Unreachable(), "orders", timeout=1)()
+
+
+class Shape(typing.TypedDict):
+    thing_id: str
+    name: str
+    note: typing.NotRequired[str]
+
+
+def test_an_event_payload_holds_exactly_its_contract_s_fields():
+    document = {"_id": "t1", "name": "Keripik", "secret": "kept out", "note": "pedas"}
+    assert envelope.payload(Shape, document, thing_id=document["_id"]) == {
+        "thing_id": "t1",
+        "name": "Keripik",
+        "note": "pedas",
+    }
+    assert envelope.payload(Shape, {"name": "Keripik"}, thing_id="t2") == {
+        "thing_id": "t2",
+        "name": "Keripik",
+    }
+    with pytest.raises(KeyError):
+        envelope.payload(Shape, {"thing_id": "t3"})
