@@ -30,7 +30,10 @@ SMTP_URL_SHAPE = "SMTP_URL must look like smtp://user:password@host:port or smtp
 
 
 class HttpChannel:
-    """``POST {"to": "+62…", "message": "…"}``; any 2xx means accepted."""
+    """``POST {"to": "+62…", "message": "…"}``; any 2xx means accepted. Each message
+    carries ``Idempotency-Key: <message id>``: a crash between the provider's 2xx and
+    recording it sends the message again under the same key, which a provider that
+    honours the header delivers once."""
 
     def __init__(self, name, url, token, session, timeout=settings.DEFAULT_PROVIDER_TIMEOUT):
         self.name = name
@@ -39,10 +42,12 @@ class HttpChannel:
         self.session = session
         self.timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
 
-    def send(self, to, text, subject=None):
+    def send(self, to, text, subject=None, message_id=None):
         if not self.url:
             raise ChannelNotConfigured(f"not configured ({self.name} provider URL unset)")
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if message_id:
+            headers["Idempotency-Key"] = message_id
         try:
             response = self.session.post(
                 self.url, json={"to": to, "message": text}, headers=headers, timeout=self.timeout
@@ -61,7 +66,7 @@ class LoggedSms:
 
     name = "sms"
 
-    def send(self, to, text, subject=None):
+    def send(self, to, text, subject=None, message_id=None):
         logger.info("SMS (no provider configured) to %s: %s", to, text)
         return "no provider configured; only logged"
 
@@ -107,7 +112,7 @@ class SmtpChannel:
         self.sender = query.get("from", [fallback])[0]
         self.cafile = query.get("cafile", [None])[0]
 
-    def send(self, to, text, subject=None):
+    def send(self, to, text, subject=None, message_id=None):
         if not self.url:
             raise ChannelNotConfigured("not configured (SMTP_URL unset)")
         message = email.message.EmailMessage()
@@ -115,7 +120,12 @@ class SmtpChannel:
         message["To"] = to
         message["Subject"] = subject or "KOMPOR DESA"
         message["Date"] = email.utils.formatdate(usegmt=True)
-        message["Message-ID"] = email.utils.make_msgid(domain="kompordesa.id")
+        # the same message sent again keeps its Message-ID, so mail systems see a repeat
+        message["Message-ID"] = (
+            f"<{message_id}@kompordesa.id>"
+            if message_id
+            else email.utils.make_msgid(domain="kompordesa.id")
+        )
         message.set_content(text)
         try:
             with self._connect() as smtp:
@@ -155,6 +165,11 @@ class SmtpChannel:
         return smtp
 
 
+def message_id(notification, channel):
+    """The same on every try of one notification on one channel."""
+    return f"{notification['_id']}.{channel}"
+
+
 class Postbox:
     """The configured channels by name, and the retry policy for deliveries."""
 
@@ -172,7 +187,12 @@ class Postbox:
             raise DeliveryFailed(
                 f"the member has no {'email address' if channel == 'email' else 'phone'}"
             )
-        return self.channels[channel].send(to, notification["text"], notification["subject"])
+        return self.channels[channel].send(
+            to,
+            notification["text"],
+            notification["subject"],
+            message_id=message_id(notification, channel),
+        )
 
 
 class Channels(DependencyProvider):

@@ -7,7 +7,8 @@ import time
 
 
 class HttpSink:
-    """Records ``{"to", "message"}`` posts; ``fail_for(seconds)`` makes it answer 500."""
+    """Records ``{"to", "message"}`` posts (with their ``Authorization`` and
+    ``Idempotency-Key`` headers); ``fail_for(seconds)`` makes it answer 500."""
 
     def __init__(self):
         self.messages = []
@@ -27,7 +28,11 @@ class HttpSink:
                     return
                 with sink._lock:
                     sink.messages.append(
-                        {**json.loads(body), "authorization": self.headers.get("Authorization")}
+                        {
+                            **json.loads(body),
+                            "authorization": self.headers.get("Authorization"),
+                            "idempotency_key": self.headers.get("Idempotency-Key"),
+                        }
                     )
                 self.send_response(202)
                 self.end_headers()

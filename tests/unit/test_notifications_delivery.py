@@ -30,7 +30,7 @@ class FakeChannel:
         self.error = error
         self.on_send = on_send
 
-    def send(self, to, text, subject=None):
+    def send(self, to, text, subject=None, message_id=None):
         if self.on_send:
             self.on_send(to)
         if self.error:
@@ -281,8 +281,27 @@ def test_sms_goes_to_the_provider_as_json_with_the_bearer_token():
     with HttpSink() as sink:
         HttpChannel("sms", sink.url, "rahasia", requests.Session()).send("+6281", "Halo")
         assert sink.messages == [
-            {"to": "+6281", "message": "Halo", "authorization": "Bearer rahasia"}
+            {
+                "to": "+6281",
+                "message": "Halo",
+                "authorization": "Bearer rahasia",
+                "idempotency_key": None,
+            }
         ]
+
+
+def test_every_try_of_a_message_carries_the_same_idempotency_key():
+    """A kill between the provider's 2xx and recording it sends the message again:
+    under the same key, so a provider that honours the header delivers it once."""
+    notification = {"_id": "n1", "phone": "+6281", "text": "Halo", "subject": None}
+    with HttpSink() as sink:
+        postbox = Postbox(
+            {"sms": HttpChannel("sms", sink.url, None, requests.Session())}, DeliveryPolicy()
+        )
+        postbox.send("sms", notification)
+        postbox.send("sms", notification)
+        postbox.send("sms", {**notification, "_id": "n2"})
+    assert [m["idempotency_key"] for m in sink.messages] == ["n1.sms", "n1.sms", "n2.sms"]
 
 
 def test_a_provider_answering_an_error_fails_the_attempt():
