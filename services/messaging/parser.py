@@ -57,6 +57,10 @@ SELL_WORDS = ("JUAL", "SELL")
 MORE_WORDS = {"TAMBAH": "+", "ADD": "+", "PLUS": "+", "KURANG": "-", "MINUS": "-"}
 """``STOK K7MA tambah 5`` is ``STOK K7MA +5``."""
 
+UNITS = ("PCS", "PC", "BH", "BIJI", "BKS", "BUNGKUS")
+"""Words after a quantity that say nothing more (``PESAN K7MA 2 pcs``); none of them
+has a code's shape, so none can be the next line's code."""
+
 INDONESIAN, ENGLISH = "id", "en"
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWYZ"
 """Product codes: no 0/O, 1/I/L (look-alikes) and no X (``x2`` is a quantity)."""
@@ -145,6 +149,7 @@ def read(text: object) -> Command:
 def command(
     verb: str, language: str, args: dict[str, Any] | None = None, problem: str | None = None
 ) -> Command:
+    """A recognised ``verb`` with its ``args``, or the ``problem`` with them."""
     return {
         "verb": verb,
         "language": language,
@@ -155,6 +160,7 @@ def command(
 
 
 def not_understood() -> Command:
+    """Nothing recognisable: the reply is help."""
     return {
         "verb": "BANTUAN",
         "language": INDONESIAN,
@@ -269,6 +275,8 @@ def _order(rest: str) -> dict[str, Any] | None:
         if read_line is None:
             return None
         code, quantity, at = read_line
+        if at < len(tokens) and tokens[at] in UNITS:
+            at += 1
         if not is_code(code) or not 0 < quantity <= MAX_QUANTITY:
             return None
         lines[code] = lines.get(code, 0) + quantity

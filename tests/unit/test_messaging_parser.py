@@ -81,6 +81,7 @@ TOLERATED = [
     ("PESAN K7MA 2 K7MA 3", understood("PESAN", **lines(("K7MA", 5)))),
     ("PESAN K7MA 2 B3CDE x1 k7ma", understood("PESAN", **lines(("K7MA", 3), ("B3CDE", 1)))),
     ("order K7MA 3", understood("PESAN", "en", **lines(("K7MA", 3)))),
+    ("pesan k7ma 2 pcs, b3cd 1 bungkus", understood("PESAN", **lines(("K7MA", 2), ("B3CD", 1)))),
     # STATUS: the number as typed, trimmed and upper case; none for the latest order
     ("STATUS", understood("STATUS", number=None)),
     ("status?", understood("STATUS", number=None)),
@@ -143,6 +144,10 @@ def test_an_order_of_up_to_the_most_lines_is_read_and_one_more_is_not():
     assert len(parse(f"PESAN {most} {codes[0]} 1")["args"]["lines"]) == MAX_LINES
 
 
+def test_no_unit_word_skipped_after_a_quantity_could_be_a_code():
+    assert [unit for unit in parser.UNITS if parser.is_code(unit)] == []
+
+
 def test_every_verb_is_read_in_both_languages_and_answers_in_the_one_used():
     for verb in VERBS:
         assert parse(verb)["verb"] == verb
@@ -186,6 +191,7 @@ USAGE_PROBLEMS = [
     ("PESAN 2 K7MA", "PESAN"),
     ("PESAN K7MA x", "PESAN"),
     ("PESAN K7MA 2 🌶️", "PESAN"),
+    ("PESAN K7MA 2 pcs pcs", "PESAN"),
     ('PESAN {"$gt": 1}', "PESAN"),
     # stock: a bare number names no direction; no zero, nothing beyond catalogue's bound
     ("STOK K7MA 5", "STOK"),
