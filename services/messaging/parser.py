@@ -95,15 +95,24 @@ _MAX_DIGITS = 12  # longer runs of digits are not a number anyone means
 
 
 class OrderLine(TypedDict):
-    code: str
-    quantity: int
+    code: str  # upper case, the shape of ``is_code``
+    quantity: int  # 1 to MAX_QUANTITY
 
 
 class Command(TypedDict):
-    verb: str
-    language: str
-    understood: bool
-    problem: str | None
+    """What a member's text asks for.
+
+    ``args`` by verb: DAFTAR ``{"name"}``; GABUNG ``{"hub": slug, "business_name": str |
+    None}``; CARI ``{"words"}``; PESAN ``{"lines": [OrderLine, ...]}`` (1 to MAX_LINES,
+    each code once); STATUS ``{"number": str | None}``; BATAL and SIAP ``{"number"}``;
+    STOK ``{"code", "delta": int, not 0}``; the others, and any command with a problem,
+    ``{}``.
+    """
+
+    verb: str  # one of VERBS; BANTUAN when not understood
+    language: str  # "id" or "en": of the word the member used
+    understood: bool  # False: nothing recognisable (the reply is help)
+    problem: str | None  # the reply key showing the verb's usage when its args were unreadable
     args: dict[str, Any]
 
 

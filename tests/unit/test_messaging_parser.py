@@ -301,6 +301,7 @@ ANY_INPUT = st.one_of(
 @given(ANY_INPUT)
 def test_any_input_at_all_is_read_without_error_and_answered_in_one_plain_sms(text):
     command = parser.read(text)
+    assert parse(text) == command
     assert command["verb"] in VERBS
     assert command["language"] in ("id", "en")
     assert command["problem"] is None or command["problem"] in replies.TEMPLATES
