@@ -10,31 +10,12 @@ import pytest
 from services.common.envelope import utcnow
 from services.common.mongo import database_name, mongo_client
 from tests.support.api import DEFAULT_PASSWORD, e164, make_member, make_phone
+from tests.support.community import ask_code, code_sms
+from tests.support.community import codes_sent as codes_to
 from tests.support.waiting import holds, wait_until
 
 NEW_PASSWORD = "sandi-baru-desa-2"
 CODE = re.compile(r"\b(\d{6})\b")
-
-
-def ask_code(api, phone, **headers):
-    return api.post(
-        "/api/v1/auth/otp", json={"phone": phone, "purpose": "reset_password"}, headers=headers
-    )
-
-
-def code_sms(sms_sink, phone):
-    """The SMS with a code the provider got for ``phone`` (not its welcome)."""
-    return [m for m in sms_sink.to(e164(phone)) if CODE.search(m["message"])]
-
-
-def codes_to(sms_sink, phone, count=1):
-    """The codes the SMS provider got for ``phone``, once ``count`` of them arrived."""
-    messages = wait_until(
-        lambda: len(code_sms(sms_sink, phone)) >= count and code_sms(sms_sink, phone),
-        timeout=15,
-        message=f"{count} codes by SMS to {phone}",
-    )
-    return [CODE.search(message["message"]).group(1) for message in messages]
 
 
 def reset(api, phone, code, password=NEW_PASSWORD):
