@@ -2,15 +2,18 @@
 
 import datetime
 import json
+import uuid
 
 import pytest
 
 from services.common.auth import TokenSigner, verify_password
 from services.common.envelope import PENDING_EVENTS
 from services.common.errors import Unauthenticated
-from services.community import domain, otp
+from services.common.mongo import mongo_client
+from services.community import domain, otp, throttling
 from services.community.contract import OTP_ISSUED, RESET_PASSWORD
 from services.community.exceptions import CodeLimitReached, CodeNotValid, WrongCode
+from services.community.repository import CommunityRepository
 
 KEY = otp.code_key(b"test-secret-of-at-least-32-characters")
 PHONE = "+6281234567890"
@@ -155,3 +158,64 @@ def test_a_token_issued_before_a_password_reset_is_refused():
         domain.check_token_current(member, before["gen"])
     after = signer.claims(signer.issue("m-1", generation=1))
     domain.check_token_current(member, after["gen"])
+
+
+# --- over the store: each try is one conditional write -------------------------------
+
+
+@pytest.fixture
+def store():
+    db = mongo_client({"MONGO_URI": f"memory://{uuid.uuid4().hex}"})["kompor_community"]
+    for collection, models in CommunityRepository.indexes.items():
+        db[collection].create_indexes(models)
+    return CommunityRepository(db)
+
+
+def test_wrong_tries_that_race_are_each_counted(store):
+    store.change_code(PHONE, lambda found: otp.issue(found, PHONE, RESET_PASSWORD, MEMBER, KEY))
+    raced = []
+
+    def wrong_try_overtaken_once(found):
+        if not raced:  # another try is written between this one's read and its write
+            raced.append(True)
+            with pytest.raises(WrongCode):
+                store.change_code(PHONE, lambda f: otp.redeem(f, PHONE, "111111", MEMBER, KEY))
+        return otp.redeem(found, PHONE, "111111", MEMBER, KEY)
+
+    with pytest.raises(WrongCode) as answered:
+        store.change_code(PHONE, wrong_try_overtaken_once)
+    assert "3 tries left" in answered.value.details["code"][0]
+    assert store.db.one_time_codes.find_one({"_id": PHONE})["wrong"] == 2
+
+
+def test_a_code_used_twice_at_once_is_spent_once(store):
+    code_record = store.change_code(
+        PHONE, lambda found: otp.issue(found, PHONE, RESET_PASSWORD, MEMBER, KEY, code="042917")
+    )
+    assert code_record is not None
+    spent = []
+
+    def right_code_overtaken_once(found):
+        if not spent:
+            spent.append(
+                store.change_code(PHONE, lambda f: otp.redeem(f, PHONE, "042917", MEMBER, KEY))
+            )
+        return otp.redeem(found, PHONE, "042917", MEMBER, KEY)
+
+    with pytest.raises(CodeNotValid):
+        store.change_code(PHONE, right_code_overtaken_once)
+    assert spent[0]["state"] == otp.SPENT
+
+
+def test_a_reset_clears_the_phones_lockouts_and_keeps_the_addresses(store):
+    for key in (
+        throttling.phone_key(PHONE),
+        throttling.pair_key(PHONE, "192.0.2.1"),
+        throttling.pair_key(PHONE, "2001:db8::/64"),
+        throttling.pair_key("+6281234567891", "192.0.2.1"),
+        "address:192.0.2.1",
+    ):
+        store.db.login_attempts.insert_one({"_id": key, "failures": 9, "updated_at": START})
+    store.clear_login_throttling(PHONE)
+    left = sorted(doc["_id"] for doc in store.db.login_attempts.find())
+    assert left == ["address:192.0.2.1", throttling.pair_key("+6281234567891", "192.0.2.1")]
