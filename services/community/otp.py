@@ -90,7 +90,9 @@ def check_can_issue(code_record: Document | None, now: datetime.datetime | None 
         f"At most {CODES_PER_WINDOW} codes an hour go to one phone; wait {wait} seconds "
         "and ask again, or use the last code you received.",
         {
-            "phone": [f"{CODES_PER_WINDOW} codes sent within the hour; ask again in {wait} s."],
+            "phone": [
+                f"{CODES_PER_WINDOW} codes asked for within the hour; ask again in {wait} s."
+            ],
             "retry_after": [str(wait)],
         },
     )
