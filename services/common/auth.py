@@ -1,6 +1,7 @@
 """Access tokens and password hashing.
 
-Tokens are ``<payload>.<signature>``: base64url JSON ``{"sub", "iat", "exp"}`` signed
+Tokens are ``<payload>.<signature>``: base64url JSON ``{"sub", "iat", "exp"}`` (plus
+``"gen"``, the member's token generation, once a password reset raised it) signed
 with HMAC-SHA256 under the service's secret key. Passwords are hashed with Argon2id
 (a slow, memory-hard KDF) off the event loop, so a login never stalls other requests.
 """
@@ -29,7 +30,11 @@ def hash_password(password: str) -> str:
     return hashed
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one hashed; never for a member without a password
+    (``None`` or empty: registered by SMS, no password set yet)."""
+    if not password_hash:
+        return False
     try:
         matches: bool = eventlet.tpool.execute(_hasher.verify, password_hash, password)
         return matches
@@ -53,17 +58,24 @@ class TokenSigner:
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self.secret, payload.encode(), hashlib.sha256).digest())
 
-    def issue(self, subject: str, now: float | None = None) -> str:
+    def issue(self, subject: str, now: float | None = None, generation: int = 0) -> str:
+        """A token for ``subject``; ``generation`` (when not 0) is the member's token
+        generation, raised by a password reset so that older tokens stop working."""
         issued = int(now if now is not None else time.time())
-        payload = _b64(
-            json.dumps(
-                {"sub": subject, "iat": issued, "exp": issued + self.ttl}, separators=(",", ":")
-            ).encode()
-        )
+        claims: dict[str, Any] = {"sub": subject, "iat": issued, "exp": issued + self.ttl}
+        if generation:
+            claims["gen"] = generation
+        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}"
 
     def verify(self, token: object, now: float | None = None) -> tuple[str, int]:
         """``(subject, seconds_left)``; ``Unauthenticated`` if tampered with or expired."""
+        claims = self.claims(token, now)
+        return claims["sub"], claims["left"]
+
+    def claims(self, token: object, now: float | None = None) -> dict[str, Any]:
+        """The verified claims plus ``left`` (whole seconds) and ``gen`` (0 unless
+        raised); ``Unauthenticated`` if tampered with or expired."""
         # a header is any bytes a client sent (latin-1 to the gateway): only an ASCII
         # token can be one of ours, and compare_digest refuses any other text
         text = token if isinstance(token, str) else ""
@@ -77,11 +89,12 @@ class TokenSigner:
             claims: dict[str, Any] = json.loads(_unb64(payload))
             left = claims["exp"] - (now if now is not None else time.time())
             subject = claims["sub"]
+            generation = int(claims.get("gen", 0))
         except (ValueError, KeyError, TypeError):  # signed by us, so only if the key leaked
             raise Unauthenticated("The access token is malformed; log in again.") from None
         if left <= 0:
             raise Unauthenticated("The access token has expired; log in again.")
-        return subject, int(left)
+        return {**claims, "sub": subject, "gen": generation, "left": int(left)}
 
 
 class Tokens(DependencyProvider):

@@ -23,6 +23,12 @@ REJECTED = "rejected"
 SUSPENDED = "suspended"
 MEMBERSHIP_STATUSES = (PENDING, APPROVED, REJECTED, SUSPENDED)
 
+RESET_PASSWORD = "reset_password"
+OTP_PURPOSES = (RESET_PASSWORD,)
+"""What a one-time code may be asked for."""
+OTP_VALID_MINUTES = 10
+"""How long a one-time code works after it was issued."""
+
 TRAINING_TOPICS = (
     "digital_marketing",
     "product_photography",
@@ -48,6 +54,7 @@ TRAINING_SCHEDULED = "training_scheduled"
 TRAINING_ENROLLED = "training_enrolled"
 TRAINING_COMPLETED = "training_completed"
 ROLES_CHANGED = "roles_changed"
+OTP_ISSUED = "otp_issued"
 
 
 class MemberRegistered(TypedDict):
@@ -137,6 +144,18 @@ class RolesChanged(TypedDict):
     member_id: str
 
 
+class OtpIssued(TypedDict):
+    """A one-time code for the member at ``phone``, in plain: the SMS needs it. Never
+    logged, never stored by its consumers beyond sending it."""
+
+    member_id: str
+    phone: str
+    code: str
+    purpose: str
+    expires_at: str
+    language: str
+
+
 EVENTS: dict[str, type] = {
     MEMBER_REGISTERED: MemberRegistered,
     MEMBER_UPDATED: MemberUpdated,
@@ -151,5 +170,6 @@ EVENTS: dict[str, type] = {
     TRAINING_ENROLLED: TrainingEnrolled,
     TRAINING_COMPLETED: TrainingCompleted,
     ROLES_CHANGED: RolesChanged,
+    OTP_ISSUED: OtpIssued,
 }
 """Every event community publishes, with the shape of its ``data``."""

@@ -26,7 +26,7 @@ from services.common.envelope import (
     record,
     utcnow,
 )
-from services.common.errors import invalid
+from services.common.errors import Unauthenticated, invalid
 from services.common.slugs import MAX_SLUG, slug_of
 from services.common.types import Document
 from services.community.contract import (
@@ -144,6 +144,19 @@ def update_profile(member: Document, changes: Mapping[str, Any]) -> Document:
     member.update(changed)
     record(member, MEMBER_UPDATED, {**contact(member), "changed": sorted(changed)})
     return member
+
+
+def check_token_current(member: Document, generation: int) -> None:
+    """A token is refused once the member's password was reset after it was issued
+    (each reset raises ``token_generation``)."""
+    if generation != member.get("token_generation", 0):
+        raise Unauthenticated("The password was reset since this token was issued; log in again.")
+
+
+def password_reset_events(member: Document) -> list[OutboxEntry]:
+    """A new password (by a one-time code): the gateways drop what they cached of the
+    member, since the tokens issued before it stop working."""
+    return [make_event(ROLES_CHANGED, {"member_id": member["_id"]})]
 
 
 def lockout_after(failures: int, free: int = FREE_LOGIN_FAILURES) -> datetime.timedelta:

@@ -1,4 +1,11 @@
-from services.common.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationError,
+)
 
 
 class MemberNotFound(NotFound):
@@ -55,3 +62,15 @@ class WrongCredentials(Unauthenticated):
 
 class TooManyAttempts(RateLimited):
     pass
+
+
+class CodeLimitReached(RateLimited):
+    """A phone asked for more one-time codes than an hour allows."""
+
+
+class WrongCode(ValidationError):
+    pass
+
+
+class CodeNotValid(ValidationError):
+    """No code to try: never asked, expired, spent or voided."""

@@ -1,4 +1,5 @@
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel, ReturnDocument
@@ -7,10 +8,10 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.actor import Actor
 from services.common.envelope import OutboxEntry, utcnow
-from services.common.errors import NotFound
+from services.common.errors import Conflict, NotFound
 from services.common.storage import Repository, with_events
 from services.common.types import Document, Query
-from services.community import domain, throttling
+from services.community import domain, otp, throttling
 from services.community.exceptions import (
     HubNotFound,
     MemberNotFound,
@@ -32,7 +33,7 @@ def _outbox_index() -> IndexModel:
 
 
 class CommunityRepository(Repository):
-    aggregates = ("members", "hubs", "memberships", "trainings")
+    aggregates = ("members", "hubs", "memberships", "trainings", "one_time_codes")
     indexes = {
         "members": [IndexModel([("phone", ASCENDING)], unique=True), _outbox_index()],
         "hubs": [
@@ -65,6 +66,13 @@ class CommunityRepository(Repository):
                 [("updated_at", ASCENDING)],
                 expireAfterSeconds=int(throttling.ATTEMPTS_KEPT.total_seconds()),
             )
+        ],
+        "one_time_codes": [
+            IndexModel(
+                [("updated_at", ASCENDING)],
+                expireAfterSeconds=int(otp.RECORD_KEPT.total_seconds()),
+            ),
+            _outbox_index(),
         ],
     }
 
@@ -106,6 +114,28 @@ class CommunityRepository(Repository):
 
     def save_member(self, member: Document) -> Document:
         return self.save("members", member)
+
+    def set_password(
+        self, member_id: str, password_hash: str, events: Sequence[OutboxEntry]
+    ) -> Document:
+        """The member's new password, in one write that also raises their token
+        generation (older tokens stop working) and records ``events``."""
+        member = self.db.members.find_one_and_update(
+            {"_id": member_id},
+            with_events(
+                {
+                    "$set": {"password_hash": password_hash},
+                    "$inc": {"token_generation": 1, "version": 1},
+                },
+                events,
+            ),
+            projection=NO_OUTBOX,
+            return_document=ReturnDocument.AFTER,
+        )
+        if member is None:
+            raise MemberNotFound(f"No member {member_id}.", {"phone": ["Unknown member."]})
+        self._published("members", member_id)
+        return member
 
     def roles_of(self, member: Document) -> Actor:
         """The actor of ``member``: admin flag and roles per hub, from memberships
@@ -149,6 +179,14 @@ class CommunityRepository(Repository):
         self._give_back(others)
         self.db.login_attempts.delete_one({"_id": pair.key})
 
+    def clear_login_throttling(self, phone: str) -> None:
+        """Forget the wrong passwords counted against ``phone``: its own counter and
+        every pair of it with an address (the addresses' own counters stay)."""
+        pairs = f"^{re.escape(throttling.pair_key(phone, ''))}"
+        self.db.login_attempts.delete_many(
+            {"$or": [{"_id": throttling.phone_key(phone)}, {"_id": {"$regex": pairs}}]}
+        )
+
     def _reserve(self, throttle: throttling.Throttle) -> Reservation:
         # compare-and-set on the count: of two attempts that read the same count, one
         # writes and the other reads again (and meets the lock the first one set)
@@ -183,6 +221,33 @@ class CommunityRepository(Repository):
                 self.db.login_attempts.update_one(
                     {"_id": throttle.key, "failures": {"$gt": 0}}, {"$inc": {"failures": -1}}
                 )
+
+    # --- one-time codes (rules in ``otp``) -------------------------------------
+
+    def change_code(
+        self, phone: str, change: Callable[[Document | None], otp.Outcome]
+    ) -> Document | None:
+        """Apply ``change`` to the phone's code record in one conditional write (read
+        again and retried when another request wrote it in between), then raise the
+        error it answered, if any."""
+        for _ in range(RESERVE_TRIES):
+            before = self.db.one_time_codes.find_one({"_id": phone}, NO_OUTBOX)
+            after, problem = change(before)
+            if after is not None:
+                try:
+                    if before is None:
+                        self.insert("one_time_codes", after)
+                    else:
+                        self.save("one_time_codes", after)
+                except (DuplicateKeyError, Conflict):
+                    continue
+            if problem is not None:
+                raise problem
+            return after
+        raise TooManyAttempts(
+            "Too many requests for this phone at once; wait a second and try again.",
+            {"retry_after": ["1"]},
+        )
 
     # --- hubs ---------------------------------------------------------------
 

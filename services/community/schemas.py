@@ -20,6 +20,7 @@ from services.community.contract import (
     LANGUAGES,
     MEMBER_ROLES,
     MEMBERSHIP_STATUSES,
+    OTP_PURPOSES,
     SELLER,
     TRAINING_TOPICS,
 )
@@ -56,6 +57,31 @@ class TokenRequestSchema(Schema):
     password = fields.String(
         required=True, load_only=True, error_messages=TEXT_ERRORS, validate=validate.Length(max=128)
     )
+
+
+class CodeRequestSchema(Schema):
+    phone = Phone(required=True, error_messages=TEXT_ERRORS)
+    purpose = choice(OTP_PURPOSES, required=True)
+
+
+class CodeAcceptedSchema(Schema):
+    accepted = fields.Boolean()
+
+
+class PasswordResetSchema(Schema):
+    phone = Phone(required=True, error_messages=TEXT_ERRORS)
+    code = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Regexp(r"^[0-9]{6}$", error="Send the 6 digits of the code."),
+        error_messages={**TEXT_ERRORS, "required": "Required; send the 6-digit code from the SMS."},
+    )
+    new_password = _password(required=True)
+
+
+class PasswordResetDoneSchema(Schema):
+    reset = fields.Boolean()
+    member_id = fields.String()
 
 
 class UpdateProfileSchema(Schema):

@@ -1,11 +1,11 @@
 from services.common.auth import Tokens, hash_password, verify_password
 from services.common.errors import EXPECTED, Unauthenticated
-from services.common.idempotency import Idempotency, idempotent
+from services.common.idempotency import Idempotency, check_key, idempotent
 from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
-from services.community import domain, schemas
+from services.community import domain, otp, schemas
 from services.community.bootstrap import AdminBootstrap
 from services.community.exceptions import MemberNotFound, WrongCredentials
 from services.community.repository import CommunityRepository
@@ -37,12 +37,16 @@ class CommunityService(HealthMixin):
         phone = credentials["phone"]
         attempt = self.store.begin_login(phone, client_address)
         member = self.store.find_member_by_phone(phone)
-        if member is None or not verify_password(member["password_hash"], credentials["password"]):
+        if member is None or not verify_password(
+            member.get("password_hash"), credentials["password"]
+        ):
             self.store.login_failed(phone)
             raise WrongCredentials("Wrong phone number or password.")
         self.store.login_succeeded(attempt)
         return {
-            "access_token": self.tokens.issue(member["_id"]),
+            "access_token": self.tokens.issue(
+                member["_id"], generation=member.get("token_generation", 0)
+            ),
             "token_type": "Bearer",
             "expires_in": self.tokens.ttl,
         }
@@ -51,12 +55,45 @@ class CommunityService(HealthMixin):
     def authenticate(self, access_token):
         """``authenticate(token)`` → actor ``{"member_id", "is_admin", "roles",
         "expires_in"}``; ``Unauthenticated`` when tampered with or expired."""
-        member_id, expires_in = self.tokens.verify(access_token)
+        claims = self.tokens.claims(access_token)
         try:
-            member = self.store.get_member(member_id)
+            member = self.store.get_member(claims["sub"])
         except MemberNotFound:
             raise Unauthenticated("This account no longer exists.") from None
-        return {**schemas.ActorSchema().dump(self.store.roles_of(member)), "expires_in": expires_in}
+        domain.check_token_current(member, claims["gen"])
+        actor = schemas.ActorSchema().dump(self.store.roles_of(member))
+        return {**actor, "expires_in": claims["left"]}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def request_code(self, payload, idempotency_key=None):
+        """``request_code({"phone": "0812…", "purpose": "reset_password"},
+        idempotency_key="…")`` → ``{"accepted": True}`` whether or not a member has the
+        phone; emits ``otp_issued`` (the SMS) only for a member's. ``CodeLimitReached``
+        past 3 codes per phone per hour; the same key again sends nothing new."""
+        fields, key = schemas.CodeRequestSchema().load_or_raise(payload), check_key(idempotency_key)
+        phone, secret = fields["phone"], otp.code_key(self.tokens.secret)
+        member, purpose = self.store.find_member_by_phone(phone), fields["purpose"]
+        self.store.change_code(
+            phone, lambda found: otp.issue(found, phone, purpose, member, secret, key)
+        )
+        return {"accepted": True}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reset_password(self, payload):
+        """``reset_password({"phone": "0812…", "code": "042917", "new_password": "…"})``
+        → ``{"reset": True, "member_id"}``: the password set, the code spent, the
+        phone's login lockouts cleared, older tokens refused. ``WrongCode`` /
+        ``CodeNotValid`` (400 naming ``code``) otherwise."""
+        fields = schemas.PasswordResetSchema().load_or_raise(payload)
+        phone, code, secret = fields["phone"], fields["code"], otp.code_key(self.tokens.secret)
+        member = self.store.find_member_by_phone(phone)
+        self.store.change_code(phone, lambda found: otp.redeem(found, phone, code, member, secret))
+        password_hash = hash_password(fields["new_password"])  # slow: only for a right code
+        member = self.store.set_password(
+            member["_id"], password_hash, domain.password_reset_events(member)
+        )
+        self.store.clear_login_throttling(phone)
+        return {"reset": True, "member_id": member["_id"]}
 
     @rpc(expected_exceptions=EXPECTED)
     def get_roles(self, member_id):

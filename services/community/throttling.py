@@ -71,6 +71,10 @@ def phone_key(phone):
     return f"phone:{phone}"
 
 
+def pair_key(phone, client):
+    return f"pair:{phone}|{client}"
+
+
 def throttles(phone, address, phone_failures):
     """The counters one attempt on ``phone`` from ``address`` reserves, in order (the
     address first: an address that is locked out never touches the pair)."""
@@ -79,7 +83,7 @@ def throttles(phone, address, phone_failures):
     pair_free = SLOWED_PAIR_FREE_FAILURES if slowed else FREE_LOGIN_FAILURES
     return [
         Throttle(f"address:{client}", ADDRESS_FREE_FAILURES, ADDRESS_WINDOW),
-        Throttle(f"pair:{phone}|{client}", pair_free),
+        Throttle(pair_key(phone, client), pair_free),
     ]
 
 

@@ -27,7 +27,7 @@ from services.gateway.http import JsonRoute
 from services.gateway.schemas import ErrorSchema, page_schema
 
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
-STATUS_TEXT = {200: "OK", 201: "Created", 503: "Not ready"}
+STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 503: "Not ready"}
 ERRORS = {
     400: "Invalid input",
     401: "Not logged in",
@@ -39,7 +39,7 @@ ERRORS = {
     503: "A service is not answering",
 }
 TAGS = {
-    "auth": "Register and log in.",
+    "auth": "Register, log in, and set a new password with a code sent by SMS.",
     "members": "The caller's own profile.",
     "hubs": "Village hubs and their coordinators.",
     "memberships": "Applying to a hub as seller or buyer, and the coordinators' decisions.",

@@ -39,6 +39,17 @@ class Courier:
             if claimed is not None and not self.deliver(claimed):
                 break
 
+    def send_code(self, event: PublishedEvent) -> None:
+        """``otp_issued``: the code by SMS, stored once and tried at once, never behind
+        other messages (see ``domain.address_code``)."""
+        data = event["data"]
+        for message in domain.tell_code(data):
+            notification = domain.address_code(domain.new_notification(event, message), data)
+            added = self.store.add_notification(notification)
+            claimed = added and self.store.claim(added["_id"])
+            if claimed:
+                self.deliver(claimed)
+
     def deliver_due(self, limit: int = 100) -> int:
         """Send what is due; returns how many were attempted."""
         for attempted in range(limit):
@@ -50,6 +61,10 @@ class Courier:
 
     def deliver(self, notification: Document) -> bool:
         """Try a claimed notification once on each of its channels; True if sent."""
+        if domain.has_expired(notification):
+            domain.give_up(notification, domain.CODE_EXPIRED)
+            self.store.release(notification)
+            return False
         if not domain.is_addressed(notification):
             contact = self.store.get_contact(notification["recipient_id"])
             if contact is None:

@@ -23,6 +23,9 @@ from services.notifications.contract import (
 from services.orders import contract as orders
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
+CODE_TEMPLATE = "one_time_code"
+HIDDEN_CODE = "******"
+CODE_EXPIRED = "the code expired before it could be sent"
 REMOVED = "removed"
 FALLBACK_CHANNEL = "sms"
 CHANNELS = ("sms", "whatsapp", "email")
@@ -116,6 +119,11 @@ def coordinator_removed_from(data: Mapping[str, Any]) -> Document:
 
 def tell_new_member(data: Mapping[str, Any]) -> list[Message]:
     return [Message(data["member_id"], "welcome", {})]
+
+
+def tell_code(data: Mapping[str, Any]) -> list[Message]:
+    """``otp_issued`` → the member, by SMS (see ``address_code``)."""
+    return [Message(data["member_id"], CODE_TEMPLATE, {"minutes": community.OTP_VALID_MINUTES})]
 
 
 def tell_applicant(template: str, data: Mapping[str, Any], hub: Document | None) -> list[Message]:
@@ -328,6 +336,49 @@ def address(notification: Document, contact: Mapping[str, Any]) -> Document:
     return notification
 
 
+def address_code(notification: Document, data: Mapping[str, Any]) -> Document:
+    """A one-time code goes by SMS to the phone it was asked for, in the member's
+    language, whatever channel they prefer, ahead of other messages (``urgent``).
+    The code is only in ``secret_text``, what is sent, which is kept until the SMS went
+    or was given up on (``forget_secret``); ``text``, what the member's list shows
+    and a log may say, has it hidden. Given up on once the code has expired."""
+    language = templates.language_of(data.get("language"))
+    facts = notification["facts"]
+    subject, text = templates.render(CODE_TEMPLATE, language, {**facts, "code": HIDDEN_CODE})
+    _, secret_text = templates.render(CODE_TEMPLATE, language, {**facts, "code": data["code"]})
+    notification.update(
+        language=language,
+        channel=FALLBACK_CHANNEL,
+        phone=data["phone"],
+        email=None,
+        subject=subject,
+        text=text,
+        secret_text=secret_text,
+        urgent=True,
+        expires_at=datetime.datetime.fromisoformat(data["expires_at"].replace("Z", "+00:00")),
+    )
+    return notification
+
+
+def has_expired(notification: Document, now: datetime.datetime | None = None) -> bool:
+    """A message that is no use any more (a one-time code past its time)."""
+    expires_at = notification.get("expires_at")
+    return expires_at is not None and expires_at <= (now or utcnow())
+
+
+def forget_secret(notification: Document) -> None:
+    """Sent or given up on: the code is kept nowhere any more."""
+    if notification.get("secret_text") is not None:
+        notification["secret_text"] = None
+
+
+def give_up(notification: Document, error: str) -> None:
+    """No more tries: ``notification_failed``."""
+    notification.update(status=FAILED, next_attempt_at=None, last_error=error)
+    forget_secret(notification)
+    record(notification, NOTIFICATION_FAILED, {**_summary(notification), "error": error})
+
+
 def is_addressed(notification: Document) -> bool:
     return notification.get("text") is not None
 
@@ -358,6 +409,7 @@ def mark_sent(
     )
     if notes:
         notification["last_error"] = "; ".join(notes)
+    forget_secret(notification)
     record(notification, NOTIFICATION_SENT, _summary(notification))
 
 
@@ -369,8 +421,7 @@ def mark_attempt_failed(
     notification["attempts"] += 1
     notification["last_error"] = error
     if notification["attempts"] >= policy.max_attempts:
-        notification.update(status=FAILED, next_attempt_at=None)
-        record(notification, NOTIFICATION_FAILED, {**_summary(notification), "error": error})
+        give_up(notification, error)
     else:
         notification["next_attempt_at"] = now + policy.delay(notification["attempts"])
 

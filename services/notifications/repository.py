@@ -91,15 +91,22 @@ class NotificationsRepository(Repository):
 
     def claim(self, notification_id: str | None = None) -> Document | None:
         """Take one due notification (or the one named) for delivery, under a lease,
-        so that two replicas never send the same message."""
+        so that two replicas never send the same message; an ``urgent`` one (a
+        one-time code) before any other."""
+        if notification_id is None:
+            urgent = self._claim({"urgent": True})
+            if urgent is not None:
+                return urgent
+        return self._claim({} if notification_id is None else {"_id": notification_id})
+
+    def _claim(self, only: Query) -> Document | None:
         now = utcnow()
         query: Query = {
             "status": QUEUED,
             "next_attempt_at": {"$lte": now},
             "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+            **only,
         }
-        if notification_id is not None:
-            query["_id"] = notification_id
         return self.db.notifications.find_one_and_update(
             query,
             {"$set": {"lease_until": now + LEASE}},

@@ -57,6 +57,11 @@ class NotificationsService(HealthMixin):
         self.store.save_contact(domain.contact_from(event["data"]), event["occurred_at"])
         self.store.wake_waiting_for(event["data"]["member_id"])
 
+    @subscribe("community", community.OTP_ISSUED)
+    def handle_otp_issued(self, event):
+        """A one-time code: by SMS at once, ahead of every other message."""
+        self.courier.send_code(event)
+
     @subscribe("community", community.HUB_CREATED)
     def handle_hub_created(self, event):
         self.store.save_hub(domain.hub_from(event["data"]), event["occurred_at"])

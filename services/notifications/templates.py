@@ -153,6 +153,11 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Pelatihan selesai",
             "Selamat {name}! Anda telah menyelesaikan pelatihan {title} di {hub}.",
         ),
+        "one_time_code": (
+            "Kode KOMPOR DESA",
+            "{code} adalah kode KOMPOR DESA untuk mengganti kata sandi Anda. Berlaku "
+            "{minutes} menit. JANGAN berikan kode ini kepada siapa pun.",
+        ),
     },
     "en": {
         "welcome": (
@@ -249,6 +254,11 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
         "training_completed": (
             "Training completed",
             "Congratulations {name}! You have completed the training {title} at {hub}.",
+        ),
+        "one_time_code": (
+            "Your KOMPOR DESA code",
+            "{code} is your KOMPOR DESA code to reset your password. Valid for "
+            "{minutes} minutes. NEVER share this code with anyone.",
         ),
     },
 }

@@ -25,6 +25,8 @@ EXPECTED = {
     "GET /api/v1/openapi.json":                          (200, 200, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/auth/register":                        (201, 201, 201, 201, 201, 201, 201, 201),
     "POST /api/v1/auth/token":                           (200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /api/v1/auth/otp":                             (202, 202, 202, 202, 202, 202, 202, 202),
+    "POST /api/v1/auth/password-reset":                  (200, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/me":                                    (401, 200, 200, 200, 200, 200, 200, 200),
     "PATCH /api/v1/me":                                  (401, 200, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/hubs":                                 (401, 403, 403, 403, 403, 403, 403, 201),
@@ -70,8 +72,8 @@ def test_the_matrix_names_every_operation_of_the_api_document(api):
     assert set(EXPECTED) == {endpoint.name for endpoint in ENDPOINTS}
 
 
-def test_every_operation_answers_each_kind_of_caller_as_designed(api, admin):
-    world = build_world(api, admin)
+def test_every_operation_answers_each_kind_of_caller_as_designed(api, admin, sms_sink):
+    world = build_world(api, admin, sms_sink)
     actual = {}
     for endpoint in ENDPOINTS:
         request = endpoint.build(world)

@@ -9,10 +9,12 @@ worked, so a test reads as the situation it needs::
 """
 
 import itertools
+import re
 import uuid
 from typing import NamedTuple
 
-from tests.support.api import Api
+from tests.support.api import Api, e164
+from tests.support.waiting import wait_until
 
 _numbers = itertools.count(1)
 
@@ -141,3 +143,36 @@ def schedule_training(coordinator, hub_id, **overrides):
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+CODE_IN_SMS = re.compile(r"\b(\d{6})\b")
+
+
+def code_sms(sms_sink, phone):
+    """The SMS with a one-time code the provider got for ``phone`` (not its welcome)."""
+    return [m for m in sms_sink.to(e164(phone)) if CODE_IN_SMS.search(m["message"])]
+
+
+def codes_sent(sms_sink, phone, count=1):
+    """The one-time codes sent to ``phone`` by SMS, once ``count`` of them arrived."""
+    messages = wait_until(
+        lambda: len(code_sms(sms_sink, phone)) >= count and code_sms(sms_sink, phone),
+        timeout=15,
+        message=f"{count} codes by SMS to {phone}",
+    )
+    return [CODE_IN_SMS.search(message["message"]).group(1) for message in messages]
+
+
+def ask_code(api, phone, **headers):
+    """``POST /api/v1/auth/otp`` for a password reset."""
+    return api.post(
+        "/api/v1/auth/otp", json={"phone": phone, "purpose": "reset_password"}, headers=headers
+    )
+
+
+def reset_body(api, sms_sink, phone, new_password):
+    """A password reset's body with the code just sent to ``phone``."""
+    asked = ask_code(api, phone)
+    assert asked.status_code == 202, asked.text
+    [code] = codes_sent(sms_sink, phone)[-1:]
+    return {"phone": phone, "code": code, "new_password": new_password}

@@ -27,6 +27,7 @@ from tests.support.community import (
     hub_payload,
     hub_with_coordinator,
     pending_member,
+    reset_body,
     schedule_training,
     training_payload,
 )
@@ -82,6 +83,8 @@ class World:
     other_seller: object
     clients: dict = field(default_factory=dict)
     stocked_product: str = None
+    sms: object = None
+    """The stack's SMS provider stand-in (``HttpSink``): one-time codes are read there."""
 
     @property
     def hub_id(self):
@@ -158,8 +161,13 @@ class World:
         assert response.status_code == 201, response.text
         return {"phone": member["phone"], "password": member["password"]}
 
+    def reset_body(self):
+        """A registered member's password reset, with the code just sent to them."""
+        assert self.sms is not None, "build_world(api, admin, sms_sink): codes come by SMS"
+        return reset_body(self.api, self.sms, self.registered()["phone"], "sandi-baru-desa-2")
 
-def build_world(api, admin):
+
+def build_world(api, admin, sms=None):
     hub = hub_with_coordinator(api, admin)
     other = hub_with_coordinator(api, admin)
     world = World(
@@ -171,6 +179,7 @@ def build_world(api, admin):
         seller=approved_member(api, hub.coordinator, hub.hub_id, role="seller"),
         fellow_seller=approved_member(api, hub.coordinator, hub.hub_id, role="seller"),
         other_seller=approved_member(api, other.coordinator, other.hub_id, role="seller"),
+        sms=sms,
     )
     world.clients = dict(
         zip(
@@ -232,6 +241,21 @@ ENDPOINTS = (
         "POST /api/v1/auth/token",
         "anonymous",
         lambda w: Request("POST", "/api/v1/auth/token", json=w.registered()),
+    ),
+    Endpoint(
+        "POST /api/v1/auth/otp",
+        "anonymous",
+        lambda w: Request(
+            "POST",
+            "/api/v1/auth/otp",
+            json={"phone": w.registered()["phone"], "purpose": "reset_password"},
+            headers=new_key(),
+        ),
+    ),
+    Endpoint(
+        "POST /api/v1/auth/password-reset",
+        "anonymous",
+        lambda w: Request("POST", "/api/v1/auth/password-reset", json=w.reset_body()),
     ),
     Endpoint("GET /api/v1/me", "buyer", lambda w: Request("GET", "/api/v1/me")),
     Endpoint(

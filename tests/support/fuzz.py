@@ -118,14 +118,18 @@ class Fuzzer:
     """``callers`` maps a name to a logged-in ``Api`` (``None``: anonymous);
     ``known_ids`` maps path parameter names (``hub_id`` …) to ids that exist;
     ``rules`` maps an operation to what valid data must also satisfy, for rules the
-    document can state only in words (``case → bool``)."""
+    document can state only in words (``case → bool``); ``secrets`` maps an operation
+    to the fields whose only valid values are secrets no generator can know (a
+    one-time code): valid data may be refused with a 400 naming those fields, and only
+    those."""
 
-    def __init__(self, api, callers, known_ids, examples, rules=None):
+    def __init__(self, api, callers, known_ids, examples, rules=None, secrets=None):
         self.api = api
         self.callers = callers
         self.known_ids = known_ids
         self.examples = examples
         self.rules = rules or {}
+        self.secrets = secrets or {}
         self.schema = schemathesis.openapi.from_url(f"{api.base_url}/api/v1/openapi.json")
         self.report = Report()
 
@@ -162,6 +166,9 @@ class Fuzzer:
             headers["Authorization"] = client.session.headers["Authorization"]
         report = self.report
 
+        secret = self.secrets.get(operation.label) if mode is GenerationMode.POSITIVE else None
+        checks = [check for check in CHECKS if not secret or check is not positive_data_acceptance]
+
         @hypothesis.seed(SEED)
         @settings(
             max_examples=self.examples,
@@ -175,13 +182,16 @@ class Fuzzer:
             report.cases += 1
             try:
                 response = case.call_and_validate(
-                    base_url=self.api.base_url, headers=headers, checks=list(CHECKS), timeout=15
+                    base_url=self.api.base_url, headers=headers, checks=checks, timeout=15
                 )
             except BaseExceptionGroup as failures:  # schemathesis' FailureGroup
                 report.statuses[_status_of(failures)] += 1
                 report.add_failure(operation.label, caller, mode.name.lower(), str(failures))
             else:
                 report.statuses[response.status_code] += 1
+                refused = _refused_beyond(response, secret) if secret else None
+                if refused:
+                    report.add_failure(operation.label, caller, mode.name.lower(), refused)
 
         try:
             send()
@@ -189,6 +199,16 @@ class Fuzzer:
             # nothing to break: an operation without parameters or body has no invalid form
             if mode is GenerationMode.POSITIVE:
                 raise
+
+
+def _refused_beyond(response, secret_fields):
+    """Why valid data was refused for more than its secrets, or ``None``."""
+    if response.status_code != 400:
+        return None
+    named = set(response.json()["error"].get("details", {}))
+    if named and named <= secret_fields:
+        return None
+    return f"Valid data refused naming {sorted(named)}, not only {sorted(secret_fields)}"
 
 
 def _status_of(failures):

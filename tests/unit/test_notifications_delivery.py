@@ -426,3 +426,75 @@ def test_an_email_refused_for_want_of_starttls_waits_for_its_retry_and_the_log_h
 def test_email_without_smtp_url_is_not_configured():
     with pytest.raises(ChannelNotConfigured):
         SmtpChannel(None).send("a@b.id", "x", "y")
+
+
+# --- one-time codes ------------------------------------------------------------------
+
+
+def code_issued(member_id="m-1", phone="+6281234567890", minutes=10, language="id"):
+    expires_at = utcnow() + datetime.timedelta(minutes=minutes)
+    return {
+        **event(),
+        "data": {
+            "member_id": member_id,
+            "phone": phone,
+            "code": "042917",
+            "purpose": "reset_password",
+            "expires_at": expires_at.isoformat().replace("+00:00", "Z"),
+            "language": language,
+        },
+    }
+
+
+def test_a_code_goes_by_sms_to_its_phone_whatever_channel_the_member_prefers(
+    store, courier, sms, email
+):
+    known(store, member_id="m-1", preferred_channel="email", email="ani@desa.id", language="id")
+    courier.send_code(code_issued(phone="+6281299990000", language="en"))
+    assert email.sent == []
+    [sent] = sms.sent
+    assert sent["to"] == "+6281299990000"
+    assert sent["text"].startswith("042917 is your KOMPOR DESA code")
+
+
+def test_a_code_needs_no_contact_and_is_sent_at_once(store, courier, sms):
+    courier.send_code(code_issued(member_id="registered-a-moment-ago"))
+    assert [m["text"][:6] for m in sms.sent] == ["042917"]
+
+
+def test_once_sent_the_code_is_kept_nowhere_and_the_list_shows_it_hidden(store, courier, sms):
+    courier.send_code(code_issued())
+    [notification] = store.list_for("m-1", 1, 10)[0]
+    assert notification["status"] == domain.SENT and notification["secret_text"] is None
+    assert "042917" not in str(store.db.notifications.find_one({"_id": notification["_id"]}))
+    assert notification["text"].startswith("****** adalah kode KOMPOR DESA")
+
+
+def test_a_code_that_could_not_be_sent_before_it_expired_is_given_up(store, courier, sms):
+    sms.error = DeliveryFailed("provider answered 503")
+    courier.send_code(code_issued(minutes=0))
+    [notification] = store.list_for("m-1", 1, 10)[0]
+    assert notification["status"] == domain.FAILED and notification["attempts"] == 0
+    assert notification["last_error"] == domain.CODE_EXPIRED
+    assert notification["secret_text"] is None and sms.sent == []
+
+
+def test_a_code_waiting_for_its_retry_goes_before_other_messages(store, courier, sms):
+    contact = known(store)
+    sms.error = DeliveryFailed("provider answered 503")
+    courier.notify(event(), welcome(contact))
+    courier.send_code(code_issued())
+    make_due(store)
+    store.db.notifications.update_many(
+        {"template": "welcome"}, {"$set": {"next_attempt_at": utcnow() - datetime.timedelta(1)}}
+    )
+    sms.error = None
+    courier.deliver_due(limit=1)
+    assert [m["text"][:6] for m in sms.sent] == ["042917"]
+
+
+def test_sms_without_a_provider_logs_the_code_hidden(store, caplog):
+    courier = Courier(store, Postbox({"sms": LoggedSms()}, DeliveryPolicy()))
+    with caplog.at_level("INFO"):
+        courier.send_code(code_issued())
+    assert "****** adalah kode" in caplog.text and "042917" not in caplog.text

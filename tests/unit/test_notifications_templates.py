@@ -8,6 +8,7 @@ from services.catalogue import contract as catalogue
 from services.catalogue.schemas import CreateProductSchema
 from services.catalogue.schemas import RejectSchema as RejectProductSchema
 from services.common import gsm
+from services.community.contract import OTP_VALID_MINUTES
 from services.community.schemas import (
     ApplySchema,
     CreateHubSchema,
@@ -23,6 +24,7 @@ from tests.support.notifications import LONG_NAME
 LONG = LONG_NAME + " " + LONG_NAME
 BIG_TOTAL = 1_234_567_890
 NUMBER = "KD-20261127-000123"
+CODE = "042917"
 MANY_ITEMS = [{"name": LONG, "quantity": 1000}, {"name": "Kopi", "quantity": 2}] + [
     {"name": f"Barang {n}", "quantity": 1} for n in range(40)
 ]
@@ -89,13 +91,20 @@ def longest_facts(kind):
         "title": words["title"],
         "starts_at": "2026-12-01T03:00:00.000Z",
         "capacity": most(ScheduleTrainingSchema, "capacity"),
+        "code": CODE,
+        "minutes": OTP_VALID_MINUTES,
     }
 
 
 LONGEST_FACTS = longest_facts("plain")
 
 # facts a member cannot act without, and so must never be shortened
-KEPT = {"number": NUMBER, "total": templates.rupiah(MAX_TOTAL), "starts_at": "01/12/2026"}
+KEPT = {
+    "number": NUMBER,
+    "total": templates.rupiah(MAX_TOTAL),
+    "starts_at": "01/12/2026",
+    "code": CODE,
+}
 FACT_FOR_PLACEHOLDER = {"when": "starts_at"}
 
 

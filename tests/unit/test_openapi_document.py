@@ -178,9 +178,11 @@ def test_placing_an_order_documents_its_required_idempotency_key(document):
 
 KEY_REQUIRED = {"placeOrder", "createProduct", "changeStock"}
 """The writes a repeat would make twice (an order, a product, a stock change)."""
-WITHOUT_A_MEMBER = {"registerMember", "issueToken"}
+WITHOUT_A_MEMBER = {"registerMember", "issueToken", "resetPassword"}
 """Anonymous: keys are per member. Registering again is a 409 that says to log in;
-logging in again makes nothing but another token."""
+logging in again makes nothing but another token; a code is spent by its first use, so
+a reset again is a 400 that says to ask for a new code. (Asking for a code takes a
+key, per phone: a retry under it sends no second code.)"""
 
 
 def _writes(document):
@@ -233,6 +235,8 @@ def test_the_showroom_price_range_rule_is_in_words(document):
 OPERATIONS = {
     "POST /api/v1/auth/register": ("registerMember", "auth"),
     "POST /api/v1/auth/token": ("issueToken", "auth"),
+    "POST /api/v1/auth/otp": ("requestCode", "auth"),
+    "POST /api/v1/auth/password-reset": ("resetPassword", "auth"),
     "GET /api/v1/me": ("getMe", "members"),
     "PATCH /api/v1/me": ("updateMe", "members"),
     "POST /api/v1/hubs": ("createHub", "hubs"),

@@ -3,7 +3,7 @@
 from services.common.schemas import PageSchema
 from services.community import schemas
 from services.gateway.http import json_body, query, route
-from services.gateway.idempotency import key_header, key_of
+from services.gateway.idempotency import IDEMPOTENCY_HEADER, key_header, key_of
 from services.gateway.ratelimit import client_address
 
 
@@ -29,6 +29,39 @@ class CommunityRoutes:
     )
     def issue_token(self, request):
         return self.backend.community.issue_token(json_body(request), client_address(request))
+
+    @route(
+        "POST",
+        "/api/v1/auth/otp",
+        body=schemas.CodeRequestSchema,
+        response=schemas.CodeAcceptedSchema,
+        status=202,
+        summary="Ask for a one-time code by SMS (202 whether or not the phone is a member's)",
+        operation_id="requestCode",
+        headers={
+            IDEMPOTENCY_HEADER: {
+                **key_header()[IDEMPOTENCY_HEADER],
+                "description": (
+                    "Optional. Send one to retry safely: the same key for the same phone "
+                    "within the hour sends no second code and is not counted again."
+                ),
+            }
+        },
+    )
+    def request_code(self, request):
+        return 202, self.backend.community.request_code(json_body(request), **key_of(request))
+
+    @route(
+        "POST",
+        "/api/v1/auth/password-reset",
+        body=schemas.PasswordResetSchema,
+        response=schemas.PasswordResetDoneSchema,
+        summary="Set a new password with a one-time code; older tokens stop working",
+        operation_id="resetPassword",
+    )
+    def reset_password(self, request):
+        done = self.backend.community.reset_password(json_body(request))
+        return self._roles_changed(done["member_id"], done)
 
     @route(
         "GET",
