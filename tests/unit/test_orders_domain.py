@@ -31,6 +31,7 @@ SUMMARY_FIELDS = {
     "payment_method",
     "status",
     "payment_status",
+    "acted_by",
 }
 
 
