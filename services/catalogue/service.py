@@ -38,7 +38,9 @@ class CatalogueService(HealthMixin):
         product_id = domain.product_id_for(actor, idempotency_key)
         standing = self.store.seller_standing(fields["hub_id"], fields.get("on_behalf_of"))
         product = self.store.add_product(
-            lambda code: domain.new_product(actor, fields, None, product_id, code, standing)
+            lambda code: domain.new_product(
+                actor, fields, product_id=product_id, code=code, standing=standing
+            )
         )
         return schemas.ProductSchema().dump(product)
 

@@ -255,3 +255,11 @@ def test_a_missing_fact_never_breaks_a_message():
 def test_typed_line_breaks_do_not_reach_the_message():
     _, text = render("product_rejected", "id", {"product": "Kopi", "reason": "Foto\nburam"})
     assert "Foto buram" in text and "\n" not in text
+
+
+def test_a_change_of_stock_shows_its_sign():
+    facts = {"product": "Keripik", "code": "K7MA", "delta": 1500, "stock": 1520, "hub": "Dau"}
+    _, text = render("stock_changed_for_you", "id", facts)
+    assert "(K7MA) +1.500, kini 1.520" in text
+    _, text = render("stock_changed_for_you", "en", {**facts, "delta": -3, "stock": 17})
+    assert "(K7MA) by -3, now 17" in text
