@@ -27,6 +27,15 @@ EDITABLE_FIELDS = (*MATERIAL_FIELDS, "price", "unit")
 MAX_PRICE = 1_000_000_000  # rupiah; anything above is a typo
 MAX_STOCK = 1_000_000
 
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWYZ"
+"""What a product's ``code`` is written with: no look-alikes (0/O, 1/I/L) and no X, so
+that ``x2`` typed after a code is never part of it."""
+CODE_LETTERS = "".join(character for character in CODE_ALPHABET if character.isalpha())
+"""A code's first and last characters: digits typed after a code are a quantity."""
+CODE_LENGTH = 4
+MAX_CODE_LENGTH = 6
+"""Codes are 4 characters, 5 or 6 only when the shorter ones are crowded."""
+
 NEWEST, PRICE_ASC, PRICE_DESC = "newest", "price_asc", "price_desc"
 SORTS = (NEWEST, PRICE_ASC, PRICE_DESC)
 """The showroom's orders; ties in price stay newest first."""
@@ -42,12 +51,14 @@ STOCK_RESERVED = "stock_reserved"
 STOCK_RESERVATION_FAILED = "stock_reservation_failed"
 STOCK_RELEASED = "stock_released"
 STOCK_LOW = "stock_low"
+STOCK_CHANGED = "stock_changed"
 
 
 class ProductSnapshot(TypedDict):
     """What other services learn of a product."""
 
     product_id: str
+    code: str
     hub_id: str
     seller_id: str
     name: str
@@ -55,6 +66,7 @@ class ProductSnapshot(TypedDict):
     price: int
     unit: str
     status: str
+    acted_by: str | None  # the coordinator who submitted it for its seller; None: the seller
 
 
 class ProductSubmitted(ProductSnapshot):
@@ -111,6 +123,19 @@ class StockLow(TypedDict):
     threshold: int
 
 
+class StockChanged(TypedDict):
+    """Its seller, or the hub's coordinator for them (``acted_by``), changed the stock."""
+
+    product_id: str
+    code: str
+    hub_id: str
+    seller_id: str
+    name: str
+    stock: int
+    delta: int
+    acted_by: str | None
+
+
 EVENTS: dict[str, type] = {
     PRODUCT_SUBMITTED: ProductSubmitted,
     PRODUCT_APPROVED: ProductApproved,
@@ -120,5 +145,6 @@ EVENTS: dict[str, type] = {
     STOCK_RESERVATION_FAILED: StockReservationFailed,
     STOCK_RELEASED: StockReleased,
     STOCK_LOW: StockLow,
+    STOCK_CHANGED: StockChanged,
 }
 """Every event catalogue publishes, with the shape of its ``data``."""

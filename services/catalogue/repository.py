@@ -30,6 +30,7 @@ from pymongo.errors import DuplicateKeyError
 from services.catalogue import domain
 from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
 from services.catalogue.exceptions import ProductNotFound, ReservationBusy
+from services.common.actor import SELLER
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
 from services.common.storage import NOT_STATE, Repository, with_events
@@ -68,23 +69,67 @@ class CatalogueRepository(Repository):
         "products": [
             *_showroom_indexes(),
             IndexModel([("seller_id", ASCENDING), ("created_at", DESCENDING)]),
+            # one product per code across the network (sparse: products stored before
+            # codes existed get theirs when catalogue starts, see ``backfill_codes``)
+            IndexModel([("code", ASCENDING)], unique=True, sparse=True),
             IndexModel([("holds.order_id", ASCENDING)], sparse=True),
             IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
         ],
         # reservations are only ever looked up by order id (their _id)
         "reservations": [IndexModel([("outbox.event_id", ASCENDING)], sparse=True)],
+        "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
     }
 
     # --- products ---------------------------------------------------------------
 
-    def add_product(self, product: Document) -> Document:
-        """Insert the product, or find the one a retry inserted under its id before."""
-        return self.insert_or_find("products", product)
+    def add_product(self, make: Callable[[str], Document]) -> Document:
+        """Insert ``make(code)``, a new product with that code, trying new codes while
+        they clash with stored ones (``domain.new_code``); or find the product a retry
+        inserted under the same id before."""
+        for attempt in range(domain.CODE_TRIES):
+            product = make(domain.new_code(attempt))
+            try:
+                return self.insert("products", product)
+            except DuplicateKeyError:
+                found = self.find_product(product["_id"])
+                if found is not None:
+                    return found
+        raise Conflict("Could not find a free product code; try again.")
 
     def find_product(self, product_id: object) -> Document | None:
         if not isinstance(product_id, str):
             return None
         return self.db.products.find_one({"_id": product_id}, projection=HIDDEN)
+
+    def find_product_by_code(self, code: str | None) -> Document | None:
+        """The product with ``code`` (as ``domain.normalise_code`` gives it; ``None``
+        finds nothing)."""
+        if not isinstance(code, str):
+            return None
+        return self.db.products.find_one({"code": code}, projection=HIDDEN)
+
+    def backfill_codes(self) -> list[str]:
+        """Give every product stored before codes existed a code (and its
+        ``product_updated``); the ids of those that got one. Safe to run on several
+        replicas at once: a product is coded only while it has no code."""
+        coded = []
+        for product in self.db.products.find({"code": None}, projection=HIDDEN):
+            for attempt in range(domain.CODE_TRIES):
+                code = domain.new_code(attempt)
+                events = domain.coded(dict(product), code).pop(PENDING_EVENTS)
+                try:
+                    written = self.db.products.update_one(
+                        {"_id": product["_id"], "code": None},
+                        with_events({"$set": {"code": code}, "$inc": {"version": 1}}, events),
+                    )
+                except DuplicateKeyError:
+                    continue
+                if written.modified_count:
+                    coded.append(product["_id"])
+                break
+        if coded:
+            self._bump_showroom()
+        return coded
 
     def get_product(self, product_id: object) -> Document:
         product = self.find_product(product_id)
@@ -131,6 +176,40 @@ class CatalogueRepository(Repository):
         )
         self._bump_showroom()
 
+    def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
+        """Whether a membership (of any role) is suspended now, by its newest decision."""
+        fields = {key: data.get(key) for key in ("hub_id", "member_id", "role")}
+        try:
+            self.db.standings.update_one(
+                {
+                    "_id": data["membership_id"],
+                    "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}],
+                },
+                {"$set": {**fields, "suspended": suspended, "as_of": as_of}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # a newer decision already wrote this membership
+            pass
+
+    def seller_standing(self, hub_id: str, member_id: object) -> bool | None:
+        """``True`` while ``member_id`` is an approved seller of the hub, ``False``
+        while suspended, ``None`` if never approved as one (as far as catalogue has
+        heard from community)."""
+        if not isinstance(member_id, str):
+            return None
+        found = self.db.standings.find_one(
+            {"hub_id": hub_id, "member_id": member_id, "role": SELLER}
+        )
+        return None if found is None else not found["suspended"]
+
+    def seller_standing_of(self, product_id: object) -> bool | None:
+        """``seller_standing`` of the product's seller in its hub (``None`` for an
+        unknown product: changing its stock finds that out)."""
+        product = self.find_product(product_id)
+        if product is None:
+            return None
+        return self.seller_standing(product["hub_id"], product["seller_id"])
+
     def current_stock(self, product_ids: list[str]) -> dict[str, int]:
         found = self.db.products.find({"_id": {"$in": product_ids}}, projection={"stock": True})
         return {product["_id"]: product["stock"] for product in found}
@@ -174,7 +253,7 @@ class CatalogueRepository(Repository):
     ) -> tuple[list[Document], int]:
         """A page of products matching the showroom filters, and how many match."""
         conditions: Query = {"status": query.get("status") or domain.APPROVED}
-        for key in ("hub_id", "seller_id", "category"):
+        for key in ("hub_id", "seller_id", "category", "code"):
             if query.get(key) is not None:
                 conditions[key] = query[key]
         price: Query = {}

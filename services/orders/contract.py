@@ -62,6 +62,7 @@ ORDER_PAID = "order_paid"
 
 class OrderLine(TypedDict):
     product_id: str
+    code: str | None  # None only for a product orders heard of before it had a code
     seller_id: str
     name: str
     quantity: int
@@ -94,6 +95,7 @@ class OrderSummary(TypedDict):
     payment_method: str
     status: str
     payment_status: str
+    acted_by: str | None  # the coordinator who placed it for the buyer; None: the buyer
 
 
 class OrderPlaced(OrderSummary):
