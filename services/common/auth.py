@@ -29,7 +29,10 @@ def hash_password(password: str) -> str:
     return hashed
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """``False`` for a member without a password (registered by text message)."""
+    if not password_hash:
+        return False
     try:
         matches: bool = eventlet.tpool.execute(_hasher.verify, password_hash, password)
         return matches

@@ -311,6 +311,28 @@ def new_notification(
     }
 
 
+REPLY_TEMPLATE = "reply"
+
+
+def reply_from(event: PublishedEvent) -> Document:
+    """messaging's ``reply_ready``: the text as written, to the phone it answers, on
+    the channel the message came in on (SMS if that fails). Its id is the inbound
+    message's, so a repeated event stores it once. A phone no member has yet is its
+    own recipient."""
+    data = event["data"]
+    notification = new_notification(
+        event,
+        Message(data["member_id"] or data["to"], REPLY_TEMPLATE, {}, f"reply:{data['message_id']}"),
+    )
+    notification.update(
+        language=data["language"],
+        channel=data["channel"],
+        phone=data["to"],
+        text=data["text"],
+    )
+    return notification
+
+
 def address(notification: Document, contact: Mapping[str, Any]) -> Document:
     """Render the message for ``contact``: their language (Indonesian unless we know
     better), their channel (SMS unless they chose another), their phone and email."""

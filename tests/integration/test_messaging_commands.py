@@ -1,0 +1,177 @@
+"""Every text command through the signed webhook, with our replies read at the SMS
+provider's stand-in: the same rules as the HTTP API, one reply per message."""
+
+import pytest
+
+from services.common.mongo import database_name, mongo_client
+from tests.support.community import approved_member
+from tests.support.inbound import Phone
+from tests.support.messaging import (
+    hub_orders,
+    open_shop,
+    stock_of,
+    suspend,
+    the_only_order,
+)
+from tests.support.waiting import holds, wait_until
+
+
+@pytest.fixture
+def shop(api, sms_sink, hub, config):
+    return open_shop(api, sms_sink, hub, config)
+
+
+def listed(product):
+    return [{"code": product["code"], "name": product["name"], "price": product["price"]}]
+
+
+def approve_pending(coordinator, hub_id, phone):
+    pending = coordinator.get(f"/api/v1/hubs/{hub_id}/memberships?status=pending").json()
+    [membership] = [m for m in pending["items"] if m["member"]["phone"] == phone.number]
+    approved = coordinator.post(f"/api/v1/memberships/{membership['id']}/approve", json={})
+    assert approved.status_code == 200, approved.text
+
+
+def test_a_buyer_registers_joins_finds_orders_checks_and_cancels_by_sms(api, sms_sink, shop):
+    hub, product = shop.hub, shop.product
+    buyer = Phone(api, sms_sink)
+    buyer.ask("DAFTAR Budi Santoso", "registered", name="Budi Santoso")
+    buyer.ask(f"GABUNG {hub['slug']}", "applied", hub=hub["name"], role="buyer")
+    approve_pending(shop.coordinator, hub["id"], buyer)
+
+    buyer.ask("CARI keripik", "found", products=listed(product))
+    buyer.send(f"PESAN {product['code']} 2")
+    order = the_only_order(shop.coordinator, hub["id"])
+    assert order["fulfilment"]["method"] == "pickup" and order["payment_method"] == "cod"
+    assert order["total"] == 2 * product["price"]
+    number = order["number"]
+    buyer.expect("ordered", number=number, total=order["total"], hub=hub["name"])
+    # the saga confirms it, and notifications tells the buyer (a member with no password)
+    wait_until(
+        lambda: (
+            len([text for text in buyer.inbox() if number in text]) == 2
+            and stock_of(api, product["id"]) == product["stock"] - 2
+        ),
+        message="the confirmation SMS (our reply and notifications' message name the order)",
+    )
+    buyer.ask(
+        f"STATUS {number}", "order_status", number=number, status="confirmed", total=order["total"]
+    )
+    buyer.ask("STATUS", "order_status", number=number, status="confirmed", total=order["total"])
+    buyer.ask(f"BATAL {number}", "cancelled", number=number)
+    wait_until(lambda: stock_of(api, product["id"]) == product["stock"], message="stock restored")
+    assert hub_orders(shop.coordinator, hub["id"])[0]["status"] == "cancelled"
+
+
+def test_a_seller_changes_stock_and_readies_an_order_by_sms(api, sms_sink, shop, hub):
+    product, seller = shop.product, shop.seller_phone
+    seller.ask(
+        f"STOK {product['code']} +5",
+        "stock_changed",
+        code=product["code"],
+        name=product["name"],
+        stock=product["stock"] + 5,
+    )
+    seller.ask(
+        f"stok {product['code'].lower()} -3",
+        "stock_changed",
+        code=product["code"],
+        name=product["name"],
+        stock=product["stock"] + 2,
+    )
+    buyer = approved_member(api, hub.coordinator, hub.hub_id, role="buyer")
+    body = {
+        "hub_id": hub.hub_id,
+        "items": [{"product_id": product["id"], "quantity": 1}],
+        "fulfilment": {"method": "pickup"},
+        "payment_method": "cod",
+    }
+    placed = buyer.client.post("/api/v1/orders", json=body, headers={"Idempotency-Key": "k-1"})
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    wait_until(
+        lambda: buyer.client.get(f"/api/v1/orders/{order['id']}").json()["status"] == "confirmed",
+        message="the order confirmed",
+    )
+    seller.ask(f"SIAP {order['number']}", "ready", number=order["number"])
+    assert buyer.client.get(f"/api/v1/orders/{order['id']}").json()["status"] == "ready_for_pickup"
+    seller.ask(
+        f"SIAP {order['number']}",
+        "cannot_ready",
+        number=order["number"],
+        status="ready_for_pickup",
+    )
+
+
+def test_a_suspended_seller_cannot_change_stock_by_sms(api, sms_sink, shop):
+    suspend(shop.coordinator, shop.membership_id)
+    shop.seller_phone.ask(f"STOK {shop.product['code']} +5", "suspended", hub=shop.hub["name"])
+    assert stock_of(shop.coordinator, shop.product["id"]) == shop.product["stock"]
+
+
+def test_someone_elses_product_and_order_are_refused_and_nothing_changes(api, sms_sink, shop, hub):
+    other = Phone(api, sms_sink)
+    approved_member(api, hub.coordinator, hub.hub_id, role="seller", phone=other.local)
+    code = shop.product["code"]
+    other.ask(f"STOK {code} +5", "not_your_product", code=code)
+    buyer = approved_member(api, hub.coordinator, hub.hub_id, role="buyer")
+    body = {
+        "hub_id": hub.hub_id,
+        "items": [{"product_id": shop.product["id"], "quantity": 1}],
+        "fulfilment": {"method": "pickup"},
+        "payment_method": "cod",
+    }
+    order = buyer.client.post("/api/v1/orders", json=body, headers={"Idempotency-Key": "k"}).json()
+    other.ask(f"BATAL {order['number']}", "unknown_order", number=order["number"])
+    other.ask(f"STATUS {order['number']}", "unknown_order", number=order["number"])
+    assert stock_of(api, shop.product["id"]) <= shop.product["stock"]
+    assert buyer.client.get(f"/api/v1/orders/{order['id']}").json()["status"] != "cancelled"
+
+
+def test_gibberish_gets_help_once_and_the_coordinator_sees_it(api, sms_sink, shop):
+    seller = shop.seller_phone
+    seller.ask("halo bu, keripiknya masih ada?", "help")
+    seller.send("apakah bisa diantar?")
+    mine = shop.seller.get("/api/v1/me/messages").json()
+    wait_until(
+        lambda: (
+            shop.seller.get("/api/v1/me/messages").json()["total"] == 2
+            and all(m["verb"] for m in shop.seller.get("/api/v1/me/messages").json()["items"])
+        ),
+        message="both messages handled",
+    )
+    holds(lambda: seller.count("help") == 1, 1.0)  # help at most once per 10 minutes
+    mine = shop.seller.get("/api/v1/me/messages").json()
+    assert [m["text"] for m in mine["items"]] == [
+        "apakah bisa diantar?",
+        "halo bu, keripiknya masih ada?",
+    ]
+    assert mine["items"][0]["reply"] is None and mine["items"][1]["reply"]["text"]
+    seen = shop.coordinator.get(f"/api/v1/hubs/{shop.hub['id']}/messages").json()
+    assert [m["text"] for m in seen["items"]] == [
+        "apakah bisa diantar?",
+        "halo bu, keripiknya masih ada?",
+    ]
+    assert shop.seller.get(f"/api/v1/hubs/{shop.hub['id']}/messages").status_code == 403
+
+
+def test_the_same_provider_id_twice_makes_one_order_and_one_reply(api, sms_sink, shop, hub, config):
+    buyer = Phone(api, sms_sink)
+    approved_member(api, hub.coordinator, hub.hub_id, role="buyer", phone=buyer.local)
+    text = f"PESAN {shop.product['code']} 1"
+    buyer.send(text, message_id="SM-twice")
+    buyer.send(text, message_id="SM-twice")
+    order = the_only_order(shop.coordinator, hub.hub_id)
+    buyer.expect("ordered", number=order["number"], total=order["total"], hub=shop.hub["name"])
+    holds(
+        lambda: (
+            buyer.count(
+                "ordered", number=order["number"], total=order["total"], hub=shop.hub["name"]
+            )
+            == 1
+            and len(hub_orders(shop.coordinator, hub.hub_id)) == 1
+        ),
+        1.5,
+    )
+    messages = mongo_client(config)[database_name("messaging")].messages
+    assert messages.count_documents({"phone": buyer.number}) == 1

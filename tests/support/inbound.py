@@ -1,0 +1,97 @@
+"""Posting text messages to the gateway as an SMS or WhatsApp provider would: signed
+with the shared secret (``services.common.webhooks``), and reading our replies at the
+provider stand-in (``tests.support.sink.HttpSink``)."""
+
+import itertools
+import json
+import time
+import uuid
+
+from services.common import webhooks
+from services.messaging import replies
+from tests.support.api import e164, make_phone
+from tests.support.waiting import wait_until
+
+INBOUND_WEBHOOK_SECRET = "inbound-secret-for-tests-only"
+_sequence = itertools.count(1)
+
+
+def provider_id():
+    return f"SM{next(_sequence)}{uuid.uuid4().hex[:10]}"
+
+
+def signed_post(
+    api,
+    body,
+    channel="sms",
+    secret=INBOUND_WEBHOOK_SECRET,
+    timestamp=None,
+    signature=None,
+    raw=None,
+):
+    """``POST /api/v1/inbound/<channel>`` with ``body`` (or ``raw`` bytes) signed under
+    ``secret`` (with ``timestamp`` when given); ``signature`` overrides the header."""
+    data = raw if raw is not None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if timestamp is not None:
+        headers[webhooks.TIMESTAMP_HEADER] = str(timestamp)
+    stamp = None if timestamp is None else str(timestamp)
+    sign = signature if signature is not None else webhooks.sign(data, secret, stamp)
+    if sign:
+        headers[webhooks.SIGNATURE_HEADER] = sign
+    return api.post(f"/api/v1/inbound/{channel}", data=data, headers=headers)
+
+
+class Phone:
+    """A member's basic phone: ``phone.send("CARI keripik")`` posts a text as the
+    provider would; ``phone.expect("found", products=[…])`` waits for our reply of that
+    key (rendered by ``replies.render``, exactly as the member reads it) at the sink."""
+
+    def __init__(self, api, sink, number=None, channel="sms", language="id"):
+        self.api = api
+        self.sink = sink
+        self.local = number or make_phone()
+        self.number = e164(self.local)
+        self.channel = channel
+        self.language = language
+        self.taken = []  # indexes of the sink's messages an ``expect`` consumed
+
+    def send(self, text, message_id=None, timestamp=None):
+        """Post ``text`` from this phone; returns the provider id used."""
+        body = {"id": message_id or provider_id(), "from": self.local, "text": text}
+        if timestamp is None:
+            timestamp = int(time.time())
+        response = signed_post(self.api, body, self.channel, timestamp=timestamp)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"accepted": True}
+        return body["id"]
+
+    def inbox(self):
+        """Every text we sent to this phone, oldest first."""
+        return [message["message"] for message in self.sink.to(self.number)]
+
+    def expect(self, key, language=None, timeout=15, **values):
+        """Wait for our reply ``key`` with ``values`` (not yet consumed); returns it."""
+        text = replies.render(key, language or self.language, **values)
+        return self.expect_text(text, timeout)
+
+    def expect_text(self, text, timeout=15):
+        def unread():
+            return [i for i, t in enumerate(self.inbox()) if t == text and i not in self.taken]
+
+        wait_until(
+            lambda: unread(),
+            timeout=timeout,
+            message=f"{text!r} at {self.number}; got {self.inbox()}",
+        )
+        self.taken.append(unread()[0])
+        return text
+
+    def count(self, key, language=None, **values):
+        text = replies.render(key, language or self.language, **values)
+        return self.inbox().count(text)
+
+    def ask(self, text, key, **values):
+        """Send ``text`` and wait for the reply ``key`` with ``values``."""
+        self.send(text)
+        return self.expect(key, **values)
