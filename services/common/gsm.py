@@ -12,10 +12,15 @@ first, and what it reads from SMS can be checked with ``septets``. Pure: no I/O.
   ``^ { } \\ [ ~ ] | €`` (and form feed) take two.
 - ``fit(text, limit=160)``: ``to_gsm7`` of the text, cut to ``limit`` septets with
   ``...`` at the end when it is longer.
+- ``fill(pattern, words, elastic)``: a message pattern filled in, in GSM-7 and one SMS,
+  the longest of the ``elastic`` words (names, titles) shortened first.
+- ``rupiah(12500)``: ``"Rp12.500"``, money as every message writes it.
 """
 
 import re
+import string
 import unicodedata
+from collections.abc import Iterable, Mapping
 
 SMS_SEPTETS = 160
 ELLIPSIS = "..."
@@ -29,6 +34,11 @@ BASIC = frozenset(
 
 EXTENSION = frozenset("\f^{}\\[]~|€")
 """Reached through the escape code: two septets each."""
+
+MIN_KEPT = 6
+"""An elastic word ``fill`` shortens never shrinks below this (``"Sit..."``)."""
+MISSING = "-"
+"""What a field of a pattern reads as when no word was given for it."""
 
 _NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(BASIC | EXTENSION))) + "]")
 
@@ -127,6 +137,67 @@ def clip(text: str, limit: int) -> str:
             break
         end += 1
     return text[:end].rstrip() + ELLIPSIS
+
+
+def fill(
+    pattern: str,
+    words: Mapping[str, object],
+    elastic: Iterable[str] = (),
+    limit: int = SMS_SEPTETS,
+) -> str:
+    """``pattern`` (``str.format`` fields) filled with ``words``, in GSM-7 and at most
+    ``limit`` septets: the longest of the ``elastic`` words are shortened first, to one
+    length, each keeping ``MIN_KEPT`` septets; only if that is not enough is the text
+    itself cut. A field with no word reads ``-``."""
+    pattern = to_gsm7(pattern)
+    filled = _Blanks({key: to_gsm7(value) for key, value in words.items()})
+    shown = {name for _, name, _, _ in string.Formatter().parse(pattern)}
+    original = {key: filled[key] for key in elastic if key in filled and key in shown}
+    lengths = {key: septets(value) for key, value in original.items()}
+    text = pattern.format_map(filled)
+    while septets(text) > limit:
+        level = _level(list(lengths.values()), septets(text) - limit)
+        if level is None:
+            return clip(text, limit)
+        for key, length in lengths.items():
+            if length > level:
+                lengths[key] = level
+                filled[key] = clip(original[key], level)
+        text = pattern.format_map(filled)
+    return text
+
+
+def rupiah(amount: float | str) -> str:
+    """``12500`` → ``"Rp12.500"`` (Indonesian thousands separator)."""
+    whole = int(amount)
+    sign = "-" if whole < 0 else ""
+    return f"{sign}Rp" + f"{abs(whole):,}".replace(",", ".")
+
+
+def _level(lengths: list[int], excess: int) -> int | None:
+    """The longest length to cut the elastic words down to that saves ``excess``
+    septets (at most ``MIN_KEPT`` each); ``None`` when they are all that short."""
+
+    def saved(level: int) -> int:
+        return sum(length - level for length in lengths if length > level)
+
+    if saved(MIN_KEPT) == 0:
+        return None
+    low, high = MIN_KEPT, max(lengths)
+    while low < high:  # the largest level that still saves enough
+        middle = (low + high + 1) // 2
+        if saved(middle) >= excess:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+class _Blanks(dict[str, str]):
+    """A field nobody filled reads as ``-`` rather than breaking the message."""
+
+    def __missing__(self, key: str) -> str:
+        return MISSING
 
 
 def _spelled(char: str) -> str:

@@ -9,7 +9,6 @@ plain way) and at most 160 septets. When names, titles or addresses make it long
 """
 
 import datetime
-import string
 from typing import Any
 
 from services.common import gsm
@@ -23,7 +22,6 @@ ELASTIC = ("name", "applicant", "hub", "pickup", "address", "items", "product", 
 MONEY = ("total", "price")
 WORDS_OF = ("role", "method", "payment")
 COUNTS = ("stock", "capacity")
-MIN_KEPT = 6  # an elastic word never shrinks below "Sit..."
 ITEMS_SHOWN = 2
 ITEM_NAME_WIDTH = 24
 WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")  # Malang Regency's time zone
@@ -272,49 +270,12 @@ def render(template: str, language: str | None, facts: dict[str, Any]) -> tuple[
 def fit(pattern: str, words: dict[str, str], limit: int = SMS_LIMIT) -> str:
     """``pattern`` filled with ``words``, in GSM-7 and at most ``limit`` septets: the
     longest elastic words are shortened first, to one length, each keeping a few
-    letters; only if that is not enough is the text itself cut."""
-    pattern = gsm.to_gsm7(pattern)
-    words = _Missing({key: gsm.to_gsm7(value) for key, value in words.items()})
-    shown = {name for _, name, _, _ in string.Formatter().parse(pattern)}
-    original = {key: words[key] for key in ELASTIC if key in words and key in shown}
-    lengths = {key: gsm.septets(value) for key, value in original.items()}
-    text = pattern.format_map(words)
-    while gsm.septets(text) > limit:
-        level = _level(list(lengths.values()), gsm.septets(text) - limit)
-        if level is None:
-            return gsm.clip(text, limit)
-        for key, length in lengths.items():
-            if length > level:
-                lengths[key] = level
-                words[key] = gsm.clip(original[key], level)
-        text = pattern.format_map(words)
-    return text
+    letters; only if that is not enough is the text itself cut (``gsm.fill``)."""
+    return gsm.fill(pattern, words, ELASTIC, limit)
 
 
-def _level(lengths: list[int], excess: int) -> int | None:
-    """The longest length to cut the elastic words down to that saves ``excess``
-    septets (at most ``MIN_KEPT`` each); ``None`` when they are all that short."""
-
-    def saved(level: int) -> int:
-        return sum(length - level for length in lengths if length > level)
-
-    if saved(MIN_KEPT) == 0:
-        return None
-    low, high = MIN_KEPT, max(lengths)
-    while low < high:  # the largest level that still saves enough
-        middle = (low + high + 1) // 2
-        if saved(middle) >= excess:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def rupiah(amount: float | str) -> str:
-    """``12500`` → ``"Rp12.500"`` (Indonesian thousands separator)."""
-    amount = int(amount)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}Rp" + f"{abs(amount):,}".replace(",", ".")
+rupiah = gsm.rupiah
+"""``12500`` → ``"Rp12.500"`` (Indonesian thousands separator)."""
 
 
 def items_summary(items: list[dict[str, Any]], language: str) -> str:

@@ -85,3 +85,25 @@ def test_characters_made_longer_by_transliteration_still_fit():
 @pytest.mark.parametrize("limit", [0, 1, 2, 3])
 def test_a_tiny_limit_is_still_kept(limit):
     assert gsm.septets(gsm.fit("abcdef", limit=limit)) <= limit
+
+
+def test_fill_shortens_the_longest_elastic_words_first_and_keeps_the_rest_whole():
+    pattern = "Order {number} for {name} at {hub}: {total}"
+    words = {"number": "KD-000123", "name": "N" * 200, "hub": "H" * 50, "total": "Rp12.500"}
+    text = gsm.fill(pattern, words, elastic=("name", "hub"))
+    assert gsm.septets(text) == 160
+    assert "KD-000123" in text and text.endswith(": Rp12.500")
+    assert "H" * 50 in text and "N" * 60 + "..." in text
+
+
+def test_fill_writes_a_missing_word_as_a_dash_and_cuts_the_text_when_nothing_is_elastic():
+    assert gsm.fill("Pesanan {number} siap", {}) == "Pesanan - siap"
+    assert gsm.fill("{a}", {"a": "x" * 300}) == "x" * 157 + "..."
+
+
+@pytest.mark.parametrize(
+    ("amount", "written"),
+    [(0, "Rp0"), (12500, "Rp12.500"), (1_000_000_000, "Rp1.000.000.000"), (-500, "-Rp500")],
+)
+def test_rupiah_are_written_with_dots_between_thousands(amount, written):
+    assert gsm.rupiah(amount) == written
