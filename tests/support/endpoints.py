@@ -30,6 +30,7 @@ from tests.support.community import (
     schedule_training,
     training_payload,
 )
+from tests.support.inbound import inbound_body, signed_parts
 from tests.support.waiting import wait_until
 
 PERSONAS = (
@@ -435,6 +436,23 @@ ENDPOINTS = (
         "GET /api/v1/notifications",
         "buyer",
         lambda w: Request("GET", "/api/v1/notifications", params={"page_size": 5}),
+    ),
+    # --- messaging: the provider's signature is the authentication -------------
+    Endpoint(
+        "POST /api/v1/inbound/sms",
+        "anonymous",
+        lambda w: Request("POST", "/api/v1/inbound/sms", **signed_parts(inbound_body())),
+    ),
+    Endpoint(
+        "POST /api/v1/inbound/whatsapp",
+        "anonymous",
+        lambda w: Request("POST", "/api/v1/inbound/whatsapp", **signed_parts(inbound_body())),
+    ),
+    Endpoint("GET /api/v1/me/messages", "buyer", lambda w: Request("GET", "/api/v1/me/messages")),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/messages",
+        "coordinator",
+        lambda w: Request("GET", _hub(w, "/messages"), params={"page_size": 5}),
     ),
 )
 

@@ -42,6 +42,18 @@ def signed_post(
     return api.post(f"/api/v1/inbound/{channel}", data=data, headers=headers)
 
 
+def inbound_body(text="BANTUAN"):
+    """A provider's body from a fresh phone."""
+    return {"id": provider_id(), "from": make_phone(), "text": text}
+
+
+def signed_parts(body, secret=INBOUND_WEBHOOK_SECRET):
+    """``{"json": body, "headers": {signature}}`` for a request whose client encodes
+    ``body`` as ``json.dumps`` does (``requests``' ``json=``)."""
+    raw = json.dumps(body).encode()
+    return {"json": body, "headers": {webhooks.SIGNATURE_HEADER: webhooks.sign(raw, secret)}}
+
+
 class Phone:
     """A member's basic phone: ``phone.send("CARI keripik")`` posts a text as the
     provider would; ``phone.expect("found", products=[…])`` waits for our reply of that
