@@ -27,6 +27,15 @@ EDITABLE_FIELDS = (*MATERIAL_FIELDS, "price", "unit")
 MAX_PRICE = 1_000_000_000  # rupiah; anything above is a typo
 MAX_STOCK = 1_000_000
 
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWYZ"
+"""What a product's ``code`` is written with: no look-alikes (0/O, 1/I/L) and no X, so
+that ``x2`` typed after a code is never part of it."""
+CODE_LETTERS = "".join(character for character in CODE_ALPHABET if character.isalpha())
+"""A code's first and last characters: digits typed after a code are a quantity."""
+CODE_LENGTH = 4
+MAX_CODE_LENGTH = 6
+"""Codes are 4 characters, 5 or 6 only when the shorter ones are crowded."""
+
 NEWEST, PRICE_ASC, PRICE_DESC = "newest", "price_asc", "price_desc"
 SORTS = (NEWEST, PRICE_ASC, PRICE_DESC)
 """The showroom's orders; ties in price stay newest first."""
@@ -48,6 +57,7 @@ class ProductSnapshot(TypedDict):
     """What other services learn of a product."""
 
     product_id: str
+    code: str
     hub_id: str
     seller_id: str
     name: str

@@ -20,14 +20,20 @@ membership again puts them back as they were.
 """
 
 import datetime
+import re
+import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from services.catalogue.contract import (
     APPROVED,
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    CODE_LETTERS,
     EDITABLE_FIELDS,
     MATERIAL_FIELDS,
+    MAX_CODE_LENGTH,
     MAX_STOCK,
     PENDING_REVIEW,
     PRODUCT_APPROVED,
@@ -60,6 +66,7 @@ from services.common.types import Document
 
 SHELF_FIELDS: tuple[str, ...] = (
     "_id",
+    "code",
     "hub_id",
     "seller_id",
     "name",
@@ -87,6 +94,47 @@ SELLER_SUSPENDED = "seller_suspended"
 """The product's flag while its seller's membership of its hub is suspended."""
 
 
+# --- product codes --------------------------------------------------------------
+
+CODE_TRIES_PER_LENGTH = 10
+CODE_TRIES = CODE_TRIES_PER_LENGTH * (MAX_CODE_LENGTH - CODE_LENGTH + 1)
+"""How many codes a new product tries before giving up: 10 of 4 characters, then 10
+of 5, then 10 of 6 (each clash with a stored code is one try)."""
+CODE_SHAPE = re.compile(
+    f"[{CODE_LETTERS}][{CODE_ALPHABET}]{{{CODE_LENGTH - 2},{MAX_CODE_LENGTH - 2}}}[{CODE_LETTERS}]"
+)
+
+
+def code_length(attempt: int) -> int:
+    """The length of the ``attempt``-th try (from 0): 4, after 10 clashes 5, then 6."""
+    return min(CODE_LENGTH + attempt // CODE_TRIES_PER_LENGTH, MAX_CODE_LENGTH)
+
+
+def new_code(attempt: int = 0, pick: Callable[[str], str] = secrets.choice) -> str:
+    """A random product code: letters first and last, any of ``CODE_ALPHABET`` between.
+    Uniqueness is the store's (a unique index); on a clash ask again with the next
+    ``attempt``."""
+    middle = "".join(pick(CODE_ALPHABET) for _ in range(code_length(attempt) - 2))
+    return pick(CODE_LETTERS) + middle + pick(CODE_LETTERS)
+
+
+def normalise_code(value: object) -> str | None:
+    """The code ``value`` names, in upper case (``" k7ma "`` → ``"K7MA"``); ``None``
+    when it cannot be a code at all."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().upper()
+    return code if CODE_SHAPE.fullmatch(code) else None
+
+
+def coded(product: Document, code: str) -> Document:
+    """Give a product stored before codes existed its ``code``, and tell the others
+    (``product_updated``, ``changed: ["code"]``) so their copies of it learn it."""
+    product["code"] = code
+    record(product, PRODUCT_UPDATED, {**snapshot(product), "changed": ["code"]})
+    return product
+
+
 # --- products -------------------------------------------------------------------
 
 
@@ -100,9 +148,11 @@ def new_product(
     fields: Mapping[str, Any],
     now: datetime.datetime | None = None,
     product_id: str | None = None,
+    code: str | None = None,
 ) -> Document:
     """A product submitted by an approved seller of ``fields["hub_id"]``, under
-    ``product_id`` when given (see ``product_id_for``)."""
+    ``product_id`` when given (see ``product_id_for``) and with ``code`` (a new one
+    when not given)."""
     hub_id = fields["hub_id"]
     if not is_seller(actor, hub_id):
         raise NotASeller(
@@ -113,6 +163,7 @@ def new_product(
     now = now or utcnow()
     product = {
         "_id": product_id or new_id(),
+        "code": code or new_code(),
         "hub_id": hub_id,
         "seller_id": member_id(actor),
         "name": fields["name"],
@@ -161,9 +212,11 @@ def on_show(product: Document) -> bool:
     return product["status"] == APPROVED and not product.get(SELLER_SUSPENDED)
 
 
-def visible(product: Document | None, actor: Actor | None) -> Document:
+def visible(product: Document | None, actor: Actor | None, field: str = "product_id") -> Document:
+    """The product, if ``actor`` may see it; ``ProductNotFound`` naming ``field`` (what
+    the caller looked it up by) otherwise."""
     if product is None or not can_see(product, actor):
-        raise ProductNotFound("No such product.", {"product_id": ["Unknown product."]})
+        raise ProductNotFound("No such product.", {field: ["Unknown product."]})
     return product
 
 

@@ -68,6 +68,9 @@ class CatalogueRepository(Repository):
         "products": [
             *_showroom_indexes(),
             IndexModel([("seller_id", ASCENDING), ("created_at", DESCENDING)]),
+            # one product per code across the network (sparse: products stored before
+            # codes existed get theirs when catalogue starts, see ``backfill_codes``)
+            IndexModel([("code", ASCENDING)], unique=True, sparse=True),
             IndexModel([("holds.order_id", ASCENDING)], sparse=True),
             IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
         ],
@@ -77,14 +80,54 @@ class CatalogueRepository(Repository):
 
     # --- products ---------------------------------------------------------------
 
-    def add_product(self, product: Document) -> Document:
-        """Insert the product, or find the one a retry inserted under its id before."""
-        return self.insert_or_find("products", product)
+    def add_product(self, make: Callable[[str], Document]) -> Document:
+        """Insert ``make(code)``, a new product with that code, trying new codes while
+        they clash with stored ones (``domain.new_code``); or find the product a retry
+        inserted under the same id before."""
+        for attempt in range(domain.CODE_TRIES):
+            product = make(domain.new_code(attempt))
+            try:
+                return self.insert("products", product)
+            except DuplicateKeyError:
+                found = self.find_product(product["_id"])
+                if found is not None:
+                    return found
+        raise Conflict("Could not find a free product code; try again.")
 
     def find_product(self, product_id: object) -> Document | None:
         if not isinstance(product_id, str):
             return None
         return self.db.products.find_one({"_id": product_id}, projection=HIDDEN)
+
+    def find_product_by_code(self, code: str | None) -> Document | None:
+        """The product with ``code`` (as ``domain.normalise_code`` gives it; ``None``
+        finds nothing)."""
+        if not isinstance(code, str):
+            return None
+        return self.db.products.find_one({"code": code}, projection=HIDDEN)
+
+    def backfill_codes(self) -> list[str]:
+        """Give every product stored before codes existed a code (and its
+        ``product_updated``); the ids of those that got one. Safe to run on several
+        replicas at once: a product is coded only while it has no code."""
+        coded = []
+        for product in self.db.products.find({"code": None}, projection=HIDDEN):
+            for attempt in range(domain.CODE_TRIES):
+                code = domain.new_code(attempt)
+                events = domain.coded(dict(product), code).pop(PENDING_EVENTS)
+                try:
+                    written = self.db.products.update_one(
+                        {"_id": product["_id"], "code": None},
+                        with_events({"$set": {"code": code}, "$inc": {"version": 1}}, events),
+                    )
+                except DuplicateKeyError:
+                    continue
+                if written.modified_count:
+                    coded.append(product["_id"])
+                break
+        if coded:
+            self._bump_showroom()
+        return coded
 
     def get_product(self, product_id: object) -> Document:
         product = self.find_product(product_id)
@@ -174,7 +217,7 @@ class CatalogueRepository(Repository):
     ) -> tuple[list[Document], int]:
         """A page of products matching the showroom filters, and how many match."""
         conditions: Query = {"status": query.get("status") or domain.APPROVED}
-        for key in ("hub_id", "seller_id", "category"):
+        for key in ("hub_id", "seller_id", "category", "code"):
             if query.get(key) is not None:
                 conditions[key] = query[key]
         price: Query = {}

@@ -3,7 +3,7 @@
 import numbers
 
 import marshmallow
-from marshmallow import fields, validate, validates_schema
+from marshmallow import fields, post_load, validate, validates_schema
 
 from services.catalogue import contract
 from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, choice, text
@@ -12,6 +12,13 @@ MAX_IMAGES = 5
 MAX_URL_LENGTH = 500
 NUMBER_ERRORS = {"invalid": "Send a whole number.", "required": "Required; send a value."}
 UNIT_PATTERN = r"^[^\W\d_]+( [^\W\d_]+)*$"  # letters, single spaces: pcs, kg, ikat, butir
+_LETTERS = contract.CODE_LETTERS + contract.CODE_LETTERS.lower()
+_CODE_CHARACTERS = contract.CODE_ALPHABET + contract.CODE_LETTERS.lower()
+CODE_PATTERN = (
+    f"^[{_LETTERS}][{_CODE_CHARACTERS}]"
+    f"{{{contract.CODE_LENGTH - 2},{contract.MAX_CODE_LENGTH - 2}}}[{_LETTERS}]$"
+)
+"""A product code in any case (``K7MA``, ``k7ma``)."""
 
 
 class WholeNumber(fields.Integer):
@@ -128,8 +135,23 @@ class ShowroomQuerySchema(PageSchema):
     min_price = _rupiah_bound()
     max_price = _rupiah_bound(metadata={"description": "At least min_price when both are sent."})
     q = text(100)
+    code = text(
+        contract.MAX_CODE_LENGTH,
+        validate.Regexp(
+            CODE_PATTERN,
+            error="Send a product code as shown on the product: 4 to 6 letters and digits "
+            "(any case), such as K7MA.",
+        ),
+        metadata={"description": "A product's code, in any case."},
+    )
     sort = choice(contract.SORTS, load_default=contract.NEWEST)
     status = choice(contract.PRODUCT_STATUSES, load_default=contract.APPROVED)
+
+    @post_load
+    def code_in_upper_case(self, data, **kwargs):
+        if data.get("code"):
+            data["code"] = data["code"].upper()
+        return data
 
     @validates_schema
     def price_range_is_a_range(self, data, **kwargs):
@@ -142,6 +164,9 @@ class ShowroomQuerySchema(PageSchema):
 
 class ProductSchema(Schema):
     id = fields.String(attribute="_id")
+    code = fields.String(
+        metadata={"description": "Short and unique: what members type in a text message."}
+    )
     hub_id = fields.String()
     seller_id = fields.String()
     name = fields.String()
@@ -164,7 +189,7 @@ class ProductSummarySchema(ProductSchema):
     image = fields.Method("first_image")
 
     class Meta(Schema.Meta):
-        fields = ("id", "hub_id", "name", "category", "price", "unit", "stock", "image")
+        fields = ("id", "code", "hub_id", "name", "category", "price", "unit", "stock", "image")
 
     def first_image(self, product):
         images = product.get("images") or []

@@ -1,4 +1,5 @@
 from services.catalogue import domain, schemas
+from services.catalogue.backfill import CodeBackfill
 from services.catalogue.repository import CatalogueRepository
 from services.catalogue.reservations import Stockkeeper
 from services.catalogue.showroom import Showroom
@@ -19,6 +20,7 @@ class CatalogueService(HealthMixin):
     store = Storage(CatalogueRepository)
     idempotency = Idempotency()
     showroom = Showroom()
+    codes = CodeBackfill()
 
     @property
     def stockkeeper(self):
@@ -33,8 +35,9 @@ class CatalogueService(HealthMixin):
         again → the same product. Emits ``product_submitted``."""
         fields = schemas.CreateProductSchema().load_or_raise(payload)
         product_id = domain.product_id_for(actor, idempotency_key)
-        product = domain.new_product(actor, fields, product_id=product_id)
-        product = self.store.add_product(product)
+        product = self.store.add_product(
+            lambda code: domain.new_product(actor, fields, product_id=product_id, code=code)
+        )
         return schemas.ProductSchema().dump(product)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -96,6 +99,13 @@ class CatalogueService(HealthMixin):
         approved is found only by its seller and the hub's coordinators."""
         product = domain.visible(self.store.find_product(product_id), actor)
         return schemas.ProductSchema().dump(product)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_product_by_code(self, actor, code):
+        """``get_product_by_code(actor_or_None, "k7ma")`` → the product as ``get_product``
+        shows it to that actor; any case; ``ProductNotFound`` naming ``code`` otherwise."""
+        found = self.store.find_product_by_code(domain.normalise_code(code))
+        return schemas.ProductSchema().dump(domain.visible(found, actor, field="code"))
 
     @subscribe("orders", orders.ORDER_PLACED)
     def handle_order_placed(self, event):

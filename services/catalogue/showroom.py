@@ -38,7 +38,7 @@ def _text(product: Document) -> str:
 def matcher(query: Mapping[str, Any]) -> Callable[[Document], bool] | None:
     """A test of a shelf item against the showroom filters in ``query`` other than
     ``hub_id``; ``None`` when there are none."""
-    equal = {key: query[key] for key in ("seller_id", "category") if query.get(key)}
+    equal = {key: query[key] for key in ("seller_id", "category", "code") if query.get(key)}
     low, high = query.get("min_price"), query.get("max_price")
     # a plain substring test: the user's text is never a pattern or an operator
     words = query["q"].casefold() if query.get("q") else None

@@ -62,6 +62,7 @@ ORDER_PAID = "order_paid"
 
 class OrderLine(TypedDict):
     product_id: str
+    code: str | None  # None only for a product orders heard of before it had a code
     seller_id: str
     name: str
     quantity: int

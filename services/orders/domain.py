@@ -19,6 +19,7 @@ one seller therefore moves as that seller moves it.
 import datetime
 import hashlib
 import json
+import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, NoReturn
 
@@ -219,6 +220,7 @@ def price_lines(
             lines.append(
                 {
                     "product_id": item["product_id"],
+                    "code": product.get("code"),
                     "seller_id": product["seller_id"],
                     "name": product["name"],
                     "unit": product.get("unit"),
@@ -262,6 +264,29 @@ def check_can_place(
 def order_number(sequence: int) -> str:
     """A short number people can read out: ``KD-000123``."""
     return f"{NUMBER_PREFIX}{sequence:06d}"
+
+
+TYPED_NUMBER = re.compile(r"(?:KD)?[\s-]*0*([1-9][0-9]{0,11})")
+
+
+def normalise_number(value: object) -> str | None:
+    """The order number someone typed, as the order carries it: ``KD-000123``,
+    ``kd000123``, ``KD 123``, ``000123`` and ``123`` are all ``KD-000123``; ``None``
+    when it cannot be an order number."""
+    if not isinstance(value, str):
+        return None
+    typed = TYPED_NUMBER.fullmatch(value.strip().upper())
+    return order_number(int(typed.group(1))) if typed else None
+
+
+def check_can_view_numbered(order: Document | None, actor: Actor, number: object) -> Document:
+    """The order found by its number, for those who may see it; ``OrderNotFound``
+    naming ``number`` for anyone else and for a number of no order."""
+    if order is None or not roles_in_order(order, actor):
+        raise OrderNotFound(
+            "No such order.", {"number": ["Unknown order number, or not one of yours."]}
+        )
+    return order
 
 
 def retry_delay(base_seconds: float, announcements: int) -> datetime.timedelta:

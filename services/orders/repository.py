@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 Change = ParamSpec("Change")
 
 SAVE_ATTEMPTS = 5
-PRODUCT_FIELDS = ("hub_id", "seller_id", "name", "price", "unit", "status")
+PRODUCT_FIELDS = ("code", "hub_id", "seller_id", "name", "price", "unit", "status")
 HIDDEN = {"outbox": False, "request_hash": False}
 
 
@@ -117,6 +117,12 @@ class OrdersRepository(Repository):
             if existing is None:
                 raise
             return existing
+
+    def find_by_number(self, number: str | None) -> Document | None:
+        """The order numbered ``number`` (as ``domain.normalise_number`` gives it)."""
+        if not isinstance(number, str):
+            return None
+        return self.db.orders.find_one({"number": number}, projection={"outbox": False})
 
     def get_order(self, order_id: object) -> Document:
         order = None

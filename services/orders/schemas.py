@@ -182,6 +182,7 @@ class ReportQuerySchema(FlatSchema):
 
 class LineSchema(Schema):
     product_id = fields.String()
+    code = fields.String(allow_none=True)
     seller_id = fields.String()
     name = fields.String()
     unit = fields.String(allow_none=True)

@@ -118,6 +118,13 @@ class OrdersService(HealthMixin):
         return schemas.OrderSchema().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
+    def get_order_by_number(self, actor, number):
+        """``get_order_by_number(actor, "kd 123")`` → order ``KD-000123`` as ``get_order``
+        shows it; ``OrderNotFound`` naming ``number`` otherwise."""
+        order = self.store.find_by_number(domain.normalise_number(number))
+        return schemas.OrderSchema().dump(domain.check_can_view_numbered(order, actor, number))
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_orders(self, actor, query):
         """``list_orders(actor, {"as": "seller", "hub_id": "…", "status": "confirmed",
         "page": 1, "page_size": 20})`` → page of orders, newest first."""

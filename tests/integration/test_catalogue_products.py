@@ -42,6 +42,7 @@ def test_a_product_goes_from_submission_through_curation_to_the_showroom(
     submitted = catalogue_events.wait_for("product_submitted", product_id=product["id"])
     assert submitted["data"] == {
         "product_id": product["id"],
+        "code": product["code"],
         "hub_id": hub.hub_id,
         "seller_id": seller.member_id,
         "name": product["name"],

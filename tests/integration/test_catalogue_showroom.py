@@ -10,7 +10,7 @@ from services.common.signing import SigningProxy
 from tests.support.catalogue import coordinator_of, make_product, new_hub_id, seller_of
 from tests.support.orders import new_key
 
-COMPACT_ITEM = {"id", "hub_id", "name", "category", "price", "unit", "stock", "image"}
+COMPACT_ITEM = {"id", "code", "hub_id", "name", "category", "price", "unit", "stock", "image"}
 
 
 @pytest.fixture

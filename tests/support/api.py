@@ -31,6 +31,7 @@ class Api:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         self.timeout = timeout
+        self.token = token
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 

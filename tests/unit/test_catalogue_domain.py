@@ -45,6 +45,7 @@ def test_a_seller_submits_a_product_for_review(seller):
     assert kind == "product_submitted"
     assert data == {
         "product_id": product["_id"],
+        "code": product["code"],
         "hub_id": HUB,
         "seller_id": seller["member_id"],
         "name": product["name"],

@@ -94,6 +94,7 @@ def test_placing_records_order_placed_with_the_documented_summary():
     assert data["status"] == "pending"
     assert set(data["items"][0]) == {
         "product_id",
+        "code",
         "seller_id",
         "name",
         "quantity",
@@ -541,3 +542,21 @@ def test_a_suspended_seller_s_products_cannot_be_ordered():
         domain.check_can_place(BUYER, fields, projected(tempe, kopi), {("seller-2", "seller")})
     assert set(raised.value.details) == {"items.1.product_id"}
     domain.check_can_place(BUYER, fields, projected(tempe, kopi), {("seller-2", "buyer")})
+
+
+@pytest.mark.parametrize(
+    "typed", ["KD-000123", "kd000123", "KD 123", "kd-123", " 000123 ", "123", "Kd - 0123"]
+)
+def test_an_order_number_is_read_however_people_type_it(typed):
+    assert domain.normalise_number(typed) == "KD-000123"
+
+
+def test_a_number_past_six_digits_keeps_them_all():
+    assert domain.normalise_number("kd1234567") == "KD-1234567" == domain.order_number(1234567)
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "KD", "KD-", "0", "KD-000000", "12a", "AB-123", "1.000", "-", None, 123]
+)
+def test_what_cannot_be_an_order_number_is_none(typed):
+    assert domain.normalise_number(typed) is None
