@@ -254,7 +254,10 @@ def _order_facts(
     everything = lines is order["items"]
     return {
         "number": order.get("number") or order["order_id"],
-        "items": [{"name": line["name"], "quantity": line["quantity"]} for line in lines],
+        "items": [
+            {"name": line["name"], "quantity": line["quantity"], "code": line.get("code")}
+            for line in lines
+        ],
         "total": order["total"] if everything else sum(_line_total(line) for line in lines),
         "method": fulfilment.get("method"),
         "payment": order.get("payment_method"),

@@ -4,7 +4,7 @@ provider's stand-in: the same rules as the HTTP API, one reply per message."""
 import pytest
 
 from services.common.mongo import database_name, mongo_client
-from tests.support.community import approved_member
+from tests.support.community import approved_member, hub_with_coordinator
 from tests.support.inbound import Phone
 from tests.support.messaging import (
     hub_orders,
@@ -95,12 +95,16 @@ def test_a_seller_changes_stock_and_readies_an_order_by_sms(api, sms_sink, shop,
     )
     seller.ask(f"SIAP {order['number']}", "ready", number=order["number"])
     assert buyer.client.get(f"/api/v1/orders/{order['id']}").json()["status"] == "ready_for_pickup"
-    seller.ask(
-        f"SIAP {order['number']}",
-        "cannot_ready",
-        number=order["number"],
-        status="ready_for_pickup",
+    cancelled = buyer.client.post(
+        f"/api/v1/orders/{order['id']}/cancel", json={}, headers={"Idempotency-Key": "k-2"}
     )
+    assert cancelled.status_code == 409  # ready for pickup: the buyer cannot cancel it now
+    second = buyer.client.post("/api/v1/orders", json=body, headers={"Idempotency-Key": "k-3"})
+    number = second.json()["number"]
+    buyer.client.post(
+        f"/api/v1/orders/{second.json()['id']}/cancel", json={}, headers={"Idempotency-Key": "k-4"}
+    )
+    seller.ask(f"SIAP {number}", "cannot_ready", number=number, status="cancelled")
 
 
 def test_a_suspended_seller_cannot_change_stock_by_sms(api, sms_sink, shop):
@@ -175,3 +179,71 @@ def test_the_same_provider_id_twice_makes_one_order_and_one_reply(api, sms_sink,
     )
     messages = mongo_client(config)[database_name("messaging")].messages
     assert messages.count_documents({"phone": buyer.number}) == 1
+
+
+def registered_buyer(api, sms_sink, hub):
+    buyer = Phone(api, sms_sink)
+    approved_member(api, hub.coordinator, hub.hub_id, role="buyer", phone=buyer.local)
+    return buyer
+
+
+def test_orders_that_cannot_be_placed_get_a_clear_reply_and_place_nothing(
+    api, sms_sink, shop, hub, admin, config
+):
+    buyer = registered_buyer(api, sms_sink, hub)
+    code = shop.product["code"]
+    for text in (f"PESAN {code} 0", f"PESAN {code} -1", f"PESAN {code} 1.000", "PESAN"):
+        buyer.ask(text, "usage_pesan")
+    buyer.ask("PESAN ZZZZ 1", "unknown_code", code="ZZZZ")
+    elsewhere = hub_with_coordinator(api, admin)
+    other = open_shop(api, sms_sink, elsewhere, config)
+    buyer.ask(
+        f"PESAN {code} 1 {other.product['code']} 1", "unknown_code", code=other.product["code"]
+    )
+    assert hub_orders(shop.coordinator, hub.hub_id) == []
+    assert hub_orders(elsewhere.coordinator, elsewhere.hub_id) == []
+
+
+def test_an_order_beyond_the_stock_is_rejected_by_the_saga_and_the_buyer_is_told_by_sms(
+    api, sms_sink, shop, hub
+):
+    buyer = registered_buyer(api, sms_sink, hub)
+    product = shop.product
+    buyer.send(f"PESAN {product['code']} {product['stock'] + 1}")
+    order = the_only_order(shop.coordinator, hub.hub_id)
+    buyer.expect("ordered", number=order["number"], total=order["total"], hub=shop.hub["name"])
+    wait_until(
+        lambda: any(
+            order["number"] in text and product["code"] in text and "stok" in text
+            for text in buyer.inbox()
+        ),
+        message="the rejection naming the order number and the product code",
+    )
+    assert hub_orders(shop.coordinator, hub.hub_id)[0]["status"] == "rejected"
+    assert stock_of(api, product["id"]) == product["stock"]
+
+
+def test_a_phone_that_is_no_member_may_search_and_stop_broadcasts_but_not_order(
+    api, sms_sink, shop, config
+):
+    stranger = Phone(api, sms_sink)
+    stranger.ask(f"ORDER {shop.product['code']} 1", "not_registered", language="en")
+    stranger.ask("STOP", "stopped", language="en")
+    stranger.ask("MULAI", "started")
+    consent = mongo_client(config)[database_name("messaging")].consents.find_one(
+        {"_id": stranger.number}
+    )
+    assert consent["opted_out"] is False and consent["member_id"] is None
+    assert hub_orders(shop.coordinator, shop.hub["id"]) == []
+
+
+def test_a_burst_of_messages_is_answered_exactly_once_each(api, sms_sink, config):
+    phones = [Phone(api, sms_sink) for _ in range(200)]
+    for phone in phones:
+        phone.send("BANTUAN")
+    wait_until(
+        lambda: all(phone.count("help") >= 1 for phone in phones),
+        timeout=120,
+        message="a reply to every message",
+    )
+    holds(lambda: all(phone.count("help") == 1 for phone in phones), 1.0)
