@@ -4,12 +4,15 @@ provider stand-in (``tests.support.sink.HttpSink``)."""
 
 import itertools
 import json
+import threading
 import time
 import uuid
 
+import requests
+
 from services.common import webhooks
 from services.messaging import replies
-from tests.support.api import e164, make_phone
+from tests.support.api import Api, e164, make_phone
 from tests.support.waiting import wait_until
 
 INBOUND_WEBHOOK_SECRET = "inbound-secret-for-tests-only"
@@ -107,3 +110,49 @@ class Phone:
         """Send ``text`` and wait for the reply ``key`` with ``values``."""
         self.send(text)
         return self.expect(key, **values)
+
+
+class Provider:
+    """An SMS provider posting ``BANTUAN`` from a new phone every ``interval`` seconds
+    in a thread, each retried with the same id until it is accepted (as providers do on
+    a 5xx or a timeout); ``all_answered()`` once every phone has our reply."""
+
+    def __init__(self, api, sink, interval=0.1, give_up_after=120):
+        self.api = Api(api.base_url, timeout=10)
+        self.sink = sink
+        self.interval = interval
+        self.give_up_after = give_up_after
+        self.phones = []
+        self.retries = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stopping.set()
+        self._thread.join(timeout=self.give_up_after + 30)
+
+    def _run(self):
+        while not self._stopping.is_set():
+            phone = Phone(self.api, self.sink)
+            body = {"id": provider_id(), "from": phone.local, "text": "BANTUAN"}
+            deadline = time.monotonic() + self.give_up_after
+            while time.monotonic() < deadline:
+                try:
+                    if signed_post(self.api, body).status_code == 200:
+                        self.phones.append(phone)
+                        break
+                except requests.RequestException:
+                    pass
+                self.retries += 1
+                time.sleep(0.5)
+            time.sleep(self.interval)
+
+    def all_answered(self):
+        return all(phone.count("help") >= 1 for phone in self.phones)
+
+    def answered_once(self):
+        return all(phone.count("help") == 1 for phone in self.phones)
