@@ -4,6 +4,7 @@ provider's stand-in: the same rules as the HTTP API, one reply per message."""
 import pytest
 
 from services.common.mongo import database_name, mongo_client
+from tests.conftest import Stack
 from tests.support.community import approved_member, hub_with_coordinator
 from tests.support.inbound import Phone
 from tests.support.messaging import (
@@ -247,3 +248,36 @@ def test_a_burst_of_messages_is_answered_exactly_once_each(api, sms_sink, config
         message="a reply to every message",
     )
     holds(lambda: all(phone.count("help") == 1 for phone in phones), 1.0)
+
+
+def test_registering_twice_joining_an_unknown_hub_and_english_replies(api, sms_sink, shop):
+    phone = Phone(api, sms_sink, language="en")
+    phone.ask("REGISTER Budi", "registered", name="Budi")
+    # the member's language is now English: every reply follows it
+    phone.ask("DAFTAR Budi Lagi", "already_registered", name="Budi")
+    phone.ask("JOIN no-such-hub", "no_such_hub", hub="no-such-hub")
+    phone.ask(
+        f"JOIN {shop.hub['slug']} SELL Kopi Budi", "applied", hub=shop.hub["name"], role="seller"
+    )
+    pending = shop.coordinator.get(f"/api/v1/hubs/{shop.hub['id']}/memberships?status=pending")
+    [membership] = [m for m in pending.json()["items"] if m["member"]["phone"] == phone.number]
+    assert membership["role"] == "seller" and membership["business_name"] == "Kopi Budi"
+
+
+@pytest.fixture
+def patient(container_factory, config):
+    """The stack with handler retries slow enough to outlast a restart."""
+    config = {**config, "KOMPOR_RETRY_DELAYS": "1,2,4,8"}
+    return Stack(container_factory, config).start().wait_ready()
+
+
+def test_a_message_handled_while_community_is_down_is_answered_once_when_it_returns(
+    patient, sms_sink
+):
+    phone = Phone(patient.api, sms_sink)
+    patient.stop("community")
+    phone.send("BANTUAN")
+    holds(lambda: phone.inbox() == [], 1.0)  # never a wrong answer meanwhile
+    patient.start("community")
+    phone.expect("help", timeout=30)
+    holds(lambda: phone.count("help") == 1, 1.0)
