@@ -6,8 +6,6 @@ for the conditional updates the repository makes in one write.
 """
 
 import datetime
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -30,6 +28,7 @@ from services.common.envelope import (
 )
 from services.common.errors import invalid
 from services.common.phone import normalise_phone
+from services.common.slugs import MAX_SLUG, slug_of
 from services.common.types import Document
 from services.community.contract import (
     APPROVED,
@@ -200,11 +199,10 @@ def require_coordinator(actor: Actor, hub_id: str, doing: str) -> None:
 
 def slugify(name: str) -> str:
     """``"Simpul Pujon Kidul"`` → ``"simpul-pujon-kidul"`` (ASCII, lower case)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    slug = slug_of(name)
     if not slug:
         raise invalid("name", "Send a name with letters or digits.")
-    return slug[:80]
+    return slug[:MAX_SLUG]
 
 
 def check_can_create_hub(actor: Actor) -> None:

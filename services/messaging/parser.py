@@ -22,6 +22,7 @@ import unicodedata
 from typing import Any, TypedDict
 
 from services.catalogue.contract import MAX_STOCK
+from services.common.slugs import MAX_SLUG, slug_of
 from services.orders.schemas import MAX_QUANTITY
 
 VERBS = (
@@ -71,7 +72,6 @@ MAX_TEXT = 1000
 """Characters of a message read; a command with arguments in a longer one is refused."""
 MAX_NAME = 100  # community's member name and business name
 MAX_WORDS = 100  # catalogue's search text
-MAX_SLUG = 80  # community's hub slug
 MAX_NUMBER = 20
 
 _CODE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTHS[0]},{CODE_LENGTHS[1]}}}", flags=re.ASCII)
@@ -256,8 +256,7 @@ def _slug(text: str) -> str | None:
     hub names; ``None`` for anything but letters, digits, spaces, ``-``, ``_``, ``.``."""
     if not text or any(not (char.isalnum() or char in " -_.") for char in text):
         return None
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = slug_of(text)
     return slug if 0 < len(slug) <= MAX_SLUG else None
 
 
