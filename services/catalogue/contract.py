@@ -51,6 +51,7 @@ STOCK_RESERVED = "stock_reserved"
 STOCK_RESERVATION_FAILED = "stock_reservation_failed"
 STOCK_RELEASED = "stock_released"
 STOCK_LOW = "stock_low"
+STOCK_CHANGED = "stock_changed"
 
 
 class ProductSnapshot(TypedDict):
@@ -65,6 +66,7 @@ class ProductSnapshot(TypedDict):
     price: int
     unit: str
     status: str
+    acted_by: str | None  # the coordinator who submitted it for its seller; None: the seller
 
 
 class ProductSubmitted(ProductSnapshot):
@@ -121,6 +123,19 @@ class StockLow(TypedDict):
     threshold: int
 
 
+class StockChanged(TypedDict):
+    """Its seller, or the hub's coordinator for them (``acted_by``), changed the stock."""
+
+    product_id: str
+    code: str
+    hub_id: str
+    seller_id: str
+    name: str
+    stock: int
+    delta: int
+    acted_by: str | None
+
+
 EVENTS: dict[str, type] = {
     PRODUCT_SUBMITTED: ProductSubmitted,
     PRODUCT_APPROVED: ProductApproved,
@@ -130,5 +145,6 @@ EVENTS: dict[str, type] = {
     STOCK_RESERVATION_FAILED: StockReservationFailed,
     STOCK_RELEASED: StockReleased,
     STOCK_LOW: StockLow,
+    STOCK_CHANGED: StockChanged,
 }
 """Every event catalogue publishes, with the shape of its ``data``."""

@@ -41,6 +41,7 @@ from services.catalogue.contract import (
     PRODUCT_SUBMITTED,
     PRODUCT_UPDATED,
     REJECTED,
+    STOCK_CHANGED,
     STOCK_LOW,
     STOCK_RELEASED,
     STOCK_RESERVATION_FAILED,
@@ -48,6 +49,7 @@ from services.catalogue.contract import (
     ProductSnapshot,
     ReservedLine,
     Shortage,
+    StockChanged,
     StockLow,
     StockReservationFailed,
     StockReserved,
@@ -140,7 +142,62 @@ def coded(product: Document, code: str) -> Document:
 
 def snapshot(product: Document) -> ProductSnapshot:
     """What other services learn of a product (the events' *product snapshot*)."""
-    return payload(ProductSnapshot, product, product_id=product["_id"])
+    return payload(
+        ProductSnapshot, product, product_id=product["_id"], acted_by=product.get("acted_by")
+    )
+
+
+# --- the coordinator acting for a seller ------------------------------------------
+#
+# ``standing`` is what catalogue has heard of the seller's membership of the hub
+# (``repository.seller_standing``): ``True`` approved, ``False`` suspended, ``None``
+# never approved (an applicant, a buyer, someone of another hub, a stranger).
+
+
+def acts_for(actor: Actor, seller_id: object) -> bool:
+    """``on_behalf_of`` names someone other than the caller."""
+    return seller_id is not None and seller_id != member_id(actor)
+
+
+def check_can_act_for(
+    actor: Actor, hub_id: str, standing: bool | None, field: str = "on_behalf_of"
+) -> None:
+    """The hub's coordinator (or an admin), for an approved seller of the hub who is not
+    suspended; ``Forbidden`` naming ``field`` otherwise."""
+    if not is_coordinator(actor, hub_id):
+        raise NotTheCoordinator(
+            "Only the hub's coordinator (or an admin) acts for a seller of the hub.",
+            {field: ["You are not a coordinator of this hub; act for yourself only."]},
+        )
+    if standing is not True:
+        why = (
+            "Their seller membership of this hub is suspended."
+            if standing is False
+            else "They are not an approved seller of this hub."
+        )
+        raise NotASeller(
+            f"You cannot act for this member: {why}",
+            {field: [f"{why} Send the member id of an approved seller of this hub."]},
+        )
+
+
+def submitter(
+    actor: Actor, fields: Mapping[str, Any], standing: bool | None = None
+) -> tuple[str, str | None]:
+    """``(seller_id, acted_by)`` of a new product: the caller, an approved seller of
+    the hub; or the seller named in ``on_behalf_of``, with the coordinator as
+    ``acted_by``."""
+    hub_id, seller_id = fields["hub_id"], fields.get("on_behalf_of")
+    if isinstance(seller_id, str) and acts_for(actor, seller_id):
+        check_can_act_for(actor, hub_id, standing)
+        return seller_id, actor["member_id"]
+    if not is_seller(actor, hub_id):
+        raise NotASeller(
+            "Only approved sellers of this hub can add products; apply with "
+            f"POST /api/v1/hubs/{hub_id}/memberships.",
+            {"hub_id": ["You are not an approved seller of this hub."]},
+        )
+    return actor["member_id"], None
 
 
 def new_product(
@@ -149,23 +206,20 @@ def new_product(
     now: datetime.datetime | None = None,
     product_id: str | None = None,
     code: str | None = None,
+    standing: bool | None = None,
 ) -> Document:
-    """A product submitted by an approved seller of ``fields["hub_id"]``, under
-    ``product_id`` when given (see ``product_id_for``) and with ``code`` (a new one
-    when not given)."""
+    """A product submitted by an approved seller of ``fields["hub_id"]`` (or for them
+    by the hub's coordinator, see ``submitter``), under ``product_id`` when given (see
+    ``product_id_for``) and with ``code`` (a new one when not given)."""
     hub_id = fields["hub_id"]
-    if not is_seller(actor, hub_id):
-        raise NotASeller(
-            "Only approved sellers of this hub can add products; apply with "
-            f"POST /api/v1/hubs/{hub_id}/memberships.",
-            {"hub_id": ["You are not an approved seller of this hub."]},
-        )
+    seller_id, acted_by = submitter(actor, fields, standing)
     now = now or utcnow()
     product = {
         "_id": product_id or new_id(),
         "code": code or new_code(),
         "hub_id": hub_id,
-        "seller_id": member_id(actor),
+        "seller_id": seller_id,
+        "acted_by": acted_by,
         "name": fields["name"],
         "description": fields["description"],
         "category": fields["category"],
@@ -315,9 +369,33 @@ def _decide(
     )
 
 
-def restocked(product: Document, actor: Actor, delta: int) -> int:
-    """The stock after the seller adds ``delta`` (negative to correct it down)."""
-    check_own(product, actor)
+def stock_changer(product: Document, actor: Actor, standing: bool | None = None) -> str | None:
+    """Who may change a product's stock: its seller (``None``: nobody acted for them),
+    or the coordinator of its hub for a seller in good standing (their id)."""
+    if product["seller_id"] == member_id(actor) or not is_coordinator(actor, product["hub_id"]):
+        check_own(product, actor)
+        return None
+    if product.get(SELLER_SUSPENDED):
+        standing = False
+    check_can_act_for(actor, product["hub_id"], standing, field="product_id")
+    return member_id(actor)
+
+
+def restock(product: Document, actor: Actor, delta: int, standing: bool | None = None) -> Document:
+    """Its seller, or the hub's coordinator for them (see ``stock_changer``), adds
+    ``delta``: ``stock_changed``, and ``stock_low`` if it fell to the threshold."""
+    acted_by = stock_changer(product, actor, standing)
+    set_stock(product, restocked(product, delta))
+    record(product, STOCK_CHANGED, stock_changed(product, delta, acted_by))
+    return product
+
+
+def stock_changed(product: Document, delta: int, acted_by: str | None) -> StockChanged:
+    return payload(StockChanged, product, product_id=product["_id"], delta=delta, acted_by=acted_by)
+
+
+def restocked(product: Document, delta: int) -> int:
+    """The stock after adding ``delta`` (negative to correct it down)."""
     stock = product["stock"] + delta
     if stock < 0:
         raise NotEnoughStock(

@@ -30,6 +30,7 @@ from pymongo.errors import DuplicateKeyError
 from services.catalogue import domain
 from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
 from services.catalogue.exceptions import ProductNotFound, ReservationBusy
+from services.common.actor import SELLER
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
 from services.common.storage import NOT_STATE, Repository, with_events
@@ -76,6 +77,7 @@ class CatalogueRepository(Repository):
         ],
         # reservations are only ever looked up by order id (their _id)
         "reservations": [IndexModel([("outbox.event_id", ASCENDING)], sparse=True)],
+        "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
     }
 
     # --- products ---------------------------------------------------------------
@@ -173,6 +175,40 @@ class CatalogueRepository(Repository):
             {"$set": {domain.SELLER_SUSPENDED: suspended, SELLER_AS_OF: as_of}},
         )
         self._bump_showroom()
+
+    def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
+        """Whether a membership (of any role) is suspended now, by its newest decision."""
+        fields = {key: data.get(key) for key in ("hub_id", "member_id", "role")}
+        try:
+            self.db.standings.update_one(
+                {
+                    "_id": data["membership_id"],
+                    "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}],
+                },
+                {"$set": {**fields, "suspended": suspended, "as_of": as_of}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # a newer decision already wrote this membership
+            pass
+
+    def seller_standing(self, hub_id: str, member_id: object) -> bool | None:
+        """``True`` while ``member_id`` is an approved seller of the hub, ``False``
+        while suspended, ``None`` if never approved as one (as far as catalogue has
+        heard from community)."""
+        if not isinstance(member_id, str):
+            return None
+        found = self.db.standings.find_one(
+            {"hub_id": hub_id, "member_id": member_id, "role": SELLER}
+        )
+        return None if found is None else not found["suspended"]
+
+    def seller_standing_of(self, product_id: object) -> bool | None:
+        """``seller_standing`` of the product's seller in its hub (``None`` for an
+        unknown product: changing its stock finds that out)."""
+        product = self.find_product(product_id)
+        if product is None:
+            return None
+        return self.seller_standing(product["hub_id"], product["seller_id"])
 
     def current_stock(self, product_ids: list[str]) -> dict[str, int]:
         found = self.db.products.find({"_id": {"$in": product_ids}}, projection={"stock": True})

@@ -82,6 +82,13 @@ class CreateProductSchema(Schema):
         validate=validate.Range(min=0, max=contract.MAX_STOCK, error="Send from {min} to {max}."),
     )
     images = _images(load_default=list)
+    on_behalf_of = text(
+        64,
+        metadata={
+            "description": "The hub's coordinator submitting for an approved seller of the "
+            "hub: the seller's member id (the product is theirs)."
+        },
+    )
 
 
 class UpdateProductSchema(Schema):
@@ -177,6 +184,10 @@ class ProductSchema(Schema):
     stock = fields.Integer()
     images = fields.List(fields.String())
     status = fields.String()
+    acted_by = fields.String(
+        allow_none=True,
+        metadata={"description": "The coordinator who submitted it for its seller, if one did."},
+    )
     rejection_reason = fields.String(allow_none=True)
     reviewed_at = Timestamp(allow_none=True)
     created_at = Timestamp()

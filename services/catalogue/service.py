@@ -32,11 +32,15 @@ class CatalogueService(HealthMixin):
         """``create_product(actor, {"hub_id": "…", "name": "Keripik Tempe", "description":
         "…", "category": "food", "price": 15000, "unit": "pack", "stock": 40},
         idempotency_key="3f2a…")`` → product ``status: "pending_review"``; the same key
-        again → the same product. Emits ``product_submitted``."""
+        again → the same product. The hub's coordinator adds ``"on_behalf_of": seller_id``
+        to submit for a seller. Emits ``product_submitted``."""
         fields = schemas.CreateProductSchema().load_or_raise(payload)
         product_id = domain.product_id_for(actor, idempotency_key)
+        standing = self.store.seller_standing(fields["hub_id"], fields.get("on_behalf_of"))
         product = self.store.add_product(
-            lambda code: domain.new_product(actor, fields, product_id=product_id, code=code)
+            lambda code: domain.new_product(
+                actor, fields, product_id=product_id, code=code, standing=standing
+            )
         )
         return schemas.ProductSchema().dump(product)
 
@@ -54,12 +58,14 @@ class CatalogueService(HealthMixin):
     @idempotent(required=True)
     def change_stock(self, actor, product_id, payload, idempotency_key=None):
         """``change_stock(actor, product_id, {"delta": 25}, idempotency_key="3f2a…")`` →
-        product; never below zero (``Conflict``); the same key again is applied once.
-        Emits ``stock_low`` when it falls to the threshold."""
+        product; by its seller or the hub's coordinator; never below zero (``Conflict``);
+        the same key again is applied once. Emits ``stock_changed``, and ``stock_low``
+        when it falls to the threshold."""
         delta = schemas.StockChangeSchema().load_or_raise(payload)["delta"]
+        standing = self.store.seller_standing_of(product_id)
         product = self.store.change_stock(
             product_id,
-            lambda found: domain.set_stock(found, domain.restocked(found, actor, delta)),
+            lambda found: domain.restock(found, actor, delta, standing),
             key=domain.stock_change_key(actor, idempotency_key),
         )
         return schemas.ProductSchema().dump(product)
@@ -130,6 +136,7 @@ class CatalogueService(HealthMixin):
         self._seller_standing(event, suspended=False)
 
     def _seller_standing(self, event, suspended):
+        self.store.save_standing(event["data"], suspended, event["occurred_at"])
         seller = domain.seller_standing(event["data"])
         if seller is not None:
             self.store.set_seller_standing(*seller, suspended, event["occurred_at"])

@@ -151,12 +151,50 @@ def tell_new_coordinator(data: Mapping[str, Any], hub: Document | None) -> list[
 def tell_coordinators_of_product(
     product: Mapping[str, Any], hub: Document | None, coordinator_ids: Iterable[str]
 ) -> list[Message]:
+    """``product_submitted``: the hub's coordinators are asked to review it (but not
+    its seller, nor the coordinator who submitted it), and a seller the coordinator
+    submitted it for is told."""
     facts = {"product": product["name"], "price": product["price"], "hub": _hub_name(hub)}
-    return [
+    skip = {product["seller_id"], product.get("acted_by")}
+    messages = [
         Message(coordinator, "product_submitted", facts)
         for coordinator in coordinator_ids
-        if coordinator != product["seller_id"]
+        if coordinator not in skip
     ]
+    if _acted_for(product, product["seller_id"]):
+        told = {**facts, "code": product.get("code")}
+        messages.append(Message(product["seller_id"], "product_submitted_for_you", told))
+    return messages
+
+
+def tell_seller_of_stock_change(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
+    """``stock_changed`` by the hub's coordinator for the seller → the seller."""
+    if not _acted_for(data, data["seller_id"]):
+        return []
+    facts = {
+        "product": data["name"],
+        "code": data.get("code"),
+        "delta": data["delta"],
+        "stock": data["stock"],
+        "hub": _hub_name(hub),
+    }
+    return [Message(data["seller_id"], "stock_changed_for_you", facts)]
+
+
+def tell_buyer_acted_for(order: Mapping[str, Any], hub: Document | None) -> list[Message]:
+    """``order_placed`` by the hub's coordinator for the buyer → the buyer (once, however
+    often the order is announced)."""
+    if not _acted_for(order, order["buyer_id"]):
+        return []
+    template = "order_placed_for_you"
+    facts = {**_order_facts(order, order["items"], hub), "hub": _hub_name(hub)}
+    return [Message(order["buyer_id"], template, facts, _order_key(order, template))]
+
+
+def _acted_for(data: Mapping[str, Any], member_id: str) -> bool:
+    """Someone else (the hub's coordinator) acted for ``member_id``: they are told, so
+    that a coordinator's mistake or misuse is seen by the member it concerns."""
+    return data.get("acted_by") not in (None, member_id)
 
 
 def tell_seller_of_curation(

@@ -135,12 +135,17 @@ class NotificationsService(HealthMixin):
     def handle_stock_low(self, event):
         self.courier.notify(event, domain.tell_seller_of_low_stock(event["data"]))
 
+    @subscribe("catalogue", catalogue.STOCK_CHANGED)
+    def handle_stock_changed(self, event):
+        self._tell_hub(event, domain.tell_seller_of_stock_change)
+
     # --- orders ------------------------------------------------------------------
 
     @subscribe("orders", orders.ORDER_PLACED)
     def handle_order_placed(self, event):
-        messages = domain.tell_sellers_of_order("order_placed_seller", event["data"])
-        self.courier.notify(event, messages)
+        data = event["data"]
+        messages = domain.tell_sellers_of_order("order_placed_seller", data)
+        self.courier.notify(event, messages + domain.tell_buyer_acted_for(data, self._hub(data)))
 
     @subscribe("orders", orders.ORDER_CONFIRMED)
     def handle_order_confirmed(self, event):

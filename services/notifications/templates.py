@@ -22,6 +22,8 @@ ELASTIC = ("name", "applicant", "hub", "pickup", "address", "items", "product", 
 MONEY = ("total", "price")
 WORDS_OF = ("role", "method", "payment")
 COUNTS = ("stock", "capacity")
+CHANGES = ("delta",)  # counts shown with their sign: +5, -1.000
+MIN_KEPT = 6  # an elastic word never shrinks below "Sit..."
 ITEMS_SHOWN = 2
 ITEM_NAME_WIDTH = 24
 WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")  # Malang Regency's time zone
@@ -144,6 +146,21 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Pembayaran {number} diterima",
             "Pembayaran {total} untuk pesanan {number} sudah diterima. Terima kasih!",
         ),
+        "order_placed_for_you": (
+            "Pesanan {number} atas nama Anda",
+            "Koordinator {hub} memesan atas nama Anda: {number}, {items}. Total {total}, "
+            "{payment}. Bukan Anda? Hubungi koordinator.",
+        ),
+        "product_submitted_for_you": (
+            "Produk diajukan atas nama Anda",
+            "Koordinator {hub} mengajukan produk Anda {product} ({code}, {price}) untuk "
+            "ditinjau. Bukan Anda? Hubungi koordinator.",
+        ),
+        "stock_changed_for_you": (
+            "Stok {code} diubah",
+            "Koordinator {hub} mengubah stok {product} ({code}) {delta}, kini {stock}. "
+            "Bukan Anda? Hubungi koordinator.",
+        ),
         "training_scheduled": (
             "Pelatihan baru: {title}",
             "Pelatihan baru di {hub}: {title}, {when}. Kuota {capacity} orang. "
@@ -241,6 +258,21 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Payment for {number} received",
             "Payment of {total} for order {number} has been received. Thank you!",
         ),
+        "order_placed_for_you": (
+            "Order {number} placed for you",
+            "The {hub} coordinator ordered for you: {number}, {items}. Total {total}, "
+            "{payment}. Not you? Call the coordinator.",
+        ),
+        "product_submitted_for_you": (
+            "Product submitted for you",
+            "The {hub} coordinator submitted your product {product} ({code}, {price}) for "
+            "review. Not you? Call the coordinator.",
+        ),
+        "stock_changed_for_you": (
+            "Stock of {code} changed",
+            "The {hub} coordinator changed the stock of {product} ({code}) by {delta}, now "
+            "{stock}. Not you? Call the coordinator.",
+        ),
         "training_scheduled": (
             "New training: {title}",
             "New training at {hub}: {title}, {when}. {capacity} places. "
@@ -315,6 +347,8 @@ def _words_for(facts: dict[str, Any], language: str) -> "_Missing":
             words[key] = rupiah(value or 0)
         elif key in COUNTS and isinstance(value, int):
             words[key] = f"{value:,}".replace(",", vocabulary["thousands"])
+        elif key in CHANGES and isinstance(value, int):
+            words[key] = f"{value:+,}".replace(",", vocabulary["thousands"])
         elif key == "items":
             words[key] = items_summary(value or [], language)
         elif key == "starts_at":

@@ -95,6 +95,7 @@ class OrderSummary(TypedDict):
     payment_method: str
     status: str
     payment_status: str
+    acted_by: str | None  # the coordinator who placed it for the buyer; None: the buyer
 
 
 class OrderPlaced(OrderSummary):

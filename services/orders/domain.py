@@ -236,16 +236,59 @@ def price_lines(
     return lines
 
 
+def buyer_of(actor: Actor, fields: Mapping[str, Any]) -> tuple[str, str | None]:
+    """``(buyer_id, acted_by)`` of an order: the caller, or the member named in
+    ``on_behalf_of`` with the caller (the hub's coordinator) as ``acted_by``."""
+    on_behalf_of = fields.get("on_behalf_of")
+    if on_behalf_of is None or on_behalf_of == actor["member_id"]:
+        return actor["member_id"], None
+    return on_behalf_of, actor["member_id"]
+
+
+def stored_key(key: str, acted_by: str | None) -> str:
+    """What an order keeps of its ``Idempotency-Key``. Keys are the caller's: one a
+    coordinator sent for a member is kept as ``"<coordinator id>:<key>"`` (and looked up
+    with ``acted_by``), so it never meets the member's own keys."""
+    return key if acted_by is None else f"{acted_by}:{key}"
+
+
+def check_can_act_for(actor: Actor, hub_id: str, standing: bool | None) -> None:
+    """The hub's coordinator (or an admin), for an approved member of the hub who is
+    not suspended there. ``standing``: what orders has heard of the member's
+    memberships of the hub (``True`` approved, ``False`` suspended in a role, ``None``
+    never approved)."""
+    if not is_coordinator(actor, hub_id):
+        raise NotAllowed(
+            "Only the hub's coordinator (or an admin) orders for a member of the hub.",
+            {"on_behalf_of": ["You are not a coordinator of this hub; order for yourself only."]},
+        )
+    if standing is not True:
+        why = (
+            "Their membership of this hub is suspended."
+            if standing is False
+            else "They are not an approved member of this hub."
+        )
+        raise NotAllowed(
+            f"You cannot order for this member: {why}",
+            {"on_behalf_of": [f"{why} Send the member id of an approved member of this hub."]},
+        )
+
+
 def check_can_place(
     actor: Actor,
     fields: Mapping[str, Any],
     products: Mapping[str, Document],
     suspended: Collection[tuple[str, str]],
+    standing: bool | None = None,
 ) -> None:
     """Nobody orders in a hub where their buyer membership is suspended, and nothing
     of a seller suspended there. ``suspended``: ``(member_id, role)`` of the hub's
-    suspended memberships, as far as orders has heard."""
-    if (actor["member_id"], BUYER) in suspended:
+    suspended memberships, as far as orders has heard. For ``on_behalf_of``, see
+    ``check_can_act_for`` (``standing`` is the member's)."""
+    buyer_id, acted_by = buyer_of(actor, fields)
+    if acted_by is not None:
+        check_can_act_for(actor, fields["hub_id"], standing)
+    if (buyer_id, BUYER) in suspended:
         raise NotAllowed(
             "Your buyer membership of this hub is suspended; you cannot order here.",
             {"hub_id": ["Ask the hub coordinator about your membership."]},
@@ -309,11 +352,13 @@ def new_order(
     now = now or utcnow()
     lines = price_lines(fields["hub_id"], fields["items"], products)
     fulfilment = fields["fulfilment"]
+    buyer_id, acted_by = buyer_of(actor, fields)
     order = {
         "_id": new_id(),
         "number": number,
         "hub_id": fields["hub_id"],
-        "buyer_id": actor["member_id"],
+        "buyer_id": buyer_id,
+        "acted_by": acted_by,
         "seller_ids": sorted({line["seller_id"] for line in lines}),
         "items": lines,
         "total": sum(line["line_total"] for line in lines),
@@ -336,7 +381,7 @@ def new_order(
         "announcements": 1,
         "retry_at": now + retry_delay(retry_seconds, 1),
     }
-    _moved(order, PENDING, actor["member_id"], now)
+    _moved(order, PENDING, buyer_id, now, acted_by)
     record(order, ORDER_PLACED, summary(order))
     return order
 
@@ -356,6 +401,7 @@ def summary(order: Document) -> OrderSummary:
         "payment_method": order["payment_method"],
         "status": order["status"],
         "payment_status": order["payment_status"],
+        "acted_by": order.get("acted_by"),
     }
 
 
@@ -363,10 +409,17 @@ def _summary_line(line: Document) -> OrderLine:
     return payload(OrderLine, line)
 
 
-def _moved(order: Document, status: str, by: str, now: datetime.datetime) -> None:
+def _moved(
+    order: Document,
+    status: str,
+    by: str,
+    now: datetime.datetime,
+    acted_by: str | None = None,
+) -> None:
+    """``by``: whose step it is; ``acted_by``: the coordinator who took it for them."""
     order["status"] = status
     order["updated_at"] = now
-    order["history"].append({"status": status, "by": by, "at": now})
+    order["history"].append({"status": status, "by": by, "acted_by": acted_by, "at": now})
 
 
 # --- the stock saga --------------------------------------------------------------

@@ -29,6 +29,8 @@ class OrdersRepository(Repository):
             # one order per buyer and Idempotency-Key: the insert itself decides
             IndexModel([("buyer_id", ASCENDING), ("idempotency_key", ASCENDING)], unique=True),
             IndexModel([("number", ASCENDING)], unique=True),
+            # a coordinator's keys for the members they order for (``domain.stored_key``)
+            IndexModel([("acted_by", ASCENDING), ("idempotency_key", ASCENDING)]),
             IndexModel([("buyer_id", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("seller_ids", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("hub_id", ASCENDING), ("created_at", DESCENDING)]),
@@ -79,6 +81,14 @@ class OrdersRepository(Repository):
         except DuplicateKeyError:  # a newer decision already wrote this membership
             pass
 
+    def member_standing(self, hub_id: str, member_id: str) -> bool | None:
+        """``True`` while the member has an approved membership of the hub and none
+        suspended, ``False`` while one is suspended, ``None`` if never approved."""
+        found = list(self.db.standings.find({"hub_id": hub_id, "member_id": member_id}))
+        if not found:
+            return None
+        return not any(standing["suspended"] for standing in found)
+
     def suspended_in(self, hub_id: str, member_ids: Iterable[str]) -> set[tuple[str, str]]:
         """``(member_id, role)`` of the members' suspended memberships of the hub."""
         found = self.db.standings.find(
@@ -102,9 +112,12 @@ class OrdersRepository(Repository):
                 continue
         raise Conflict("Could not number the order; retry.")
 
-    def find_by_key(self, buyer_id: str, key: str) -> Document | None:
+    def find_by_key(self, buyer_id: str, key: str, acted_by: str | None = None) -> Document | None:
+        """The order placed under ``key`` (``domain.stored_key``): by the buyer, or for
+        any member by the coordinator ``acted_by``."""
+        query = {"buyer_id": buyer_id} if acted_by is None else {"acted_by": acted_by}
         return self.db.orders.find_one(
-            {"buyer_id": buyer_id, "idempotency_key": key}, projection={"outbox": False}
+            {**query, "idempotency_key": key}, projection={"outbox": False}
         )
 
     def add_order(self, order: Document) -> Document:

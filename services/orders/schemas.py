@@ -95,6 +95,13 @@ class PlaceOrderSchema(FlatSchema):
         validate=validate.Length(max=500, error="Send at most {max} characters."),
         error_messages=TEXT_ERRORS,
     )
+    on_behalf_of = text(
+        100,
+        metadata={
+            "description": "The hub's coordinator ordering for an approved member of the "
+            "hub: the member's id (the order is theirs)."
+        },
+    )
 
     @validates_schema
     def one_line_per_product(self, data, **kwargs):
@@ -205,6 +212,9 @@ class FulfilmentOutSchema(Schema):
 class HistorySchema(Schema):
     status = fields.String()
     by = fields.String()
+    acted_by = fields.String(
+        allow_none=True, metadata={"description": "The coordinator who acted for `by`."}
+    )
     at = Timestamp()
 
 
@@ -219,6 +229,10 @@ class OrderSchema(Schema):
     number = fields.String()
     hub_id = fields.String()
     buyer_id = fields.String()
+    acted_by = fields.String(
+        allow_none=True,
+        metadata={"description": "The coordinator who placed it for the buyer, if one did."},
+    )
     seller_ids = fields.List(fields.String())
     status = fields.String()
     items = fields.List(fields.Nested(LineSchema))

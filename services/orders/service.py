@@ -88,27 +88,29 @@ class OrdersService(HealthMixin):
     def place_order(self, actor, idempotency_key, payload):
         """``place_order(actor, "3f2a…", {"hub_id": "…", "items": [{"product_id": "…",
         "quantity": 2}], "fulfilment": {"method": "pickup"}, "payment_method": "cod"})``
-        → order ``status: "pending"``; the same key and body again → the same order."""
-        key = domain.idempotency_key(idempotency_key)
+        → order ``status: "pending"``; the same key and body again → the same order. The
+        hub's coordinator adds ``"on_behalf_of": member_id`` to order for a member."""
         fields = schemas.PlaceOrderSchema().load_or_raise(payload)
+        buyer_id, acted_by = domain.buyer_of(actor, fields)
+        key = domain.stored_key(domain.idempotency_key(idempotency_key), acted_by)
         request_hash = domain.fingerprint(fields)
-        order = self.store.find_by_key(actor["member_id"], key)
+        order = self.store.find_by_key(buyer_id, key, acted_by)
         if order is None:
-            products = self.store.products(item["product_id"] for item in fields["items"])
-            members = {actor["member_id"], *(p["seller_id"] for p in products.values())}
-            suspended = self.store.suspended_in(fields["hub_id"], members)
-            domain.check_can_place(actor, fields, products, suspended)
-            order = domain.new_order(
-                actor,
-                key,
-                request_hash,
-                fields,
-                products,
-                self.store.next_number(),
-                self.settings.retry_seconds,
-            )
-            order = self.store.add_order(order)
+            order = self.store.add_order(self._new_order(actor, key, request_hash, fields))
         return schemas.OrderSchema().dump(domain.check_same_request(order, request_hash))
+
+    def _new_order(self, actor, key, request_hash, fields):
+        """A new order, once the caller may place it (for themselves, or for a member)."""
+        hub_id, (buyer_id, _) = fields["hub_id"], domain.buyer_of(actor, fields)
+        products = self.store.products(item["product_id"] for item in fields["items"])
+        members = {buyer_id, *(p["seller_id"] for p in products.values())}
+        suspended = self.store.suspended_in(hub_id, members)
+        standing = self.store.member_standing(hub_id, buyer_id)
+        domain.check_can_place(actor, fields, products, suspended, standing)
+        number = self.store.next_number()
+        return domain.new_order(
+            actor, key, request_hash, fields, products, number, self.settings.retry_seconds
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def get_order(self, actor, order_id):

@@ -50,6 +50,7 @@ def test_a_product_goes_from_submission_through_curation_to_the_showroom(
         "price": 12_000,
         "unit": "pack",
         "status": "pending_review",
+        "acted_by": None,
     }
     path = f"/api/v1/products/{product['id']}"
     assert api.get(path).status_code == 404

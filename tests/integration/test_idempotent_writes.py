@@ -92,11 +92,12 @@ def slow_catalogue(config, monkeypatch):
     add = CatalogueRepository.add_product
     slowed = []
 
-    def add_slowly(self, product):
+    def add_slowly(self, make):
         if not slowed:
-            slowed.append(product["_id"])
+            # ``make(code)`` builds the product; its id comes from the key, whatever the code
+            slowed.append(make("KAMA")["_id"])
             eventlet.sleep(1.0)
-        return add(self, product)
+        return add(self, make)
 
     monkeypatch.setattr(CatalogueRepository, "add_product", add_slowly)
     return slowed

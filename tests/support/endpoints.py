@@ -9,7 +9,8 @@ document does and builds a valid request for it in a ``World``::
         request = endpoint.build(world)
         response = request.send(world.clients[endpoint.caller])   # 2xx
 
-``caller`` is a persona the request succeeds for; ``build`` makes what the request
+``caller`` is a persona the request succeeds for (``None`` for a row of what nobody
+may do, such as acting for a suspended member); ``build`` makes what the request
 needs (a pending membership, an approved product, a confirmed order) each time.
 A new operation in the document needs a row here: the suites check that the table
 and the document list the same ones.
@@ -24,6 +25,7 @@ from tests.support.api import make_member
 from tests.support.catalogue import make_product
 from tests.support.community import (
     approved_member,
+    decide,
     hub_payload,
     hub_with_coordinator,
     pending_member,
@@ -83,6 +85,9 @@ class World:
     other_seller: object
     clients: dict = field(default_factory=dict)
     stocked_product: str = None
+    acting_for_buyer: bool = False
+    suspended: dict = field(default_factory=dict)
+    applicant_id: str = None
 
     @property
     def hub_id(self):
@@ -136,6 +141,68 @@ class World:
             "payment_method": "cod",
         }
 
+    def order_for(self, member_id):
+        """``order_body`` placed by someone for ``member_id`` (``on_behalf_of``)."""
+        return {**self.order_body(), "on_behalf_of": member_id}
+
+    def order_for_buyer(self):
+        """``order_for`` the buyer, once orders knows them as an approved member."""
+        body = self.order_for(self.buyer.member_id)
+        if not self.acting_for_buyer:
+            wait_until(
+                lambda: (
+                    self.hub.coordinator.post(
+                        "/api/v1/orders", json=body, headers=new_key()
+                    ).status_code
+                    == 201
+                ),
+                message="orders to know the buyer and the product",
+            )
+            self.acting_for_buyer = True
+        return body
+
+    def suspended_buyer(self):
+        """A member approved as a buyer of the hub, since suspended (and orders knows)."""
+        if "buyer" not in self.suspended:
+            member = approved_member(self.api, self.hub.coordinator, self.hub_id, role="buyer")
+            _suspend(self, member)
+            body = self.order_body()
+            wait_until(
+                lambda: (
+                    member.client.post("/api/v1/orders", json=body, headers=new_key()).status_code
+                    == 403
+                ),
+                message="orders to hear of the suspension",
+            )
+            self.suspended["buyer"] = member.member_id
+        return self.suspended["buyer"]
+
+    def suspended_seller(self):
+        """``(member_id, product_id)``: a seller of the hub with an approved product,
+        since suspended (and catalogue knows)."""
+        if "seller" not in self.suspended:
+            member = approved_member(self.api, self.hub.coordinator, self.hub_id, role="seller")
+            response = member.client.post(
+                "/api/v1/products", json=make_product(self.hub_id), headers=new_key()
+            )
+            assert response.status_code == 201, response.text
+            product_id = response.json()["id"]
+            approved = self.hub.coordinator.post(f"/api/v1/products/{product_id}/approve")
+            assert approved.status_code == 200, approved.text
+            _suspend(self, member)
+            wait_until(
+                lambda: self.api.get(f"/api/v1/products/{product_id}").status_code == 404,
+                message="catalogue to hear of the suspension",
+            )
+            self.suspended["seller"] = (member.member_id, product_id)
+        return self.suspended["seller"]
+
+    def applicant(self):
+        """A member whose application to the hub waits for a decision."""
+        if self.applicant_id is None:
+            self.applicant_id = pending_member(self.api, self.hub_id, role="buyer").member_id
+        return self.applicant_id
+
     def order(self, status="confirmed"):
         """An order of the buyer for one of the seller's products, once ``status``."""
         body, client = self.order_body(), self.buyer.client
@@ -158,6 +225,11 @@ class World:
         response = self.api.post("/api/v1/auth/register", json=member)
         assert response.status_code == 201, response.text
         return {"phone": member["phone"], "password": member["password"]}
+
+
+def _suspend(world, member):
+    response = decide(world.hub.coordinator, member.membership_id, "suspend")
+    assert response.status_code == 200, response.text
 
 
 def build_world(api, admin):
@@ -196,8 +268,8 @@ def build_world(api, admin):
 class Endpoint:
     label: str
     """``"METHOD /path/{param}"`` as in the OpenAPI document."""
-    caller: str
-    """A persona this endpoint's request succeeds for."""
+    caller: str | None
+    """A persona this endpoint's request succeeds for; ``None``: nobody may."""
     build: Callable[[World], Request]
     variant: str = ""
     """Another row for the same operation asked another way (``"review queue"``)."""
@@ -332,6 +404,39 @@ ENDPOINTS = (
         ),
     ),
     Endpoint(
+        "POST /api/v1/products",
+        "coordinator",
+        lambda w: Request(
+            "POST",
+            "/api/v1/products",
+            json=make_product(w.hub_id, on_behalf_of=w.seller.member_id),
+            headers=new_key(),
+        ),
+        variant="for a seller",
+    ),
+    Endpoint(
+        "POST /api/v1/products",
+        None,
+        lambda w: Request(
+            "POST",
+            "/api/v1/products",
+            json=make_product(w.hub_id, on_behalf_of=w.suspended_seller()[0]),
+            headers=new_key(),
+        ),
+        variant="for a suspended seller",
+    ),
+    Endpoint(
+        "POST /api/v1/products",
+        None,
+        lambda w: Request(
+            "POST",
+            "/api/v1/products",
+            json=make_product(w.hub_id, on_behalf_of=w.buyer.member_id),
+            headers=new_key(),
+        ),
+        variant="for a buyer",
+    ),
+    Endpoint(
         "GET /api/v1/products",
         "anonymous",
         lambda w: Request("GET", "/api/v1/products", params={"hub_id": w.hub_id, "q": "keripik"}),
@@ -368,6 +473,17 @@ ENDPOINTS = (
         ),
     ),
     Endpoint(
+        "POST /api/v1/products/{product_id}/stock",
+        None,
+        lambda w: Request(
+            "POST",
+            f"/api/v1/products/{w.suspended_seller()[1]}/stock",
+            json={"delta": 5},
+            headers=new_key(),
+        ),
+        variant="of a suspended seller",
+    ),
+    Endpoint(
         "POST /api/v1/products/{product_id}/approve",
         "coordinator",
         lambda w: Request("POST", f"/api/v1/products/{w.new_product()}/approve"),
@@ -386,6 +502,39 @@ ENDPOINTS = (
         "POST /api/v1/orders",
         "buyer",
         lambda w: Request("POST", "/api/v1/orders", json=w.order_body(), headers=new_key()),
+    ),
+    Endpoint(
+        "POST /api/v1/orders",
+        "coordinator",
+        lambda w: Request("POST", "/api/v1/orders", json=w.order_for_buyer(), headers=new_key()),
+        variant="for a member",
+    ),
+    Endpoint(
+        "POST /api/v1/orders",
+        None,
+        lambda w: Request(
+            "POST", "/api/v1/orders", json=w.order_for(w.suspended_buyer()), headers=new_key()
+        ),
+        variant="for a suspended member",
+    ),
+    Endpoint(
+        "POST /api/v1/orders",
+        None,
+        lambda w: Request(
+            "POST", "/api/v1/orders", json=w.order_for(w.applicant()), headers=new_key()
+        ),
+        variant="for an applicant",
+    ),
+    Endpoint(
+        "POST /api/v1/orders",
+        "other_seller",
+        lambda w: Request(
+            "POST",
+            "/api/v1/orders",
+            json=w.order_for(w.other_seller.member_id),
+            headers=new_key(),
+        ),
+        variant="for another hub's member",
     ),
     Endpoint(
         "GET /api/v1/orders",

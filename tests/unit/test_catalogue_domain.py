@@ -53,6 +53,7 @@ def test_a_seller_submits_a_product_for_review(seller):
         "price": 12_000,
         "unit": "pack",
         "status": "pending_review",
+        "acted_by": None,
     }
 
 
@@ -165,11 +166,12 @@ def test_an_approved_product_is_public(approved):
 
 
 def test_stock_never_goes_below_zero(product, seller):
-    assert domain.restocked(product, seller, -40) == 0
+    assert domain.restocked(product, -40) == 0
     with pytest.raises(NotEnoughStock):
-        domain.restocked(product, seller, -41)
+        domain.restock(product, seller, -41)
     with pytest.raises(ValidationError):
-        domain.restocked(product, seller, domain.MAX_STOCK)
+        domain.restock(product, seller, domain.MAX_STOCK)
+    assert product["stock"] == 40
 
 
 @pytest.mark.parametrize(
@@ -341,3 +343,87 @@ def test_a_product_submitted_under_a_key_gets_the_same_id_on_every_retry(seller)
 
 def test_a_stock_change_is_remembered_under_its_member_and_key(seller):
     assert domain.stock_change_key(seller, "k1") != domain.stock_change_key(seller_of(HUB), "k1")
+
+
+# --- the coordinator acts for a seller -----------------------------------------------
+
+
+@pytest.fixture
+def coordinator():
+    return coordinator_of(HUB)
+
+
+def test_the_coordinator_submits_a_product_that_is_the_sellers(coordinator, seller):
+    fields = make_product(HUB, on_behalf_of=seller["member_id"])
+    product = domain.new_product(coordinator, fields, standing=True)
+    assert product["seller_id"] == seller["member_id"]
+    assert product["acted_by"] == coordinator["member_id"]
+    [(_, data)] = events(product)
+    assert data["seller_id"] == seller["member_id"]
+    assert data["acted_by"] == coordinator["member_id"]
+
+
+def test_naming_oneself_is_acting_for_oneself(seller):
+    product = domain.new_product(seller, make_product(HUB, on_behalf_of=seller["member_id"]))
+    assert product["seller_id"] == seller["member_id"] and product["acted_by"] is None
+
+
+@pytest.mark.parametrize(
+    ("actor", "standing"),
+    [
+        (coordinator_of("hub-b"), True),  # another hub's coordinator
+        (seller_of(HUB), True),  # a fellow seller
+        (make_actor(), True),
+        (coordinator_of(HUB), False),  # the seller is suspended
+        (coordinator_of(HUB), None),  # not an approved seller of the hub
+    ],
+)
+def test_nobody_else_submits_for_a_seller_nor_for_one_not_in_good_standing(actor, standing):
+    fields = make_product(HUB, on_behalf_of="seller-x")
+    with pytest.raises((NotASeller, NotTheCoordinator)) as refused:
+        domain.new_product(actor, fields, standing=standing)
+    assert "on_behalf_of" in refused.value.details
+
+
+def test_the_coordinator_changes_a_sellers_stock_and_says_so(product, coordinator):
+    domain.restock(product, coordinator, 5, standing=True)
+    assert product["stock"] == 45
+    [(kind, data)] = events(product)
+    assert kind == "stock_changed"
+    assert data == {
+        "product_id": product["_id"],
+        "code": product["code"],
+        "hub_id": HUB,
+        "seller_id": product["seller_id"],
+        "name": product["name"],
+        "stock": 45,
+        "delta": 5,
+        "acted_by": coordinator["member_id"],
+    }
+
+
+def test_a_sellers_own_stock_change_names_nobody_acting(product, seller):
+    domain.restock(product, seller, -36)
+    kinds = dict(events(product))
+    assert kinds["stock_changed"]["acted_by"] is None and kinds["stock_changed"]["stock"] == 4
+    assert "stock_low" in kinds
+
+
+@pytest.mark.parametrize("standing", [False, None])
+def test_the_coordinator_cannot_change_stock_of_a_seller_not_in_good_standing(
+    product, coordinator, standing
+):
+    with pytest.raises(NotASeller) as refused:
+        domain.restock(product, coordinator, 5, standing=standing)
+    assert "product_id" in refused.value.details and product["stock"] == 40
+
+
+def test_a_product_flagged_suspended_is_not_changed_by_the_coordinator(product, coordinator):
+    product[domain.SELLER_SUSPENDED] = True
+    with pytest.raises(NotASeller):
+        domain.restock(product, coordinator, 5, standing=True)
+
+
+def test_another_hubs_coordinator_cannot_change_the_stock(product):
+    with pytest.raises(NotYourProduct):
+        domain.restock(product, coordinator_of("hub-b"), 5, standing=True)

@@ -287,3 +287,53 @@ def test_order_messages_name_each_product_by_its_code_so_a_member_can_answer_by_
         domain.new_notification({"event_id": "e"}, message), {"name": "Budi", "phone": "+62812"}
     )
     assert order["number"] in notification["text"] and "2x K7MA Keripik" in notification["text"]
+
+
+# --- the coordinator acted for a member: the member is told -------------------------
+
+
+def test_a_member_is_told_of_an_order_the_coordinator_placed_for_them():
+    hub = make_hub(name="Simpul Dau")
+    order = make_order(hub["hub_id"], "buyer-1", [make_line("seller-1")], acted_by="koor-1")
+    [told] = domain.tell_buyer_acted_for(order, hub)
+    assert (told.recipient_id, told.template) == ("buyer-1", "order_placed_for_you")
+    assert told.facts["number"] == order["number"] and told.facts["hub"] == "Simpul Dau"
+    assert told.key == f"{order['order_id']}:order_placed_for_you"  # once per order
+
+
+def test_nobody_is_told_of_an_order_they_placed_themselves():
+    order = make_order("hub-1", "buyer-1", [make_line("seller-1")], acted_by=None)
+    assert domain.tell_buyer_acted_for(order, None) == []
+
+
+def test_a_seller_is_told_of_a_product_submitted_for_them_and_the_submitter_is_not_asked():
+    product = make_product("hub-1", "seller-1", code="K7MA", acted_by="koor-1")
+    messages = domain.tell_coordinators_of_product(product, None, ["koor-1", "koor-2"])
+    assert [(m.recipient_id, m.template) for m in messages] == [
+        ("koor-2", "product_submitted"),
+        ("seller-1", "product_submitted_for_you"),
+    ]
+    assert messages[1].facts["code"] == "K7MA"
+
+
+def test_a_seller_is_told_of_a_stock_change_the_coordinator_made_only():
+    change = {
+        "product_id": "p-1",
+        "code": "K7MA",
+        "hub_id": "hub-1",
+        "seller_id": "seller-1",
+        "name": "Keripik",
+        "stock": 25,
+        "delta": 15,
+        "acted_by": "koor-1",
+    }
+    [told] = domain.tell_seller_of_stock_change(change, make_hub(name="Simpul Dau"))
+    assert (told.recipient_id, told.template) == ("seller-1", "stock_changed_for_you")
+    assert told.facts == {
+        "product": "Keripik",
+        "code": "K7MA",
+        "delta": 15,
+        "stock": 25,
+        "hub": "Simpul Dau",
+    }
+    assert domain.tell_seller_of_stock_change({**change, "acted_by": None}, None) == []

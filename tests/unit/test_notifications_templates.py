@@ -23,6 +23,7 @@ from tests.support.notifications import LONG_NAME
 LONG = LONG_NAME + " " + LONG_NAME
 BIG_TOTAL = 1_234_567_890
 NUMBER = "KD-20261127-000123"
+CODE = "M" + "Z" * (catalogue.MAX_CODE_LENGTH - 1)  # the longest product code
 MANY_ITEMS = [{"name": LONG, "quantity": 1000}, {"name": "Kopi", "quantity": 2}] + [
     {"name": f"Barang {n}", "quantity": 1} for n in range(40)
 ]
@@ -79,6 +80,8 @@ def longest_facts(kind):
         "role": "seller",
         "price": catalogue.MAX_PRICE,
         "stock": catalogue.MAX_STOCK,
+        "delta": -catalogue.MAX_STOCK,
+        "code": CODE,
         "number": NUMBER,
         "items": [item] * MAX_LINES,
         "total": MAX_TOTAL,
@@ -95,7 +98,12 @@ def longest_facts(kind):
 LONGEST_FACTS = longest_facts("plain")
 
 # facts a member cannot act without, and so must never be shortened
-KEPT = {"number": NUMBER, "total": templates.rupiah(MAX_TOTAL), "starts_at": "01/12/2026"}
+KEPT = {
+    "number": NUMBER,
+    "total": templates.rupiah(MAX_TOTAL),
+    "starts_at": "01/12/2026",
+    "code": CODE,
+}
 FACT_FOR_PLACEHOLDER = {"when": "starts_at"}
 
 
@@ -247,3 +255,11 @@ def test_a_missing_fact_never_breaks_a_message():
 def test_typed_line_breaks_do_not_reach_the_message():
     _, text = render("product_rejected", "id", {"product": "Kopi", "reason": "Foto\nburam"})
     assert "Foto buram" in text and "\n" not in text
+
+
+def test_a_change_of_stock_shows_its_sign():
+    facts = {"product": "Keripik", "code": "K7MA", "delta": 1500, "stock": 1520, "hub": "Dau"}
+    _, text = render("stock_changed_for_you", "id", facts)
+    assert "(K7MA) +1.500, kini 1.520" in text
+    _, text = render("stock_changed_for_you", "en", {**facts, "delta": -3, "stock": 17})
+    assert "(K7MA) by -3, now 17" in text

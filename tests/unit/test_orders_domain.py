@@ -31,6 +31,7 @@ SUMMARY_FIELDS = {
     "payment_method",
     "status",
     "payment_status",
+    "acted_by",
 }
 
 
@@ -560,3 +561,49 @@ def test_a_number_past_six_digits_keeps_them_all():
 )
 def test_what_cannot_be_an_order_number_is_none(typed):
     assert domain.normalise_number(typed) is None
+
+
+# --- the coordinator orders for a member -----------------------------------------------
+
+
+def test_an_order_for_a_member_is_theirs_and_names_the_coordinator():
+    order = place(buyer=COORDINATOR, on_behalf_of="buyer-1")
+    assert order["buyer_id"] == "buyer-1" and order["acted_by"] == "coord-1"
+    assert order["history"][0]["by"] == "buyer-1"
+    assert order["history"][0]["acted_by"] == "coord-1"
+    ((_, data),) = events(order)
+    assert data["buyer_id"] == "buyer-1" and data["acted_by"] == "coord-1"
+
+
+def test_an_order_of_ones_own_names_nobody_acting():
+    order = place(on_behalf_of="buyer-1")
+    assert order["buyer_id"] == "buyer-1" and order["acted_by"] is None
+    assert order["history"][0]["acted_by"] is None
+
+
+def test_a_coordinators_key_for_a_member_is_kept_apart_from_the_members_own():
+    assert domain.stored_key("k1", None) == "k1"
+    assert domain.stored_key("k1", "coord-1") == "coord-1:k1"
+
+
+@pytest.mark.parametrize("actor", [COORDINATOR, ADMIN])
+def test_the_hubs_coordinator_or_an_admin_orders_for_an_approved_member(actor):
+    fields = {"hub_id": HUB, "items": [], "on_behalf_of": "buyer-1"}
+    domain.check_can_place(actor, fields, {}, set(), standing=True)
+
+
+@pytest.mark.parametrize(
+    ("actor", "standing"),
+    [
+        (OTHER_COORDINATOR, True),  # another hub's coordinator
+        (SELLER, True),  # not a coordinator
+        (STRANGER, True),
+        (COORDINATOR, False),  # the member is suspended in the hub
+        (COORDINATOR, None),  # never approved in the hub: applicant, other hub, stranger
+    ],
+)
+def test_nobody_else_orders_for_a_member_nor_for_one_not_in_good_standing(actor, standing):
+    fields = {"hub_id": HUB, "items": [], "on_behalf_of": "buyer-1"}
+    with pytest.raises(NotAllowed) as refused:
+        domain.check_can_place(actor, fields, {}, set(), standing=standing)
+    assert "on_behalf_of" in refused.value.details
