@@ -49,8 +49,10 @@ class MessagingService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def list_hub_messages(self, actor, hub_id, query):
         """``list_hub_messages(coordinator, hub_id, {"page": 1})`` → the hub members'
-        messages that were not understood, newest first, to call them back."""
-        domain.check_can_read_hub_messages(actor, hub_id)
+        messages that were not understood, newest first, to call them back; the hub
+        by id or slug."""
+        hub = self.remote.community.get_hub(hub_id)  # an unknown hub is NotFound
+        domain.check_can_read_hub_messages(actor, hub["id"])
         page = PageSchema().load_or_raise(query)
-        items, total = self.store.list_not_understood(hub_id, **page)
+        items, total = self.store.list_not_understood(hub["id"], **page)
         return page_of(schemas.MessageSchema(many=True).dump(items), total=total, **page)
