@@ -6,6 +6,7 @@ import pytest
 from services.common.mongo import database_name, mongo_client
 from tests.conftest import Stack
 from tests.support.community import approved_member, hub_with_coordinator
+from tests.support.events import EventLog
 from tests.support.inbound import Phone
 from tests.support.messaging import (
     hub_orders,
@@ -229,8 +230,16 @@ def test_a_phone_that_is_no_member_may_search_and_stop_broadcasts_but_not_order(
 ):
     stranger = Phone(api, sms_sink)
     stranger.ask(f"ORDER {shop.product['code']} 1", "not_registered", language="en")
-    stranger.ask("STOP", "stopped", language="en")
-    stranger.ask("MULAI", "started")
+    with EventLog(config, "messaging") as events:
+        stranger.ask("STOP", "stopped", language="en")
+        stranger.ask("MULAI", "started")
+        for opted_out in (True, False):
+            assert events.wait_for(
+                "broadcast_consent_changed",
+                phone=stranger.number,
+                member_id=None,
+                opted_out=opted_out,
+            )
     consent = mongo_client(config)[database_name("messaging")].consents.find_one(
         {"_id": stranger.number}
     )
