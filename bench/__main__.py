@@ -3,9 +3,9 @@ first that fails stops the rest."""
 
 import sys
 
-from bench import mixed, orders, showroom
+from bench import inbound, mixed, orders, showroom
 
-BENCHMARKS = (showroom, orders, mixed)
+BENCHMARKS = (showroom, orders, mixed, inbound)
 
 
 def main():

@@ -19,11 +19,13 @@ from services.catalogue.service import CatalogueService
 from services.common import auth
 from services.community.service import CommunityService
 from services.gateway.service import GatewayService
+from services.messaging.service import MessagingService
 from services.notifications.service import NotificationsService
 from services.orders.service import OrdersService
 from tests.support.api import KOMPOR_ADMIN_PASSWORD, KOMPOR_ADMIN_PHONE, Api
 from tests.support.community import hub_with_coordinator
 from tests.support.events import EventLog
+from tests.support.inbound import INBOUND_WEBHOOK_SECRET
 from tests.support.notifications import Events, Log
 from tests.support.orders import Catalogue
 from tests.support.sink import HttpSink
@@ -35,6 +37,7 @@ ALL_SERVICES = {
     "catalogue": CatalogueService,
     "orders": OrdersService,
     "notifications": NotificationsService,
+    "messaging": MessagingService,
     "gateway": GatewayService,
 }
 
@@ -100,6 +103,7 @@ def config(rabbit_config, tmp_path, sms_sink):
         "KOMPOR_SECRET_KEY": "test-secret-of-at-least-32-characters",
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
         "SMS_GATEWAY_URL": sms_sink.url,
+        "INBOUND_WEBHOOK_SECRET": INBOUND_WEBHOOK_SECRET,
         "KOMPOR_ADMIN_PHONE": KOMPOR_ADMIN_PHONE,
         "KOMPOR_ADMIN_PASSWORD": KOMPOR_ADMIN_PASSWORD,
         "serializer": "json",
@@ -107,7 +111,7 @@ def config(rabbit_config, tmp_path, sms_sink):
 
 
 class Stack:
-    """The five services in this process, behind a gateway client."""
+    """The six services in this process, behind a gateway client."""
 
     def __init__(self, container_factory, config):
         self.container_factory = container_factory

@@ -6,6 +6,7 @@ SERVICES = {
     "catalogue": "services.catalogue.service:CatalogueService",
     "orders": "services.orders.service:OrdersService",
     "notifications": "services.notifications.service:NotificationsService",
+    "messaging": "services.messaging.service:MessagingService",
     "gateway": "services.gateway.service:GatewayService",
 }
 """Each service by name, with the nameko service class its process runs."""

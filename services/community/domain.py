@@ -27,6 +27,7 @@ from services.common.envelope import (
     utcnow,
 )
 from services.common.errors import Unauthenticated, invalid
+from services.common.phone import normalise_phone
 from services.common.slugs import MAX_SLUG, slug_of
 from services.common.types import Document
 from services.community.contract import (
@@ -106,9 +107,17 @@ def actor(
     return make_actor(member["_id"], bool(member.get("is_admin")), roles)
 
 
+def phone_or_none(text: object) -> str | None:
+    """``text`` as a stored phone number, or ``None`` when it is not one."""
+    try:
+        return normalise_phone(text)
+    except ValueError:
+        return None
+
+
 def new_member(
     fields: Mapping[str, Any],
-    password_hash: str,
+    password_hash: str | None,
     is_admin: bool = False,
     now: datetime.datetime | None = None,
 ) -> Document:

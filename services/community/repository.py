@@ -87,6 +87,16 @@ class CommunityRepository(Repository):
                 {"phone": ["Already registered; use POST /api/v1/auth/token."]},
             ) from None
 
+    def add_or_find_member(self, member: Document) -> tuple[Document, bool]:
+        """Add ``member``, or find the one with the same phone: ``(member, created)``."""
+        try:
+            return self.add_member(member), True
+        except PhoneAlreadyRegistered:
+            found = self.find_member_by_phone(member["phone"])
+            if found is None:  # removed in between: nothing to find
+                raise
+            return found, False
+
     def get_member(self, member_id: object, field: str = "member_id") -> Document:
         return self._get("member", member_id, MemberNotFound, field)
 

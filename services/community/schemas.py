@@ -52,6 +52,15 @@ class RegisterSchema(Schema):
     language = choice(LANGUAGES)
 
 
+class RegisterByPhoneSchema(Schema):
+    """A member registered by text message: the provider vouches for the phone, and
+    there is no password until they set one with a one-time code."""
+
+    name = text(100, required=True)
+    phone = Phone(required=True, error_messages=TEXT_ERRORS)
+    language = choice(LANGUAGES)
+
+
 class TokenRequestSchema(Schema):
     phone = Phone(required=True, error_messages=TEXT_ERRORS)
     password = fields.String(
@@ -112,6 +121,18 @@ class ActorSchema(Schema):
     member_id = fields.String()
     is_admin = fields.Boolean()
     roles = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class PhoneMemberSchema(Schema):
+    """Who sent a text message: the member and the actor they act as."""
+
+    member = fields.Nested(MemberSchema(only=("id", "name", "language", "phone")))
+    actor = fields.Nested(ActorSchema)
+
+
+class RegisteredByPhoneSchema(Schema):
+    member = fields.Nested(MemberSchema)
+    created = fields.Boolean()
 
 
 # --- hubs, memberships, trainings --------------------------------------------

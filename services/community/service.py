@@ -29,6 +29,28 @@ class CommunityService(HealthMixin):
         return schemas.MemberSchema().dump(member)
 
     @rpc(expected_exceptions=EXPECTED)
+    def register_by_phone(self, payload):
+        """``register_by_phone({"phone": "+6281234567890", "name": "Siti", "language":
+        "id"})`` → ``{"member", "created"}``: a member with no password (the SMS
+        provider vouched for the phone), or the one already registered with that phone
+        (``created: false``). Emits ``member_registered`` when created."""
+        fields = schemas.RegisterByPhoneSchema().load_or_raise(payload)
+        member, created = self.store.add_or_find_member(domain.new_member(fields, None))
+        return schemas.RegisteredByPhoneSchema().dump({"member": member, "created": created})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def actor_for_phone(self, phone):
+        """``actor_for_phone("+6281234567890")`` → ``{"member": {"id", "name",
+        "language", "phone"}, "actor": {"member_id", "is_admin", "roles"}}``, or
+        ``None`` when no member has that phone."""
+        number = domain.phone_or_none(phone)
+        member = None if number is None else self.store.find_member_by_phone(number)
+        if member is None:
+            return None
+        actor = self.store.roles_of(member)
+        return schemas.PhoneMemberSchema().dump({"member": member, "actor": actor})
+
+    @rpc(expected_exceptions=EXPECTED)
     def issue_token(self, payload, client_address=None):
         """``issue_token({"phone": "0812…", "password": "…"}, "203.0.113.7")`` →
         ``{"access_token", "token_type": "Bearer", "expires_in"}``; ``TooManyAttempts``

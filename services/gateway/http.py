@@ -97,11 +97,22 @@ def error_response(error):
 
 def json_body(request):
     """The request body as a JSON object, or a 4xx that says what to send."""
+    return json_of(raw_body(request))
+
+
+def raw_body(request):
+    """The request body's bytes, as sent (what a signature is made over); 413 over
+    ``MAX_BODY_BYTES``. Read once: the stream is consumed."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes; send less.")
     raw = request.stream.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes; send less.")
+    return raw
+
+
+def json_of(raw):
+    """``raw`` bytes as a JSON object, or a 4xx that says what to send."""
     if not raw.strip():
         return {}
     _refuse_deep_nesting(raw)

@@ -48,12 +48,14 @@ TAGS = {
     "orders": "Placing orders and moving them on to completion.",
     "reports": "What a hub sold.",
     "notifications": "What the caller was told.",
+    "messages": "Text messages: the providers' signed inbound webhooks, the conversation log.",
     "health": "Whether the gateway and the services behind it answer.",
     "openapi": "This document, to generate clients from.",
 }
 # path segments that are not a resource's name, and the resource they belong to
 TAG_OF_SEGMENT = {
     "me": "members",
+    "inbound": "messages",
     "healthz": "health",
     "readyz": "health",
     "openapi.json": "openapi",

@@ -12,82 +12,33 @@ it is the first argument of a call, it is signed for that service and method
 handler passes it on exactly as it got it; an actor it built itself is refused.
 """
 
-import functools
 import hashlib
 import time
 
-import eventlet
-from kombu.exceptions import OperationalError as KombuOperationalError
-from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.extensions import DependencyProvider
-from nameko.rpc import ReplyListener, ServiceProxy
+from nameko.rpc import ReplyListener
 
-# every service's errors, loaded so that they arrive here as themselves: nameko rebuilds
-# a remote error from its class path, and a path it does not know gives a bare
-# RemoteError (a 500) where the service meant, say, the 400 of ``ItemsNotInHub``
-import services.catalogue.exceptions
-import services.community.exceptions
-import services.notifications.exceptions
-import services.orders.exceptions  # noqa: F401
 from services.common import config as cfg
 from services.common.actor import DEFAULT_SIGNED_ACTOR_TTL, Actor, sign_actor
-from services.common.errors import ServiceUnavailable, Unauthenticated
+from services.common.errors import Unauthenticated
 
-RPC_TIMEOUT_KEY = "KOMPOR_RPC_TIMEOUT"
-DEFAULT_RPC_TIMEOUT = 5.0
-ACTOR_TTL_KEY = "KOMPOR_ACTOR_TTL"
-"""Seconds a signed actor is believed by the service it is sent to."""
+# every service's errors are loaded there, so that they arrive here as themselves
+from services.common.remote import (
+    ACTOR_TTL_KEY,
+    DEFAULT_RPC_TIMEOUT,
+    RPC_TIMEOUT_KEY,
+    timed_service,
+)
+
 ACTOR_CACHE_SECONDS = 30
 ACTOR_CACHE_SIZE = 10_000
 ACTOR_KEY = "kompor.actor"
 """Where an authenticated request keeps its actor (in its WSGI environ)."""
 
-UNAVAILABLE = (
-    UnknownService,
-    RpcTimeout,
-    eventlet.Timeout,
-    ConnectionError,
-    OSError,
-    KombuOperationalError,  # the broker itself is away
-)
-"""Transport failures: the service or the broker is down, overloaded or unreachable → 503."""
-
 
 class RouteWithoutAuth(RuntimeError):
     """A handler asked who is calling on a route not declared ``auth=True``: a
     programming error (the request answers 500), not the caller's fault."""
-
-
-class _TimedMethod:
-    def __init__(self, method, service_name, timeout, sign=None):
-        self.method = method
-        self.service_name = service_name
-        self.timeout = timeout
-        self.sign = sign
-
-    def __call__(self, *args, **kwargs):
-        if args and self.sign is not None:
-            args = (self.sign(args[0]), *args[1:])
-        try:
-            with eventlet.Timeout(self.timeout):
-                return self.method.call_async(*args, **kwargs).result()
-        except UNAVAILABLE:
-            raise ServiceUnavailable(
-                f"The {self.service_name} service is not answering; try again shortly.",
-                {"service": [self.service_name]},
-            ) from None
-
-
-class _TimedService:
-    def __init__(self, proxy, timeout, sign=None):
-        self.proxy = proxy
-        self.timeout = timeout
-        self.sign = sign
-
-    def __getattr__(self, method_name):
-        service_name = self.proxy.service_name
-        sign = self.sign and functools.partial(self.sign, service=service_name, method=method_name)
-        return _TimedMethod(getattr(self.proxy, method_name), service_name, self.timeout, sign)
 
 
 class Backend:
@@ -103,14 +54,8 @@ class Backend:
 
     def service(self, service_name, timeout=None):
         timeout = timeout or self._provider.timeout
-        proxy = ServiceProxy(
-            self._worker_ctx,
-            service_name,
-            self._provider.rpc_reply_listener,
-            # a request nobody picked up before the deadline is dropped, not run late
-            expiration=timeout,
-        )
-        return _TimedService(proxy, timeout, self._signed)
+        listener = self._provider.rpc_reply_listener
+        return timed_service(self._worker_ctx, listener, service_name, timeout, self._signed)
 
     def _handed_out(self, actor):
         self._callers.append(actor)

@@ -15,6 +15,7 @@ from services.gateway.http import route
 from services.gateway.openapi import build_spec
 from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.community import CommunityRoutes
+from services.gateway.routes.messaging import MessagingRoutes
 from services.gateway.routes.notifications import NotificationsRoutes
 from services.gateway.routes.orders import OrdersRoutes
 from services.gateway.rpc import BackendProvider
@@ -23,7 +24,9 @@ from services.gateway.schemas import HealthSchema, ReadinessSchema
 READY_TIMEOUT = 2.0
 
 
-class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, NotificationsRoutes):
+class GatewayService(
+    CommunityRoutes, CatalogueRoutes, OrdersRoutes, NotificationsRoutes, MessagingRoutes
+):
     name = "gateway"
 
     backend = BackendProvider()

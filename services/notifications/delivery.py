@@ -34,6 +34,17 @@ class Courier:
             added = self.store.add_notification(notification)
             if added is not None and domain.is_addressed(added):
                 queued.append(added["_id"])
+        self._try_now(queued)
+
+    def send(self, notification: Document) -> None:
+        """Store a message already addressed and rendered (a reply to a phone that
+        may belong to no member), once per id, then try it now; the timer retries it
+        like any other."""
+        added = self.store.add_notification(notification)
+        if added is not None:
+            self._try_now([added["_id"]])
+
+    def _try_now(self, queued: list[str]) -> None:
         for notification_id in queued:
             claimed = self.store.claim(notification_id)
             if claimed is not None and not self.deliver(claimed):

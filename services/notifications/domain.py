@@ -300,7 +300,10 @@ def _order_facts(
     everything = lines is order["items"]
     return {
         "number": order.get("number") or order["order_id"],
-        "items": [{"name": line["name"], "quantity": line["quantity"]} for line in lines],
+        "items": [
+            {"name": line["name"], "quantity": line["quantity"], "code": line.get("code")}
+            for line in lines
+        ],
         "total": order["total"] if everything else sum(_line_total(line) for line in lines),
         "method": fulfilment.get("method"),
         "payment": order.get("payment_method"),
@@ -355,6 +358,28 @@ def new_notification(
         "next_attempt_at": now,
         "sent_at": None,
     }
+
+
+REPLY_TEMPLATE = "reply"
+
+
+def reply_from(event: PublishedEvent) -> Document:
+    """messaging's ``reply_ready``: the text as written, to the phone it answers, on
+    the channel the message came in on (SMS if that fails). Its id is the inbound
+    message's, so a repeated event stores it once. A phone no member has yet is its
+    own recipient."""
+    data = event["data"]
+    notification = new_notification(
+        event,
+        Message(data["member_id"] or data["to"], REPLY_TEMPLATE, {}, f"reply:{data['message_id']}"),
+    )
+    notification.update(
+        language=data["language"],
+        channel=data["channel"],
+        phone=data["to"],
+        text=data["text"],
+    )
+    return notification
 
 
 def address(notification: Document, contact: Mapping[str, Any]) -> Document:

@@ -8,6 +8,7 @@ from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
 from services.community import contract as community
+from services.messaging import contract as messaging
 from services.notifications import domain, schemas
 from services.notifications.channels import Channels
 from services.notifications.delivery import Courier
@@ -175,6 +176,13 @@ class NotificationsService(HealthMixin):
     @subscribe("orders", orders.ORDER_PAID)
     def handle_order_paid(self, event):
         self.courier.notify(event, domain.tell_buyer("order_paid", event["data"]))
+
+    # --- messaging ---------------------------------------------------------------
+
+    @subscribe("messaging", messaging.REPLY_READY)
+    def handle_reply_ready(self, event):
+        """The answer to a member's text message, sent as it was written."""
+        self.courier.send(domain.reply_from(event))
 
     # --- delivery ----------------------------------------------------------------
 

@@ -320,15 +320,21 @@ rupiah = gsm.rupiah
 
 
 def items_summary(items: list[dict[str, Any]], language: str) -> str:
-    """``[{"name": "Keripik", "quantity": 2}, …]`` → ``"2x Keripik, 1x Kopi +3 lainnya"``."""
+    """``[{"name": "Keripik", "quantity": 2, "code": "K7MA"}, …]`` → ``"2x K7MA Keripik,
+    1x Kopi +3 lainnya"``: each product's code before its name when it has one, so a
+    member can answer by text message (``PESAN K7MA 2``)."""
     shown = [
-        f"{item['quantity']}x {_clip(item['name'], ITEM_NAME_WIDTH)}"
+        f"{item['quantity']}x {_coded(item.get('code'))}{_clip(item['name'], ITEM_NAME_WIDTH)}"
         for item in items[:ITEMS_SHOWN]
     ]
     summary = ", ".join(shown)
     if len(items) > ITEMS_SHOWN:
         summary += f" +{len(items) - ITEMS_SHOWN} {WORDS[language]['more']}"
     return summary
+
+
+def _coded(code: object) -> str:
+    return f"{code} " if isinstance(code, str) and code else ""
 
 
 def local_time(iso: object, language: str) -> str:

@@ -72,8 +72,15 @@ def variables_refused_when_unset():
     return refused
 
 
-def test_compose_runs_rabbitmq_mongodb_and_the_five_services_from_one_image():
-    assert set(APP_SERVICES) == {"community", "catalogue", "orders", "notifications", "gateway"}
+def test_compose_runs_rabbitmq_mongodb_and_the_six_services_from_one_image():
+    assert set(APP_SERVICES) == {
+        "community",
+        "catalogue",
+        "orders",
+        "notifications",
+        "messaging",
+        "gateway",
+    }
     assert {spec["build"]["dockerfile"] for spec in APP_SERVICES.values()} == {"deploy/Dockerfile"}
     for spec in APP_SERVICES.values():
         assert isinstance(spec["command"], list), "exec form, so SIGTERM reaches nameko"

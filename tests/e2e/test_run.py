@@ -52,7 +52,14 @@ def test_a_killed_service_is_started_again_and_sigterm_stops_everything(tmp_path
         try:
             wait_until(lambda: "is ready" in log.read_text(), timeout=90, message="ready")
             before = children(runner.pid)
-            assert set(before) == {"community", "catalogue", "orders", "notifications", "gateway"}
+            assert set(before) == {
+                "community",
+                "catalogue",
+                "orders",
+                "notifications",
+                "messaging",
+                "gateway",
+            }
 
             os.kill(before["orders"], signal.SIGKILL)
             wait_until(

@@ -75,6 +75,11 @@ EXPECTED = {
     "POST /api/v1/orders/{order_id}/payment":            (401, 403, 403, 404, 404, 200, 404, 200),
     "GET /api/v1/hubs/{hub_id}/reports/sales":           (401, 403, 403, 403, 403, 200, 403, 200),
     "GET /api/v1/notifications":                         (401, 200, 200, 200, 200, 200, 200, 200),
+    # the provider's signature authenticates it, whoever else's token comes along
+    "POST /api/v1/inbound/sms":                          (200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /api/v1/inbound/whatsapp":                     (200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /api/v1/me/messages":                           (401, 200, 200, 200, 200, 200, 200, 200),
+    "GET /api/v1/hubs/{hub_id}/messages":                (401, 403, 403, 403, 403, 200, 403, 200),
 }
 # fmt: on
 

@@ -20,8 +20,8 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from services.common.consumer import QueueConsumer
 from services.common.errors import ServiceUnavailable
 from services.common.events import subscribe
+from services.common.remote import TimedMethod
 from services.common.rpc import Rpc, rpc
-from services.gateway.rpc import _TimedMethod
 from services.run import SERVICES
 from tests.support.waiting import wait_until
 
@@ -117,7 +117,7 @@ def test_a_broker_the_gateway_cannot_reach_is_a_503_not_a_500():
             raise OperationalError("[Errno 111] ECONNREFUSED")
 
     with pytest.raises(ServiceUnavailable, match="orders"):
-        _TimedMethod(Unreachable(), "orders", timeout=1)()
+        TimedMethod(Unreachable(), "orders", timeout=1)()
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))

@@ -27,6 +27,7 @@ import time
 import pytest
 
 from tests.support.broker import Node
+from tests.support.inbound import Provider
 from tests.support.processes import ProcessStack, Vhost, e2e_env
 from tests.support.reliability import (
     COLUMNS,
@@ -50,11 +51,12 @@ pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
 
 ADMIN_PHONE = "0811-0000-0007"
 ADMIN_PASSWORD = "admin-rahasia-7"
-SERVICES = ("community", "catalogue", "orders", "notifications", "gateway")
+SERVICES = ("community", "catalogue", "orders", "notifications", "messaging", "gateway")
 LEAD_IN = 3.0  # orders flowing normally before each fault
 DOWN = 3.0  # how long a killed service or the broker stays away
 FLAPS = 8  # short broker outages in a row
 SMS_DOWN = 8.0  # how long the SMS provider answers 500
+MESSAGING_DOWN = 8.0  # longer than the gateway's RPC deadline: the provider gets 503s
 TAIL = 2.0  # orders flowing after the recovery probe went through
 RECOVERY_WITHIN = 150
 ORDER_RETRY_SECONDS = 10
@@ -296,3 +298,27 @@ def test_no_order_stock_or_message_is_lost_or_doubled_while_services_the_broker_
         assert received == sent, f"{member.name}: {extra} extra, {missing} missing"
     with capsys.disabled():
         print(f"messages sent again under their first Idempotency-Key after a kill: {resent}\n")
+
+
+def test_every_text_message_is_answered_once_while_messaging_is_killed_and_returns(
+    stack, sink, capsys
+):
+    """A provider posts a steady stream of text messages (retrying each with the same
+    id until it is accepted) while messaging is killed with SIGKILL and started again:
+    once it is back every message is answered, exactly once."""
+    with Provider(stack.api, sink, interval=0.1) as provider:
+        time.sleep(LEAD_IN)
+        stack.stop("messaging", sig=signal.SIGKILL)
+        time.sleep(MESSAGING_DOWN)
+        stack.start("messaging")
+        time.sleep(LEAD_IN)
+    wait_until(provider.all_answered, timeout=SETTLE_WITHIN, interval=0.5, message="every reply")
+    time.sleep(2)
+    with capsys.disabled():
+        print(
+            f"\ntext messages while messaging was killed: {len(provider.phones)} sent, "
+            f"{provider.retries} provider retries, answered once each: "
+            f"{provider.answered_once()}\n"
+        )
+    assert provider.retries > 0, "no message met the outage; it tested nothing"
+    assert provider.answered_once()

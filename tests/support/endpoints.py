@@ -33,6 +33,7 @@ from tests.support.community import (
     schedule_training,
     training_payload,
 )
+from tests.support.inbound import inbound_body, signed_parts
 from tests.support.waiting import wait_until
 
 PERSONAS = (
@@ -58,10 +59,15 @@ class Request:
     json: object = None
     params: dict = None
     headers: dict = None
+    signed: bool = False
+    """A provider's webhook: the body is signed as sent (``tests.support.inbound``)."""
 
     def send(self, client):
+        headers = self.headers
+        if self.signed:
+            headers = {**(headers or {}), **signed_parts(self.json)["headers"]}
         return client.request(
-            self.method, self.path, json=self.json, params=self.params, headers=self.headers
+            self.method, self.path, json=self.json, params=self.params, headers=headers
         )
 
     def but(self, **changes):
@@ -608,6 +614,23 @@ ENDPOINTS = (
         "GET /api/v1/notifications",
         "buyer",
         lambda w: Request("GET", "/api/v1/notifications", params={"page_size": 5}),
+    ),
+    # --- messaging: the provider's signature is the authentication -------------
+    Endpoint(
+        "POST /api/v1/inbound/sms",
+        "anonymous",
+        lambda w: Request("POST", "/api/v1/inbound/sms", json=inbound_body(), signed=True),
+    ),
+    Endpoint(
+        "POST /api/v1/inbound/whatsapp",
+        "anonymous",
+        lambda w: Request("POST", "/api/v1/inbound/whatsapp", json=inbound_body(), signed=True),
+    ),
+    Endpoint("GET /api/v1/me/messages", "buyer", lambda w: Request("GET", "/api/v1/me/messages")),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/messages",
+        "coordinator",
+        lambda w: Request("GET", _hub(w, "/messages"), params={"page_size": 5}),
     ),
 )
 

@@ -11,6 +11,7 @@ from nameko.testing.utils import find_free_port
 from services.run import SERVICES, service_command
 from tests.support.api import Api
 from tests.support.broker import MACHINE
+from tests.support.inbound import INBOUND_WEBHOOK_SECRET
 from tests.support.waiting import wait_until
 
 
@@ -99,6 +100,7 @@ def e2e_env(vhost, data_dir, sms_url, **extra):
         "KOMPOR_DATA_DIR": str(data_dir),
         "GATEWAY_ADDRESS": f"127.0.0.1:{find_free_port()}",
         "SMS_GATEWAY_URL": sms_url,
+        "INBOUND_WEBHOOK_SECRET": INBOUND_WEBHOOK_SECRET,
         "KOMPOR_RETRY_DELAYS": "0.5,1,2",
         "KOMPOR_OUTBOX_SWEEP_SECONDS": "0.5",
         "KOMPOR_DELIVERY_BASE_DELAY": "0.5",

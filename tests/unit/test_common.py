@@ -20,9 +20,9 @@ from services.common import config as cfg
 from services.common import envelope, errors
 from services.common.auth import TokenSigner
 from services.common.phone import normalise_phone
+from services.common.remote import TimedMethod
 from services.common.schemas import PageSchema, Schema, representable_in_utc
 from services.gateway.http import to_api_error
-from services.gateway.rpc import _TimedMethod
 
 
 def test_a_token_names_its_member_until_it_expires():
@@ -238,7 +238,7 @@ def test_an_rpc_that_cannot_reach_its_service_becomes_503(failure):
             raise failure
 
     with pytest.raises(errors.ServiceUnavailable, match="orders service"):
-        _TimedMethod(Unreachable(), "orders", timeout=1)()
+        TimedMethod(Unreachable(), "orders", timeout=1)()
 
 
 class Shape(typing.TypedDict):

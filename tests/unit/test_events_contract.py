@@ -19,6 +19,8 @@ from services.catalogue.service import CatalogueService
 from services.community import contract as community
 from services.community.service import CommunityService
 from services.gateway.service import GatewayService
+from services.messaging import contract as messaging
+from services.messaging.service import MessagingService
 from services.notifications import contract as notifications
 from services.notifications.service import NotificationsService
 from services.orders import contract as orders
@@ -31,12 +33,14 @@ CONTRACTS = {
     "catalogue": catalogue,
     "orders": orders,
     "notifications": notifications,
+    "messaging": messaging,
 }
 SERVICE_CLASSES = (
     CommunityService,
     CatalogueService,
     OrdersService,
     NotificationsService,
+    MessagingService,
     GatewayService,
 )
 

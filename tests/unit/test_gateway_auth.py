@@ -6,7 +6,8 @@ from werkzeug.test import EnvironBuilder
 
 from services.common.actor import ActorNotBelieved, make_actor, verify_actor
 from services.common.errors import Unauthenticated
-from services.gateway.rpc import Backend, RouteWithoutAuth, _TimedService
+from services.common.remote import TimedService
+from services.gateway.rpc import Backend, RouteWithoutAuth
 
 
 class CountingProvider:
@@ -80,7 +81,7 @@ class Echo:
 
 def sent(backend, method_name, *args):
     """The arguments ``backend.orders.<method_name>(*args)`` puts on the wire."""
-    return getattr(_TimedService(RecordingProxy(), 1, backend._signed), method_name)(*args)
+    return getattr(TimedService(RecordingProxy(), 1, backend._signed), method_name)(*args)
 
 
 def test_the_caller_handed_to_a_handler_goes_out_signed_for_that_method(provider):

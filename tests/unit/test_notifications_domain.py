@@ -139,8 +139,8 @@ def test_each_seller_hears_of_a_new_order_with_their_own_lines_only():
     }
     assert set(messages) == {"ani", "budi"}
     assert messages["ani"].facts["items"] == [
-        {"name": "Keripik", "quantity": 2},
-        {"name": "Sambal", "quantity": 3},
+        {"name": "Keripik", "quantity": 2, "code": None},
+        {"name": "Sambal", "quantity": 3, "code": None},
     ]
     assert messages["ani"].facts["total"] == 70000
     assert messages["budi"].facts["total"] == 40000
@@ -278,6 +278,15 @@ def test_hub_members_hear_of_a_training():
 def test_memberships_are_projected_with_their_status(event_type, status):
     membership = domain.membership_from(event_type, make_membership("h", "siti"))
     assert membership["status"] == status and membership["member_id"] == "siti"
+
+
+def test_order_messages_name_each_product_by_its_code_so_a_member_can_answer_by_sms():
+    order = make_order("h", "buyer", [{**make_line("ani", "Keripik", 2, 12500), "code": "K7MA"}])
+    [message] = domain.tell_buyer("order_rejected", order)
+    notification = domain.address(
+        domain.new_notification({"event_id": "e"}, message), {"name": "Budi", "phone": "+62812"}
+    )
+    assert order["number"] in notification["text"] and "2x K7MA Keripik" in notification["text"]
 
 
 # --- the coordinator acted for a member: the member is told -------------------------

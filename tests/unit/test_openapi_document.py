@@ -178,11 +178,18 @@ def test_placing_an_order_documents_its_required_idempotency_key(document):
 
 KEY_REQUIRED = {"placeOrder", "createProduct", "changeStock"}
 """The writes a repeat would make twice (an order, a product, a stock change)."""
-WITHOUT_A_MEMBER = {"registerMember", "issueToken", "resetPassword"}
+WITHOUT_A_MEMBER = {
+    "registerMember",
+    "issueToken",
+    "resetPassword",
+    "receiveSms",
+    "receiveWhatsapp",
+}
 """Anonymous: keys are per member. Registering again is a 409 that says to log in;
 logging in again makes nothing but another token; a code is spent by its first use, so
 a reset again is a 400 that says to ask for a new code. (Asking for a code takes a
-key, per phone: a retry under it sends no second code.)"""
+key, per phone: a retry under it sends no second code.) A provider's inbound message
+has its natural key instead: the provider's message id on that channel."""
 
 
 def _writes(document):
@@ -268,6 +275,10 @@ OPERATIONS = {
     "POST /api/v1/orders/{order_id}/payment": ("recordPayment", "orders"),
     "GET /api/v1/hubs/{hub_id}/reports/sales": ("getSalesReport", "reports"),
     "GET /api/v1/notifications": ("listNotifications", "notifications"),
+    "POST /api/v1/inbound/sms": ("receiveSms", "messages"),
+    "POST /api/v1/inbound/whatsapp": ("receiveWhatsapp", "messages"),
+    "GET /api/v1/me/messages": ("listMyMessages", "messages"),
+    "GET /api/v1/hubs/{hub_id}/messages": ("listHubMessages", "messages"),
     "GET /healthz": ("getHealth", "health"),
     "GET /readyz": ("getReadiness", "health"),
     "GET /api/v1/openapi.json": ("getApiDocument", "openapi"),
@@ -314,7 +325,7 @@ def test_every_body_an_operation_answers_is_a_named_component(document):
 
 def test_lists_come_in_a_named_page_of_named_items(document):
     lists = [(label, o) for label, o in operations(document) if o["operationId"].startswith("list")]
-    assert len(lists) == 6
+    assert len(lists) == 8
     for label, operation in lists:
         answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert answer["$ref"].endswith("Page"), label
