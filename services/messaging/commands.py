@@ -163,7 +163,7 @@ class Commands:
             line["product"] = product
         placed = domain.order_lines((line["product"], line["quantity"]) for line in lines)
         if isinstance(placed, str):
-            return "unknown_code", {"code": placed}
+            return "mixed_hubs", {"code": placed}
         hub_id, items = placed
 
         def place() -> domain.Reply:

@@ -202,15 +202,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         INDONESIAN: "Maaf, Anda tidak dapat melakukan itu. Kirim BANTUAN untuk daftar perintah.",
         ENGLISH: "Sorry, you cannot do that. Send HELP for the commands.",
     },
-    "try_later": {
-        INDONESIAN: "Maaf, layanan sedang sibuk. Coba kirim lagi beberapa menit lagi.",
-        ENGLISH: "Sorry, the service is busy. Please send again in a few minutes.",
-    },
-    "password_hint": {
-        INDONESIAN: "Untuk aplikasi: pilih Lupa sandi, isi nomor HP ini, lalu masukkan kode "
-        "yang kami kirim lewat SMS dan sandi baru Anda.",
-        ENGLISH: "For the app: choose Forgot password, enter this phone number, then the "
-        "code we send by SMS and your new password.",
+    "mixed_hubs": {
+        INDONESIAN: "Produk {code} dari simpul lain. Satu pesanan hanya dari satu simpul: "
+        "pesan terpisah.",
+        ENGLISH: "Product {code} is from another hub. One order is from one hub only: "
+        "order it separately.",
     },
 }
 """Each reply key's text per language; ``{field}`` are the values ``render`` takes."""

@@ -199,9 +199,7 @@ def test_orders_that_cannot_be_placed_get_a_clear_reply_and_place_nothing(
     buyer.ask("PESAN ZZZZ 1", "unknown_code", code="ZZZZ")
     elsewhere = hub_with_coordinator(api, admin)
     other = open_shop(api, sms_sink, elsewhere, config)
-    buyer.ask(
-        f"PESAN {code} 1 {other.product['code']} 1", "unknown_code", code=other.product["code"]
-    )
+    buyer.ask(f"PESAN {code} 1 {other.product['code']} 1", "mixed_hubs", code=other.product["code"])
     assert hub_orders(shop.coordinator, hub.hub_id) == []
     assert hub_orders(elsewhere.coordinator, elsewhere.hub_id) == []
 
