@@ -56,6 +56,7 @@ TAG_OF_SEGMENT = {
     "me": "members",
     "healthz": "health",
     "readyz": "health",
+    "metrics": "health",
     "openapi.json": "openapi",
 }
 PHONE = {

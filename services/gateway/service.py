@@ -6,9 +6,12 @@ document.
 import eventlet
 from nameko.events import BROADCAST
 from nameko.exceptions import RemoteError
+from werkzeug.wrappers import Response
 
+from services.common import metrics
 from services.common.errors import NotFound, ServiceUnavailable
 from services.common.events import listen
+from services.common.service import Observed
 from services.common.topology import BACKENDS as SERVICES
 from services.community import contract as community
 from services.gateway.http import route
@@ -23,7 +26,7 @@ from services.gateway.schemas import HealthSchema, ReadinessSchema
 READY_TIMEOUT = 2.0
 
 
-class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, NotificationsRoutes):
+class GatewayService(Observed, CommunityRoutes, CatalogueRoutes, OrdersRoutes, NotificationsRoutes):
     name = "gateway"
 
     backend = BackendProvider()
@@ -47,13 +50,35 @@ class GatewayService(CommunityRoutes, CatalogueRoutes, OrdersRoutes, Notificatio
         operation_id="getReadiness",
     )
     def readyz(self, request):
-        pool = eventlet.GreenPool(len(SERVICES))
-        statuses = dict(zip(SERVICES, pool.imap(self._probe, SERVICES), strict=True))
+        statuses = self._statuses()
         ready = all(status == "ok" for status in statuses.values())
         return (200 if ready else 503), {
             "status": "ok" if ready else "unavailable",
             "services": {"gateway": "ok", **statuses},
         }
+
+    @route(
+        "GET",
+        "/metrics",
+        summary="Prometheus metrics of the gateway, and whether each service answers",
+        operation_id="getMetrics",
+    )
+    def metrics(self, request):
+        ready = {name: float(status == "ok") for name, status in self._statuses().items()}
+        body, content_type = metrics.exposition(
+            metrics.gauges(
+                "kompor_service_ready",
+                "1 when the service answers its health RPC.",
+                {},
+                "service",
+                ready,
+            )
+        )
+        return Response(body, content_type=content_type)
+
+    def _statuses(self):
+        pool = eventlet.GreenPool(len(SERVICES))
+        return dict(zip(SERVICES, pool.imap(self._probe, SERVICES), strict=True))
 
     def _probe(self, service_name):
         try:

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Iterable
 
+from services.common import metrics
 from services.common.envelope import PublishedEvent
 from services.common.types import Document
 from services.notifications import domain
@@ -69,6 +70,8 @@ class Courier:
                 continue
             if note:
                 notes.append(f"{channel}: {note}")
+            metrics.NOTIFICATIONS.labels(channel, "sent").inc()
+            logger.info("notification %s sent by %s", notification["_id"], channel)
             domain.mark_sent(notification, channel, notes)
             self.store.release(notification)
             return True
@@ -76,6 +79,7 @@ class Courier:
         return False
 
     def _failed(self, notification: Document, error: str) -> None:
+        metrics.NOTIFICATIONS.labels(notification.get("channel") or "none", "failed").inc()
         domain.mark_attempt_failed(notification, error, self.postbox.policy)
         logger.warning(
             "notification %s not delivered (attempt %s, %s): %s",

@@ -266,6 +266,7 @@ OPERATIONS = {
     "GET /api/v1/notifications": ("listNotifications", "notifications"),
     "GET /healthz": ("getHealth", "health"),
     "GET /readyz": ("getReadiness", "health"),
+    "GET /metrics": ("getMetrics", "health"),
     "GET /api/v1/openapi.json": ("getApiDocument", "openapi"),
 }
 """Every operation's ``operationId`` and tag: a generated client's method and module
@@ -331,7 +332,7 @@ def test_every_failure_is_documented_as_the_error_envelope(document):
         "$ref": "#/components/schemas/ErrorBody"
     }
     body = schema(document, "ErrorBody")
-    assert set(body["properties"]) == {"code", "message", "details"}
+    assert set(body["properties"]) == {"code", "message", "details", "request_id"}
     assert set(body["required"]) == {"code", "message"}
 
 
