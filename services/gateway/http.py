@@ -34,6 +34,7 @@ from services.common.errors import (
 from services.gateway.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
+access_log = logging.getLogger("kompor.access")
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # the deepest request (an order's items) is 3
@@ -214,16 +215,22 @@ class JsonWsgiApp(WsgiApp):
             except HTTPException as exc:
                 response = error_response(to_api_error(exc))
             response.headers[tracing.REQUEST_ID_HEADER] = request_id
+            took = time.monotonic() - started
+            method = request.method if request.method in KNOWN_METHODS else "other"
+            if route not in QUIET_ROUTES:
+                access_log.info(
+                    "%s %s %s in %.0f ms", method, route, response.status_code, took * 1000
+                )
         finally:
             tracing.leave(token)
-        method = request.method if request.method in KNOWN_METHODS else "other"
         metrics.HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
-        metrics.HTTP_LATENCY.labels(route, method).observe(time.monotonic() - started)
+        metrics.HTTP_LATENCY.labels(route, method).observe(took)
         response.call_on_close(partial(_drain, environ))
         return response(environ, start_response)
 
 
 KNOWN_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+QUIET_ROUTES = ("/healthz", "/readyz", "/metrics")  # asked every few seconds by probes
 
 
 class JsonHttpProtocol(HttpOnlyProtocol):
