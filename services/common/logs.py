@@ -1,5 +1,5 @@
 """Log records that say which service, request and event they belong to
-(docs/architecture.md §15), as readable text or, with ``KOMPOR_LOG_FORMAT=json``, one
+(docs/architecture.md §16), as readable text or, with ``KOMPOR_LOG_FORMAT=json``, one
 JSON object per line. ``deploy/config.yaml`` (``LOGGING``) wires them in:
 
 - ``ContextFilter`` puts ``service``, ``request_id``, ``event_type`` and ``event_id``

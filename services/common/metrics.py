@@ -1,4 +1,4 @@
-"""Prometheus metrics (docs/architecture.md §15), in the standard text format.
+"""Prometheus metrics (docs/architecture.md §16), in the standard text format.
 
 Every service counts here what it does; the gateway answers them on ``GET /metrics``,
 every other service on its own small HTTP server on ``KOMPOR_METRICS_PORT`` (unset or

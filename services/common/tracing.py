@@ -1,4 +1,4 @@
-"""One request id end to end (docs/architecture.md §15).
+"""One request id end to end (docs/architecture.md §16).
 
 The gateway takes a request's ``X-Request-ID`` (or makes one) and puts it in the
 worker's context data under ``request_id``: nameko sends context data along with

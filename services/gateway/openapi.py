@@ -56,7 +56,6 @@ TAG_OF_SEGMENT = {
     "me": "members",
     "healthz": "health",
     "readyz": "health",
-    "metrics": "health",
     "openapi.json": "openapi",
 }
 PHONE = {

@@ -57,13 +57,10 @@ class GatewayService(Observed, CommunityRoutes, CatalogueRoutes, OrdersRoutes, N
             "services": {"gateway": "ok", **statuses},
         }
 
-    @route(
-        "GET",
-        "/metrics",
-        summary="Prometheus metrics of the gateway, and whether each service answers",
-        operation_id="getMetrics",
-    )
+    @route("GET", "/metrics", hidden=True)
     def metrics(self, request):
+        """Prometheus metrics (text, not part of the API document): the gateway's, and
+        whether each service answers."""
         ready = {name: float(status == "ok") for name, status in self._statuses().items()}
         body, content_type = metrics.exposition(
             metrics.gauges(

@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Iterable
 
-from services.common import metrics
+from services.common import metrics, tracing
 from services.common.envelope import PublishedEvent
 from services.common.types import Document
 from services.notifications import domain
@@ -27,6 +27,8 @@ class Courier:
         queued: list[str] = []
         for message in messages:
             notification = domain.new_notification(event, message)
+            if tracing.current_request_id():  # a later try by the timer says it too
+                notification["request_id"] = tracing.current_request_id()
             contact = self.store.get_contact(message.recipient_id)
             if contact is not None:
                 domain.address(notification, contact)
@@ -50,7 +52,22 @@ class Courier:
         return limit
 
     def deliver(self, notification: Document) -> bool:
-        """Try a claimed notification once on each of its channels; True if sent."""
+        """Try a claimed notification once on each of its channels; True if sent. It
+        runs, and logs, under the id of the request it came from."""
+        known = tracing.current()
+        token = tracing.enter(
+            **{
+                **known,
+                tracing.REQUEST_ID: known.get(tracing.REQUEST_ID)
+                or notification.get(tracing.REQUEST_ID),
+            }
+        )
+        try:
+            return self._deliver(notification)
+        finally:
+            tracing.leave(token)
+
+    def _deliver(self, notification: Document) -> bool:
         if not domain.is_addressed(notification):
             contact = self.store.get_contact(notification["recipient_id"])
             if contact is None:

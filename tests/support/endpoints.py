@@ -219,7 +219,6 @@ def _hub(world, suffix=""):
 ENDPOINTS = (
     Endpoint("GET /healthz", "anonymous", lambda w: Request("GET", "/healthz")),
     Endpoint("GET /readyz", "anonymous", lambda w: Request("GET", "/readyz")),
-    Endpoint("GET /metrics", "anonymous", lambda w: Request("GET", "/metrics")),
     Endpoint(
         "GET /api/v1/openapi.json", "anonymous", lambda w: Request("GET", "/api/v1/openapi.json")
     ),

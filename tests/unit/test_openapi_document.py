@@ -266,7 +266,6 @@ OPERATIONS = {
     "GET /api/v1/notifications": ("listNotifications", "notifications"),
     "GET /healthz": ("getHealth", "health"),
     "GET /readyz": ("getReadiness", "health"),
-    "GET /metrics": ("getMetrics", "health"),
     "GET /api/v1/openapi.json": ("getApiDocument", "openapi"),
 }
 """Every operation's ``operationId`` and tag: a generated client's method and module
