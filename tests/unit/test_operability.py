@@ -10,10 +10,13 @@ import sys
 
 import pytest
 import yaml
+from pymongo.errors import ServerSelectionTimeoutError
 
-from services.common import cli, logs, tracing
+from services.common import cli, logs, metrics, tracing
 from services.common.envelope import make_event
 from services.common.phone import mask_phone
+from services.common.service import HealthMixin
+from services.common.storage import Repository
 from services.common.topology import SERVICES
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -294,3 +297,34 @@ def test_compose_runs_prometheus_only_in_the_observability_profile_and_sets_the_
     assert prometheus["profiles"] == ["observability"]
     assert "./deploy/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
     assert compose["x-environment"]["KOMPOR_METRICS_PORT"] == "9100"
+
+
+class StoreAway:
+    """A database whose every collection fails as an unreachable MongoDB does."""
+
+    def __getitem__(self, name):
+        raise ServerSelectionTimeoutError("no store answers")
+
+
+def test_outbox_metrics_say_the_store_is_away_rather_than_fail_the_scrape():
+    families = list(metrics.outbox_probe("orders", StoreAway(), ["orders"])())
+    assert [(family.name, [s.value for s in family.samples]) for family in families] == [
+        ("kompor_store_up", [0])
+    ]
+
+
+def test_health_answers_with_the_store_unavailable_when_it_does_not_answer():
+    class Orders(Repository):
+        aggregates = ("orders",)
+
+    class Service(HealthMixin):
+        name = "orders"
+
+    service = Service()
+    service.store = Orders(StoreAway())
+    assert service.health() == {
+        "service": "orders",
+        "status": "ok",
+        "store": "unavailable",
+        "backlog": {},
+    }
