@@ -45,9 +45,14 @@ class Observability(DependencyProvider):
         self._tokens: dict[int, Any] = {}
 
     def start(self) -> None:
-        if self.port:
+        if not self.port:
+            return
+        try:
             self._socket = metrics.listen(self.port)
-            self._server = self.container.spawn_managed_thread(self._serve)
+        except OSError as exc:  # a port taken must not take the service down with it
+            logger.error("no metrics: cannot listen on port %s (%s)", self.port, exc)
+            return
+        self._server = self.container.spawn_managed_thread(self._serve)
 
     def _serve(self) -> None:
         try:
