@@ -25,7 +25,6 @@ from typing import Any, TextIO
 
 import pika
 import requests
-from nameko.standalone.rpc import ClusterRpcProxy
 from pika.adapters.blocking_connection import BlockingChannel, BlockingConnection
 
 from services.common import config as cfg
@@ -239,6 +238,8 @@ def queues(amqp_uri: str) -> list[dict[str, Any]]:
 
 def healths(amqp_uri: str, timeout: float = HEALTH_TIMEOUT) -> dict[str, dict[str, Any] | None]:
     """Each backend's ``health()`` answer, or ``None`` when it did not answer in time."""
+    from nameko.standalone.rpc import ClusterRpcProxy  # only this command needs nameko
+
     answers: dict[str, dict[str, Any] | None] = {}
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as cluster:
         for name in BACKENDS:
@@ -294,11 +295,11 @@ def print_status(report: dict[str, Any], out: TextIO) -> None:
         other = ", ".join(f"{key} {value:g}" for key, value in backlog.items())
         if service["store"] != "ok":
             other = f"store {service['store']}; {other}".rstrip("; ")
-        print(
+        line = (
             f"{name:<14} {'yes' if service['ready'] else 'NO':<6} {service['waiting']:>7} "
-            f"{outbox:>7} {'-' if oldest is None else f'{oldest:.0f} s':>8}  {other}",
-            file=out,
+            f"{outbox:>7} {'-' if oldest is None else f'{oldest:.0f} s':>8}  {other}"
         )
+        print(line.rstrip(), file=out)
         for queue, messages in service["queues"].items():
             print(f"    {messages:>7}  {queue}", file=out)
     dead = report["dead_letters"]

@@ -25,6 +25,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
@@ -35,6 +36,8 @@ from services.common.envelope import OUTBOX_PENDING, utcnow
 from services.common.types import Document
 
 logger = logging.getLogger(__name__)
+
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no ``*_created`` series
 
 METRICS_PORT_KEY = "KOMPOR_METRICS_PORT"
 OUTBOX_SAMPLE = 1000  # pending documents read per scrape for the oldest event's age
