@@ -244,7 +244,7 @@ def healths(amqp_uri: str, timeout: float = HEALTH_TIMEOUT) -> dict[str, dict[st
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as cluster:
         for name in BACKENDS:
             try:
-                answers[name] = getattr(cluster, name).health()
+                answers[name] = getattr(cluster, name).health(True)
             except Exception:
                 answers[name] = None
     return answers

@@ -23,6 +23,8 @@ from services.common.topology import SERVICES
 
 FIELDS = ("service", tracing.REQUEST_ID, "event_type", "event_id")
 PHONE = re.compile(r"(?<![\w.])\+?\d{6,12}(\d{3})(?![\w])")
+# an Indonesian mobile number as people write it: 0812-3456-7890, +62 812 3456 7890
+WRITTEN_PHONE = re.compile(r"(?<![\w.+])(?:\+62|62|0)[ -]?8\d{1,3}(?:[ -]\d{2,5}){1,3}(?![\w])")
 BEARER = re.compile(r"(?i)(bearer\s+)[\w.~+/=-]+")
 
 _service = {"name": ""}
@@ -45,6 +47,7 @@ def service_name() -> str:
 def masked(text: str) -> str:
     """``text`` with phone numbers and bearer tokens masked."""
     text = BEARER.sub(r"\1***", text)
+    text = WRITTEN_PHONE.sub(lambda match: mask_phone(match.group(0)), text)
     return PHONE.sub(lambda match: mask_phone(match.group(0)), text)
 
 

@@ -16,16 +16,19 @@ class Observed:
 
 
 class HealthMixin(Observed):
-    """``health`` RPC: answers while the service consumes its RPC queue, with what
-    waits in its store."""
+    """``health`` RPC: answers while the service consumes its RPC queue; asked for
+    details, with what waits in its store."""
 
     name: str  # the service's, set by the class it is mixed into
 
     @rpc
-    def health(self) -> dict[str, Any]:
-        """``health()`` → ``{"service": "orders", "status": "ok", "store": "ok",
-        "backlog": {"outbox_waiting": 0, "outbox_oldest_seconds": 0.0}}``; ``store``
-        is ``"unavailable"`` (and ``backlog`` empty) when the store does not answer."""
+    def health(self, details: bool = False) -> dict[str, Any]:
+        """``health()`` → ``{"service": "orders", "status": "ok"}`` (readiness: cheap);
+        ``health(True)`` adds ``"store": "ok"`` and ``"backlog": {"outbox_waiting": 0,
+        "outbox_oldest_seconds": 0.0, …}``, or ``"store": "unavailable"`` and an empty
+        backlog when the store does not answer (``cli status``)."""
+        if not details:
+            return {"service": self.name, "status": "ok"}
         backlog: dict[str, float] = {}
         store = "ok"
         for dependency in vars(self).values():

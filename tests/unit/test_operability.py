@@ -171,6 +171,25 @@ def test_phone_numbers_and_bearer_tokens_are_masked_in_any_message(style):
     assert "+62********890" in line and "3f2a0123456789ab" in line
 
 
+@pytest.mark.parametrize(
+    ("written", "digits"),
+    [
+        ("0812-3456-7890", "3456"),
+        ("+62 812 3456 7890", "3456"),
+        ("62 812-3456-789", "3456"),
+        ("0812 345 6789", "345 6"),
+    ],
+)
+def test_phone_numbers_written_with_spaces_or_dashes_are_masked_too(written, digits):
+    line = logs.formatter().format(filtered(record("registered %s", written)))
+    assert digits not in line and written not in line
+
+
+def test_dates_times_and_ids_are_not_taken_for_phone_numbers():
+    text = "2026-12-02 10:00:00 order 3f2a0123456789ab total 150000 hub 0812abc"
+    assert logs.masked(text) == text
+
+
 def test_a_masked_phone_keeps_only_its_country_code_and_last_three_digits():
     assert mask_phone("+6281234567890") == "+62********890"
     assert mask_phone("12") == "***"
@@ -322,7 +341,8 @@ def test_health_answers_with_the_store_unavailable_when_it_does_not_answer():
 
     service = Service()
     service.store = Orders(StoreAway())
-    assert service.health() == {
+    assert service.health() == {"service": "orders", "status": "ok"}  # readiness: no store
+    assert service.health(details=True) == {
         "service": "orders",
         "status": "ok",
         "store": "unavailable",
