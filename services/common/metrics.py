@@ -58,6 +58,12 @@ RPC_CALLS = Counter(
     "error answered to the caller, error: an unexpected one).",
     ["service", "method", "outcome"],
 )
+RPC_CLIENT_CALLS = Counter(
+    "kompor_rpc_client_calls_total",
+    "RPC calls the gateway made, by service, method and outcome (ok; error: the "
+    "service answered with an error; unavailable: no answer in time, a 503).",
+    ["service", "method", "outcome"],
+)
 RPC_LATENCY = Histogram(
     "kompor_rpc_duration_seconds",
     "Time to handle an RPC call, by service and method.",
