@@ -238,13 +238,20 @@ def queues(amqp_uri: str) -> list[dict[str, Any]]:
 
 def healths(amqp_uri: str, timeout: float = HEALTH_TIMEOUT) -> dict[str, dict[str, Any] | None]:
     """Each backend's ``health()`` answer, or ``None`` when it did not answer in time."""
-    from nameko.standalone.rpc import ClusterRpcProxy  # only this command needs nameko
+    # only this command needs nameko
+    from nameko.rpc import ServiceProxy
+    from nameko.standalone.rpc import ClusterRpcProxy
 
     answers: dict[str, dict[str, Any] | None] = {}
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as cluster:
         for name in BACKENDS:
+            # a question nobody took in time expires, rather than wait in the queue
+            # of a service that is down for its return
+            proxy = ServiceProxy(
+                cluster._worker_ctx, name, cluster._reply_listener, expiration=timeout
+            )
             try:
-                answers[name] = getattr(cluster, name).health(True)
+                answers[name] = proxy.health(True)
             except Exception:
                 answers[name] = None
     return answers

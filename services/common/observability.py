@@ -19,6 +19,7 @@ from nameko.containers import WorkerContext
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
+from prometheus_client.metrics_core import Metric
 
 from services.common import config as cfg
 from services.common import logs, metrics, tracing
@@ -45,6 +46,7 @@ class Observability(DependencyProvider):
         self._tokens: dict[int, Any] = {}
 
     def start(self) -> None:
+        self._unregister = metrics.register_probe(self._info)
         if not self.port:
             return
         try:
@@ -60,7 +62,18 @@ class Observability(DependencyProvider):
         except Exception:  # the service goes on without its metrics
             logger.exception("the metrics server stopped")
 
+    def _info(self) -> list[Metric]:
+        name = self.container.service_name
+        return [
+            metrics.gauges(
+                "kompor_service_info", "1: this service runs here.", {}, "service", {name: 1}
+            )
+        ]
+
     def stop(self) -> None:
+        unregister = getattr(self, "_unregister", None)
+        if unregister is not None:
+            unregister()
         if self._server is not None:
             self._server.kill()
             self._server = None

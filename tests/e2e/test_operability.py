@@ -5,6 +5,7 @@ processes with the commands `make run` uses, logging JSON."""
 
 import io
 import json
+import re
 import uuid
 
 import pika
@@ -35,7 +36,9 @@ def stack(tmp_path_factory, sink):
             KOMPOR_ADMIN_PHONE=KOMPOR_ADMIN_PHONE,
             KOMPOR_ADMIN_PASSWORD=KOMPOR_ADMIN_PASSWORD,
         )
-        ports = {name: find_free_port() for name in BACKENDS}
+        ports = {}
+        while len(set(ports.values())) < len(BACKENDS):  # one port each, never shared
+            ports = {name: find_free_port() for name in BACKENDS}
         logs = tmp_path / "logs"
         logs.mkdir()
         stack = ProcessStack(
@@ -182,13 +185,16 @@ def test_every_service_s_metrics_parse_and_count_what_it_did(stack, market):
         name: scrape(f"http://127.0.0.1:{port}/metrics")
         for name, port in stack.metrics_ports.items()
     }
+    for name, families in backends.items():
+        assert samples(families, "kompor_service_info", service=name) == [1.0], "not its own"
     assert set(backends) | {"gateway"} == set(SERVICES)
     orders = backends["orders"]
     assert sum(samples(orders, "kompor_rpc_calls_total", method="place_order", outcome="ok")) >= 1
     assert samples(orders, "kompor_store_up", service="orders") == [1.0]
     assert samples(orders, "kompor_outbox_waiting", service="orders", collection="orders") == [0]
     catalogue = backends["catalogue"]
-    assert sum(samples(catalogue, "kompor_events_handled_total", event_type="order_placed")) >= 1
+    handled = samples(catalogue, "kompor_events_handled_total", event_type="order_placed")
+    assert sum(handled) >= 1, catalogue["kompor_events_handled"].samples
     notifications = backends["notifications"]
     assert sum(samples(notifications, "kompor_notifications_total", status="sent")) >= 1
     wrong = stack.api.post(
@@ -206,37 +212,54 @@ def test_every_service_s_metrics_parse_and_count_what_it_did(stack, market):
 
 
 def test_the_backlog_of_a_stopped_service_shows_in_status_and_drains_when_it_returns(stack, market):
+    def place():
+        placed = market.buyers[0].client.post(
+            "/api/v1/orders",
+            json=order_body(market, list(market.products), quantity=1),
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert placed.status_code == 201, placed.text
+
+    def notifications():
+        return status(stack)["services"]["notifications"]
+
     stack.stop("notifications")
     try:
-        buyer = market.buyers[0].client
-        for _ in range(3):
-            placed = buyer.post(
-                "/api/v1/orders",
-                json=order_body(market, list(market.products), quantity=1),
-                headers={"Idempotency-Key": str(uuid.uuid4())},
-            )
-            assert placed.status_code == 201, placed.text
-        waiting = wait_until(
-            lambda: (w := status(stack)["services"]["notifications"])["waiting"] >= 3 and w,
+        place()
+        first = wait_until(
+            lambda: (n := notifications())["waiting"] >= 1 and n,
             timeout=30,
-            message="notifications' queues growing",
+            message="events waiting for notifications",
         )
-        assert waiting["ready"] is False
-        assert any("order_placed" in queue for queue in waiting["queues"])
+        assert first["ready"] is False
+        assert any(queue.startswith("evt-orders-") for queue in first["queues"])
+        place()
+        place()
+        wait_until(
+            lambda: notifications()["waiting"] > first["waiting"],
+            timeout=30,
+            message="the backlog growing",
+        )
         gateway = scrape(f"{stack.api.base_url}/metrics")
         assert samples(gateway, "kompor_service_ready", service="notifications") == [0.0]
         text = io.StringIO()
         cli.print_status(status(stack), text)
-        assert "notifications  NO" in text.getvalue()
+        assert re.search(r"notifications +NO +\d+", text.getvalue())
     finally:
         stack.start("notifications")
     wait_until(
-        lambda: (s := status(stack)["services"]["notifications"])["ready"] and s["waiting"] == 0,
+        lambda: (
+            (n := notifications())["ready"]
+            and n["waiting"] == 0
+            and n["backlog"]["notifications_waiting"] == 0
+        ),
         timeout=60,
-        message="notifications back and its queues drained",
+        message="notifications back, its queues drained and its messages sent",
     )
-    backlog = status(stack)["services"]["notifications"]["backlog"]
-    assert backlog["outbox_waiting"] == 0
+    assert notifications()["backlog"]["outbox_waiting"] == 0
+    port = stack.metrics_ports["notifications"]
+    drained = scrape(f"http://127.0.0.1:{port}/metrics")
+    assert samples(drained, "kompor_backlog", what="notifications_waiting") == [0.0]
 
 
 def status(stack):
