@@ -203,6 +203,14 @@ def gauges(
     return family
 
 
+def readiness(statuses: Mapping[str, str]) -> Metric:
+    """``kompor_service_ready`` from ``{service: "ok" | "unavailable"}``."""
+    ready = {name: float(status == "ok") for name, status in statuses.items()}
+    return gauges(
+        "kompor_service_ready", "1 when the service answers its health RPC.", {}, "service", ready
+    )
+
+
 class _Fixed:
     def __init__(self, families: Iterable[Metric]) -> None:
         self.families = list(families)

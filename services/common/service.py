@@ -4,7 +4,7 @@ from typing import Any
 
 from services.common.observability import Observability
 from services.common.rpc import rpc
-from services.common.storage import Repository
+from services.common.storage import backlog_of
 
 
 class Observed:
@@ -29,12 +29,5 @@ class HealthMixin(Observed):
         backlog when the store does not answer (``cli status``)."""
         if not details:
             return {"service": self.name, "status": "ok"}
-        backlog: dict[str, float] = {}
-        store = "ok"
-        for dependency in vars(self).values():
-            if isinstance(dependency, Repository):
-                try:
-                    backlog.update(dependency.backlog())
-                except Exception:
-                    store = "unavailable"
+        store, backlog = backlog_of(self)
         return {"service": self.name, "status": "ok", "store": store, "backlog": backlog}

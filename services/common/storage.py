@@ -52,14 +52,20 @@ class Repository:
         self._relay = relay
 
     def backlog(self) -> dict[str, float]:
-        """What waits in this service's store, for its ``health`` RPC and its metrics
-        (``kompor_backlog``): ``outbox_waiting`` and ``outbox_oldest_seconds`` across
-        its aggregates; a repository adds its own by extending this."""
+        """What waits in this service's store, for its ``health(True)`` RPC:
+        ``outbox_waiting`` and ``outbox_oldest_seconds`` across its aggregates, and
+        the repository's ``own_backlog()``."""
         waiting, oldest = 0, 0.0
         for collection in self.aggregates:
             count, age = outbox_backlog(self.db, collection)
             waiting, oldest = waiting + count, max(oldest, age)
-        return {"outbox_waiting": waiting, "outbox_oldest_seconds": round(oldest, 3)}
+        outbox = {"outbox_waiting": waiting, "outbox_oldest_seconds": round(oldest, 3)}
+        return {**outbox, **self.own_backlog()}
+
+    def own_backlog(self) -> dict[str, float]:
+        """What else waits in the store, by name (a repository overrides this; also
+        exported as ``kompor_backlog{what=…}``); nothing by default."""
+        return {}
 
     def _published(self, collection: str, document_id: str) -> None:
         # events go out before the caller hears "done"; if the broker is away they
@@ -113,6 +119,19 @@ class Repository:
         return document
 
 
+def backlog_of(service: object) -> tuple[str, dict[str, float]]:
+    """``("ok", {...})``: what waits in the stores of a service instance's repositories
+    (``Repository.backlog``), or ``("unavailable", {})`` when a store does not answer."""
+    backlog: dict[str, float] = {}
+    for dependency in vars(service).values():
+        if isinstance(dependency, Repository):
+            try:
+                backlog.update(dependency.backlog())
+            except Exception:
+                return "unavailable", {}
+    return "ok", backlog
+
+
 def prepared_db(
     container: ServiceContainer, repository_class: type[Repository]
 ) -> Database[Document]:
@@ -141,15 +160,12 @@ class Storage(DependencyProvider):
     def start(self) -> None:
         self.relay.start()
         service = self.container.service_name
-        self._unregister = register_probe(outbox_probe(service, self.db, self._aggregates()))
+        aggregates = self.repository_class.aggregates
+        self._unregister = register_probe(outbox_probe(service, self.db, aggregates))
         self._unregister_own = register_probe(self._own_backlog)
 
-    def _aggregates(self) -> tuple[str, ...]:
-        return self.repository_class.aggregates
-
     def _own_backlog(self) -> list[Metric]:
-        numbers = self.repository_class(self.db).backlog()
-        own = {key: value for key, value in numbers.items() if not key.startswith("outbox_")}
+        own = self.repository_class(self.db).own_backlog()
         if not own:
             return []
         return [

@@ -58,19 +58,10 @@ class GatewayService(Observed, CommunityRoutes, CatalogueRoutes, OrdersRoutes, N
         }
 
     @route("GET", "/metrics", hidden=True)
-    def metrics(self, request):
+    def scrape(self, request):
         """Prometheus metrics (text, not part of the API document): the gateway's, and
         whether each service answers."""
-        ready = {name: float(status == "ok") for name, status in self._statuses().items()}
-        body, content_type = metrics.exposition(
-            metrics.gauges(
-                "kompor_service_ready",
-                "1 when the service answers its health RPC.",
-                {},
-                "service",
-                ready,
-            )
-        )
+        body, content_type = metrics.exposition(metrics.readiness(self._statuses()))
         return Response(body, content_type=content_type)
 
     def _statuses(self):

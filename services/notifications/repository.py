@@ -89,13 +89,12 @@ class NotificationsRepository(Repository):
             {"$set": {"next_attempt_at": utcnow()}},
         )
 
-    def backlog(self) -> dict[str, float]:
-        """The outbox, and messages ``notifications_waiting`` to be sent, of which
+    def own_backlog(self) -> dict[str, float]:
+        """Messages ``notifications_waiting`` to be sent, of which
         ``notifications_failing`` (tried and failed at least once), and
         ``notifications_failed`` (given up after the last try)."""
         notifications = self.db.notifications
         return {
-            **super().backlog(),
             "notifications_waiting": notifications.count_documents({"status": QUEUED}),
             "notifications_failing": notifications.count_documents(
                 {"status": QUEUED, "attempts": {"$gt": 0}}
