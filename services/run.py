@@ -5,6 +5,12 @@ the five services with ``nameko run --config deploy/config.yaml``, waits until t
 gateway reports ready, prints where the API is, and stops everything on Ctrl-C.
 Meanwhile it supervises like compose's ``restart: unless-stopped``: a service that
 exits is started again after a backoff, with a line saying so; the others go on.
+
+Each service's output goes to the terminal and also to ``<KOMPOR_DATA_DIR>/log/<service>.log``
+(``./var/log`` by default), where ``python -m services.common.cli trace <request id>``
+reads it. Each service but the gateway (``/metrics`` on the API) serves its metrics on
+``KOMPOR_METRICS_PORT`` + its place in ``services/common/topology.py`` (9100 by
+default: community 9101, catalogue 9102 …; ``KOMPOR_METRICS_PORT=0`` turns them off).
 """
 
 import os
@@ -13,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -25,6 +32,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "deploy" / "config.yaml"
 DEFAULT_GATEWAY = "0.0.0.0:8000"
 READY_WITHIN = 60
+DEFAULT_METRICS_BASE = 9100
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 30.0
 STEADY_AFTER = 60.0  # a process that ran this long starts again without delay
@@ -33,6 +41,30 @@ STEADY_AFTER = 60.0  # a process that ran this long starts again without delay
 def service_command(name):
     """The command that runs one service (the same one the image runs)."""
     return [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG), SERVICES[name]]
+
+
+def log_dir(environ=os.environ):
+    """Where each service's output is kept: ``<KOMPOR_DATA_DIR>/log``."""
+    return (ROOT / environ.get(cfg.DATA_DIR_KEY, cfg.DEFAULT_DATA_DIR) / "log").resolve()
+
+
+def metrics_ports(environ=os.environ):
+    """``{service: port}`` of the services that serve metrics on a port of their own
+    (not the gateway); empty when ``KOMPOR_METRICS_PORT`` is ``0``."""
+    base = int(environ.get("KOMPOR_METRICS_PORT") or DEFAULT_METRICS_BASE)
+    if not base:
+        return {}
+    return {name: base + place for place, name in enumerate(SERVICES, 1) if name != "gateway"}
+
+
+def _copy(stream, path):
+    """Each line of ``stream`` to the terminal and to the file at ``path``."""
+    with open(path, "ab") as kept:
+        for line in iter(stream.readline, b""):
+            sys.stdout.buffer.write(line)
+            sys.stdout.flush()
+            kept.write(line)
+            kept.flush()
 
 
 def broker_reachable(amqp_uri, timeout=3.0):
@@ -75,7 +107,20 @@ class Supervisor:
         self.due = {}
 
     def start(self, name):
-        self.processes[name] = subprocess.Popen(service_command(name), cwd=ROOT)
+        logs = log_dir()
+        logs.mkdir(parents=True, exist_ok=True)
+        port = metrics_ports().get(name, 0)
+        process = subprocess.Popen(
+            service_command(name),
+            cwd=ROOT,
+            env={**os.environ, "KOMPOR_METRICS_PORT": str(port)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        threading.Thread(
+            target=_copy, args=(process.stdout, logs / f"{name}.log"), daemon=True
+        ).start()
+        self.processes[name] = process
         self.started[name] = time.monotonic()
         self.due.pop(name, None)
 

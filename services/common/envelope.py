@@ -9,8 +9,9 @@ publishes them afterwards.
 import datetime
 import uuid
 from collections.abc import Mapping
-from typing import Any, TypedDict, TypeVar, cast
+from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
+from services.common.tracing import current_request_id
 from services.common.types import Document
 
 PENDING_EVENTS = "_new_events"
@@ -37,9 +38,11 @@ class PublishedEvent(TypedDict):
 
 
 class OutboxEntry(PublishedEvent):
-    """An event waiting in an aggregate's outbox: the body plus its routing ``type``."""
+    """An event waiting in an aggregate's outbox: the body plus its routing ``type``,
+    and the request it came from (published as the ``correlation_id`` header)."""
 
     type: str
+    correlation_id: NotRequired[str]
 
 
 def utcnow() -> datetime.datetime:
@@ -72,13 +75,18 @@ def payload(shape: type[Payload], document: Mapping[str, Any], **given: Any) -> 
 
 
 def make_event(event_type: str, data: Mapping[str, Any]) -> OutboxEntry:
-    """An outbox entry: the published envelope plus its routing ``type``."""
-    return {
+    """An outbox entry: the published envelope plus its routing ``type``, and the
+    id of the request being handled, if any."""
+    entry: OutboxEntry = {
         "event_id": str(uuid.uuid4()),
         "type": event_type,
         "occurred_at": isoformat(utcnow()),
         "data": data,
     }
+    request_id = current_request_id()
+    if request_id:
+        entry["correlation_id"] = request_id
+    return entry
 
 
 def record(aggregate: Document, event_type: str, data: Mapping[str, Any]) -> None:

@@ -32,6 +32,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from services.common import config as cfg
+from services.common import metrics
 from services.common.consumer import QueueConsumer
 from services.common.envelope import (
     ATTEMPTS_HEADER,
@@ -43,6 +44,7 @@ from services.common.envelope import (
     utcnow,
 )
 from services.common.mongo import database_name, mongo_client
+from services.common.tracing import CORRELATION_HEADER
 from services.common.types import Document, Entrypoint, ExcInfo, Query
 
 logger = logging.getLogger(__name__)
@@ -149,11 +151,13 @@ class OutboxRelay:
         confirmed: list[str] = []
         try:
             for entry in outbox:
+                correlation = entry.get("correlation_id")
                 self.publisher.publish(
                     published_body(entry),
                     exchange=self.exchange,
                     routing_key=entry["type"],
                     message_id=entry["event_id"],
+                    headers={CORRELATION_HEADER: correlation} if correlation else {},
                 )
                 confirmed.append(entry["event_id"])
         except Exception as exc:  # broker away: what is not confirmed stays for the sweep
@@ -265,15 +269,19 @@ class Subscriber(Listener):
         exc_info: ExcInfo | None = None,
     ) -> tuple[Any, ExcInfo | None]:
         body = worker_ctx.args[0]
+        labels = (self.container.service_name, self.source_service, self.event_type)
         if exc_info is None:
             self._remember(body)
             self.queue_consumer.ack_message(message)
+            metrics.EVENTS_HANDLED.labels(*labels).inc()
         else:
+            metrics.EVENTS_FAILED.labels(*labels).inc()
             attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
             error = f"{exc_info[0].__name__}: {exc_info[1]}"
             if attempts <= len(self.delays):
                 self._retry_later(body, message, attempts, error)
             else:
+                metrics.EVENTS_DEAD_LETTERED.labels(*labels).inc()
                 self._park(body, message, error, attempts)
         return result, exc_info
 

@@ -22,3 +22,10 @@ def normalise_phone(text: object) -> str:
             "Not a valid phone number; send it like 0812-3456-7890 or +62 812 3456 7890."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask_phone(phone: object) -> str:
+    """``+6281234567890`` → ``+62********890``: enough to tell numbers apart in a log,
+    too little to call anyone."""
+    text = str(phone)
+    return text[:3] + "*" * max(len(text) - 6, 0) + text[-3:] if len(text) > 6 else "***"

@@ -24,6 +24,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
 
 from services.common import config as cfg
+from services.common import metrics
 from services.common.actor import DEFAULT_SIGNED_ACTOR_TTL, Actor, sign_actor
 from services.common.errors import ServiceUnavailable
 from services.common.topology import BACKENDS
@@ -70,14 +71,21 @@ class TimedMethod:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args and self.sign is not None:
             args = (self.sign(args[0]), *args[1:])
+        outcome = "error"
         try:
             with eventlet.Timeout(self.timeout):
-                return self.method.call_async(*args, **kwargs).result()
+                answer = self.method.call_async(*args, **kwargs).result()
+            outcome = "ok"
+            return answer
         except UNAVAILABLE:
+            outcome = "unavailable"
             raise ServiceUnavailable(
                 f"The {self.service_name} service is not answering; try again shortly.",
                 {"service": [self.service_name]},
             ) from None
+        finally:
+            method = getattr(self.method, "method_name", "unknown")
+            metrics.RPC_CLIENT_CALLS.labels(self.service_name, method, outcome).inc()
 
 
 class TimedService:

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from nameko.containers import ServiceContainer, WorkerContext
 from nameko.extensions import DependencyProvider
+from prometheus_client.metrics_core import Metric
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
@@ -13,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common.envelope import OUTBOX_PENDING, PENDING_EVENTS, OutboxEntry
 from services.common.errors import Conflict
 from services.common.events import OutboxRelay
+from services.common.metrics import gauges, outbox_backlog, outbox_probe, register_probe
 from services.common.mongo import database_name, mongo_client
 from services.common.types import Document, Query
 
@@ -48,6 +50,22 @@ class Repository:
     def __init__(self, db: Database[Document], relay: OutboxRelay | None = None) -> None:
         self.db = db
         self._relay = relay
+
+    def backlog(self) -> dict[str, float]:
+        """What waits in this service's store, for its ``health(True)`` RPC:
+        ``outbox_waiting`` and ``outbox_oldest_seconds`` across its aggregates, and
+        the repository's ``own_backlog()``."""
+        waiting, oldest = 0, 0.0
+        for collection in self.aggregates:
+            count, age = outbox_backlog(self.db, collection)
+            waiting, oldest = waiting + count, max(oldest, age)
+        outbox = {"outbox_waiting": waiting, "outbox_oldest_seconds": round(oldest, 3)}
+        return {**outbox, **self.own_backlog()}
+
+    def own_backlog(self) -> dict[str, float]:
+        """What else waits in the store, by name (a repository overrides this; also
+        exported as ``kompor_backlog{what=…}``); nothing by default."""
+        return {}
 
     def _published(self, collection: str, document_id: str) -> None:
         # events go out before the caller hears "done"; if the broker is away they
@@ -101,6 +119,19 @@ class Repository:
         return document
 
 
+def backlog_of(service: object) -> tuple[str, dict[str, float]]:
+    """``("ok", {...})``: what waits in the stores of a service instance's repositories
+    (``Repository.backlog``), or ``("unavailable", {})`` when a store does not answer."""
+    backlog: dict[str, float] = {}
+    for dependency in vars(service).values():
+        if isinstance(dependency, Repository):
+            try:
+                backlog.update(dependency.backlog())
+            except Exception:
+                return "unavailable", {}
+    return "ok", backlog
+
+
 def prepared_db(
     container: ServiceContainer, repository_class: type[Repository]
 ) -> Database[Document]:
@@ -128,12 +159,33 @@ class Storage(DependencyProvider):
 
     def start(self) -> None:
         self.relay.start()
+        service = self.container.service_name
+        aggregates = self.repository_class.aggregates
+        self._unregister = register_probe(outbox_probe(service, self.db, aggregates))
+        self._unregister_own = register_probe(self._own_backlog)
+
+    def _own_backlog(self) -> list[Metric]:
+        own = self.repository_class(self.db).own_backlog()
+        if not own:
+            return []
+        return [
+            gauges(
+                "kompor_backlog",
+                "What waits in a service's store besides its outbox, by kind.",
+                {"service": self.container.service_name},
+                "what",
+                own,
+            )
+        ]
 
     def stop(self) -> None:
         self.relay.stop()
+        for name in ("_unregister", "_unregister_own"):
+            unregister = getattr(self, name, None)
+            if unregister is not None:
+                unregister()
 
-    def kill(self) -> None:
-        self.relay.stop()
+    kill = stop
 
     def get_dependency(self, worker_ctx: WorkerContext) -> Repository:
         return self.repository_class(self.db, self.relay)

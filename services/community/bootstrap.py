@@ -11,7 +11,7 @@ from nameko.extensions import DependencyProvider
 
 from services.common import config as cfg
 from services.common.auth import hash_password
-from services.common.phone import normalise_phone
+from services.common.phone import mask_phone, normalise_phone
 from services.common.storage import Storage, prepared_db
 from services.community import domain
 from services.community.exceptions import PhoneAlreadyRegistered
@@ -39,7 +39,7 @@ def ensure_admin(repository, phone, password):
             repository.add_member(admin)
         except PhoneAlreadyRegistered:  # a replica created it first, or someone registered
             return _refuse_unless_admin(repository.find_member_by_phone(phone), phone)
-        logger.info("created the admin account %s", phone)
+        logger.info("created the admin account %s", mask_phone(phone))
         return admin["_id"]
     return _refuse_unless_admin(member, phone)
 

@@ -6,6 +6,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from services.common import metrics
 from services.common.actor import Actor
 from services.common.envelope import OutboxEntry, utcnow
 from services.common.errors import Conflict, NotFound
@@ -169,12 +170,14 @@ class CommunityRepository(Repository):
                 reserved.append(self._reserve(throttle))
         except TooManyAttempts:
             self._give_back(reserved)
+            metrics.RATE_LIMITED.labels("login").inc()
             raise
         return reserved
 
     def login_failed(self, phone: str) -> None:
         """The password was wrong: the reservations stand, and the phone counts one
         more failure from anywhere."""
+        metrics.LOGIN_FAILURES.inc()
         now = utcnow()
         self.db.login_attempts.update_one(
             {"_id": throttling.phone_key(phone)},

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import re
+import time
 import urllib.parse
 from functools import partial
 
@@ -22,6 +23,7 @@ from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from services.common import metrics, tracing
 from services.common.errors import (
     EXPECTED,
     KomporError,
@@ -32,6 +34,7 @@ from services.common.errors import (
 from services.gateway.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
+access_log = logging.getLogger("kompor.access")
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32  # the deepest request (an order's items) is 3
@@ -80,6 +83,14 @@ def _http_error(exc):
     return ValidationError(exc.description or "Bad request.")
 
 
+def with_request_id(payload):
+    """An error envelope with the request's id in it (``error.request_id``)."""
+    request_id = tracing.current_request_id()
+    if request_id and isinstance(payload.get("error"), dict):
+        payload = {**payload, "error": {**payload["error"], "request_id": request_id}}
+    return payload
+
+
 def json_response(status, payload, headers=None):
     return Response(
         json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
@@ -92,7 +103,7 @@ def json_response(status, payload, headers=None):
 def error_response(error):
     retry_after = error.details.get("retry_after") if error.status == 429 else None
     headers = {"Retry-After": retry_after[0]} if retry_after else None
-    return json_response(error.status, error.to_dict(), headers)
+    return json_response(error.status, with_request_id(error.to_dict()), headers)
 
 
 def json_body(request):
@@ -195,19 +206,42 @@ def _drain(environ):
 
 class JsonWsgiApp(WsgiApp):
     """nameko's WSGI app, answering in the envelope even where no route is reached
-    (a method no route takes) and draining the body after every answer."""
+    (a method no route takes) and draining the body after every answer. Every answer
+    carries the request's id (``X-Request-ID``: the client's when safe, else a new
+    one), and is counted by route template and status."""
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
+        request_id = tracing.request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        token = tracing.enter(request_id=request_id)
+        started = time.monotonic()
+        route = "unmatched"
         try:
-            adapter = self.url_map.bind_to_environ(environ)
-            provider, values = adapter.match()
-            request.path_values = values  # type: ignore[attr-defined]  # as nameko does
-            response = provider.handle_request(request)
-        except HTTPException as exc:
-            response = error_response(to_api_error(exc))
+            try:
+                adapter = self.url_map.bind_to_environ(environ)
+                provider, values = adapter.match()
+                route = provider.url
+                request.path_values = values  # type: ignore[attr-defined]  # as nameko does
+                response = provider.handle_request(request)
+            except HTTPException as exc:
+                response = error_response(to_api_error(exc))
+            response.headers[tracing.REQUEST_ID_HEADER] = request_id
+            took = time.monotonic() - started
+            method = request.method if request.method in KNOWN_METHODS else "other"
+            if route not in QUIET_ROUTES:
+                access_log.info(
+                    "%s %s %s in %.0f ms", method, route, response.status_code, took * 1000
+                )
+        finally:
+            tracing.leave(token)
+        metrics.HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
+        metrics.HTTP_LATENCY.labels(route, method).observe(took)
         response.call_on_close(partial(_drain, environ))
         return response(environ, start_response)
+
+
+KNOWN_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+QUIET_ROUTES = ("/healthz", "/readyz", "/metrics")  # asked every few seconds by probes
 
 
 class JsonHttpProtocol(HttpOnlyProtocol):
@@ -218,8 +252,12 @@ class JsonHttpProtocol(HttpOnlyProtocol):
         self.log_error("code %d, message %s", code, message)
         reason = self.responses.get(code, ("Bad request",))[0]
         error = ValidationError(f"{reason}: send a well-formed HTTP/1.1 request.")
-        body = json.dumps(error.to_dict(), separators=(",", ":")).encode()
+        request_id = tracing.new_request_id()
+        envelope = error.to_dict()
+        envelope["error"]["request_id"] = request_id
+        body = json.dumps(envelope, separators=(",", ":")).encode()
         self.send_response(code)
+        self.send_header(tracing.REQUEST_ID_HEADER, request_id)
         self.send_header("Connection", "close")
         self.send_header("Content-Type", JSON_TYPE)
         self.send_header("Content-Length", str(len(body)))
@@ -229,6 +267,10 @@ class JsonHttpProtocol(HttpOnlyProtocol):
 
 
 class JsonWebServer(WebServer):
+    def context_data_from_headers(self, request):
+        """The request id, for the worker and every RPC it makes."""
+        return {tracing.REQUEST_ID: tracing.current_request_id()}
+
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
 
@@ -295,6 +337,7 @@ class JsonRoute(HttpRequestHandler):
         request.max_content_length = MAX_BODY_BYTES
         limited = self.rate_limiter.refuse(request)  # before a worker is spent on it
         if limited is not None:
+            metrics.RATE_LIMITED.labels("gateway").inc()
             return error_response(limited)
         return super().handle_request(request)
 
@@ -334,12 +377,14 @@ class JsonRoute(HttpRequestHandler):
             logger.error("unexpected error in %s %s: %r", self.method, self.url, exc)
             return json_response(
                 500,
-                {
-                    "error": {
-                        "code": "INTERNAL_ERROR",
-                        "message": "Something went wrong on our side; try again later.",
+                with_request_id(
+                    {
+                        "error": {
+                            "code": "INTERNAL_ERROR",
+                            "message": "Something went wrong on our side; try again later.",
+                        }
                     }
-                },
+                ),
             )
         return error_response(error)
 

@@ -27,6 +27,9 @@ class ErrorBodySchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
     details = fields.Dict(keys=fields.String(), values=fields.Raw())
+    request_id = fields.String(
+        metadata={"description": "The request's id, as in the X-Request-ID answer header."}
+    )
 
 
 class ErrorSchema(Schema):

@@ -6,9 +6,12 @@ document.
 import eventlet
 from nameko.events import BROADCAST
 from nameko.exceptions import RemoteError
+from werkzeug.wrappers import Response
 
+from services.common import metrics
 from services.common.errors import NotFound, ServiceUnavailable
 from services.common.events import listen
+from services.common.service import Observed
 from services.common.topology import BACKENDS as SERVICES
 from services.community import contract as community
 from services.gateway.http import route
@@ -25,7 +28,7 @@ READY_TIMEOUT = 2.0
 
 
 class GatewayService(
-    CommunityRoutes, CatalogueRoutes, OrdersRoutes, NotificationsRoutes, MessagingRoutes
+    Observed, CommunityRoutes, CatalogueRoutes, OrdersRoutes, NotificationsRoutes, MessagingRoutes
 ):
     name = "gateway"
 
@@ -50,13 +53,23 @@ class GatewayService(
         operation_id="getReadiness",
     )
     def readyz(self, request):
-        pool = eventlet.GreenPool(len(SERVICES))
-        statuses = dict(zip(SERVICES, pool.imap(self._probe, SERVICES), strict=True))
+        statuses = self._statuses()
         ready = all(status == "ok" for status in statuses.values())
         return (200 if ready else 503), {
             "status": "ok" if ready else "unavailable",
             "services": {"gateway": "ok", **statuses},
         }
+
+    @route("GET", "/metrics", hidden=True)
+    def scrape(self, request):
+        """Prometheus metrics (text, not part of the API document): the gateway's, and
+        whether each service answers."""
+        body, content_type = metrics.exposition(metrics.readiness(self._statuses()))
+        return Response(body, content_type=content_type)
+
+    def _statuses(self):
+        pool = eventlet.GreenPool(len(SERVICES))
+        return dict(zip(SERVICES, pool.imap(self._probe, SERVICES), strict=True))
 
     def _probe(self, service_name):
         try:

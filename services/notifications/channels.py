@@ -17,6 +17,7 @@ import requests
 from nameko.extensions import DependencyProvider
 
 from services.common import config as cfg
+from services.common.phone import mask_phone
 from services.notifications import settings
 from services.notifications.domain import DeliveryPolicy, address_for
 from services.notifications.exceptions import ChannelNotConfigured, DeliveryFailed
@@ -68,7 +69,7 @@ class LoggedSms:
     only_logs = True  # so it is given what may be logged (a one-time code hidden)
 
     def send(self, to, text, subject=None, message_id=None):
-        logger.info("SMS (no provider configured) to %s: %s", to, text)
+        logger.info("SMS (no provider configured) to %s: %s", mask_phone(to), text)
         return "no provider configured; only logged"
 
 

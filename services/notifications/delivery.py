@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Iterable
 
+from services.common import metrics, tracing
 from services.common.envelope import PublishedEvent
 from services.common.types import Document
 from services.notifications import domain
@@ -26,6 +27,8 @@ class Courier:
         queued: list[str] = []
         for message in messages:
             notification = domain.new_notification(event, message)
+            if tracing.current_request_id():  # a later try by the timer says it too
+                notification["request_id"] = tracing.current_request_id()
             contact = self.store.get_contact(message.recipient_id)
             if contact is not None:
                 domain.address(notification, contact)
@@ -71,7 +74,22 @@ class Courier:
         return limit
 
     def deliver(self, notification: Document) -> bool:
-        """Try a claimed notification once on each of its channels; True if sent."""
+        """Try a claimed notification once on each of its channels; True if sent. It
+        runs, and logs, under the id of the request it came from."""
+        known = tracing.current()
+        token = tracing.enter(
+            **{
+                **known,
+                tracing.REQUEST_ID: known.get(tracing.REQUEST_ID)
+                or notification.get(tracing.REQUEST_ID),
+            }
+        )
+        try:
+            return self._deliver(notification)
+        finally:
+            tracing.leave(token)
+
+    def _deliver(self, notification: Document) -> bool:
         if domain.has_expired(notification):
             domain.give_up(notification, domain.CODE_EXPIRED)
             self.store.release(notification)
@@ -95,6 +113,8 @@ class Courier:
                 continue
             if note:
                 notes.append(f"{channel}: {note}")
+            metrics.NOTIFICATIONS.labels(channel, "sent").inc()
+            logger.info("notification %s sent by %s", notification["_id"], channel)
             domain.mark_sent(notification, channel, notes)
             self.store.release(notification)
             return True
@@ -102,6 +122,7 @@ class Courier:
         return False
 
     def _failed(self, notification: Document, error: str) -> None:
+        metrics.NOTIFICATIONS.labels(notification.get("channel") or "none", "failed").inc()
         domain.mark_attempt_failed(notification, error, self.postbox.policy)
         logger.warning(
             "notification %s not delivered (attempt %s, %s): %s",

@@ -8,7 +8,7 @@ from services.common.actor import COORDINATOR, MEMBER_ROLES
 from services.common.envelope import utcnow
 from services.common.storage import Repository
 from services.common.types import Document, Query
-from services.notifications.domain import QUEUED
+from services.notifications.domain import FAILED, QUEUED
 
 LEASE = datetime.timedelta(seconds=60)
 
@@ -88,6 +88,19 @@ class NotificationsRepository(Repository):
             {"recipient_id": member_id, "status": QUEUED, "text": None},
             {"$set": {"next_attempt_at": utcnow()}},
         )
+
+    def own_backlog(self) -> dict[str, float]:
+        """Messages ``notifications_waiting`` to be sent, of which
+        ``notifications_failing`` (tried and failed at least once), and
+        ``notifications_failed`` (given up after the last try)."""
+        notifications = self.db.notifications
+        return {
+            "notifications_waiting": notifications.count_documents({"status": QUEUED}),
+            "notifications_failing": notifications.count_documents(
+                {"status": QUEUED, "attempts": {"$gt": 0}}
+            ),
+            "notifications_failed": notifications.count_documents({"status": FAILED}),
+        }
 
     def claim(self, notification_id: str | None = None) -> Document | None:
         """Take one due notification (or the one named) for delivery, under a lease,

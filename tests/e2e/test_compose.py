@@ -151,6 +151,8 @@ def local_environment(name, environment, users, data_dir, gateway_port):
             continue
         elif key == "GATEWAY_ADDRESS":
             value = f"127.0.0.1:{gateway_port}"
+        elif key == "KOMPOR_METRICS_PORT":  # one port each on this one machine
+            value = str(find_free_port())
         if value:
             env[key] = value
     env["KOMPOR_DATA_DIR"] = str(data_dir)

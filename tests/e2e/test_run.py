@@ -1,15 +1,20 @@
 """``make run`` supervises: a service that dies is started again with a line saying so,
 the others never stop, and Ctrl-C (or SIGTERM) ends them all."""
 
+import io
 import os
 import signal
 import subprocess
 import sys
+import uuid
 
 import pytest
 import requests
+from nameko.testing.utils import find_free_port
+from prometheus_client.parser import text_string_to_metric_families
 
-from services.run import ROOT
+from services.common import cli
+from services.run import ROOT, SERVICES, metrics_ports
 from tests.support.processes import Vhost, e2e_env
 from tests.support.waiting import wait_until
 
@@ -38,7 +43,12 @@ def ready(url):
 
 def test_a_killed_service_is_started_again_and_sigterm_stops_everything(tmp_path, sink):
     with Vhost() as vhost:
-        env = {**os.environ, **e2e_env(vhost, tmp_path / "var", sink.url)}
+        metrics_base = find_free_port()
+        env = {
+            **os.environ,
+            **e2e_env(vhost, tmp_path / "var", sink.url),
+            "KOMPOR_METRICS_PORT": str(metrics_base),
+        }
         url = f"http://{env['GATEWAY_ADDRESS']}"
         log = tmp_path / "run.log"
         with open(log, "wb") as output:
@@ -60,6 +70,7 @@ def test_a_killed_service_is_started_again_and_sigterm_stops_everything(tmp_path
                 "messaging",
                 "gateway",
             }
+            each_service_logs_to_its_file_and_serves_metrics(url, tmp_path / "var" / "log", env)
 
             os.kill(before["orders"], signal.SIGKILL)
             wait_until(
@@ -79,3 +90,22 @@ def test_a_killed_service_is_started_again_and_sigterm_stops_everything(tmp_path
         for pid in after.values():
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
+
+
+def each_service_logs_to_its_file_and_serves_metrics(url, logs, env):
+    """What an operator reads: ``var/log/<service>.log`` (where ``cli trace`` finds a
+    request), and each service's metrics on its port."""
+    request_id = f"run-{uuid.uuid4().hex[:8]}"
+    requests.get(f"{url}/api/v1/openapi.json", headers={"X-Request-ID": request_id}, timeout=5)
+    assert {path.stem for path in logs.glob("*.log")} == set(SERVICES)
+    out = io.StringIO()
+    wait_until(
+        lambda: cli.main(["trace", request_id, "--logs", str(logs)], out=out) == 0,
+        timeout=10,
+        message="the request in the gateway's log",
+    )
+    assert "gateway" in out.getvalue() and "/api/v1/openapi.json 200" in out.getvalue()
+    for name, port in metrics_ports(env).items():
+        answer = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert answer.status_code == 200, name
+        assert list(text_string_to_metric_families(answer.text)), name

@@ -26,10 +26,11 @@ def envelope(data, event_id=None):
     }
 
 
-def publish(config, source, event_type, data, event_id=None):
-    """Publish one event on ``<source>.events`` as its owner's relay would; returns it."""
+def publish(config, source, event_type, data, event_id=None, headers=None):
+    """Publish one event on ``<source>.events`` as its owner's relay would (with these
+    AMQP ``headers``, such as its ``correlation_id``); returns it."""
     body = envelope(data, event_id)
-    event_dispatcher(config)(source, event_type, body)
+    event_dispatcher(config, headers=headers or {})(source, event_type, body)
     return body
 
 
@@ -37,6 +38,8 @@ class EventLog:
     def __init__(self, config, *sources):
         self.sources = sources
         self.received = []
+        self.headers = {}
+        """Each received event's AMQP headers, by ``event_id``."""
         self.connection = Connection(config[AMQP_URI_CONFIG_KEY])
         channel = self.connection.channel()
         exchanges = [get_event_exchange(source, config) for source in sources]
@@ -64,6 +67,7 @@ class EventLog:
         (after ``close``, what had arrived by then)."""
         while self.queue is not None and (message := self.queue.get(no_ack=True)) is not None:
             self.received.append({"type": message.delivery_info["routing_key"], **message.payload})
+            self.headers[message.payload.get("event_id")] = message.headers or {}
         return self.received
 
     @property

@@ -38,10 +38,12 @@ class Vhost:
 
 
 class ProcessStack:
-    """``commands``: {name: argv}; each runs with ``env``, output kept in ``logs_dir``."""
+    """``commands``: {name: argv}; each runs with ``env`` (and its ``service_env``),
+    output kept in ``logs_dir/<name>.log``, as ``make run`` keeps it."""
 
-    def __init__(self, env, logs_dir, commands=None, cwd=None):
+    def __init__(self, env, logs_dir, commands=None, cwd=None, service_env=None):
         self.env = {**os.environ, **{k: str(v) for k, v in env.items()}}
+        self.service_env = service_env or {}
         self.logs_dir = logs_dir
         self.commands = commands or {name: service_command(name) for name in SERVICES}
         self.cwd = cwd
@@ -55,7 +57,7 @@ class ProcessStack:
             self.processes[name] = (
                 subprocess.Popen(
                     self.commands[name],
-                    env=self.env,
+                    env={**self.env, **self.service_env.get(name, {})},
                     cwd=self.cwd,
                     stdout=log,
                     stderr=subprocess.STDOUT,

@@ -346,7 +346,7 @@ def test_every_failure_is_documented_as_the_error_envelope(document):
         "$ref": "#/components/schemas/ErrorBody"
     }
     body = schema(document, "ErrorBody")
-    assert set(body["properties"]) == {"code", "message", "details"}
+    assert set(body["properties"]) == {"code", "message", "details", "request_id"}
     assert set(body["required"]) == {"code", "message"}
 
 
