@@ -60,8 +60,9 @@ RPC_CALLS = Counter(
 )
 RPC_CLIENT_CALLS = Counter(
     "kompor_rpc_client_calls_total",
-    "RPC calls made to another service (by the gateway, by messaging), by service, method and outcome (ok; error: the "
-    "service answered with an error; unavailable: no answer in time, a 503).",
+    "RPC calls made to another service (by the gateway, by messaging), by service, "
+    "method and outcome (ok; error: the service answered with an error; unavailable: "
+    "no answer in time, a 503).",
     ["service", "method", "outcome"],
 )
 RPC_LATENCY = Histogram(
