@@ -14,15 +14,34 @@ this class, so a service keeps one consumer connection for all its queues.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from kombu.message import Message
 from nameko import messaging
+
+from services.common.queues import dead_letter_queue, durable_arguments, type_mismatch_hint
 
 logger = logging.getLogger(__name__)
 
 
 class QueueConsumer(messaging.QueueConsumer):
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Iterable[Any]:
+        """Declares the queues (with quorum queues, the dead-letter queue first); a
+        queue that exists with another type is refused by RabbitMQ, and the service
+        stops with a line saying how to migrate it."""
+        config = self.container.config
+        try:
+            if durable_arguments(config):  # the broker parks over-limit messages there
+                dead_letter_queue(config)(channel).declare()
+            consumers: Iterable[Any] = super().get_consumers(consumer_cls, channel)
+        except Exception as exc:
+            hint = type_mismatch_hint(exc, config)
+            if hint:
+                logger.error(hint)
+            raise
+        return consumers
+
     def ack_message(self, message: Message) -> None:
         self._settle(message, message.ack, "acknowledge")
 
