@@ -20,7 +20,7 @@ from typing import Any
 from kombu.message import Message
 from nameko import messaging
 
-from services.common.queues import dead_letter_queue, durable_arguments, type_mismatch_hint
+from services.common.queues import dead_letter_queue, parks_in_dead_letters, type_mismatch_hint
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +32,8 @@ class QueueConsumer(messaging.QueueConsumer):
         stops with a line saying how to migrate it."""
         config = self.container.config
         try:
-            if durable_arguments(config):  # the broker parks over-limit messages there
-                dead_letter_queue(config)(channel).declare()
+            if any(parks_in_dead_letters(p.queue) for p in self._providers):
+                dead_letter_queue(config)(channel).declare()  # before any message over a limit
             consumers: Iterable[Any] = super().get_consumers(consumer_cls, channel)
         except Exception as exc:
             hint = type_mismatch_hint(exc, config)

@@ -9,9 +9,10 @@ exclusive or auto-delete classic queues, as quorum queues cannot be either.
 
 A quorum queue also bounds a poison message: after ``KOMPOR_DELIVERY_LIMIT`` deliveries
 that ended without an acknowledgement (the consumer died handling it, again and again)
-the broker dead-letters it into ``kompor.dead_letters``, where the operator CLI lists
-and replays it like any parked event. Failures a handler survives take the retry path
-(``services.common.events``) long before that.
+the broker dead-letters an event into ``kompor.dead_letters``, where the operator CLI
+lists and replays it like any parked event (an RPC request is dropped instead).
+Failures a handler survives take the retry path (``services.common.events``) long
+before that.
 
 RabbitMQ refuses to change the type of a queue that exists (``PRECONDITION_FAILED``,
 ``inequivalent arg 'x-queue-type'``): ``type_mismatch_hint`` turns that into a log line
@@ -45,34 +46,45 @@ def queue_type(config: Config | None = None) -> str:
     return value
 
 
-def durable_arguments(config: Config | None = None, consumed: bool = True) -> dict[str, Any]:
+def durable_arguments(
+    config: Config | None = None, consumed: bool = True, parks: bool = True
+) -> dict[str, Any]:
     """Arguments a durable queue gets: none for classic queues (so queues declared
     before this setting existed stay as they are); for quorum queues the type and, for
-    a queue the services consume, the delivery limit and the way a message over it goes
-    to ``kompor.dead_letters`` (the dead-letter queue itself has neither: only the
-    operator reads it, and its arguments stay the same whatever the limit)."""
+    a queue the services consume, the delivery limit, and with ``parks`` the way a
+    message over it goes to ``kompor.dead_letters`` (an event queue's; an RPC request
+    over the limit is dropped: its caller gave up long before, and a service that
+    takes no events may not publish into queues). The dead-letter queue itself has no
+    limit: only the operator reads it."""
     if queue_type(config) != QUORUM:
         return {}
     if not consumed:
         return {"x-queue-type": QUORUM}
     source = config if config is not None else os.environ
-    return {
-        "x-queue-type": QUORUM,
-        "x-delivery-limit": int(cfg.setting(source, DELIVERY_LIMIT_KEY, DEFAULT_DELIVERY_LIMIT)),
-        "x-dead-letter-exchange": "",
-        "x-dead-letter-routing-key": DEAD_LETTER_QUEUE,
-    }
+    limit = int(cfg.setting(source, DELIVERY_LIMIT_KEY, DEFAULT_DELIVERY_LIMIT))
+    arguments: dict[str, Any] = {"x-queue-type": QUORUM, "x-delivery-limit": limit}
+    if parks:
+        arguments["x-dead-letter-exchange"] = ""
+        arguments["x-dead-letter-routing-key"] = DEAD_LETTER_QUEUE
+    return arguments
 
 
-def typed(queue: Queue, config: Config) -> Queue:
+def typed(queue: Queue, config: Config, parks: bool = True) -> Queue:
     """``queue`` with the configured type, when it is durable and shared (consumed by
     every replica, outliving connections). A retry queue keeps its own dead-letter
     route, back to the queue it came from."""
     if queue.durable and not queue.exclusive and not queue.auto_delete:
         given = dict(getattr(queue, "queue_arguments", None) or {})
-        arguments = durable_arguments(config, consumed=queue.name != DEAD_LETTER_QUEUE)
+        consumed = queue.name != DEAD_LETTER_QUEUE
+        arguments = durable_arguments(config, consumed=consumed, parks=parks)
         queue.queue_arguments = {**arguments, **given}  # type: ignore[attr-defined]
     return queue
+
+
+def parks_in_dead_letters(queue: Queue) -> bool:
+    """Whether the broker sends ``queue``'s messages over its limit to the dead letters."""
+    arguments = getattr(queue, "queue_arguments", None) or {}
+    return bool(arguments.get("x-dead-letter-routing-key") == DEAD_LETTER_QUEUE)
 
 
 def dead_letter_queue(config: Config) -> Queue:

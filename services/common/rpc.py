@@ -43,7 +43,8 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
 
     def setup(self) -> None:
         super().setup()
-        typed(self.queue, self.container.config)  # ``rpc-<service>``, shared by replicas
+        # ``rpc-<service>``, shared by replicas; a request over the limit is dropped
+        typed(self.queue, self.container.config, parks=False)
 
     def handle_result(
         self, message: Message, result: Any, exc_info: ExcInfo | None

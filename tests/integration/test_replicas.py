@@ -30,8 +30,6 @@ from tests.support.waiting import wait_until
 REPLICATED = ("orders", "catalogue", "notifications")
 STREAM = 4.0  # seconds of orders before, between and after the stops
 
-pytestmark = pytest.mark.timeout(120)
-
 
 class Replicas(Stack):
     """The five services, and a second container of each of ``REPLICATED``; each
