@@ -33,8 +33,6 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common import config as cfg
 from services.common.consumer import QueueConsumer
-
-__all__ = ["dead_letter_queue"]  # here too: where events are parked
 from services.common.envelope import (
     ATTEMPTS_HEADER,
     ERROR_HEADER,
