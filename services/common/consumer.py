@@ -27,9 +27,10 @@ logger = logging.getLogger(__name__)
 
 class QueueConsumer(messaging.QueueConsumer):
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Iterable[Any]:
-        """Declares the queues (with quorum queues, the dead-letter queue first); a
-        queue that exists with another type is refused by RabbitMQ, and the service
-        stops with a line saying how to migrate it."""
+        """Declares the queues (with quorum queues, the dead-letter queue first). A
+        queue that exists with another type is refused by RabbitMQ: the service logs
+        a line saying how to migrate it and keeps trying, consuming nothing (so never
+        ready) until the queue is gone."""
         config = self.container.config
         try:
             if any(parks_in_dead_letters(p.queue) for p in self._providers):
