@@ -111,6 +111,8 @@ def test_every_service_has_resources_a_budget_and_the_busy_ones_an_autoscaler(ob
     assert set(autoscalers) == AUTOSCALED
     for name, autoscaler in autoscalers.items():
         assert autoscaler["spec"]["scaleTargetRef"]["name"] == name
+        # the autoscaler never takes a service below the replicas the overlay asks for
+        assert autoscaler["spec"]["minReplicas"] == deployments[name]["spec"]["replicas"]
 
 
 def test_every_service_runs_as_non_root_on_a_read_only_root_with_scratch_volumes(objects):
