@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format bench test-reliability test-fuzz audit clean
+.PHONY: install run test lint format bench test-reliability test-cluster test-fuzz audit clean
 
 $(BIN)/nameko: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: install
 
 test-reliability: install
 	$(BIN)/python -m pytest tests/reliability -p no:randomly
+
+# three RabbitMQ nodes of its own, joined, quorum queues; kills nodes under load
+test-cluster: install
+	$(BIN)/python -m pytest tests/cluster -p no:randomly
 
 # the API fuzzed from its own OpenAPI document: a few thousand cases, fixed seed
 test-fuzz: install

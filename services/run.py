@@ -68,14 +68,18 @@ def _copy(stream, path):
 
 
 def broker_reachable(amqp_uri, timeout=3.0):
-    parts = urllib.parse.urlparse(amqp_uri)
-    try:
-        with socket.create_connection(
-            (parts.hostname or "localhost", parts.port or 5672), timeout=timeout
-        ):
-            return True
-    except OSError:
-        return False
+    """Whether one of the brokers ``amqp_uri`` lists (``amqp://a;amqp://b``: a cluster,
+    tried in turn) takes connections."""
+    for uri in amqp_uri.split(";"):
+        parts = urllib.parse.urlparse(uri.strip())
+        try:
+            with socket.create_connection(
+                (parts.hostname or "localhost", parts.port or 5672), timeout=timeout
+            ):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def api_url(gateway_address):

@@ -34,6 +34,7 @@ from services.common.envelope import (
     ERROR_HEADER,
     ORIGIN_HEADER,
 )
+from services.common.queues import durable_arguments
 from services.common.topology import BACKENDS
 from services.common.tracing import CORRELATION_HEADER
 
@@ -78,7 +79,20 @@ def tail(
 
 
 def _declare_dead_letters(channel: BlockingChannel) -> None:
-    channel.queue_declare(queue=DEAD_LETTER_QUEUE, durable=True)
+    # the same type the services declare it with (KOMPOR_QUEUE_TYPE)
+    channel.queue_declare(
+        queue=DEAD_LETTER_QUEUE, durable=True, arguments=durable_arguments(consumed=False)
+    )
+
+
+def _origin(headers: dict[str, Any]) -> str | None:
+    """The queue a parked message failed in: ours, or, for a message the broker parked
+    over a quorum queue's delivery limit, the first of its ``x-death`` records."""
+    origin = headers.pop(ORIGIN_HEADER, None)
+    if origin is None:
+        deaths = headers.get("x-death") or [{}]
+        origin = deaths[0].get("queue")
+    return None if origin is None else str(origin)
 
 
 def dead_letters(channel: BlockingChannel) -> list[tuple[str | None, dict[str, Any], bytes]]:
@@ -106,7 +120,9 @@ def replay(channel: BlockingChannel, message_ids: Iterable[str] | None = None) -
         headers = dict(properties.headers or {})
         if wanted and _message_id(properties, body) not in wanted:
             continue
-        origin = headers.pop(ORIGIN_HEADER)
+        origin = _origin(headers)
+        if origin is None:
+            continue
         for header in (ATTEMPTS_HEADER, ERROR_HEADER):
             headers.pop(header, None)
         channel.basic_publish(
@@ -357,7 +373,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
             parked = dead_letters(channel)
             for message_id, headers, body in parked:
                 print(
-                    f"{message_id}  queue={headers.get(ORIGIN_HEADER)}  "
+                    f"{message_id}  queue={_origin(dict(headers))}  "
                     f"request={headers.get(CORRELATION_HEADER, '-')}  "
                     f"attempts={headers.get(ATTEMPTS_HEADER)}  "
                     f"error={headers.get(ERROR_HEADER)}\n    {body.decode(errors='replace')}",

@@ -14,15 +14,35 @@ this class, so a service keeps one consumer connection for all its queues.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from kombu.message import Message
 from nameko import messaging
+
+from services.common.queues import dead_letter_queue, parks_in_dead_letters, type_mismatch_hint
 
 logger = logging.getLogger(__name__)
 
 
 class QueueConsumer(messaging.QueueConsumer):
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Iterable[Any]:
+        """Declares the queues (with quorum queues, the dead-letter queue first). A
+        queue that exists with another type is refused by RabbitMQ: the service logs
+        a line saying how to migrate it and keeps trying, consuming nothing (so never
+        ready) until the queue is gone."""
+        config = self.container.config
+        try:
+            if any(parks_in_dead_letters(p.queue) for p in self._providers):
+                dead_letter_queue(config)(channel).declare()  # before any message over a limit
+            consumers: Iterable[Any] = super().get_consumers(consumer_cls, channel)
+        except Exception as exc:
+            hint = type_mismatch_hint(exc, config)
+            if hint:
+                logger.error(hint)
+            raise
+        return consumers
+
     def ack_message(self, message: Message) -> None:
         self._settle(message, message.ack, "acknowledge")
 

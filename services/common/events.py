@@ -36,7 +36,6 @@ from services.common import metrics
 from services.common.consumer import QueueConsumer
 from services.common.envelope import (
     ATTEMPTS_HEADER,
-    DEAD_LETTER_QUEUE,
     ERROR_HEADER,
     ORIGIN_HEADER,
     OUTBOX_PENDING,
@@ -44,8 +43,9 @@ from services.common.envelope import (
     utcnow,
 )
 from services.common.mongo import database_name, mongo_client
+from services.common.queues import dead_letter_queue, typed
 from services.common.tracing import CORRELATION_HEADER
-from services.common.types import Document, Entrypoint, ExcInfo, Query
+from services.common.types import Config, Document, Entrypoint, ExcInfo, Query
 
 logger = logging.getLogger(__name__)
 
@@ -56,16 +56,10 @@ FULL_SWEEP_EVERY = 30  # sweeps: the first, and then one a minute at the default
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 
 
-def dead_letter_queue() -> Queue:
-    return Queue(
-        DEAD_LETTER_QUEUE, exchange=Exchange(""), routing_key=DEAD_LETTER_QUEUE, durable=True
-    )
-
-
-def retry_queue(origin: str, delay: float) -> Queue:
+def retry_queue(origin: str, delay: float, config: Config) -> Queue:
     """A queue where a message waits ``delay`` seconds, then returns to ``origin``."""
     name = f"{origin}.retry.{int(delay * 1000)}ms"
-    return Queue(
+    queue = Queue(
         name,
         exchange=Exchange(""),
         routing_key=name,
@@ -76,6 +70,7 @@ def retry_queue(origin: str, delay: float) -> Queue:
             "x-dead-letter-routing-key": origin,
         },
     )
+    return typed(queue, config)
 
 
 class OutboxRelay:
@@ -211,6 +206,10 @@ class Listener(EventHandler):
 
     queue_consumer = QueueConsumer()
 
+    def setup(self) -> None:
+        super().setup()
+        typed(self.queue, self.container.config)  # declared when the consumer starts
+
 
 def listen(
     source_service: str, event_type: str, **options: Any
@@ -294,13 +293,13 @@ class Subscriber(Listener):
             logger.exception("could not record %s as handled", self.inbox_key(body))
 
     def _retry_later(self, body: Any, message: Message, attempts: int, error: str) -> None:
-        queue = retry_queue(self.queue.name, self.delays[attempts - 1])
+        queue = retry_queue(self.queue.name, self.delays[attempts - 1], self.container.config)
         self._forward(body, message, queue, {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error})
 
     def _park(self, body: Any, message: Message, error: str, attempts: int) -> None:
         logger.error("parking event on %s after %s attempts: %s", self.queue.name, attempts, error)
         headers = {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error, ORIGIN_HEADER: self.queue.name}
-        self._forward(body, message, dead_letter_queue(), headers)
+        self._forward(body, message, dead_letter_queue(self.container.config), headers)
 
     def _forward(
         self, body: Any, message: Message, queue: Queue, headers: Mapping[str, Any]

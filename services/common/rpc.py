@@ -32,6 +32,7 @@ from services.common import config as cfg
 from services.common.actor import ActorNotBelieved, verify_actor
 from services.common.consumer import QueueConsumer
 from services.common.errors import Unauthenticated
+from services.common.queues import typed
 from services.common.types import Entrypoint, ExcInfo
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ logger = logging.getLogger(__name__)
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = QueueConsumer()
+
+    def setup(self) -> None:
+        super().setup()
+        # ``rpc-<service>``, shared by replicas; a request over the limit is dropped
+        typed(self.queue, self.container.config, parks=False)
 
     def handle_result(
         self, message: Message, result: Any, exc_info: ExcInfo | None

@@ -77,9 +77,9 @@ def test_a_subscriber_may_retry_and_park_events_of_its_own_handlers(users, servi
             routing_key=origin.split("-")[2],
             durable=True,
         )(channel).declare()
-        retry = retry_queue(origin, 0.5)
+        retry = retry_queue(origin, 0.5, {})
         publish(channel, retry.exchange, retry.routing_key, declare=[retry])
-        parked = dead_letter_queue()
+        parked = dead_letter_queue({})
         publish(channel, parked.exchange, parked.routing_key, declare=[parked])
 
 

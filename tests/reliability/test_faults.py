@@ -34,15 +34,14 @@ from tests.support.reliability import (
     FINAL,
     Phones,
     Row,
-    decided_at,
     expected_notifications,
+    fill_rows,
     get,
-    notifications_of,
     open_market,
     order_notifications,
-    orders_of,
     parked_events,
-    parse_time,
+    probe,
+    settled,
     table,
 )
 from tests.support.waiting import wait_until
@@ -140,27 +139,6 @@ FAULTS = [
 ]
 
 
-def probe(stack, sink, phones, market, caught_up=None):
-    """Place one order and wait until it is decided and its seller has the SMS (and
-    ``caught_up()``, if given); returns when that happened (monotonic), or ``None``."""
-    product_id = next(p for p in market.products if p != market.scarce)
-    placement = phones.place(market.buyers[0], [{"product_id": product_id, "quantity": 1}])
-    if placement.order is None:
-        return None
-    order, seller = placement.order, market.member(market.products[product_id]["seller_id"])
-
-    def through():
-        decided = get(market.buyers[0].client, f"/api/v1/orders/{order['id']}")
-        told = any(order["number"] in message["message"] for message in sink.to(seller.phone))
-        return decided["status"] in FINAL and told and (caught_up is None or caught_up())
-
-    try:
-        wait_until(through, timeout=RECOVERY_WITHIN, interval=0.2, message="probe order")
-    except AssertionError:
-        return None
-    return time.monotonic()
-
-
 def run_faults(stack, sink, phones, market):
     """Each fault in turn; ``{fault: (started wall time, Row)}``."""
     phases = {}
@@ -173,64 +151,11 @@ def run_faults(stack, sink, phones, market):
         caught_up = fault(stack, sink)
         lifted = time.monotonic()
         row.down = lifted - started
-        through = probe(stack, sink, phones, market, caught_up)
+        through = probe(sink, phones, market, caught_up, within=RECOVERY_WITHIN)
         row.recovery = None if through is None else through - lifted
         time.sleep(TAIL)
     phones.phase = "after"
     return phases
-
-
-def settled(market, sink, accepted_ids):
-    """Every order decided, every notification sent and at the sink."""
-    orders = orders_of(market)
-    if not accepted_ids <= set(orders):
-        return False
-    if any(order["status"] not in FINAL for order in orders.values()):
-        return False
-    notifications = notifications_of(market)
-    if any(n["status"] != "sent" for items in notifications.values() for n in items):
-        return False
-    if expected_notifications(orders.values(), market) - order_notifications(notifications):
-        return False
-    return orders, notifications
-
-
-def fill_rows(phases, placements, orders, warm_up):
-    """Per fault: what was sent, accepted, refused, lost, duplicated, retried, and the
-    slowest decision of the saga."""
-    rows = {name: row for name, (_, row) in phases.items()}
-    starts = sorted((start, name) for name, (start, _) in phases.items())
-    claimed = set().union(*(placement.order_ids for placement in placements))
-    for placement in placements:
-        row = rows.get(placement.phase)
-        if row is None:
-            continue
-        row.sent += 1
-        row.retried += placement.attempts - 1
-        if placement.refused:
-            row.refused += 1
-            continue
-        row.accepted += 1
-        if len(placement.order_ids) > 1:
-            row.duplicated += len(placement.order_ids) - 1
-        order = orders.get(placement.order["id"])
-        if order is None:
-            row.lost += 1
-            continue
-        decided = decided_at(order)
-        if decided is not None:
-            took = (decided - parse_time(order["created_at"])).total_seconds()
-            row.slowest = max(row.slowest or 0.0, took)
-    # an order nobody was told about (a retry that made a second order) counts as a
-    # duplicate of the fault during which it was created
-    for order_id, order in orders.items():
-        if order_id in claimed or order_id == warm_up:
-            continue
-        created = parse_time(order["created_at"])
-        during = [name for start, name in starts if start <= created]
-        if during:
-            rows[during[-1]].duplicated += 1
-    return list(rows.values())
 
 
 def test_no_order_stock_or_message_is_lost_or_doubled_while_services_the_broker_and_sms_fail(

@@ -3,11 +3,13 @@ to services the way anyone with access to the broker can.
 
 Suites that stop, kill or empty the broker (``make test-reliability``) run on a node
 they start themselves, on their own ports and data directory, so the machine's broker,
-and every other suite using it, never notices. ``raw_call`` publishes one RPC request
+and every other suite using it, never notices; ``make test-cluster`` joins three such
+nodes into a cluster. ``raw_call`` publishes one RPC request
 by hand to the ``nameko-rpc`` exchange and reads its reply from a queue of its own,
 with no nameko client in between to add or check anything.
 """
 
+import concurrent.futures
 import contextlib
 import os
 import pathlib
@@ -79,6 +81,7 @@ class Node(Broker):
         )
 
     def start(self):
+        (self.base / "pid").unlink(missing_ok=True)  # a killed node's, naming a dead process
         subprocess.run(["rabbitmq-server", "-detached"], env=self.env, check=True, timeout=60)
         self.ctl("wait", str(self.base / "pid"), "--timeout", "90")
         wait_until(self._managed, timeout=60, message=f"management API of {self.name}")
@@ -110,13 +113,76 @@ class Node(Broker):
     def kill(self):
         os.kill(self.pid(), signal.SIGKILL)
 
+    def alive(self):
+        try:
+            os.kill(self.pid(), 0)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def join(self, other):
+        """Make this (started) node a member of ``other``'s cluster."""
+        self.ctl("stop_app")
+        self.ctl("join_cluster", other.name)
+        self.ctl("start_app")
+        self.ctl("await_startup")
+
     def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc):
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             self.ctl("stop", timeout=60)
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(self.pid(), signal.SIGKILL)  # whatever did not stop in time
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+class Cluster:
+    """``size`` nodes of their own (``Node``), joined into one RabbitMQ cluster:
+    ``with Cluster(3) as cluster:``. ``amqp_uri`` lists every node, for kombu's
+    fail-over; ``management_api`` is that of a node that is up."""
+
+    def __init__(self, size=3):
+        self.nodes = [Node() for _ in range(size)]
+
+    def __enter__(self):
+        try:
+            together(node.start for node in self.nodes)
+            for node in self.nodes[1:]:
+                node.join(self.nodes[0])
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        together(node.__exit__ for node in self.nodes)
+
+    def uris(self, vhost=""):
+        return [f"{node.amqp_uri}/{vhost}" for node in self.nodes]
+
+    @property
+    def amqp_uri(self):
+        return ";".join(node.amqp_uri for node in self.nodes)
+
+    @property
+    def management_api(self):
+        for node in self.nodes:
+            if node.alive() and node._managed():
+                return node.management_api
+        raise AssertionError("no node of the cluster answers")
+
+    def node(self, name):
+        return next(node for node in self.nodes if node.name == name)
+
+
+def together(calls):
+    """Run each of ``calls`` at the same time (nodes start in parallel); raises the
+    first failure."""
+    with concurrent.futures.ThreadPoolExecutor() as pool:
+        for future in [pool.submit(call) for call in calls]:
+            future.result()
 
 
 def raw_call(config, service, method, *args, timeout=10, **kwargs):

@@ -21,7 +21,8 @@ class Vhost:
     def __init__(self, broker=MACHINE):
         self.name = f"kompor-test-{uuid.uuid4().hex[:10]}"
         self.broker = broker
-        self.amqp_uri = f"{broker.amqp_uri}/{self.name}"
+        # a cluster lists every node (kombu fail-over): the vhost on each
+        self.amqp_uri = ";".join(f"{uri}/{self.name}" for uri in broker.amqp_uri.split(";"))
 
     def __enter__(self):
         api = self.broker.management_api

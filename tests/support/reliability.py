@@ -174,14 +174,16 @@ class Phones:
             self.place(buyers[number % len(buyers)])
             time.sleep(max(self.interval - (time.monotonic() - started), 0))
 
-    def place(self, buyer, items=None):
-        """Place one order until it is answered; returns the ``Placement``."""
+    def place(self, buyer, items=None, key=None):
+        """Place one order (under ``key``, else a new one) until it is answered;
+        returns the ``Placement``."""
         market = self.market
         if items is None:
             chosen = self.rng.sample(list(market.products), self.rng.choice((1, 1, 2)))
             items = order_body(market, chosen, rng=self.rng)["items"]
         body = {**order_body(market, []), "items": items}
-        placement = Placement(f"phone-{uuid.uuid4()}", buyer, self.phase, time.monotonic())
+        key = key or f"phone-{uuid.uuid4()}"
+        placement = Placement(key, buyer, self.phase, time.monotonic())
         with self._lock:
             self.placements.append(placement)
         token = buyer.client.session.headers["Authorization"]
@@ -308,6 +310,81 @@ def order_notifications(notifications):
                 number = next((word for word in words if word.startswith("KD-")), None)
                 told[(member_id, item["template"], number)] += 1
     return told
+
+
+def probe(sink, phones, market, caught_up=None, within=150):
+    """Place one order and wait until it is decided and its seller has the SMS (and
+    ``caught_up()``, if given) for up to ``within`` seconds; returns when that happened
+    (monotonic), or ``None``."""
+    product_id = next(p for p in market.products if p != market.scarce)
+    placement = phones.place(market.buyers[0], [{"product_id": product_id, "quantity": 1}])
+    if placement.order is None:
+        return None
+    order, seller = placement.order, market.member(market.products[product_id]["seller_id"])
+
+    def through():
+        decided = get(market.buyers[0].client, f"/api/v1/orders/{order['id']}")
+        told = any(order["number"] in message["message"] for message in sink.to(seller.phone))
+        return decided["status"] in FINAL and told and (caught_up is None or caught_up())
+
+    try:
+        wait_until(through, timeout=within, interval=0.2, message="probe order")
+    except AssertionError:
+        return None
+    return time.monotonic()
+
+
+def settled(market, sink, accepted_ids):
+    """Every order decided, every notification sent and at the sink."""
+    orders = orders_of(market)
+    if not accepted_ids <= set(orders):
+        return False
+    if any(order["status"] not in FINAL for order in orders.values()):
+        return False
+    notifications = notifications_of(market)
+    if any(n["status"] != "sent" for items in notifications.values() for n in items):
+        return False
+    if expected_notifications(orders.values(), market) - order_notifications(notifications):
+        return False
+    return orders, notifications
+
+
+def fill_rows(phases, placements, orders, warm_up):
+    """Per fault: what was sent, accepted, refused, lost, duplicated, retried, and the
+    slowest decision of the saga."""
+    rows = {name: row for name, (_, row) in phases.items()}
+    starts = sorted((start, name) for name, (start, _) in phases.items())
+    claimed = set().union(*(placement.order_ids for placement in placements))
+    for placement in placements:
+        row = rows.get(placement.phase)
+        if row is None:
+            continue
+        row.sent += 1
+        row.retried += placement.attempts - 1
+        if placement.refused:
+            row.refused += 1
+            continue
+        row.accepted += 1
+        if len(placement.order_ids) > 1:
+            row.duplicated += len(placement.order_ids) - 1
+        order = orders.get(placement.order["id"])
+        if order is None:
+            row.lost += 1
+            continue
+        decided = decided_at(order)
+        if decided is not None:
+            took = (decided - parse_time(order["created_at"])).total_seconds()
+            row.slowest = max(row.slowest or 0.0, took)
+    # an order nobody was told about (a retry that made a second order) counts as a
+    # duplicate of the fault during which it was created
+    for order_id, order in orders.items():
+        if order_id in claimed or order_id == warm_up:
+            continue
+        created = parse_time(order["created_at"])
+        during = [name for start, name in starts if start <= created]
+        if during:
+            rows[during[-1]].duplicated += 1
+    return list(rows.values())
 
 
 @dataclass

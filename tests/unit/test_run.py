@@ -11,6 +11,7 @@ from services.run import (
     SERVICES,
     STEADY_AFTER,
     api_url,
+    broker_reachable,
     next_backoff,
     service_command,
 )
@@ -27,6 +28,12 @@ def test_make_run_says_rabbitmq_is_unreachable_and_exits_non_zero():
     )
     assert result.returncode == 1
     assert "RabbitMQ is not reachable" in result.stderr
+
+
+def test_a_cluster_listing_a_dead_node_first_is_reachable_through_the_next():
+    dead = f"amqp://guest:guest@127.0.0.1:{find_free_port()}/"
+    assert broker_reachable(f"{dead};amqp://guest:guest@127.0.0.1:5672/", timeout=2)
+    assert not broker_reachable(f"{dead};{dead}", timeout=2)
 
 
 def test_each_service_runs_with_the_shared_config():
