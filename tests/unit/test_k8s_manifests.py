@@ -30,11 +30,14 @@ CUSTOM = {
 }
 MONGODB_SPEC_REQUIRED = {"security", "type", "users"}
 MONGODB_USER_REQUIRED = {"name", "db", "passwordSecretRef", "roles", "scramCredentialsSecretName"}
+"""The CRD requires ``name`` and ``roles`` of a user; a user that can log in with a
+password also needs the rest."""
 MONGODB_TYPES = {"ReplicaSet"}
 RABBITMQ_SPEC_FIELDS = {
     "replicas", "image", "imagePullSecrets", "service", "persistence", "resources",
     "affinity", "tolerations", "rabbitmq", "tls", "override", "skipPostDeploySteps",
     "terminationGracePeriodSeconds", "delayStartSeconds", "secretBackend",
+    "autoEnableAllFeatureFlags",
 }  # fmt: skip
 
 
