@@ -17,7 +17,7 @@ run: install
 	$(BIN)/python -m services.run
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m tests.parallel $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check services tests bench

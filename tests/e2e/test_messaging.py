@@ -6,24 +6,14 @@ import pytest
 from services.messaging import replies
 from tests.support.api import make_member
 from tests.support.inbound import Phone, signed_post
-from tests.support.processes import ProcessStack, Vhost, e2e_env
 from tests.support.waiting import holds
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, sink):
-    tmp_path = tmp_path_factory.mktemp("e2e-messaging")
-    with Vhost() as vhost:
-        env = e2e_env(vhost, tmp_path / "var", sink.url)
-        logs = tmp_path / "logs"
-        logs.mkdir()
-        stack = ProcessStack(env, logs).start().wait_ready()
-        try:
-            yield stack
-        finally:
-            stack.stop()
+def stack(process_stack):
+    return process_stack
 
 
 def test_a_text_message_registers_a_member_who_is_answered_at_the_sms_provider(stack, sink):

@@ -4,26 +4,14 @@ with a local HTTP sink as the SMS provider."""
 import pytest
 
 from tests.support.api import e164, make_member
-from tests.support.processes import ProcessStack, Vhost, e2e_env
 from tests.support.waiting import holds, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, sink):
-    """One stack for the module (starting five processes takes seconds); each test
-    looks only at its own members' messages."""
-    tmp_path = tmp_path_factory.mktemp("e2e")
-    with Vhost() as vhost:
-        env = e2e_env(vhost, tmp_path / "var", sink.url)
-        logs = tmp_path / "logs"
-        logs.mkdir()
-        stack = ProcessStack(env, logs).start().wait_ready()
-        try:
-            yield stack
-        finally:
-            stack.stop()
+def stack(process_stack):
+    return process_stack
 
 
 def register(api, count):
