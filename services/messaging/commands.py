@@ -168,7 +168,9 @@ class Commands:
 
         def place() -> domain.Reply:
             order = self._as(sender).orders.place_order(
-                domain.idempotency_key(message), domain.order_payload(hub_id, items)
+                domain.idempotency_key(message),
+                domain.order_payload(hub_id, items),
+                channel=message["channel"],
             )
             hub = self.remote.community.get_hub(hub_id)
             return "ordered", {

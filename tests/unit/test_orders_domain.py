@@ -32,6 +32,10 @@ SUMMARY_FIELDS = {
     "status",
     "payment_status",
     "acted_by",
+    "channel",
+    "commission_percent",
+    "payment_reference",
+    "refund_status",
 }
 
 
@@ -295,6 +299,7 @@ def test_a_pickup_order_goes_ready_then_completed_and_cod_is_then_paid():
         "order_status_changed",
         "order_status_changed",
         "order_paid",
+        "order_settled",
     ]
     assert recorded[1][1]["from_status"] == "ready_for_pickup"
     assert recorded[1][1]["to_status"] == "completed"
@@ -445,7 +450,7 @@ def test_a_seller_of_a_two_seller_order_moves_only_their_own_lines():
     assert events(order) == []
     domain.change_status(order, SELLER, "completed")
     assert order["status"] == "completed" and order["payment_status"] == "paid"
-    assert [t for t, _ in events(order)] == ["order_status_changed", "order_paid"]
+    assert [t for t, _ in events(order)] == ["order_status_changed", "order_paid", "order_settled"]
     assert [h["status"] for h in order["history"]] == [
         "pending",
         "confirmed",
@@ -490,6 +495,7 @@ def test_a_one_seller_order_moves_as_its_seller_moves_it():
         "order_status_changed",
         "order_status_changed",
         "order_paid",
+        "order_settled",
     ]
 
 
