@@ -189,6 +189,15 @@ def registered_buyer(api, sms_sink, hub):
     return buyer
 
 
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+def test_an_order_by_text_message_records_the_channel_it_came_by(api, sms_sink, shop, hub, channel):
+    buyer = Phone(api, sms_sink, channel=channel)
+    approved_member(api, hub.coordinator, hub.hub_id, role="buyer", phone=buyer.local)
+    buyer.send(f"PESAN {shop.product['code']} 1")
+    order = the_only_order(shop.coordinator, hub.hub_id)
+    assert order["channel"] == channel and order["commission_percent"] == 10
+
+
 def test_orders_that_cannot_be_placed_get_a_clear_reply_and_place_nothing(
     api, sms_sink, shop, hub, admin, config
 ):
