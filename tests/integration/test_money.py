@@ -198,6 +198,31 @@ def test_a_counter_sale_beyond_the_stock_is_refused_naming_the_short_product_and
     assert tap.of_type("order_settled") == []
 
 
+def test_a_counter_sale_left_pending_while_catalogue_was_away_is_sold_once_on_its_return(
+    stack, market, tap
+):
+    tempe, _ = market.products
+    key = new_key()
+    stack.stop("catalogue")
+    away = counter_sale(market.coordinator, market.hub_id, [(tempe, 4)], key)
+    assert away.status_code == 503, away.text
+    listed = market.coordinator.get(f"/api/v1/orders?as=coordinator&hub_id={market.hub_id}")
+    (pending,) = listed.json()["items"]
+    assert (pending["status"], pending["channel"]) == ("pending", "counter")
+
+    stack.start("catalogue")
+    path = f"/api/v1/orders/{pending['id']}"
+    wait_until(
+        lambda: market.coordinator.get(path).json()["status"] == "completed",
+        timeout=30,
+        message="the sweeper to sell it",
+    )
+    assert settled_once(tap, pending)["channel"] == "counter"
+    retried = counter_sale(market.coordinator, market.hub_id, [(tempe, 4)], key)
+    assert retried.status_code == 201 and retried.json()["id"] == pending["id"]
+    assert stock(market.seller, tempe) == 6
+
+
 @pytest.mark.parametrize(
     ("quantity", "field"),
     [(0, "items.0.quantity"), (-2, "items.0.quantity"), (1000, "items.0.quantity")],
