@@ -109,6 +109,15 @@ class StockReservationFailed(TypedDict):
     shortages: list[Shortage]
 
 
+class CounterDecision(TypedDict):
+    """The answer to a counter sale (``sell_at_counter``): every line taken, or none."""
+
+    order_id: str
+    sold: bool
+    reason: str | None
+    shortages: list[Shortage]
+
+
 class StockReleased(TypedDict):
     order_id: str
     items: list[ReservedLine]

@@ -46,6 +46,7 @@ from services.catalogue.contract import (
     STOCK_RELEASED,
     STOCK_RESERVATION_FAILED,
     STOCK_RESERVED,
+    CounterDecision,
     ProductSnapshot,
     ReservedLine,
     Shortage,
@@ -60,6 +61,7 @@ from services.catalogue.exceptions import (
     NotTheCoordinator,
     NotYourProduct,
     ProductNotFound,
+    ProductOfAnotherHub,
 )
 from services.common.actor import SELLER, Actor, is_coordinator, is_seller, member_id
 from services.common.envelope import new_id, payload, record, utcnow
@@ -89,6 +91,10 @@ PRODUCT_IDS = uuid.UUID("6f1d8c2e-3b4a-5e7f-9a0b-1c2d3e4f5a6b")
 
 RESERVING, RESERVED, FAILED = "reserving", "reserved", "failed"
 RELEASED, SETTLED, CANCELLED = "released", "settled", "cancelled"
+REFUSED = "refused"
+"""A counter sale that could not take its stock (a sold one is ``settled`` at once)."""
+INTAKE_IDS = uuid.UUID("0d6f3c1a-8e2b-4f5c-9a7d-3b1e5c9f2a40")
+"""The namespace of intakes' ids derived from an idempotency key."""
 INSUFFICIENT_STOCK = "insufficient_stock"
 INVALID_ITEMS = "invalid_items"
 PRODUCT_UNAVAILABLE = "product_unavailable"
@@ -502,21 +508,35 @@ def tombstone(order_id: str, now: datetime.datetime | None = None) -> Document:
     }
 
 
-def confirm(reservation: Document, low: Iterable[StockLow] = ()) -> Document:
+def confirm(reservation: Document, low: Iterable[StockLow] = (), counter: bool = False) -> Document:
     """Every line was taken. ``low``: ``stock_low`` data of products that fell to the
-    threshold while taking them."""
-    reservation.update(state=RESERVED, updated_at=utcnow())
-    record(reservation, STOCK_RESERVED, _reserved(reservation))
+    threshold while taking them. A counter sale (``counter``) is sold there and then:
+    settled at once, and answered to its caller rather than by a saga event."""
+    reservation.update(state=SETTLED if counter else RESERVED, counter=counter, updated_at=utcnow())
+    if not counter:
+        record(reservation, STOCK_RESERVED, _reserved(reservation))
     for data in low:
         record(reservation, STOCK_LOW, data)
     return reservation
 
 
 def fail(
-    reservation: Document, shortages: list[Shortage], reason: str = INSUFFICIENT_STOCK
+    reservation: Document,
+    shortages: list[Shortage],
+    reason: str = INSUFFICIENT_STOCK,
+    counter: bool = False,
 ) -> Document:
-    reservation.update(state=FAILED, reason=reason, shortages=shortages, updated_at=utcnow())
-    record(reservation, STOCK_RESERVATION_FAILED, _failed(reservation))
+    """Some line fell short (nothing is kept); a counter sale's caller hears it as
+    the answer (``refused``), an order's saga by ``stock_reservation_failed``."""
+    reservation.update(
+        state=REFUSED if counter else FAILED,
+        counter=counter,
+        reason=reason,
+        shortages=shortages,
+        updated_at=utcnow(),
+    )
+    if not counter:
+        record(reservation, STOCK_RESERVATION_FAILED, _failed(reservation))
     return reservation
 
 
@@ -551,6 +571,66 @@ def shortage(line: Mapping[str, Any], available: int | None) -> Shortage:
         "product_id": line["product_id"],
         "requested": line["quantity"],
         "available": max(int(available or 0), 0),
+    }
+
+
+def counter_decision(reservation: Document) -> CounterDecision:
+    """What a counter sale's caller hears, the first time and on every repeat."""
+    return {
+        "order_id": reservation["_id"],
+        "sold": reservation["state"] in (RESERVED, SETTLED),
+        "reason": reservation.get("reason"),
+        "shortages": list(reservation.get("shortages") or []),
+    }
+
+
+# --- intakes --------------------------------------------------------------------
+
+
+def check_can_record_intake(actor: Actor, hub_id: object) -> None:
+    """Goods received at a showroom are recorded by the hub's coordinator (or an admin)."""
+    if not isinstance(hub_id, str) or not is_coordinator(actor, hub_id):
+        raise NotTheCoordinator(
+            "Only the hub's coordinator records goods received at its showroom.",
+            {"hub_id": [f"You are not a coordinator of hub {hub_id}."]},
+        )
+
+
+def check_intake_product(product: Document | None, hub_id: str) -> Document:
+    """The product an intake is for: one of this hub's."""
+    if product is None:
+        raise ProductNotFound(
+            "No such product.", {"product_id": ["Unknown product; send one of this hub's."]}
+        )
+    if product["hub_id"] != hub_id:
+        raise ProductOfAnotherHub(
+            "This product is shown at another hub.",
+            {"product_id": [f"Not a product of hub {hub_id}; record it at its own hub."]},
+        )
+    return product
+
+
+def new_intake(
+    product: Document,
+    actor: Actor,
+    fields: Mapping[str, Any],
+    idempotency_key: str,
+    now: datetime.datetime | None = None,
+) -> Document:
+    """The record of goods received for ``product`` (its stock already grown), under an
+    id derived from the key so a retry records it once."""
+    return {
+        "_id": uuid.uuid5(INTAKE_IDS, f"{member_id(actor)}:{idempotency_key}").hex,
+        "hub_id": product["hub_id"],
+        "product_id": product["_id"],
+        "code": product.get("code"),
+        "name": product["name"],
+        "seller_id": product["seller_id"],
+        "quantity": fields["quantity"],
+        "note": fields.get("note"),
+        "stock_after": product["stock"],
+        "received_by": member_id(actor),
+        "received_at": now or utcnow(),
     }
 
 

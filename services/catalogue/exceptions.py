@@ -21,5 +21,9 @@ class NotEnoughStock(Conflict):
     pass
 
 
+class ProductOfAnotherHub(Conflict):
+    """The product is shown at another hub than the one asked about."""
+
+
 class ReservationBusy(Conflict):
     """Another worker is reserving stock for this order right now; the event is retried."""

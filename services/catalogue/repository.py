@@ -78,6 +78,7 @@ class CatalogueRepository(Repository):
         # reservations are only ever looked up by order id (their _id)
         "reservations": [IndexModel([("outbox.event_id", ASCENDING)], sparse=True)],
         "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
+        "intakes": [IndexModel([("hub_id", ASCENDING), ("received_at", DESCENDING)])],
     }
 
     # --- products ---------------------------------------------------------------
@@ -275,6 +276,27 @@ class CatalogueRepository(Repository):
             .limit(page_size)
         )
         return list(cursor), total
+
+    # --- intakes ------------------------------------------------------------------
+
+    def add_intake(self, intake: Document) -> Document:
+        """Record goods received, or find the record a retry under the same key made."""
+        try:
+            self.db.intakes.insert_one(intake)
+        except DuplicateKeyError:
+            return self.db.intakes.find_one({"_id": intake["_id"]}) or intake
+        return intake
+
+    def list_intakes(self, hub_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
+        """The hub's intakes, newest first."""
+        query = {"hub_id": hub_id}
+        cursor = (
+            self.db.intakes.find(query)
+            .sort([("received_at", DESCENDING), ("_id", DESCENDING)])
+            .skip((page - 1) * page_size)
+            .limit(page_size)
+        )
+        return list(cursor), self.db.intakes.count_documents(query)
 
     # --- stock held for orders -------------------------------------------------
 

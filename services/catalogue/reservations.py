@@ -12,7 +12,7 @@ order pending with its stock held.
 import logging
 
 from services.catalogue import domain
-from services.catalogue.contract import Shortage, StockLow
+from services.catalogue.contract import CounterDecision, ReservedLine, Shortage, StockLow
 from services.catalogue.exceptions import ReservationBusy
 from services.catalogue.repository import CatalogueRepository
 from services.common.envelope import PublishedEvent
@@ -35,11 +35,17 @@ class Stockkeeper:
         if reservation is None:
             self._answer_again(data["order_id"])
             return
+        self._decide(reservation, lines)
+
+    def _decide(
+        self, reservation: Document, lines: list[ReservedLine] | None, counter: bool = False
+    ) -> None:
+        """Take the lines' stock, all or none, and write the decision."""
         if lines is None:
-            logger.warning("order %s has no valid items: %r", data["order_id"], data.get("items"))
-            domain.fail(reservation, [], reason=domain.INVALID_ITEMS)
+            logger.warning("order %s has no valid items", reservation["_id"])
+            domain.fail(reservation, [], reason=domain.INVALID_ITEMS, counter=counter)
         else:
-            self._take_all(reservation)
+            self._take_all(reservation, counter)
         self.store.move_reservation(reservation, from_state=domain.RESERVING)
 
     def _answer_again(self, order_id: str) -> None:
@@ -50,7 +56,24 @@ class Stockkeeper:
         logger.info("order %s announced again: answering %s again", order_id, reservation["state"])
         self.store.move_reservation(reservation, from_state=reservation["state"])
 
-    def _take_all(self, reservation: Document) -> None:
+    def sell(self, order_id: str, hub_id: str, items: object) -> CounterDecision:
+        """A counter sale: take every line's stock or none, at once, by the same rules
+        as an order's; the goods are sold there and then (nothing held). Once per
+        order: a repeat hears the decision already made."""
+        lines = domain.order_lines({"items": items})
+        reservation = self.store.open_reservation(domain.new_reservation(order_id, hub_id, lines))
+        if reservation is not None:
+            self._decide(reservation, lines, counter=True)
+        decided = self.store.get_reservation(order_id)
+        assert decided is not None  # opened above, and none is ever deleted
+        if decided["state"] == domain.SETTLED:
+            products = [line["product_id"] for line in decided["items"]]
+            self.store.drop_holds(order_id, products)  # again on a repeat: harmless
+        return domain.counter_decision(decided)
+
+    def _take_all(self, reservation: Document, counter: bool = False) -> None:
+        """Take every line and confirm the reservation; or give back what was taken
+        and fail it with the shortages (for a ``counter`` sale, see ``domain.confirm``)."""
         order_id = reservation["_id"]
         shortages: list[Shortage] = []
         unavailable: list[Shortage] = []
@@ -69,11 +92,12 @@ class Stockkeeper:
             for line in reservation["items"]:
                 self.store.give_back(order_id, line)
             if unavailable:  # a suspended seller's product: no stock helps
-                domain.fail(reservation, unavailable + shortages, domain.PRODUCT_UNAVAILABLE)
+                failed = unavailable + shortages
+                domain.fail(reservation, failed, domain.PRODUCT_UNAVAILABLE, counter=counter)
             else:
-                domain.fail(reservation, shortages)
+                domain.fail(reservation, shortages, counter=counter)
         else:
-            domain.confirm(reservation, low)
+            domain.confirm(reservation, low, counter=counter)
 
     def release(self, event: PublishedEvent) -> None:
         """``order_cancelled``: give back what the order holds, once."""

@@ -205,3 +205,30 @@ class ProductSummarySchema(ProductSchema):
     def first_image(self, product):
         images = product.get("images") or []
         return images[0] if images else None
+
+
+class IntakeSchema(Schema):
+    """Goods a seller left at the showroom, received by the hub's coordinator."""
+
+    product_id = text(64, required=True)
+    quantity = WholeNumber(
+        required=True,
+        validate=validate.Range(
+            min=1, max=contract.MAX_STOCK, error="Send how many arrived: {min} to {max}."
+        ),
+    )
+    note = text(500, load_default=None, allow_none=True)
+
+
+class IntakeRecordSchema(Schema):
+    id = fields.String(attribute="_id")
+    hub_id = fields.String()
+    product_id = fields.String()
+    code = fields.String(allow_none=True)
+    name = fields.String()
+    seller_id = fields.String()
+    quantity = fields.Integer()
+    note = fields.String(allow_none=True)
+    stock_after = fields.Integer(metadata={"description": "The product's stock once received."})
+    received_by = fields.String()
+    received_at = Timestamp()

@@ -7,7 +7,7 @@ from services.common.errors import EXPECTED
 from services.common.events import subscribe
 from services.common.idempotency import Idempotency, idempotent
 from services.common.rpc import rpc
-from services.common.schemas import page_of
+from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
 from services.community import contract as community
@@ -112,6 +112,40 @@ class CatalogueService(HealthMixin):
         shows it to that actor; any case; ``ProductNotFound`` naming ``code`` otherwise."""
         found = self.store.find_product_by_code(domain.normalise_code(code))
         return schemas.ProductSchema().dump(domain.visible(found, actor, field="code"))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def sell_at_counter(self, order_id, hub_id, items):
+        """``sell_at_counter(order_id, hub_id, [{"product_id": "…", "quantity": 2}])`` →
+        ``{order_id, sold, reason, shortages}``: orders' counter sale takes every line's
+        stock or none, at once; the same order again hears the same decision."""
+        return self.stockkeeper.sell(order_id, hub_id, items)
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent(required=True)
+    def record_intake(self, actor, hub_id, payload, idempotency_key=None):
+        """``record_intake(coordinator, hub_id, {"product_id": "…", "quantity": 24,
+        "note": "dari Bu Siti"}, idempotency_key="3f2a…")`` → intake; the product's
+        stock grows once per key (``stock_changed`` tells its seller)."""
+        domain.check_can_record_intake(actor, hub_id)
+        fields = schemas.IntakeSchema().load_or_raise(payload)
+        found = domain.check_intake_product(self.store.find_product(fields["product_id"]), hub_id)
+        standing = self.store.seller_standing(hub_id, found["seller_id"])
+        product = self.store.change_stock(
+            found["_id"],
+            lambda product: domain.restock(product, actor, fields["quantity"], standing),
+            key=domain.stock_change_key(actor, idempotency_key),
+        )
+        intake = domain.new_intake(product, actor, fields, idempotency_key)
+        return schemas.IntakeRecordSchema().dump(self.store.add_intake(intake))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_intakes(self, actor, hub_id, query):
+        """``list_intakes(coordinator, hub_id, {"page": 1})`` → page of the hub's
+        intakes, newest first."""
+        domain.check_can_record_intake(actor, hub_id)
+        page = PageSchema().load_or_raise(query)
+        items, total = self.store.list_intakes(hub_id, page["page"], page["page_size"])
+        return page_of(schemas.IntakeRecordSchema(many=True).dump(items), total=total, **page)
 
     @subscribe("orders", orders.ORDER_PLACED)
     def handle_order_placed(self, event):

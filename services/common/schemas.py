@@ -42,6 +42,31 @@ class Schema(marshmallow.Schema):
             raise ValidationError(f"Invalid request: check {fields_named}.", details) from None
 
 
+def _flatten(messages: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"items": {0: {"quantity": [..]}}}`` → ``{"items.0.quantity": [..]}``."""
+    flat: dict[str, Any] = {}
+    for key, value in messages.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+class FlatSchema(Schema):
+    """Nested errors are named by their path (``bank_account.number``), so every
+    detail is ``{field: [messages]}``."""
+
+    def load_or_raise(self, data: Any, **kwargs: Any) -> Document:
+        try:
+            return super().load_or_raise(data, **kwargs)
+        except ValidationError as exc:
+            details = _flatten(exc.details)
+            fields_named = ", ".join(sorted(details))
+            raise ValidationError(f"Invalid request: check {fields_named}.", details) from None
+
+
 class Phone(fields.String):
     """A phone number in any local form, loaded as E.164."""
 

@@ -11,6 +11,8 @@ from typing import TypedDict
 from services.common.actor import BUYER as BUYER
 from services.common.actor import MEMBER_ROLES as MEMBER_ROLES
 from services.common.actor import SELLER as SELLER
+from services.common.commission import DEFAULT_COMMISSION_PERCENT as DEFAULT_COMMISSION_PERCENT
+from services.common.commission import MAX_COMMISSION_PERCENT as MAX_COMMISSION_PERCENT
 
 CHANNELS = ("sms", "whatsapp", "email")
 DEFAULT_CHANNEL = "sms"
@@ -44,6 +46,7 @@ TRAINING_TOPICS = (
 MEMBER_REGISTERED = "member_registered"
 MEMBER_UPDATED = "member_updated"
 HUB_CREATED = "hub_created"
+HUB_UPDATED = "hub_updated"
 COORDINATOR_ASSIGNED = "coordinator_assigned"
 COORDINATOR_REMOVED = "coordinator_removed"
 MEMBERSHIP_REQUESTED = "membership_requested"
@@ -72,6 +75,14 @@ class MemberUpdated(MemberRegistered):
     changed: list[str]
 
 
+class BankAccount(TypedDict):
+    """Where buyers pay a hub by bank transfer."""
+
+    bank: str
+    number: str  # digits only
+    holder: str
+
+
 class HubCreated(TypedDict):
     hub_id: str
     name: str
@@ -81,6 +92,18 @@ class HubCreated(TypedDict):
     regency: str
     province: str
     address: str
+    commission_percent: int
+    bank_account: BankAccount | None
+
+
+class HubUpdated(TypedDict):
+    """The hub's money settings changed (``changed``: which of them)."""
+
+    hub_id: str
+    name: str
+    commission_percent: int
+    bank_account: BankAccount | None
+    changed: list[str]
 
 
 class CoordinatorAssigned(TypedDict):
@@ -160,6 +183,7 @@ EVENTS: dict[str, type] = {
     MEMBER_REGISTERED: MemberRegistered,
     MEMBER_UPDATED: MemberUpdated,
     HUB_CREATED: HubCreated,
+    HUB_UPDATED: HubUpdated,
     COORDINATOR_ASSIGNED: CoordinatorAssigned,
     COORDINATOR_REMOVED: CoordinatorRemoved,
     MEMBERSHIP_REQUESTED: MembershipRequested,

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from services.common.actor import (
     COORDINATOR,
+    MEMBER_ROLES,
     Actor,
     is_admin,
     is_coordinator,
@@ -35,8 +36,10 @@ from services.community.contract import (
     COORDINATOR_ASSIGNED,
     COORDINATOR_REMOVED,
     DEFAULT_CHANNEL,
+    DEFAULT_COMMISSION_PERCENT,
     DEFAULT_LANGUAGE,
     HUB_CREATED,
+    HUB_UPDATED,
     MEMBER_REGISTERED,
     MEMBER_UPDATED,
     MEMBERSHIP_APPROVED,
@@ -51,6 +54,7 @@ from services.community.contract import (
     TRAINING_ENROLLED,
     TRAINING_SCHEDULED,
     HubCreated,
+    HubUpdated,
     MemberRegistered,
     TrainingEnrolled,
 )
@@ -71,6 +75,8 @@ LONGEST_LOCKOUT = datetime.timedelta(minutes=15)
 PROFILE_FIELDS = ("name", "email", "preferred_channel", "language")
 
 HUB_FIELDS = ("name", "village", "district", "regency", "province", "address")
+MONEY_FIELDS = ("commission_percent", "bank_account")
+"""A hub's money settings (docs: DESIGN §8), changed by its coordinator or an admin."""
 
 
 # --- members ----------------------------------------------------------------
@@ -230,6 +236,8 @@ def new_hub(
     hub = {
         "_id": new_id(),
         **{field: fields[field].strip() for field in HUB_FIELDS},
+        "commission_percent": DEFAULT_COMMISSION_PERCENT,
+        "bank_account": None,
         "coordinator_ids": [],
         "created_at": now or utcnow(),
     }
@@ -250,6 +258,75 @@ def check_same_hub(hub: Document, fields: Mapping[str, Any]) -> None:
             f"A hub named like this already exists ({hub['slug']}); choose another name.",
             {"name": [f"Taken by hub {hub['_id']}; send a different name."]},
         )
+
+
+def money_settings(hub: Document) -> dict[str, Any]:
+    """``{commission_percent, bank_account}`` of the hub (the defaults for a hub stored
+    before hubs had them)."""
+    return {
+        "commission_percent": hub.get("commission_percent", DEFAULT_COMMISSION_PERCENT),
+        "bank_account": hub.get("bank_account"),
+    }
+
+
+def check_can_change_hub(hub: Document, actor: Actor) -> None:
+    require_coordinator(actor, hub["_id"], "change its commission or bank account")
+
+
+def change_hub(hub: Document, actor: Actor, changes: Mapping[str, Any]) -> Document:
+    """The hub's coordinator (or an admin) sets its money settings; ``hub_updated``
+    names what changed, nothing when nothing did (a retried request)."""
+    check_can_change_hub(hub, actor)
+    wanted = {**money_settings(hub), **{k: v for k, v in changes.items() if k in MONEY_FIELDS}}
+    if wanted["bank_account"] is not None:
+        wanted["bank_account"] = {k: v.strip() for k, v in wanted["bank_account"].items()}
+    changed = sorted(k for k in MONEY_FIELDS if money_settings(hub)[k] != wanted[k])
+    if not changed:
+        return hub
+    hub.update(wanted)
+    data: HubUpdated = {
+        "hub_id": hub["_id"],
+        "name": hub["name"],
+        "commission_percent": hub["commission_percent"],
+        "bank_account": hub["bank_account"],
+        "changed": changed,
+    }
+    record(hub, HUB_UPDATED, data)
+    return hub
+
+
+def check_can_see_network(actor: Actor) -> None:
+    require_admin(actor, "see the network report")
+
+
+def network_members(
+    hubs: Iterable[Document],
+    roles: Iterable[Document],
+    trainings: Iterable[Document],
+) -> list[Document]:
+    """One row per hub, by name, from what the store counted: ``hubs`` ``{_id, name,
+    district, coordinators}``, ``roles`` ``{hub_id, role, count}`` of approved
+    memberships, ``trainings`` ``{_id: hub_id, held, completed}``; a hub without any
+    counts zero."""
+    by_role: dict[str, dict[str, int]] = {}
+    for row in roles:
+        by_role.setdefault(row["hub_id"], {})[row["role"]] = row["count"]
+    held = {row["_id"]: row for row in trainings}
+    rows = []
+    for hub in sorted(hubs, key=lambda hub: (hub["name"], hub["_id"])):
+        counts = {role: by_role.get(hub["_id"], {}).get(role, 0) for role in MEMBER_ROLES}
+        trained = held.get(hub["_id"], {})
+        rows.append(
+            {
+                "hub_id": hub["_id"],
+                "name": hub["name"],
+                "district": hub["district"],
+                "members_by_role": {**counts, COORDINATOR: hub.get("coordinators", 0)},
+                "trainings_held": trained.get("held", 0),
+                "trainings_completed": trained.get("completed", 0),
+            }
+        )
+    return rows
 
 
 def check_can_assign_coordinator(actor: Actor) -> None:

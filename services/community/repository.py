@@ -1,3 +1,4 @@
+import datetime
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -10,9 +11,11 @@ from services.common import metrics
 from services.common.actor import Actor
 from services.common.envelope import OutboxEntry, utcnow
 from services.common.errors import Conflict, NotFound
+from services.common.periods import in_period
 from services.common.storage import Repository, with_events
 from services.common.types import Document, Query
 from services.community import domain, otp, throttling
+from services.community.contract import APPROVED
 from services.community.exceptions import (
     HubNotFound,
     MemberNotFound,
@@ -281,6 +284,53 @@ class CommunityRepository(Repository):
 
     def save_hub(self, hub: Document) -> Document:
         return self.save("hubs", hub)
+
+    def network_members(
+        self, start: datetime.datetime | None, end: datetime.datetime | None
+    ) -> list[Document]:
+        """Per hub: approved members by role, coordinators, and the trainings that
+        started in ``[start, end)`` (and before now) with their completions, all
+        counted by the store (``domain.network_members`` puts them in rows)."""
+        hubs = self.db.hubs.aggregate(
+            [
+                {
+                    "$project": {
+                        "name": True,
+                        "district": True,
+                        "coordinators": {"$size": {"$ifNull": ["$coordinator_ids", []]}},
+                    }
+                }
+            ]
+        )
+        roles = self.db.memberships.aggregate(
+            [
+                {"$match": {"status": APPROVED}},
+                {"$group": {"_id": {"hub_id": "$hub_id", "role": "$role"}, "count": {"$sum": 1}}},
+                {
+                    "$project": {
+                        "_id": False,
+                        "hub_id": "$_id.hub_id",
+                        "role": "$_id.role",
+                        "count": True,
+                    }
+                },
+            ]
+        )
+        now = utcnow()
+        started = in_period(start, now if end is None else min(end, now))
+        trainings = self.db.trainings.aggregate(
+            [
+                {"$match": {"starts_at": started}},
+                {
+                    "$group": {
+                        "_id": "$hub_id",
+                        "held": {"$sum": 1},
+                        "completed": {"$sum": {"$size": "$completed"}},
+                    }
+                },
+            ]
+        )
+        return domain.network_members(list(hubs), list(roles), list(trainings))
 
     # --- memberships --------------------------------------------------------
 

@@ -7,17 +7,21 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from services.common.schemas import (
     TEXT_CHAR,
     TEXT_ERRORS,
+    FlatSchema,
     PageSchema,
     Phone,
     Schema,
     Timestamp,
+    bounded_integer,
     choice,
     representable_in_utc,
     text,
 )
 from services.community.contract import (
     CHANNELS,
+    DEFAULT_COMMISSION_PERCENT,
     LANGUAGES,
+    MAX_COMMISSION_PERCENT,
     MEMBER_ROLES,
     MEMBERSHIP_STATUSES,
     OTP_PURPOSES,
@@ -158,6 +162,51 @@ class CreateHubSchema(Schema):
     address = text(300, required=True)
 
 
+ACCOUNT_NUMBER = r"^[0-9]{6,20}$"
+MAX_BANK_NAME = 40
+MAX_HOLDER = 100
+
+
+class BankAccountSchema(Schema):
+    bank = text(MAX_BANK_NAME, required=True, metadata={"example": "BRI"})
+    number = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            ACCOUNT_NUMBER,
+            error="Send the account number as 6 to 20 digits, without letters, spaces or dashes.",
+        ),
+        error_messages={
+            "invalid": "Send the account number as text of 6 to 20 digits.",
+            "required": "Required; send the account number (6 to 20 digits).",
+        },
+        metadata={"example": "001201000123567"},
+    )
+    holder = text(MAX_HOLDER, required=True, metadata={"description": "The name on the account."})
+
+
+class UpdateHubSchema(FlatSchema):
+    commission_percent = bounded_integer(
+        0,
+        MAX_COMMISSION_PERCENT,
+        strict=True,
+        metadata={"description": "The hub's share of each sale, whole percent."},
+    )
+    bank_account = fields.Nested(
+        BankAccountSchema,
+        allow_none=True,
+        metadata={"description": "Where buyers pay by bank transfer; null removes it."},
+    )
+
+    OPENAPI_EXTRA = {"minProperties": 1}  # for the API document: what something_to_change checks
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError(
+                "Send commission_percent, bank_account or both.", "commission_percent"
+            )
+
+
 class HubSchema(Schema):
     id = fields.String(attribute="_id")
     name = fields.String()
@@ -168,6 +217,8 @@ class HubSchema(Schema):
     province = fields.String()
     address = fields.String()
     coordinator_ids = fields.List(fields.String())
+    commission_percent = fields.Integer(dump_default=DEFAULT_COMMISSION_PERCENT)
+    bank_account = fields.Nested(BankAccountSchema, allow_none=True, dump_default=None)
     created_at = Timestamp()
 
 
@@ -293,3 +344,14 @@ class ProfileSchema(MemberSchema):
     memberships = fields.List(fields.Nested(OwnMembershipSchema))
     coordinated_hubs = fields.List(fields.Nested(HubSummarySchema))
     completed_trainings = fields.List(fields.Nested(CompletedTrainingSchema))
+
+
+class HubMembersSchema(Schema):
+    """One hub's row of the network report: its people and its trainings."""
+
+    hub_id = fields.String()
+    name = fields.String()
+    district = fields.String()
+    members_by_role = fields.Dict(keys=fields.String(), values=fields.Integer())
+    trainings_held = fields.Integer()
+    trainings_completed = fields.Integer()

@@ -1,6 +1,7 @@
 from services.common.auth import Tokens, hash_password, verify_password
 from services.common.errors import EXPECTED, Unauthenticated
 from services.common.idempotency import Idempotency, check_key, idempotent
+from services.common.periods import period_of
 from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
@@ -165,6 +166,27 @@ class CommunityService(HealthMixin):
     def get_hub(self, hub_id):
         """``get_hub(hub_id)`` → hub (its slug works too)."""
         return schemas.HubSchema().dump(self.store.get_hub(hub_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def update_hub(self, actor, hub_id, payload):
+        """``update_hub(coordinator, hub_id, {"commission_percent": 12, "bank_account":
+        {"bank": "BRI", "number": "001201000123567", "holder": "Simpul Pujon"}})`` → hub.
+        Emits ``hub_updated`` naming what changed (nothing when nothing did)."""
+        hub = self.store.get_hub(hub_id)
+        domain.check_can_change_hub(hub, actor)
+        changes = schemas.UpdateHubSchema().load_or_raise(payload)
+        self.store.save_hub(domain.change_hub(hub, actor, changes))
+        return schemas.HubSchema().dump(hub)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def network_members(self, actor, query):
+        """``network_members(admin, {"from": "2026-11-01", "to": "2026-11-30"})`` →
+        ``[{hub_id, name, district, members_by_role, trainings_held,
+        trainings_completed}]``, one row per hub, counted by the store."""
+        domain.check_can_see_network(actor)
+        rows = self.store.network_members(*period_of(query))
+        return schemas.HubMembersSchema(many=True).dump(rows)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent

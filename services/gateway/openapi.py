@@ -59,6 +59,8 @@ TAG_OF_SEGMENT = {
     "healthz": "health",
     "readyz": "health",
     "openapi.json": "openapi",
+    "counter-sales": "orders",
+    "intakes": "products",
 }
 PHONE = {
     "format": "phone",

@@ -19,7 +19,7 @@ from services.messaging import domain
 from services.messaging.repository import MessagingRepository
 
 SEARCH_RESULTS = 3
-MEMBERS_ONLY = ("GABUNG", "PESAN", "STATUS", "BATAL", "STOK", "SIAP")
+MEMBERS_ONLY = ("GABUNG", "PESAN", "STATUS", "BATAL", "STOK", "SIAP", "BAYAR")
 NOT_OURS = (ServiceUnavailable, RateLimited, Unauthenticated)
 """Refusals that are not about the member's command: handled again later."""
 CANCEL_REASON = "Dibatalkan lewat SMS (BATAL)."
@@ -168,7 +168,9 @@ class Commands:
 
         def place() -> domain.Reply:
             order = self._as(sender).orders.place_order(
-                domain.idempotency_key(message), domain.order_payload(hub_id, items)
+                domain.idempotency_key(message),
+                domain.order_payload(hub_id, items),
+                channel=message["channel"],
             )
             hub = self.remote.community.get_hub(hub_id)
             return "ordered", {
@@ -223,6 +225,21 @@ class Commands:
             return "ready", {"number": order["number"]}
 
         return self._attempt(verb, values, move)
+
+    def _bayar(self, message: Document, args: Mapping[str, Any], sender: Sender) -> domain.Reply:
+        values: dict[str, Any] = {"number": args["number"], "status": None}
+
+        def send_proof() -> domain.Reply:
+            order = self._order(sender, args["number"])
+            values.update(number=order["number"], status=order["status"])
+            self._as(sender).orders.send_payment_proof(
+                order["id"],
+                {"reference": args["reference"]},
+                idempotency_key=domain.idempotency_key(message),
+            )
+            return "proof_sent", {"number": order["number"], "reference": args["reference"]}
+
+        return self._attempt("BAYAR", values, send_proof)
 
     def _stok(self, message: Document, args: Mapping[str, Any], sender: Sender) -> domain.Reply:
         code = str(args["code"])

@@ -183,8 +183,9 @@ NOT_FOUND_REPLY = {
     "STATUS": "unknown_order",
     "BATAL": "unknown_order",
     "SIAP": "unknown_order",
+    "BAYAR": "unknown_order",
 }
-CONFLICT_REPLY = {"BATAL": "cannot_cancel", "SIAP": "cannot_ready"}
+CONFLICT_REPLY = {"BATAL": "cannot_cancel", "SIAP": "cannot_ready", "BAYAR": "cannot_pay"}
 
 
 def usage(verb: str) -> str:

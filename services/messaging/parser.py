@@ -34,6 +34,7 @@ VERBS = (
     "BATAL",
     "STOK",
     "SIAP",
+    "BAYAR",
     "BERHENTI",
     "MULAI",
     "BANTUAN",
@@ -46,12 +47,13 @@ ALIASES = {
     "CANCEL": "BATAL",
     "STOCK": "STOK",
     "READY": "SIAP",
+    "PAY": "BAYAR",
     "STOP": "BERHENTI",
     "START": "MULAI",
     "HELP": "BANTUAN",
 }
 """English word → the verb it means."""
-WITH_ARGUMENTS = ("DAFTAR", "GABUNG", "CARI", "PESAN", "STATUS", "BATAL", "STOK", "SIAP")
+WITH_ARGUMENTS = ("DAFTAR", "GABUNG", "CARI", "PESAN", "STATUS", "BATAL", "STOK", "SIAP", "BAYAR")
 """Verbs whose arguments can be wrong: each has a ``usage_<verb>`` reply."""
 SELL_WORDS = ("JUAL", "SELL")
 """``GABUNG <simpul> JUAL <nama usaha>``: joining as a seller."""
@@ -73,6 +75,7 @@ MAX_TEXT = 1000
 MAX_NAME = 100  # community's member name and business name
 MAX_WORDS = 100  # catalogue's search text
 MAX_NUMBER = 20
+MAX_REFERENCE = 100  # orders' transfer reference
 
 _CODE = re.compile(f"[{CODE_ALPHABET}]{{{CODE_LENGTHS[0]},{CODE_LENGTHS[1]}}}", flags=re.ASCII)
 _CODE_LETTERS = frozenset(char for char in CODE_ALPHABET if char.isalpha())
@@ -83,6 +86,9 @@ _CODE_AND_QUANTITY = re.compile(f"([A-Z0-9]*?[A-Z])X?{_DIGITS}X?", flags=re.ASCI
 _CODE_ALONE = re.compile("[A-Z0-9]*[A-Z]", flags=re.ASCII)
 _STOCK = re.compile(f"([A-Z0-9]+) ?([+-]) ?{_NUMBER}", flags=re.ASCII)
 _ORDER_NUMBER = re.compile(r"(?:[A-Z]{1,4}[ -]?)?\d{1,12}", flags=re.ASCII)
+_NUMBER_THEN_REST = re.compile(
+    r"((?:[A-Z]{1,4}[ -]?)?\d{1,12})[ .,:;]+(.+)", flags=re.ASCII | re.IGNORECASE
+)
 _VERB = re.compile(r"[\W_]*([^\W\d_]+)")
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
 _TIMES = dict.fromkeys(map(ord, "\u00d7\u2715\u2716\u2a2f*"), "x")
@@ -105,8 +111,8 @@ class Command(TypedDict):
     ``args`` by verb: DAFTAR ``{"name"}``; GABUNG ``{"hub": slug, "business_name": str |
     None}``; CARI ``{"words"}``; PESAN ``{"lines": [OrderLine, ...]}`` (1 to MAX_LINES,
     each code once); STATUS ``{"number": str | None}``; BATAL and SIAP ``{"number"}``;
-    STOK ``{"code", "delta": int, not 0}``; the others, and any command with a problem,
-    ``{}``.
+    STOK ``{"code", "delta": int, not 0}``; BAYAR ``{"number", "reference"}`` (the
+    reference as typed, one line); the others, and any command with a problem, ``{}``.
     """
 
     verb: str  # one of VERBS; BANTUAN when not understood
@@ -355,6 +361,17 @@ def _numbered(rest: str) -> dict[str, Any] | None:
     return None if typed is None else {"number": typed}
 
 
+def _payment(rest: str) -> dict[str, Any] | None:
+    """``KD-000123 BRI 0912 7781``: the order number, then the transfer's reference."""
+    found = _NUMBER_THEN_REST.fullmatch(" ".join(rest.split()))
+    if found is None:
+        return None
+    typed, reference = order_number(found.group(1)), found.group(2).strip()
+    if typed is None or not 0 < len(reference) <= MAX_REFERENCE:
+        return None
+    return {"number": typed, "reference": reference}
+
+
 ARGUMENTS = {
     "DAFTAR": _register,
     "GABUNG": _join,
@@ -364,5 +381,6 @@ ARGUMENTS = {
     "BATAL": _numbered,
     "STOK": _stock,
     "SIAP": _numbered,
+    "BAYAR": _payment,
 }
 """Each verb's reader of what follows it: its ``args``, or ``None`` when unreadable."""

@@ -56,9 +56,11 @@ WORDS = {
 TEMPLATES: dict[str, dict[str, str]] = {
     "help": {
         INDONESIAN: "KOMPOR DESA: DAFTAR nama, GABUNG simpul, CARI kata, PESAN kode jumlah, "
-        "STATUS nomor, BATAL nomor, STOK kode +n/-n, SIAP nomor, BERHENTI, MULAI",
+        "STATUS nomor, BATAL nomor, STOK kode +n/-n, SIAP nomor, BAYAR nomor ref, BERHENTI, "
+        "MULAI",
         ENGLISH: "KOMPOR DESA: REGISTER name, JOIN hub, FIND words, ORDER code qty, "
-        "STATUS number, CANCEL number, STOCK code +n/-n, READY number, STOP, START",
+        "STATUS number, CANCEL number, STOCK code +n/-n, READY number, PAY number ref, STOP, "
+        "START",
     },
     "usage_daftar": {
         INDONESIAN: "Kirim DAFTAR lalu nama Anda (huruf, tanpa simbol). Contoh: DAFTAR Siti Aminah",
@@ -100,6 +102,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         INDONESIAN: "Kirim SIAP lalu nomor pesanan yang siap diambil. Contoh: SIAP KD-000123",
         ENGLISH: "Send READY and the number of the order ready for pickup. "
         "Example: READY KD-000123",
+    },
+    "usage_bayar": {
+        INDONESIAN: "Kirim BAYAR nomor pesanan lalu referensi transfer dari bank Anda. "
+        "Contoh: BAYAR KD-000123 BRI 0912 7781",
+        ENGLISH: "Send PAY, the order number and the reference your bank gave the transfer. "
+        "Example: PAY KD-000123 BRI 0912 7781",
     },
     "registered": {
         INDONESIAN: "Selamat datang, {name}! Anda terdaftar. Gabung simpul: GABUNG nama-simpul. "
@@ -185,6 +193,17 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "cannot_ready": {
         INDONESIAN: "Pesanan {number} tidak bisa ditandai siap: {status}.",
         ENGLISH: "Order {number} cannot be marked ready: {status}.",
+    },
+    "proof_sent": {
+        INDONESIAN: "Referensi {reference} untuk pesanan {number} terkirim. Koordinator "
+        "memeriksa transfer lalu mencatat pembayaran.",
+        ENGLISH: "Reference {reference} for order {number} is sent. The coordinator checks "
+        "the transfer, then records the payment.",
+    },
+    "cannot_pay": {
+        INDONESIAN: "Pesanan {number} tidak menunggu transfer ({status}); referensi tidak dicatat.",
+        ENGLISH: "Order {number} is not waiting for a transfer ({status}); the reference is "
+        "not recorded.",
     },
     "stopped": {
         INDONESIAN: "Anda tidak akan menerima siaran lagi. Kirim MULAI untuk menerimanya kembali.",

@@ -88,6 +88,11 @@ def hub_from(data: Mapping[str, Any]) -> Document:
     }
 
 
+def hub_settings_from(data: Mapping[str, Any]) -> Document:
+    """Where the hub's buyers pay by bank transfer (``hub_created``, ``hub_updated``)."""
+    return {"_id": data["hub_id"], "bank_account": data.get("bank_account")}
+
+
 def membership_from(event_type: str, data: Mapping[str, Any]) -> Document:
     return {
         "_id": data["membership_id"],
@@ -240,6 +245,40 @@ def tell_buyer(
 ) -> list[Message]:
     facts = _order_facts(order, order["items"], hub)
     return [Message(order["buyer_id"], template, facts, _order_key(order, template))]
+
+
+def tell_buyer_of_confirmation(order: Mapping[str, Any], hub: Document | None) -> list[Message]:
+    """``order_confirmed`` → the buyer; for a bank transfer, where to pay: the hub's
+    bank, account number and holder, the amount, and the order number as the
+    transfer's reference (while the hub has no account on record, as for any order)."""
+    account = (hub or {}).get("bank_account")
+    if order["payment_method"] != orders.BANK_TRANSFER or not account:
+        return tell_buyer("order_confirmed", order)
+    facts = {
+        **_order_facts(order, order["items"], hub),
+        "bank": account["bank"],
+        "account": account["number"],
+        "holder": account["holder"],
+    }
+    key = _order_key(order, "order_confirmed")
+    return [Message(order["buyer_id"], "order_confirmed_transfer", facts, key)]
+
+
+def tell_coordinators_of_payment_proof(
+    order: Mapping[str, Any], hub: Document | None, coordinator_ids: Iterable[str]
+) -> list[Message]:
+    """``payment_proof_sent`` → the hub's coordinators, to check the account and record
+    the payment; once per reference the buyer sent."""
+    reference = order.get("payment_reference")
+    facts = {**_order_facts(order, order["items"], hub), "reference": reference}
+    key = f"{_order_key(order, 'payment_proof_sent')}:{reference}"
+    return [Message(member, "payment_proof_sent", facts, key) for member in coordinator_ids]
+
+
+def tell_buyer_of_refund(data: Mapping[str, Any]) -> list[Message]:
+    """``refund_settled`` → the buyer: the money of their cancelled order is back."""
+    facts = {**_order_facts(data, data["items"], None), "reference": data.get("reference")}
+    return [Message(data["buyer_id"], "refund_settled", facts, _order_key(data, "refund_settled"))]
 
 
 def tell_of_cancellation(order: Mapping[str, Any]) -> list[Message]:

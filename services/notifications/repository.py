@@ -31,13 +31,17 @@ class NotificationsRepository(Repository):
 
     # --- projections ---------------------------------------------------------------
 
-    def _project(self, collection: str, document: Document, as_of: str) -> Document | None:
-        """Keep the newest view; an older event never overwrites a newer one."""
+    def _project(
+        self, collection: str, document: Document, as_of: str, clock: str = "as_of"
+    ) -> Document | None:
+        """Keep the newest view; an older event never overwrites a newer one. ``clock``
+        names the field that dates these fields, for a document whose parts come from
+        different events."""
         fields = {k: v for k, v in document.items() if k != "_id"}
         try:
             self.db[collection].update_one(
-                {"_id": document["_id"], "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}]},
-                {"$set": {**fields, "as_of": as_of}},
+                {"_id": document["_id"], "$or": [{clock: None}, {clock: {"$lte": as_of}}]},
+                {"$set": {**fields, clock: as_of}},
                 upsert=True,
             )
         except DuplicateKeyError:  # a newer event already wrote this document
@@ -52,6 +56,11 @@ class NotificationsRepository(Repository):
 
     def save_hub(self, hub: Document, as_of: str) -> Document | None:
         return self._project("hubs", hub, as_of)
+
+    def save_hub_settings(self, settings: Document, as_of: str) -> Document | None:
+        """The hub's bank account: dated apart from its name and place, so a late
+        ``hub_created`` neither loses a newer account nor is lost to it."""
+        return self._project("hubs", settings, as_of, clock="settings_as_of")
 
     def get_hub(self, hub_id: str) -> Document | None:
         return self.db.hubs.find_one({"_id": hub_id})

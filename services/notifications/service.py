@@ -66,6 +66,11 @@ class NotificationsService(HealthMixin):
     @subscribe("community", community.HUB_CREATED)
     def handle_hub_created(self, event):
         self.store.save_hub(domain.hub_from(event["data"]), event["occurred_at"])
+        self.store.save_hub_settings(domain.hub_settings_from(event["data"]), event["occurred_at"])
+
+    @subscribe("community", community.HUB_UPDATED)
+    def handle_hub_updated(self, event):
+        self.store.save_hub_settings(domain.hub_settings_from(event["data"]), event["occurred_at"])
 
     @subscribe("community", community.COORDINATOR_ASSIGNED)
     def handle_coordinator_assigned(self, event):
@@ -154,7 +159,7 @@ class NotificationsService(HealthMixin):
 
     @subscribe("orders", orders.ORDER_CONFIRMED)
     def handle_order_confirmed(self, event):
-        self.courier.notify(event, domain.tell_buyer("order_confirmed", event["data"]))
+        self._tell_hub(event, domain.tell_buyer_of_confirmation)
 
     @subscribe("orders", orders.ORDER_REJECTED)
     def handle_order_rejected(self, event):
@@ -176,6 +181,14 @@ class NotificationsService(HealthMixin):
     @subscribe("orders", orders.ORDER_PAID)
     def handle_order_paid(self, event):
         self.courier.notify(event, domain.tell_buyer("order_paid", event["data"]))
+
+    @subscribe("orders", orders.PAYMENT_PROOF_SENT)
+    def handle_payment_proof_sent(self, event):
+        self._tell_hub(event, domain.tell_coordinators_of_payment_proof, self.store.coordinators_of)
+
+    @subscribe("orders", orders.REFUND_SETTLED)
+    def handle_refund_settled(self, event):
+        self.courier.notify(event, domain.tell_buyer_of_refund(event["data"]))
 
     # --- messaging ---------------------------------------------------------------
 

@@ -18,7 +18,20 @@ DEFAULT_LANGUAGE = "id"
 LANGUAGES = ("id", "en")
 
 # facts a message can do without in full: shortened, longest first, when over the limit
-ELASTIC = ("name", "applicant", "hub", "pickup", "address", "items", "product", "title", "reason")
+ELASTIC = (
+    "name",
+    "applicant",
+    "hub",
+    "pickup",
+    "address",
+    "items",
+    "product",
+    "title",
+    "reason",
+    "holder",
+    "bank",
+    "reference",
+)
 MONEY = ("total", "price")
 WORDS_OF = ("role", "method", "payment")
 COUNTS = ("stock", "capacity")
@@ -115,6 +128,21 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Pesanan {number} dikonfirmasi",
             "Pesanan {number} dikonfirmasi: {items}. Total {total}, {payment}. "
             "Kami kabari saat pesanan siap.",
+        ),
+        "order_confirmed_transfer": (
+            "Pesanan {number} dikonfirmasi",
+            "Pesanan {number} dikonfirmasi. Transfer {total} ke {bank} {account} a.n. {holder}, "
+            "berita: {number}.",
+        ),
+        "payment_proof_sent": (
+            "Bukti transfer {number}",
+            "Pembeli pesanan {number} ({total}) sudah transfer, ref: {reference}. Periksa "
+            "rekening lalu catat pembayarannya.",
+        ),
+        "refund_settled": (
+            "Dana pesanan {number} dikembalikan",
+            "Dana {total} untuk pesanan {number} yang dibatalkan sudah dikembalikan. "
+            "Ref: {reference}.",
         ),
         "order_rejected": (
             "Pesanan {number} ditolak",
@@ -232,6 +260,21 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Order {number} confirmed",
             "Order {number} confirmed: {items}. Total {total}, {payment}. "
             "We will tell you when it is ready.",
+        ),
+        "order_confirmed_transfer": (
+            "Order {number} confirmed",
+            "Order {number} confirmed. Transfer {total} to {bank} {account} ({holder}), "
+            "reference: {number}.",
+        ),
+        "payment_proof_sent": (
+            "Transfer for {number}",
+            "The buyer of order {number} ({total}) says they paid, reference: {reference}. "
+            "Check the account, then record the payment.",
+        ),
+        "refund_settled": (
+            "Refund for order {number}",
+            "The {total} paid for cancelled order {number} has been refunded. "
+            "Reference: {reference}.",
         ),
         "order_rejected": (
             "Order {number} rejected",

@@ -6,7 +6,6 @@ The gateway and the other services read orders through this module and
 describes the same events for people, and a test keeps the two in step.
 """
 
-import datetime
 from typing import NotRequired, TypedDict
 
 from services.common.actor import ROLES
@@ -29,9 +28,18 @@ PICKUP, DELIVERY = "pickup", "delivery"
 FULFILMENT_METHODS = (PICKUP, DELIVERY)
 COD, BANK_TRANSFER = "cod", "bank_transfer"
 PAYMENT_METHODS = (COD, BANK_TRANSFER)
+CASH = "cash"
+"""How a counter sale is paid: at once, at the showroom."""
 
-WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")
-"""Asia/Jakarta, the hubs' time (no daylight saving): a sales report's days are its days."""
+ONLINE, SMS, WHATSAPP, COUNTER = "online", "sms", "whatsapp", "counter"
+CHANNELS = (ONLINE, SMS, WHATSAPP, COUNTER)
+"""Where an order came from: the HTTP API, a text message, the showroom's counter."""
+PLACEMENT_CHANNELS = (ONLINE, SMS, WHATSAPP)
+"""The channels ``place_order`` takes (a counter sale has its own command)."""
+
+REFUND_DUE, REFUND_DONE = "due", "settled"
+"""``refund_status`` of a paid order that was cancelled: due, until the coordinator
+records that the buyer got the money back."""
 
 # ``as`` of an order list: the part the caller plays in the orders listed
 VIEWS = ROLES
@@ -58,6 +66,9 @@ ORDER_REJECTED = "order_rejected"
 ORDER_CANCELLED = "order_cancelled"
 ORDER_STATUS_CHANGED = "order_status_changed"
 ORDER_PAID = "order_paid"
+ORDER_SETTLED = "order_settled"
+PAYMENT_PROOF_SENT = "payment_proof_sent"
+REFUND_SETTLED = "refund_settled"
 
 
 class OrderLine(TypedDict):
@@ -87,7 +98,7 @@ class OrderSummary(TypedDict):
     order_id: str
     number: str
     hub_id: str
-    buyer_id: str
+    buyer_id: str | None  # None for a counter sale
     seller_ids: list[str]
     items: list[OrderLine]
     total: int
@@ -96,6 +107,10 @@ class OrderSummary(TypedDict):
     status: str
     payment_status: str
     acted_by: str | None  # the coordinator who placed it for the buyer; None: the buyer
+    channel: str
+    commission_percent: int  # the hub's when the order was placed; never changes
+    payment_reference: str | None  # the buyer's transfer reference, once sent
+    refund_status: str | None  # "due" once a paid order is cancelled, then "settled"
 
 
 class OrderPlaced(OrderSummary):
@@ -127,6 +142,21 @@ class OrderPaid(OrderSummary):
     paid_by: str
 
 
+class OrderSettled(OrderSummary):
+    """The order is completed and paid: what each seller and the hub earn is due."""
+
+    settled_at: str
+
+
+class PaymentProofSent(OrderSummary):
+    pass
+
+
+class RefundSettled(OrderSummary):
+    settled_by: str
+    reference: str | None
+
+
 EVENTS: dict[str, type] = {
     ORDER_PLACED: OrderPlaced,
     ORDER_CONFIRMED: OrderConfirmed,
@@ -134,5 +164,8 @@ EVENTS: dict[str, type] = {
     ORDER_CANCELLED: OrderCancelled,
     ORDER_STATUS_CHANGED: OrderStatusChanged,
     ORDER_PAID: OrderPaid,
+    ORDER_SETTLED: OrderSettled,
+    PAYMENT_PROOF_SENT: PaymentProofSent,
+    REFUND_SETTLED: RefundSettled,
 }
 """Every event orders publishes, with the shape of its ``data``."""

@@ -7,6 +7,16 @@ States (docs/architecture.md §7)::
              └─ stock_reservation_failed ─> rejected   └─ delivery > shipped ──────────┴> completed
     pending, confirmed (buyer) / anything before completed (coordinator) ──> cancelled
 
+Payment: ``unpaid`` → ``paid``. The change that makes an order both completed and paid
+(completing a COD order, completing a paid one, recording the payment of a completed
+one, a counter sale) also records ``order_settled``, once per order (``settled_at``):
+from then on its sellers and its hub are owed their shares. A paid order cancelled
+leaves ``refund_status: "due"`` until the coordinator records the refund.
+
+A counter sale (``channel: "counter"``) is a walk-in sale at the showroom, paid in
+cash: written ``pending``, then catalogue takes its stock at once, and the answer makes
+it ``completed`` and paid (with ``order_settled``) or ``rejected``, in one write.
+
 Every change appends ``{status, by, at}`` to the order's ``history`` and records its
 event on the order (``record``), so state and event are saved in one write.
 
@@ -34,26 +44,37 @@ from services.common.actor import (
     is_coordinator,
     is_seller,
 )
-from services.common.envelope import new_id, payload, record, utcnow
+from services.common.commission import DEFAULT_COMMISSION_PERCENT
+from services.common.envelope import isoformat, new_id, payload, record, utcnow
 from services.common.errors import ValidationError
 from services.common.types import Document
 from services.orders.contract import (
+    BANK_TRANSFER,
     CANCELLED,
+    CASH,
     COD,
     COMPLETED,
     CONFIRMED,
+    COUNTER,
     DELIVERY,
     FULFILMENT_STEP,
+    ONLINE,
     ORDER_CANCELLED,
     ORDER_CONFIRMED,
     ORDER_PAID,
     ORDER_PLACED,
     ORDER_REJECTED,
+    ORDER_SETTLED,
     ORDER_STATUS_CHANGED,
     PAID,
+    PAYMENT_PROOF_SENT,
     PENDING,
     PICKUP,
+    PLACEMENT_CHANNELS,
     READY_FOR_PICKUP,
+    REFUND_DONE,
+    REFUND_DUE,
+    REFUND_SETTLED,
     REJECTED,
     SHIPPED,
     UNPAID,
@@ -67,6 +88,7 @@ from services.orders.exceptions import (
     InvalidTransition,
     ItemsNotInHub,
     NotAllowed,
+    NotEnoughStock,
     OrderNotFound,
     ProductNotAvailable,
 )
@@ -114,6 +136,13 @@ def _visible_roles(order: Document, actor: Actor) -> set[str]:
             f"No order {order['_id']}.", {"order_id": ["Unknown order, or not one of yours."]}
         )
     return roles
+
+
+def _check_part(order: Document, actor: Actor, role: str, refusal: NotAllowed) -> None:
+    """``actor`` is the order's ``role`` (buyer, seller, coordinator); ``refusal`` when
+    they have another part in it, ``OrderNotFound`` when none."""
+    if role not in _visible_roles(order, actor):
+        raise refusal
 
 
 def check_can_view(order: Document, actor: Actor) -> Document:
@@ -348,42 +377,85 @@ def new_order(
     number: str,
     retry_seconds: float,
     now: datetime.datetime | None = None,
+    *,
+    channel: str = ONLINE,
+    commission_percent: int = DEFAULT_COMMISSION_PERCENT,
 ) -> Document:
+    """An order placed online or by text message (``channel``), at the hub's
+    ``commission_percent`` of the moment."""
     now = now or utcnow()
     lines = price_lines(fields["hub_id"], fields["items"], products)
     fulfilment = fields["fulfilment"]
     buyer_id, acted_by = buyer_of(actor, fields)
-    order = {
+    order = _order(
+        fields["hub_id"],
+        lines,
+        buyer_id,
+        acted_by,
+        number,
+        now,
+        idempotency_key=key,
+        request_hash=request_hash,
+        channel=channel,
+        commission_percent=commission_percent,
+        fulfilment={"method": fulfilment["method"], "address": fulfilment.get("address")},
+        payment_method=fields["payment_method"],
+        note=fields.get("note"),
+        retry_at=now + retry_delay(retry_seconds, 1),
+    )
+    _moved(order, PENDING, buyer_id, now, acted_by)
+    record(order, ORDER_PLACED, summary(order))
+    return order
+
+
+def _order(
+    hub_id: str,
+    lines: list[Document],
+    buyer_id: str | None,
+    acted_by: str | None,
+    number: str,
+    now: datetime.datetime,
+    **fields: Any,
+) -> Document:
+    """A new order of ``lines`` at ``hub_id``, before its first step; ``fields`` says
+    how it was placed and is to be paid and fulfilled."""
+    return {
         "_id": new_id(),
         "number": number,
-        "hub_id": fields["hub_id"],
+        "hub_id": hub_id,
         "buyer_id": buyer_id,
         "acted_by": acted_by,
         "seller_ids": sorted({line["seller_id"] for line in lines}),
         "items": lines,
         "total": sum(line["line_total"] for line in lines),
-        "fulfilment": {"method": fulfilment["method"], "address": fulfilment.get("address")},
-        "payment_method": fields["payment_method"],
         "payment_status": UNPAID,
-        "note": fields.get("note"),
+        "note": None,
+        "customer": None,
         "status": PENDING,
         "history": [],
-        "idempotency_key": key,
-        "request_hash": request_hash,
         "stock_reserved": False,
         "reason": None,
         "shortages": [],
         "cancelled_by": None,
         "paid_at": None,
         "paid_by": None,
+        "payment_reference": None,
+        "refund_status": None,
+        "settled_at": None,
         "created_at": now,
         "updated_at": now,
         "announcements": 1,
-        "retry_at": now + retry_delay(retry_seconds, 1),
+        **fields,
     }
-    _moved(order, PENDING, buyer_id, now, acted_by)
-    record(order, ORDER_PLACED, summary(order))
-    return order
+
+
+def check_channel(channel: object) -> str:
+    """Where ``place_order`` was called from: the HTTP API, or a text message."""
+    if channel not in PLACEMENT_CHANNELS:
+        raise ValidationError(
+            "Unknown channel.", {"channel": [f"Send one of: {', '.join(PLACEMENT_CHANNELS)}."]}
+        )
+    return str(channel)
 
 
 def summary(order: Document) -> OrderSummary:
@@ -402,6 +474,10 @@ def summary(order: Document) -> OrderSummary:
         "status": order["status"],
         "payment_status": order["payment_status"],
         "acted_by": order.get("acted_by"),
+        "channel": order.get("channel", ONLINE),
+        "commission_percent": order.get("commission_percent", DEFAULT_COMMISSION_PERCENT),
+        "payment_reference": order.get("payment_reference"),
+        "refund_status": order.get("refund_status"),
     }
 
 
@@ -506,6 +582,11 @@ def cancel(
     roles = _visible_roles(order, actor)
     if order["status"] == CANCELLED:
         return False
+    if order.get("channel") == COUNTER:
+        raise InvalidTransition(
+            "A counter sale is final: its goods left the showroom when it was recorded.",
+            {"status": ["A counter sale cannot be cancelled; record returned goods as an intake."]},
+        )
     allowed: tuple[str, ...]
     if COORDINATOR in roles:
         allowed = COORDINATOR_MAY_CANCEL
@@ -525,6 +606,8 @@ def cancel(
         _refuse(order, CANCELLED, hint)
     now = now or utcnow()
     order.update(cancelled_by=actor["member_id"], reason=reason, retry_at=None)
+    if order["payment_status"] == PAID:  # the buyer is owed their money back
+        order["refund_status"] = REFUND_DUE
     _moved(order, CANCELLED, actor["member_id"], now)
     record(
         order,
@@ -615,6 +698,7 @@ def _advance(order: Document, status: str, by: str, now: datetime.datetime) -> N
     )
     if status == COMPLETED and order["payment_method"] == COD:
         _paid(order, by, now)
+    _settle_if_due(order, now)
 
 
 def _next_hint(order: Document) -> str:
@@ -629,12 +713,11 @@ def _next_hint(order: Document) -> str:
 def mark_paid(order: Document, actor: Actor, now: datetime.datetime | None = None) -> bool:
     """The hub's coordinator records the payment (once), of an order confirmed or
     later."""
-    roles = _visible_roles(order, actor)
-    if COORDINATOR not in roles:
-        raise NotAllowed(
-            "Only the hub's coordinator may record a payment.",
-            {"status": ["Ask the hub coordinator to record the payment."]},
-        )
+    refusal = NotAllowed(
+        "Only the hub's coordinator may record a payment.",
+        {"status": ["Ask the hub coordinator to record the payment."]},
+    )
+    _check_part(order, actor, COORDINATOR, refusal)
     if order["payment_status"] == PAID:
         return False
     if order["status"] in (CANCELLED, REJECTED):
@@ -655,6 +738,197 @@ def mark_paid(order: Document, actor: Actor, now: datetime.datetime | None = Non
 def _paid(order: Document, by: str, now: datetime.datetime) -> None:
     order.update(payment_status=PAID, paid_at=now, paid_by=by, updated_at=now)
     record(order, ORDER_PAID, {**summary(order), "paid_by": by})
+    _settle_if_due(order, now)
+
+
+def _settle_if_due(order: Document, now: datetime.datetime) -> None:
+    """Completed and paid, for the first time: what its sellers and its hub earn is
+    due now (``order_settled``, in the same write as the change; once per order)."""
+    if order["status"] != COMPLETED or order["payment_status"] != PAID or order.get("settled_at"):
+        return
+    order["settled_at"] = now
+    record(order, ORDER_SETTLED, {**summary(order), "settled_at": isoformat(now)})
+
+
+# --- bank transfers and refunds --------------------------------------------------
+
+
+def send_payment_proof(
+    order: Document, actor: Actor, reference: str, now: datetime.datetime | None = None
+) -> bool:
+    """The buyer of a bank-transfer order says which transfer paid it (the reference
+    their bank gave), for the coordinator to check before recording the payment;
+    the same reference again changes nothing, another replaces it."""
+    refusal = NotAllowed(
+        "Only the order's buyer sends the reference of their transfer.",
+        {"reference": ["Only the buyer sends it; the coordinator records the payment."]},
+    )
+    _check_part(order, actor, BUYER, refusal)
+    if order.get("payment_reference") == reference:
+        return False
+    if order["payment_method"] != BANK_TRANSFER:
+        raise InvalidTransition(
+            f"This order is paid by {order['payment_method']}, not by bank transfer.",
+            {"payment_method": ["Only a bank_transfer order takes a transfer reference."]},
+        )
+    if order["status"] in (CANCELLED, REJECTED):
+        raise InvalidTransition(
+            f"This order is {order['status']}; there is nothing to pay.",
+            {"status": [f"The order is {order['status']}; do not transfer for it."]},
+        )
+    if order["payment_status"] == PAID:
+        raise InvalidTransition(
+            "The payment of this order is already recorded.",
+            {"payment_status": ["Already paid; nothing more to send."]},
+        )
+    now = now or utcnow()
+    order.update(payment_reference=reference, payment_reference_at=now, updated_at=now)
+    record(order, PAYMENT_PROOF_SENT, summary(order))
+    return True
+
+
+def settle_refund(
+    order: Document, actor: Actor, reference: str | None, now: datetime.datetime | None = None
+) -> bool:
+    """The hub's coordinator records that the buyer of a paid, cancelled order got
+    their money back (``reference``: of the transfer, if any); once."""
+    refusal = NotAllowed(
+        "Only the hub's coordinator records a refund.",
+        {"order_id": ["Ask the hub coordinator about the refund."]},
+    )
+    _check_part(order, actor, COORDINATOR, refusal)
+    if order.get("refund_status") == REFUND_DONE:
+        return False
+    if order.get("refund_status") != REFUND_DUE:
+        raise InvalidTransition(
+            "No refund is due on this order: only a paid order that was cancelled has one.",
+            {"refund_status": ["No refund is due; there is nothing to settle."]},
+        )
+    now, by = now or utcnow(), actor["member_id"]
+    order.update(
+        refund_status=REFUND_DONE,
+        refund_reference=reference,
+        refunded_by=by,
+        refunded_at=now,
+        updated_at=now,
+    )
+    record(order, REFUND_SETTLED, {**summary(order), "settled_by": by, "reference": reference})
+    return True
+
+
+# --- counter sales ---------------------------------------------------------------
+
+
+def check_can_sell_at_counter(actor: Actor, hub_id: object) -> None:
+    """Counter sales are recorded by the hub's coordinator (or an admin)."""
+    check_coordinator(actor, hub_id)
+
+
+def new_counter_sale(
+    actor: Actor,
+    key: str,
+    request_hash: str,
+    fields: Mapping[str, Any],
+    products: Mapping[str, Document],
+    number: str,
+    commission_percent: int,
+    retry_seconds: float,
+    now: datetime.datetime | None = None,
+) -> Document:
+    """A walk-in sale at ``fields["hub_id"]``'s showroom, paid in cash, recorded by the
+    coordinator: pending until catalogue has taken its stock (``counter_sale_decided``).
+    No buyer account; ``customer`` is whoever the coordinator named, if anyone."""
+    hub_id = fields["hub_id"]
+    check_can_sell_at_counter(actor, hub_id)
+    now = now or utcnow()
+    lines = price_lines(hub_id, fields["items"], products)
+    name, phone = fields.get("buyer_name"), fields.get("buyer_phone")
+    order = _order(
+        hub_id,
+        lines,
+        None,
+        actor["member_id"],
+        number,
+        now,
+        idempotency_key=key,
+        request_hash=request_hash,
+        channel=COUNTER,
+        commission_percent=commission_percent,
+        fulfilment={"method": PICKUP, "address": None},
+        payment_method=CASH,
+        customer={"name": name, "phone": phone} if name or phone else None,
+        retry_at=now + retry_delay(retry_seconds, 1),
+    )
+    _moved(order, PENDING, actor["member_id"], now)
+    return order
+
+
+def stock_lines(order: Document) -> list[dict[str, Any]]:
+    """``[{product_id, quantity}]``: what an order takes from the showroom."""
+    return [{"product_id": li["product_id"], "quantity": li["quantity"]} for li in order["items"]]
+
+
+def counter_sale_decided(
+    order: Document, decision: Mapping[str, Any], now: datetime.datetime | None = None
+) -> bool:
+    """Catalogue's answer for a pending counter sale (``{sold, reason, shortages}``):
+    sold → ``completed`` and paid in cash, with ``order_settled``; else ``rejected``
+    (nobody to tell: the coordinator hears it as the answer to the sale)."""
+    if order["status"] != PENDING:
+        return False  # decided already: the answer repeated
+    now, by = now or utcnow(), order["acted_by"]
+    order["retry_at"] = None
+    if decision["sold"]:
+        order.update(stock_reserved=True, completed_at=now)
+        _moved(order, COMPLETED, by, now)
+        order.update(payment_status=PAID, paid_at=now, paid_by=by)
+        _settle_if_due(order, now)
+    else:
+        order.update(reason=decision.get("reason"), shortages=list(decision.get("shortages") or []))
+        _moved(order, REJECTED, SAGA, now)
+    return True
+
+
+def check_counter_sale_made(order: Document) -> Document:
+    """The sale as made; ``NotEnoughStock`` (409) naming each short product's line."""
+    if order["status"] != REJECTED:
+        return order
+    lines = {line["product_id"]: (index, line) for index, line in enumerate(order["items"])}
+    details = {}
+    for shortage in order["shortages"]:
+        index, line = lines.get(shortage["product_id"], (0, {"name": shortage["product_id"]}))
+        details[f"items.{index}.product_id"] = [
+            f"Only {shortage['available']} of {line['name']} can be sold now; you asked for "
+            f"{shortage['requested']}. Sell fewer, or record the goods received as an intake."
+        ]
+    raise NotEnoughStock("Not enough in the showroom for this sale; nothing was sold.", details)
+
+
+# --- the network report ----------------------------------------------------------
+
+
+def check_can_see_network(actor: Actor) -> None:
+    """The report across every hub is for admins."""
+    if not is_admin(actor):
+        raise NotAllowed("Only an admin sees the report of the whole network.")
+
+
+def network_sales(groups: Iterable[Document]) -> list[Document]:
+    """``[{_id: hub_id, orders, gross, channels: [{channel, orders, gross}]}]`` as the
+    store grouped them → ``[{hub_id, orders, gross, by_channel: {channel: {orders,
+    gross}}}]`` by hub id."""
+    return [
+        {
+            "hub_id": group["_id"],
+            "orders": group["orders"],
+            "gross": group["gross"],
+            "by_channel": {
+                row["channel"]: {"orders": row["orders"], "gross": row["gross"]}
+                for row in sorted(group["channels"], key=lambda row: row["channel"])
+            },
+        }
+        for group in sorted(groups, key=lambda group: group["_id"])
+    ]
 
 
 # --- reports ---------------------------------------------------------------------
@@ -663,16 +937,3 @@ def _paid(order: Document, by: str, now: datetime.datetime) -> None:
 def check_can_see_sales_report(actor: Actor, hub_id: object) -> None:
     """A hub's sales report is for its coordinators (and admins)."""
     check_coordinator(actor, hub_id)
-
-
-def report_period(
-    start: datetime.datetime | None, end: datetime.datetime | None, end_is_date: bool = False
-) -> tuple[datetime.datetime | None, datetime.datetime | None]:
-    """The half-open range ``[start, end)``; a date-only ``to`` includes that day."""
-    if end is not None and end_is_date:
-        end = end + datetime.timedelta(days=1)
-    if start is not None and end is not None and start >= end:
-        raise ValidationError(
-            "The report period is empty.", {"to": ["Send a 'to' later than 'from'."]}
-        )
-    return start, end

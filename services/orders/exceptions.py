@@ -23,3 +23,7 @@ class InvalidTransition(Conflict):
 
 class NotAllowed(Forbidden):
     pass
+
+
+class NotEnoughStock(Conflict):
+    """A counter sale asked for more than the showroom has."""

@@ -6,11 +6,14 @@ from typing import Any, Concatenate, ParamSpec
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from services.common.commission import DEFAULT_COMMISSION_PERCENT
 from services.common.envelope import utcnow
 from services.common.errors import Conflict
+from services.common.periods import in_period
 from services.common.storage import Repository
 from services.common.types import Document, Query
 from services.orders import domain
+from services.orders.contract import ONLINE
 from services.orders.exceptions import OrderNotFound
 
 logger = logging.getLogger(__name__)
@@ -36,9 +39,12 @@ class OrdersRepository(Repository):
             IndexModel([("hub_id", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("hub_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("retry_at", ASCENDING)]),
+            # the network report: completed orders by completion time
+            IndexModel([("status", ASCENDING), ("completed_at", ASCENDING)]),
             IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
         ],
         "products": [IndexModel([("hub_id", ASCENDING)])],
+        "hubs": [],
         "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
         "counters": [],
     }
@@ -63,6 +69,24 @@ class OrdersRepository(Repository):
             product["_id"]: product
             for product in self.db.products.find({"_id": {"$in": list(product_ids)}})
         }
+
+    # --- the hubs' commission (community events) ---
+
+    def save_hub(self, data: Mapping[str, Any], as_of: str) -> None:
+        """Keep the hub's newest commission; an older event never overwrites a newer."""
+        try:
+            self.db.hubs.update_one(
+                {"_id": data["hub_id"], "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}]},
+                {"$set": {"commission_percent": data["commission_percent"], "as_of": as_of}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # a newer event already wrote this hub
+            pass
+
+    def commission_of(self, hub_id: str) -> int:
+        """The hub's commission percent now (the default for a hub not heard of)."""
+        hub = self.db.hubs.find_one({"_id": hub_id})
+        return int(hub["commission_percent"]) if hub else DEFAULT_COMMISSION_PERCENT
 
     # --- the standing of the hubs' members (community events) ---
 
@@ -173,7 +197,7 @@ class OrdersRepository(Repository):
         return self.db.orders.find_one_and_update(
             {"status": domain.PENDING, "retry_at": {"$lte": now}},
             {"$set": {"retry_at": now + domain.retry_delay(retry_seconds, 1)}},
-            projection={"_id": True},
+            projection={"_id": True, "channel": True},
             sort=[("retry_at", ASCENDING)],
         )
 
@@ -203,11 +227,7 @@ class OrdersRepository(Repository):
         """Totals computed by the database: ``{"completed": …, "confirmed": …}`` where
         confirmed counts every order confirmed or later (completed included)."""
         match = {"hub_id": hub_id, "status": {"$in": list(domain.CONFIRMED_OR_LATER)}}
-        period: Query = {}
-        if start is not None:
-            period["$gte"] = start
-        if end is not None:
-            period["$lt"] = end
+        period = in_period(start, end)
         if period:
             match["created_at"] = period
         only_completed = [{"$match": {"status": domain.COMPLETED}}]
@@ -218,6 +238,44 @@ class OrdersRepository(Repository):
             facets[f"{name}_by_seller"] = [*head, *_BY_SELLER]
         (result,) = self.db.orders.aggregate([{"$match": match}, {"$facet": facets}])
         return {name: _sales(result, name) for name in ("completed", "confirmed")}
+
+    def network_sales(
+        self, start: datetime.datetime | None, end: datetime.datetime | None
+    ) -> list[Document]:
+        """Orders completed in ``[start, end)`` and their gross per hub and channel,
+        grouped by the database (``domain.network_sales`` names the rows)."""
+        match: Query = {"status": domain.COMPLETED}
+        period = in_period(start, end)
+        if period:
+            match["completed_at"] = period
+        groups = self.db.orders.aggregate(
+            [
+                {"$match": match},
+                {
+                    "$group": {
+                        # orders stored before channels existed were all placed online
+                        "_id": {"hub_id": "$hub_id", "channel": {"$ifNull": ["$channel", ONLINE]}},
+                        "orders": {"$sum": 1},
+                        "gross": {"$sum": "$total"},
+                    }
+                },
+                {
+                    "$group": {
+                        "_id": "$_id.hub_id",
+                        "orders": {"$sum": "$orders"},
+                        "gross": {"$sum": "$gross"},
+                        "channels": {
+                            "$push": {
+                                "channel": "$_id.channel",
+                                "orders": "$orders",
+                                "gross": "$gross",
+                            }
+                        },
+                    }
+                },
+            ]
+        )
+        return domain.network_sales(groups)
 
 
 _TOTALS: list[Query] = [

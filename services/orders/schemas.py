@@ -1,48 +1,23 @@
 """Orders' requests and responses, for its service and for the gateway."""
 
-import datetime
-
 import marshmallow
-from marshmallow import fields, post_load, pre_dump, validate, validates_schema
+from marshmallow import fields, pre_dump, validate, validates_schema
 
-from services.common.errors import ValidationError
+from services.common.commission import DEFAULT_COMMISSION_PERCENT
 from services.common.schemas import (
     TEXT_ERRORS,
+    FlatSchema,
     PageSchema,
+    Phone,
     Schema,
     Timestamp,
     choice,
-    representable_in_utc,
     text,
 )
 from services.orders import contract
 
 MAX_LINES = 50
 MAX_QUANTITY = 999
-
-
-def _flatten(messages, prefix=""):
-    """``{"items": {0: {"quantity": [..]}}}`` → ``{"items.0.quantity": [..]}``."""
-    flat = {}
-    for key, value in messages.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
-class FlatSchema(Schema):
-    """Nested errors are named by their path, so every detail is ``{field: [messages]}``."""
-
-    def load_or_raise(self, data, **kwargs):
-        try:
-            return super().load_or_raise(data, **kwargs)
-        except ValidationError as exc:
-            details = _flatten(exc.details)
-            fields_named = ", ".join(sorted(details))
-            raise ValidationError(f"Invalid request: check {fields_named}.", details) from None
 
 
 class ItemSchema(Schema):
@@ -79,14 +54,31 @@ class FulfilmentSchema(Schema):
             )
 
 
-class PlaceOrderSchema(FlatSchema):
-    hub_id = text(100, required=True)
+class ItemsSchema(FlatSchema):
+    """What a request for goods carries: one line per product."""
+
     items = fields.List(
         fields.Nested(ItemSchema),
         required=True,
         validate=validate.Length(min=1, max=MAX_LINES, error=f"Send from 1 to {MAX_LINES} items."),
         error_messages={"invalid": "Send a list of items, each with product_id and quantity."},
     )
+
+    @validates_schema
+    def one_line_per_product(self, data, **kwargs):
+        seen = set()
+        for item in data.get("items") or ():
+            if item["product_id"] in seen:
+                raise marshmallow.ValidationError(
+                    f"Product {item['product_id']} is listed twice; send one line with the "
+                    "total quantity.",
+                    "items",
+                )
+            seen.add(item["product_id"])
+
+
+class PlaceOrderSchema(ItemsSchema):
+    hub_id = text(100, required=True)
     fulfilment = fields.Nested(FulfilmentSchema, required=True)
     payment_method = choice(contract.PAYMENT_METHODS, required=True)
     note = fields.String(
@@ -103,17 +95,29 @@ class PlaceOrderSchema(FlatSchema):
         },
     )
 
-    @validates_schema
-    def one_line_per_product(self, data, **kwargs):
-        seen = set()
-        for item in data.get("items") or ():
-            if item["product_id"] in seen:
-                raise marshmallow.ValidationError(
-                    f"Product {item['product_id']} is listed twice; send one line with the "
-                    "total quantity.",
-                    "items",
-                )
-            seen.add(item["product_id"])
+
+class CounterSaleSchema(ItemsSchema):
+    """A walk-in sale at the showroom, paid in cash there and then."""
+
+    buyer_name = text(100, metadata={"description": "Who bought, if they want it noted."})
+    buyer_phone = Phone(error_messages=TEXT_ERRORS)
+
+
+class PaymentProofSchema(Schema):
+    reference = text(
+        100,
+        required=True,
+        metadata={"description": "The reference of the transfer, as the buyer's bank gave it."},
+    )
+
+
+class RefundSchema(Schema):
+    reference = text(
+        100,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The reference of the refund transfer, if it was one."},
+    )
 
 
 class CancelOrderSchema(Schema):
@@ -132,59 +136,6 @@ class ListOrdersSchema(PageSchema):
     as_ = choice(contract.VIEWS, data_key="as", load_default=contract.DEFAULT_VIEW)
     hub_id = text(100, load_default=None)
     status = choice(contract.STATUSES, load_default=None)
-
-
-class DateOrTime(fields.Field):
-    """``2026-11-01`` (a whole day in WIB) or ``2026-11-01T08:00:00Z``; a time without
-    an offset means UTC."""
-
-    default_error_messages = {
-        "invalid": "Send an ISO 8601 date (2026-11-01) or time (2026-11-01T08:00:00Z)."
-    }
-    OPENAPI_EXTRA = {  # for the API document
-        "type": "string",
-        "anyOf": [{"format": "date"}, {"format": "date-time"}],
-        "example": "2026-11-01",
-    }
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        try:
-            if len(value) == 10:
-                day = datetime.date.fromisoformat(value)
-                moment = datetime.datetime.combine(day, datetime.time(), tzinfo=contract.WIB)
-                is_date = True
-            else:
-                moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-                is_date = False
-        except ValueError:
-            raise self.make_error("invalid") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.UTC)
-        representable_in_utc(moment)
-        return moment.astimezone(datetime.UTC), is_date
-
-
-class ReportQuerySchema(FlatSchema):
-    from_ = DateOrTime(
-        data_key="from",
-        load_default=None,
-        metadata={"description": "A date alone starts at the beginning of that day in WIB."},
-    )
-    to = DateOrTime(
-        load_default=None,
-        metadata={
-            "description": "Later than from; a date alone counts its whole day (in WIB, "
-            "Asia/Jakarta, like from)."
-        },
-    )
-
-    @post_load
-    def bounds(self, data, **kwargs):
-        start, _ = data["from_"] or (None, False)
-        end, end_is_date = data["to"] or (None, False)
-        return {"start": start, "end": end, "end_is_date": end_is_date}
 
 
 class LineSchema(Schema):
@@ -224,11 +175,32 @@ class ShortageSchema(Schema):
     available = fields.Integer()
 
 
+class CustomerSchema(Schema):
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
 class OrderSchema(Schema):
     id = fields.String(attribute="_id")
     number = fields.String()
     hub_id = fields.String()
-    buyer_id = fields.String()
+    buyer_id = fields.String(
+        allow_none=True, metadata={"description": "null for a counter sale: no buyer account."}
+    )
+    customer = fields.Nested(
+        CustomerSchema,
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "A counter sale's buyer, as the coordinator noted them."},
+    )
+    channel = fields.String(
+        dump_default=contract.ONLINE,
+        metadata={"description": f"Where it came from: {', '.join(contract.CHANNELS)}."},
+    )
+    commission_percent = fields.Integer(
+        dump_default=DEFAULT_COMMISSION_PERCENT,
+        metadata={"description": "The hub's commission when the order was placed."},
+    )
     acted_by = fields.String(
         allow_none=True,
         metadata={"description": "The coordinator who placed it for the buyer, if one did."},
@@ -246,6 +218,24 @@ class OrderSchema(Schema):
     cancelled_by = fields.String(allow_none=True)
     paid_at = Timestamp(allow_none=True)
     paid_by = fields.String(allow_none=True)
+    payment_reference = fields.String(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "The buyer's transfer reference, once sent."},
+    )
+    payment_reference_at = Timestamp(allow_none=True, dump_default=None)
+    settled_at = Timestamp(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "When it became completed and paid: its earnings are due."},
+    )
+    refund_status = fields.String(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "due: paid and cancelled, the buyer is owed; then settled."},
+    )
+    refund_reference = fields.String(allow_none=True, dump_default=None)
+    refunded_at = Timestamp(allow_none=True, dump_default=None)
     history = fields.List(fields.Nested(HistorySchema))
     created_at = Timestamp()
     updated_at = Timestamp()
@@ -288,3 +278,17 @@ class SalesReportSchema(Schema):
     to = Timestamp(allow_none=True)
     completed = fields.Nested(SalesSchema)
     confirmed = fields.Nested(SalesSchema)
+
+
+class ChannelSalesSchema(Schema):
+    orders = fields.Integer()
+    gross = fields.Integer()
+
+
+class HubSalesSchema(Schema):
+    """One hub's row of the network report: orders completed and their gross."""
+
+    hub_id = fields.String()
+    orders = fields.Integer()
+    gross = fields.Integer()
+    by_channel = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelSalesSchema))

@@ -3,15 +3,18 @@ import logging
 from nameko.timer import timer
 
 from services.catalogue import contract as catalogue
-from services.common.errors import EXPECTED
+from services.common.errors import EXPECTED, KomporError
 from services.common.events import subscribe
 from services.common.idempotency import Idempotency, idempotent
+from services.common.periods import period_of
+from services.common.remote import Remote
 from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
 from services.community import contract as community
 from services.orders import domain, schemas
+from services.orders.contract import COUNTER, ONLINE
 from services.orders.exceptions import OrderNotFound
 from services.orders.repository import OrdersRepository
 from services.orders.settings import OrderSettings
@@ -28,6 +31,7 @@ class OrdersService(HealthMixin):
     store = Storage(OrdersRepository)
     idempotency = Idempotency()
     settings = OrderSettings()
+    remote = Remote()
 
     # --- the product projection (catalogue events) ---
 
@@ -42,6 +46,16 @@ class OrdersService(HealthMixin):
     @subscribe("catalogue", catalogue.PRODUCT_REJECTED)
     def handle_product_rejected(self, event):
         self.store.save_product(event["data"], event["occurred_at"])
+
+    # --- the hubs' commission (community events) ---
+
+    @subscribe("community", community.HUB_CREATED)
+    def handle_hub_created(self, event):
+        self.store.save_hub(event["data"], event["occurred_at"])
+
+    @subscribe("community", community.HUB_UPDATED)
+    def handle_hub_updated(self, event):
+        self.store.save_hub(event["data"], event["occurred_at"])
 
     # --- who is suspended (community events) ---
 
@@ -73,33 +87,58 @@ class OrdersService(HealthMixin):
 
     @timer(interval=RETRY_SWEEP_INTERVAL)
     def reannounce_unanswered(self):
-        """Announce again the pending orders catalogue has not answered in time; each
-        is claimed under a lease, so replicas never announce the same one together."""
+        """Announce again the pending orders catalogue has not answered in time, and
+        sell again a counter sale a crash left pending; each is claimed under a lease,
+        so replicas never take the same one together."""
         retry_seconds = self.settings.retry_seconds
         for _ in range(RETRY_BATCH):
             claimed = self.store.claim_unanswered(retry_seconds)
             if claimed is None:
                 return
-            self.store.apply(claimed["_id"], domain.reannounce, retry_seconds)
+            if claimed.get("channel") == COUNTER:
+                self._sell_again(claimed["_id"])
+            else:
+                self.store.apply(claimed["_id"], domain.reannounce, retry_seconds)
+
+    def _sell_again(self, order_id):
+        try:
+            self._sell(self.store.get_order(order_id))
+        except KomporError as error:  # catalogue away or busy: the next lease tries again
+            logger.warning("counter sale %s still pending: %s", order_id, error)
+
+    def _sell(self, order):
+        """A pending counter sale's one step: catalogue takes every line's stock or
+        none (once per order: a repeat hears the decision made), and the answer moves
+        the order in one write."""
+        if order["status"] != domain.PENDING:
+            return order
+        items = [
+            {"product_id": li["product_id"], "quantity": li["quantity"]} for li in order["items"]
+        ]
+        decision = self.remote.catalogue.sell_at_counter(order["_id"], order["hub_id"], items)
+        return self.store.apply(order["_id"], domain.counter_sale_decided, decision)
 
     # --- commands and queries ---
 
     @rpc(expected_exceptions=EXPECTED)
-    def place_order(self, actor, idempotency_key, payload):
+    def place_order(self, actor, idempotency_key, payload, channel=ONLINE):
         """``place_order(actor, "3f2a…", {"hub_id": "…", "items": [{"product_id": "…",
         "quantity": 2}], "fulfilment": {"method": "pickup"}, "payment_method": "cod"})``
         → order ``status: "pending"``; the same key and body again → the same order. The
-        hub's coordinator adds ``"on_behalf_of": member_id`` to order for a member."""
+        hub's coordinator adds ``"on_behalf_of": member_id`` to order for a member;
+        messaging passes ``channel="sms"`` or ``"whatsapp"``."""
         fields = schemas.PlaceOrderSchema().load_or_raise(payload)
+        channel = domain.check_channel(channel)
         buyer_id, acted_by = domain.buyer_of(actor, fields)
         key = domain.stored_key(domain.idempotency_key(idempotency_key), acted_by)
         request_hash = domain.fingerprint(fields)
         order = self.store.find_by_key(buyer_id, key, acted_by)
         if order is None:
-            order = self.store.add_order(self._new_order(actor, key, request_hash, fields))
+            new = self._new_order(actor, key, request_hash, fields, channel)
+            order = self.store.add_order(new)
         return schemas.OrderSchema().dump(domain.check_same_request(order, request_hash))
 
-    def _new_order(self, actor, key, request_hash, fields):
+    def _new_order(self, actor, key, request_hash, fields, channel):
         """A new order, once the caller may place it (for themselves, or for a member)."""
         hub_id, (buyer_id, _) = fields["hub_id"], domain.buyer_of(actor, fields)
         products = self.store.products(item["product_id"] for item in fields["items"])
@@ -109,7 +148,45 @@ class OrdersService(HealthMixin):
         domain.check_can_place(actor, fields, products, suspended, standing)
         number = self.store.next_number()
         return domain.new_order(
-            actor, key, request_hash, fields, products, number, self.settings.retry_seconds
+            actor,
+            key,
+            request_hash,
+            fields,
+            products,
+            number,
+            self.settings.retry_seconds,
+            channel=channel,
+            commission_percent=self.store.commission_of(hub_id),
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_counter_sale(self, actor, hub_id, payload, idempotency_key=None):
+        """``record_counter_sale(coordinator, hub_id, {"items": [{"product_id": "…",
+        "quantity": 2}], "buyer_name": "Bu Tini"}, idempotency_key="3f2a…")`` → order
+        ``completed`` and paid in cash (``channel: "counter"``), its stock taken at once;
+        ``NotEnoughStock`` naming the short lines (nothing taken); the same key again →
+        the same sale."""
+        domain.check_can_sell_at_counter(actor, hub_id)
+        fields = {**schemas.CounterSaleSchema().load_or_raise(payload), "hub_id": hub_id}
+        key = domain.stored_key(domain.idempotency_key(idempotency_key), actor["member_id"])
+        request_hash = domain.fingerprint(fields)
+        order = self.store.find_by_key(None, key, actor["member_id"])
+        if order is None:
+            order = self.store.add_order(self._new_counter_sale(actor, key, request_hash, fields))
+        order = self._sell(domain.check_same_request(order, request_hash))
+        return schemas.OrderSchema().dump(domain.check_counter_sale_made(order))
+
+    def _new_counter_sale(self, actor, key, request_hash, fields):
+        products = self.store.products(item["product_id"] for item in fields["items"])
+        return domain.new_counter_sale(
+            actor,
+            key,
+            request_hash,
+            fields,
+            products,
+            self.store.next_number(),
+            self.store.commission_of(fields["hub_id"]),
+            self.settings.retry_seconds,
         )
 
     @rpc(expected_exceptions=EXPECTED)
@@ -158,6 +235,23 @@ class OrdersService(HealthMixin):
         schemas.PaymentSchema().load_or_raise(payload)
         return self._change(order_id, domain.mark_paid, actor)
 
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def send_payment_proof(self, actor, order_id, payload):
+        """``send_payment_proof(buyer, order_id, {"reference": "TRF 0912 7781"})`` →
+        order with ``payment_reference``; emits ``payment_proof_sent`` for the hub's
+        coordinator, who checks it and records the payment."""
+        reference = schemas.PaymentProofSchema().load_or_raise(payload)["reference"]
+        return self._change(order_id, domain.send_payment_proof, actor, reference)
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def settle_refund(self, actor, order_id, payload=None):
+        """``settle_refund(coordinator, order_id, {"reference": "TRF 1203"})`` → order
+        ``refund_status: "settled"``; emits ``refund_settled`` (the buyer is told)."""
+        reference = schemas.RefundSchema().load_or_raise(payload)["reference"]
+        return self._change(order_id, domain.settle_refund, actor, reference)
+
     def _change(self, order_id, change, actor, *args):
         """``change(order, actor, *args)`` applied to the order, retried on a version
         conflict; the order as it is now."""
@@ -169,8 +263,17 @@ class OrdersService(HealthMixin):
         → order count, gross total, by product and by seller, for completed orders and
         for every order confirmed or later."""
         domain.check_can_see_sales_report(actor, hub_id)
-        start, end = domain.report_period(**schemas.ReportQuerySchema().load_or_raise(query))
+        start, end = period_of(query)
         report = {"hub_id": hub_id, "from_": start, "to": end}
         return schemas.SalesReportSchema().dump(
             {**report, **self.store.sales_report(hub_id, start, end)}
         )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def network_sales(self, actor, query):
+        """``network_sales(admin, {"from": "2026-11-01", "to": "2026-11-30"})`` →
+        ``[{hub_id, orders, gross, by_channel: {channel: {orders, gross}}}]``: orders
+        completed in the period, per hub, summed by the database."""
+        domain.check_can_see_network(actor)
+        rows = self.store.network_sales(*period_of(query))
+        return schemas.HubSalesSchema(many=True).dump(rows)

@@ -32,6 +32,11 @@ FORBIDDEN_BEFORE_FOUND = {
     "GET /api/v1/hubs/{hub_id}/reports/sales": "orders keeps no list of hubs: the report "
     "is for the hub's coordinators, and a coordinator of another hub is refused whatever "
     "the id (nothing leaks: an unknown hub and someone else's hub answer alike)",
+    "POST /api/v1/hubs/{hub_id}/counter-sales": "the same: orders knows the hubs it "
+    "coordinates through the caller's roles only",
+    "POST /api/v1/hubs/{hub_id}/intakes": "the same, for catalogue, which keeps no list "
+    "of hubs either",
+    "GET /api/v1/hubs/{hub_id}/intakes": "as for recording an intake",
 }
 """Operations where a ``$gt`` id is 403 rather than 404, and why."""
 

@@ -11,7 +11,10 @@ A product not yet approved is seen only by its seller and its hub's coordinators
 for anyone else: its existence is not given away); the review queue is theirs (403
 for anyone else, logged in or not). An order is seen by its buyer, its sellers and its
 hub's coordinators, 404 for anyone else; the buyer (not the seller) may cancel it, the
-seller (not the buyer) moves it along, only coordinators record the payment.
+seller (not the buyer) moves it along, only coordinators record the payment, a refund
+or a counter sale, and only the buyer sends the reference of a bank transfer. A hub's
+money settings and the goods received at its showroom are its coordinator's (and an
+admin's).
 
 The hub's coordinator (and an admin) may act for an approved member of the hub
 (``on_behalf_of``: an order for a member, a product for a seller) and change a
@@ -38,6 +41,7 @@ EXPECTED = {
     "POST /api/v1/hubs":                                 (401, 403, 403, 403, 403, 403, 403, 201),
     "GET /api/v1/hubs":                                  (200, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/hubs/{hub_id}":                         (200, 200, 200, 200, 200, 200, 200, 200),
+    "PATCH /api/v1/hubs/{hub_id}":                       (401, 403, 403, 403, 403, 200, 403, 200),
     "POST /api/v1/hubs/{hub_id}/coordinators":           (401, 403, 403, 403, 403, 403, 403, 200),
     "DELETE /api/v1/hubs/{hub_id}/coordinators/{member_id}": (401, 403, 403, 403, 403, 403, 403, 200),  # noqa: E501
     "POST /api/v1/hubs/{hub_id}/memberships":            (401, 201, 201, 201, 201, 201, 201, 201),
@@ -62,6 +66,8 @@ EXPECTED = {
     "POST /api/v1/products/{product_id}/stock (of a suspended seller)": (401, 403, 403, 403, 403, 403, 403, 403),  # noqa: E501
     "POST /api/v1/products/{product_id}/approve":        (401, 403, 403, 403, 403, 200, 403, 200),
     "POST /api/v1/products/{product_id}/reject":         (401, 403, 403, 403, 403, 200, 403, 200),
+    "POST /api/v1/hubs/{hub_id}/intakes":                (401, 403, 403, 403, 403, 201, 403, 201),
+    "GET /api/v1/hubs/{hub_id}/intakes":                 (401, 403, 403, 403, 403, 200, 403, 200),
     "POST /api/v1/orders":                               (401, 201, 201, 201, 201, 201, 201, 201),
     "POST /api/v1/orders (for a member)":                (401, 201, 403, 403, 403, 201, 403, 201),
     "POST /api/v1/orders (for a suspended member)":      (401, 403, 403, 403, 403, 403, 403, 403),
@@ -73,6 +79,9 @@ EXPECTED = {
     "POST /api/v1/orders/{order_id}/cancel":             (401, 200, 403, 404, 404, 200, 404, 200),
     "POST /api/v1/orders/{order_id}/status":             (401, 403, 200, 404, 404, 200, 404, 200),
     "POST /api/v1/orders/{order_id}/payment":            (401, 403, 403, 404, 404, 200, 404, 200),
+    "POST /api/v1/orders/{order_id}/payment-proof":      (401, 200, 403, 404, 404, 403, 404, 403),
+    "POST /api/v1/orders/{order_id}/refund":             (401, 403, 403, 404, 404, 200, 404, 200),
+    "POST /api/v1/hubs/{hub_id}/counter-sales":          (401, 403, 403, 403, 403, 201, 403, 201),
     "GET /api/v1/hubs/{hub_id}/reports/sales":           (401, 403, 403, 403, 403, 200, 403, 200),
     "GET /api/v1/notifications":                         (401, 200, 200, 200, 200, 200, 200, 200),
     # the provider's signature authenticates it, whoever else's token comes along

@@ -138,3 +138,21 @@ def test_the_gateway_may_call_services_and_nothing_else(users):
         publish(channel, RPC_EXCHANGE, "orders.place_order")
     with logged_in(users, "gateway") as channel, pytest.raises(AccessRefused):
         publish(channel, RPC_EXCHANGE, "6f1c2c8e-9a41-4d7b-8a7e-2f0e3c1d5b9a")
+
+
+def test_orders_may_make_a_counter_sale_s_one_call_to_catalogue_and_no_other(users):
+    """A counter sale takes its stock from catalogue at once: that one method, and a
+    reply queue of orders' own for the answer."""
+    with logged_in(users, "orders") as channel:
+        reply_queue = kombu.Queue(
+            "rpc.reply-orders-6f1c2c8e-9a41-4d7b-8a7e-2f0e3c1d5b9a",
+            exchange=RPC_EXCHANGE,
+            routing_key="6f1c2c8e-9a41-4d7b-8a7e-2f0e3c1d5b9a",
+            auto_delete=True,
+        )
+        reply_queue(channel).declare()
+        publish(channel, RPC_EXCHANGE, "catalogue.sell_at_counter")
+        channel.basic_get(reply_queue.name)
+    for routing_key in ("catalogue.change_stock", "community.get_roles"):
+        with logged_in(users, "orders") as channel, pytest.raises(AccessRefused):
+            publish(channel, RPC_EXCHANGE, routing_key)

@@ -12,6 +12,8 @@ def test_an_admin_creates_a_hub_that_anyone_can_list_and_fetch(api, admin, commu
     hub = created.json()
     assert hub["slug"] == "simpul-pujon-kidul" and hub["coordinator_ids"] == []
     assert {key: hub[key] for key in payload} == payload
+    money = {"commission_percent": 10, "bank_account": None}
+    assert {key: hub[key] for key in money} == money
 
     assert api.get(f"/api/v1/hubs/{hub['id']}").json() == hub
     assert api.get("/api/v1/hubs/simpul-pujon-kidul").json()["id"] == hub["id"]
@@ -19,7 +21,7 @@ def test_an_admin_creates_a_hub_that_anyone_can_list_and_fetch(api, admin, commu
     assert listed["total"] == 1 and listed["items"] == [hub]
 
     event = community_events.wait_for("hub_created", hub_id=hub["id"])
-    assert event["data"] == {"hub_id": hub["id"], "slug": hub["slug"], **payload}
+    assert event["data"] == {"hub_id": hub["id"], "slug": hub["slug"], **payload, **money}
 
 
 def test_creating_the_same_hub_again_returns_it_without_a_second_event(admin, community_events):

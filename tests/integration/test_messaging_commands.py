@@ -189,6 +189,44 @@ def registered_buyer(api, sms_sink, hub):
     return buyer
 
 
+@pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+def test_an_order_by_text_message_records_the_channel_it_came_by(api, sms_sink, shop, hub, channel):
+    buyer = Phone(api, sms_sink, channel=channel)
+    approved_member(api, hub.coordinator, hub.hub_id, role="buyer", phone=buyer.local)
+    buyer.send(f"PESAN {shop.product['code']} 1")
+    order = the_only_order(shop.coordinator, hub.hub_id)
+    assert order["channel"] == channel and order["commission_percent"] == 10
+
+
+def test_a_buyer_sends_the_reference_of_their_transfer_by_sms(api, sms_sink, shop, hub):
+    buyer = Phone(api, sms_sink)
+    member = approved_member(api, hub.coordinator, hub.hub_id, role="buyer", phone=buyer.local)
+    body = {
+        "hub_id": hub.hub_id,
+        "items": [{"product_id": shop.product["id"], "quantity": 1}],
+        "fulfilment": {"method": "delivery", "address": "Jl. Kenanga 5, Tumpang"},
+        "payment_method": "bank_transfer",
+    }
+    placed = member.client.post("/api/v1/orders", json=body, headers={"Idempotency-Key": "t-1"})
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    buyer.send(f"BAYAR {order['number']} BRI 0912 7781")
+    buyer.expect("proof_sent", number=order["number"], reference="BRI 0912 7781")
+    seen = shop.coordinator.get(f"/api/v1/orders/{order['id']}").json()
+    assert seen["payment_reference"] == "BRI 0912 7781"
+
+    cod = member.client.post(
+        "/api/v1/orders",
+        json={**body, "payment_method": "cod", "fulfilment": {"method": "pickup"}},
+        headers={"Idempotency-Key": "t-2"},
+    ).json()
+    path = f"/api/v1/orders/{cod['id']}"
+    wait_until(lambda: member.client.get(path).json()["status"] == "confirmed", message="confirmed")
+    buyer.send(f"PAY {cod['number']} 55")  # replies come in the member's language
+    buyer.expect("cannot_pay", number=cod["number"], status="confirmed")
+    assert shop.coordinator.get(path).json()["payment_reference"] is None
+
+
 def test_orders_that_cannot_be_placed_get_a_clear_reply_and_place_nothing(
     api, sms_sink, shop, hub, admin, config
 ):

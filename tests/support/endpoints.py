@@ -94,6 +94,7 @@ class World:
     sms: object = None
     """The stack's SMS provider stand-in (``HttpSink``): one-time codes are read there."""
     acting_for_buyer: bool = False
+    sold_at_counter: bool = False
     suspended: dict = field(default_factory=dict)
     applicant_id: str = None
 
@@ -137,17 +138,32 @@ class World:
         assert response.status_code == 200, response.text
         return product_id
 
-    def order_body(self):
-        """A pickup order, cash on delivery, of one of the seller's approved products
-        (the same one each time: it has stock for every order a suite places)."""
+    def stocked(self):
+        """One of the seller's approved products, the same one each time: it has stock
+        for every order a suite places."""
         if self.stocked_product is None:
             self.stocked_product = self.product()
+        return self.stocked_product
+
+    def order_body(self):
+        """A pickup order, cash on delivery, of the ``stocked`` product."""
         return {
             "hub_id": self.hub_id,
-            "items": [{"product_id": self.stocked_product, "quantity": 1}],
+            "items": [{"product_id": self.stocked(), "quantity": 1}],
             "fulfilment": {"method": "pickup"},
             "payment_method": "cod",
         }
+
+    def counter_sale_body(self):
+        """One of the ``stocked`` product sold at the counter, once orders knows it."""
+        if not self.sold_at_counter:
+            self.order()  # orders learns of the approved product from catalogue's event
+            self.sold_at_counter = True
+        return {"items": [{"product_id": self.stocked(), "quantity": 1}]}
+
+    def intake_body(self):
+        """Goods received for the ``stocked`` product: plenty, for the orders after."""
+        return {"product_id": self.stocked(), "quantity": 50, "note": "Titipan baru"}
 
     def order_for(self, member_id):
         """``order_body`` placed by someone for ``member_id`` (``on_behalf_of``)."""
@@ -211,9 +227,10 @@ class World:
             self.applicant_id = pending_member(self.api, self.hub_id, role="buyer").member_id
         return self.applicant_id
 
-    def order(self, status="confirmed"):
-        """An order of the buyer for one of the seller's products, once ``status``."""
-        body, client = self.order_body(), self.buyer.client
+    def order(self, status="confirmed", **changes):
+        """An order of the buyer for one of the seller's products (its body with
+        ``changes``), once ``status``."""
+        body, client = {**self.order_body(), **changes}, self.buyer.client
 
         def placed():
             response = client.post("/api/v1/orders", json=body, headers=new_key())
@@ -226,6 +243,14 @@ class World:
             message=f"the order to be {status}",
         )
         return order["id"]
+
+    def refund_due(self):
+        """A paid order of the buyer, cancelled by the coordinator: a refund is due."""
+        order_id, coordinator = self.order(), self.hub.coordinator
+        for step, body in (("payment", {"status": "paid"}), ("cancel", {"reason": "Rusak"})):
+            response = coordinator.post(f"/api/v1/orders/{order_id}/{step}", json=body)
+            assert response.status_code == 200, response.text
+        return order_id
 
     def registered(self):
         """A registered member's login body."""
@@ -353,6 +378,18 @@ ENDPOINTS = (
         lambda w: Request("GET", "/api/v1/hubs", params={"page": 1, "page_size": 10}),
     ),
     Endpoint("GET /api/v1/hubs/{hub_id}", "anonymous", lambda w: Request("GET", _hub(w))),
+    Endpoint(
+        "PATCH /api/v1/hubs/{hub_id}",
+        "coordinator",
+        lambda w: Request(
+            "PATCH",
+            _hub(w),
+            json={
+                "commission_percent": 12,
+                "bank_account": {"bank": "BRI", "number": "0012010001", "holder": "Simpul"},
+            },
+        ),
+    ),
     Endpoint(
         "POST /api/v1/hubs/{hub_id}/coordinators",
         "admin",
@@ -526,6 +563,16 @@ ENDPOINTS = (
             json={"reason": "Foto produk buram"},
         ),
     ),
+    Endpoint(
+        "POST /api/v1/hubs/{hub_id}/intakes",
+        "coordinator",
+        lambda w: Request("POST", _hub(w, "/intakes"), json=w.intake_body(), headers=new_key()),
+    ),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/intakes",
+        "coordinator",
+        lambda w: Request("GET", _hub(w, "/intakes"), params={"page_size": 5}),
+    ),
     # --- orders -------------------------------------------------------------
     Endpoint(
         "POST /api/v1/orders",
@@ -601,6 +648,29 @@ ENDPOINTS = (
         "POST /api/v1/orders/{order_id}/payment",
         "coordinator",
         lambda w: Request("POST", f"/api/v1/orders/{w.order()}/payment", json={"status": "paid"}),
+    ),
+    Endpoint(
+        "POST /api/v1/orders/{order_id}/payment-proof",
+        "buyer",
+        lambda w: Request(
+            "POST",
+            f"/api/v1/orders/{w.order(payment_method='bank_transfer')}/payment-proof",
+            json={"reference": "BRI 0912 7781"},
+        ),
+    ),
+    Endpoint(
+        "POST /api/v1/orders/{order_id}/refund",
+        "coordinator",
+        lambda w: Request(
+            "POST", f"/api/v1/orders/{w.refund_due()}/refund", json={"reference": "TRF 1203"}
+        ),
+    ),
+    Endpoint(
+        "POST /api/v1/hubs/{hub_id}/counter-sales",
+        "coordinator",
+        lambda w: Request(
+            "POST", _hub(w, "/counter-sales"), json=w.counter_sale_body(), headers=new_key()
+        ),
     ),
     Endpoint(
         "GET /api/v1/hubs/{hub_id}/reports/sales",

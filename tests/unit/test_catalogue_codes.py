@@ -2,7 +2,6 @@
 again (on the in-process store, with its unique index)."""
 
 import itertools
-import uuid
 
 import pytest
 
@@ -11,20 +10,16 @@ from services.catalogue.contract import CODE_ALPHABET, CODE_LETTERS
 from services.catalogue.repository import CatalogueRepository
 from services.common.envelope import PENDING_EVENTS
 from services.common.errors import Conflict
-from services.common.mongo import database_name, mongo_client
 from tests.support.aggregates import events
 from tests.support.catalogue import make_product, seller_of
+from tests.support.stores import memory_repository
 
 HUB = "hub-a"
 
 
 @pytest.fixture
 def repository():
-    db = mongo_client({"MONGO_URI": f"memory://{uuid.uuid4().hex}"})[database_name("catalogue")]
-    for collection, models in CatalogueRepository.indexes.items():
-        if models:
-            db[collection].create_indexes(models)
-    return CatalogueRepository(db)
+    return memory_repository(CatalogueRepository, "catalogue")
 
 
 def test_the_alphabet_has_no_look_alikes_and_no_x():

@@ -67,10 +67,99 @@ def test_a_name_without_letters_or_digits_has_no_slug():
     assert "name" in error.value.details
 
 
-def test_a_new_hub_announces_itself():
+def test_a_new_hub_announces_itself_with_the_default_commission_and_no_bank_account():
     hub = domain.new_hub(HUB_FIELDS, ADMIN)
+    money = {"commission_percent": 10, "bank_account": None}
     assert events(hub) == [
-        ("hub_created", {"hub_id": hub["_id"], "slug": "simpul-pujon", **HUB_FIELDS})
+        ("hub_created", {"hub_id": hub["_id"], "slug": "simpul-pujon", **HUB_FIELDS, **money})
+    ]
+
+
+ACCOUNT = {"bank": "BRI", "number": "001201000123567", "holder": "Koperasi Simpul Pujon"}
+
+
+def make_hub():
+    hub = domain.new_hub(HUB_FIELDS, ADMIN)
+    hub["_id"] = "h1"
+    events(hub)
+    return hub
+
+
+@pytest.mark.parametrize("actor", [COORDINATOR, ADMIN])
+def test_the_hub_s_coordinator_or_an_admin_sets_its_money_and_it_is_announced_once(actor):
+    hub = make_hub()
+    domain.change_hub(hub, actor, {"commission_percent": 12, "bank_account": ACCOUNT})
+    domain.change_hub(hub, actor, {"commission_percent": 12, "bank_account": ACCOUNT})
+    assert (hub["commission_percent"], hub["bank_account"]) == (12, ACCOUNT)
+    assert events(hub) == [
+        (
+            "hub_updated",
+            {
+                "hub_id": "h1",
+                "name": "Simpul Pujon",
+                "commission_percent": 12,
+                "bank_account": ACCOUNT,
+                "changed": ["bank_account", "commission_percent"],
+            },
+        )
+    ]
+
+
+def test_a_hub_update_names_only_what_changed_and_a_null_account_removes_it():
+    hub = make_hub()
+    domain.change_hub(hub, ADMIN, {"bank_account": {**ACCOUNT, "holder": " Simpul "}})
+    assert events(hub)[0][1]["changed"] == ["bank_account"]
+    assert hub["bank_account"]["holder"] == "Simpul"
+    domain.change_hub(hub, ADMIN, {"bank_account": None, "commission_percent": 10})
+    ((_, data),) = events(hub)
+    assert data["changed"] == ["bank_account"] and data["bank_account"] is None
+
+
+def test_a_hub_stored_before_money_settings_counts_at_the_default():
+    hub = make_hub()
+    del hub["commission_percent"], hub["bank_account"]
+    assert domain.money_settings(hub) == {"commission_percent": 10, "bank_account": None}
+    domain.change_hub(hub, ADMIN, {"commission_percent": 10})
+    assert events(hub) == []
+
+
+@pytest.mark.parametrize("actor", [OTHER_COORDINATOR, SELLER])
+def test_nobody_else_changes_a_hub_s_money(actor):
+    with pytest.raises(Forbidden):
+        domain.change_hub(make_hub(), actor, {"commission_percent": 0})
+
+
+def test_only_an_admin_sees_the_network():
+    domain.check_can_see_network(ADMIN)
+    for actor in (COORDINATOR, SELLER):
+        with pytest.raises(Forbidden):
+            domain.check_can_see_network(actor)
+
+
+def test_the_network_rows_count_every_hub_and_every_role_even_at_zero():
+    hubs = [
+        {"_id": "h2", "name": "Simpul Dau", "district": "Dau", "coordinators": 0},
+        {"_id": "h1", "name": "Simpul Batu", "district": "Batu", "coordinators": 2},
+    ]
+    roles = [{"hub_id": "h1", "role": "seller", "count": 3}]
+    trainings = [{"_id": "h1", "held": 2, "completed": 5}]
+    assert domain.network_members(hubs, roles, trainings) == [
+        {
+            "hub_id": "h1",
+            "name": "Simpul Batu",
+            "district": "Batu",
+            "members_by_role": {"seller": 3, "buyer": 0, "coordinator": 2},
+            "trainings_held": 2,
+            "trainings_completed": 5,
+        },
+        {
+            "hub_id": "h2",
+            "name": "Simpul Dau",
+            "district": "Dau",
+            "members_by_role": {"seller": 0, "buyer": 0, "coordinator": 0},
+            "trainings_held": 0,
+            "trainings_completed": 0,
+        },
     ]
 
 

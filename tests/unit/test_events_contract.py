@@ -8,6 +8,7 @@ import importlib
 import inspect
 import pathlib
 import re
+import types
 import typing
 
 import pytest
@@ -100,6 +101,8 @@ def documented():
 
 
 def nested_fields(hint):
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):  # a shape, or None
+        (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
     if typing.get_origin(hint) is list:
         (hint,) = typing.get_args(hint)
     return frozenset(typing.get_type_hints(hint)) if typing.is_typeddict(hint) else None

@@ -94,6 +94,13 @@ TOLERATED = [
     ("cancel kd-000123", understood("BATAL", "en", number="KD-000123")),
     ("siap 123", understood("SIAP", number="123")),
     ("READY KD-000123.", understood("SIAP", "en", number="KD-000123")),
+    # BAYAR / PAY: the order number, then the transfer's reference as typed
+    (
+        "BAYAR KD-000123 BRI 0912 7781",
+        understood("BAYAR", number="KD-000123", reference="BRI 0912 7781"),
+    ),
+    ("bayar kd 123  trf-99", understood("BAYAR", number="KD 123", reference="trf-99")),
+    ("Pay 123, Ref. 55a", understood("BAYAR", "en", number="123", reference="Ref. 55a")),
     # STOK / STOCK: a signed change
     ("STOK K7MA +5", understood("STOK", code="K7MA", delta=5)),
     ("stok k7ma -2", understood("STOK", code="K7MA", delta=-2)),
@@ -166,6 +173,11 @@ USAGE_PROBLEMS = [
     ("BATAL", "BATAL"),
     ("STOK", "STOK"),
     ("SIAP", "SIAP"),
+    ("BAYAR", "BAYAR"),
+    # a payment needs its reference, of at most 100 characters
+    ("BAYAR KD-000123", "BAYAR"),
+    ("BAYAR referensi saya", "BAYAR"),
+    ("BAYAR 123 " + "7" * 101, "BAYAR"),
     # names: no letter, symbols no name has, too long
     ("DAFTAR 12345", "DAFTAR"),
     ('DAFTAR {"$gt": ""}', "DAFTAR"),
@@ -323,5 +335,8 @@ def test_whatever_follows_a_verb_what_is_read_is_within_the_bounds(verb, rest):
             assert 1 <= line["quantity"] <= MAX_QUANTITY
     if command["verb"] == "STOK" and command["problem"] is None:
         assert parser.is_code(args["code"]) and args["delta"] != 0
+    if command["verb"] == "BAYAR" and command["problem"] is None:
+        assert 0 < len(args["reference"]) <= parser.MAX_REFERENCE
+        assert parser.order_number(args["number"]) == args["number"]
     if command["verb"] in ("DAFTAR",) and command["problem"] is None:
         assert 0 < len(args["name"]) <= parser.MAX_NAME

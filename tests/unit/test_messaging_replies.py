@@ -67,6 +67,7 @@ def longest_values(kind):
         "code": "K7MABZ",
         "status": "ready_for_pickup",
         "stock": catalogue.MAX_STOCK,
+        "reference": typed(sample, parser.MAX_REFERENCE),
         "products": [product] * 3,
     }
 
@@ -83,7 +84,7 @@ def test_every_reply_key_the_messaging_service_uses_is_there_in_both_languages()
         "help registered already_registered not_registered applied no_such_hub found "
         "found_nothing ordered order_rejected unknown_code order_status no_orders "
         "unknown_order cancelled cannot_cancel stock_changed not_your_product ready "
-        "cannot_ready stopped started suspended not_allowed mixed_hubs"
+        "cannot_ready stopped started suspended not_allowed mixed_hubs proof_sent cannot_pay"
     ).split()
     usages = [f"usage_{verb.lower()}" for verb in parser.WITH_ARGUMENTS]
     assert sorted(TEMPLATES) == sorted(keys + usages)

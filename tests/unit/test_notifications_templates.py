@@ -11,6 +11,7 @@ from services.common import gsm
 from services.community.contract import OTP_VALID_MINUTES
 from services.community.schemas import (
     ApplySchema,
+    BankAccountSchema,
     CreateHubSchema,
     DecisionSchema,
     RegisterSchema,
@@ -18,7 +19,13 @@ from services.community.schemas import (
 )
 from services.notifications import templates
 from services.notifications.templates import LANGUAGES, MESSAGES, SMS_LIMIT, render, rupiah
-from services.orders.schemas import MAX_LINES, MAX_QUANTITY, FulfilmentSchema
+from services.orders.schemas import (
+    MAX_LINES,
+    MAX_QUANTITY,
+    FulfilmentSchema,
+    PaymentProofSchema,
+    RefundSchema,
+)
 from tests.support.notifications import LONG_NAME
 
 LONG = LONG_NAME + " " + LONG_NAME
@@ -54,7 +61,11 @@ LIMITS = {
     "product": longest(CreateProductSchema, "name"),
     "address": longest(FulfilmentSchema, "address"),
     "title": longest(ScheduleTrainingSchema, "title"),
+    "bank": longest(BankAccountSchema, "bank"),
+    "holder": longest(BankAccountSchema, "holder"),
+    "reference": max(longest(PaymentProofSchema, "reference"), longest(RefundSchema, "reference")),
 }
+ACCOUNT = "9" * 20  # the longest account number a hub may give (BankAccountSchema.number)
 
 # what members may type: plain letters; characters that take two septets each; and
 # characters outside GSM-7 that are written as one, three or no characters in it
@@ -77,7 +88,12 @@ def longest_facts(kind):
     words = {key: typed(kind, length) for key, length in LIMITS.items()}
     item = {"name": words["product"], "quantity": MAX_QUANTITY}
     return {
-        **{key: words[key] for key in ("name", "applicant", "hub", "reason", "product")},
+        **{
+            key: words[key]
+            for key in ("name", "applicant", "hub", "reason", "product", "bank", "holder")
+        },
+        "reference": words["reference"],
+        "account": ACCOUNT,
         "role": "seller",
         "price": catalogue.MAX_PRICE,
         "stock": catalogue.MAX_STOCK,
@@ -105,6 +121,7 @@ KEPT = {
     "total": templates.rupiah(MAX_TOTAL),
     "starts_at": "01/12/2026",
     "code": CODE,
+    "account": ACCOUNT,
 }
 FACT_FOR_PLACEHOLDER = {"when": "starts_at"}
 

@@ -1,24 +1,20 @@
 """The orders repository on the in-process store: the unique index decides between
 concurrent placements, the projection keeps the newest, claims are exclusive."""
 
-import uuid
+import datetime
 
 import pytest
 
-from services.common.mongo import database_name, mongo_client
 from services.orders import domain
 from services.orders.exceptions import IdempotencyKeyReused, OrderNotFound
 from services.orders.repository import OrdersRepository
 from tests.support.orders import make_actor, make_order, make_product
+from tests.support.stores import memory_repository
 
 
 @pytest.fixture
 def repository():
-    db = mongo_client({"MONGO_URI": f"memory://{uuid.uuid4().hex}"})[database_name("orders")]
-    for collection, models in OrdersRepository.indexes.items():
-        if models:
-            db[collection].create_indexes(models)
-    return OrdersRepository(db)
+    return memory_repository(OrdersRepository, "orders")
 
 
 def new_order(repository, buyer, key, quantity=1, retry_seconds=60):
@@ -70,3 +66,53 @@ def test_an_order_id_is_never_read_as_a_query(repository):
     repository.add_order(new_order(repository, make_actor(), "k"))
     with pytest.raises(OrderNotFound):
         repository.get_order({"$ne": None})
+
+
+def test_a_hub_s_commission_is_its_newest_and_the_default_until_heard_of(repository):
+    assert repository.commission_of("hub-1") == 10
+    repository.save_hub({"hub_id": "hub-1", "commission_percent": 15}, "2026-11-02T00:00:00.000Z")
+    repository.save_hub({"hub_id": "hub-1", "commission_percent": 10}, "2026-11-01T00:00:00.000Z")
+    assert repository.commission_of("hub-1") == 15
+
+
+def completed(repository, hub_id, total, channel=None, when="2026-11-15T03:00:00+00:00"):
+    """A completed order as the store keeps it (``channel`` None: stored before channels)."""
+    order_id = f"o-{hub_id}-{total}-{channel}"
+    order = {
+        "_id": order_id,
+        "number": order_id,
+        "buyer_id": order_id,  # unique with the key: one order per buyer and key
+        "hub_id": hub_id,
+        "status": "completed",
+        "total": total,
+        "completed_at": datetime.datetime.fromisoformat(when),
+    }
+    if channel is not None:
+        order["channel"] = channel
+    repository.db.orders.insert_one(order)
+
+
+def test_the_network_sales_are_summed_by_the_store_per_hub_and_channel(repository):
+    completed(repository, "hub-1", 15000, "counter")
+    completed(repository, "hub-1", 20000, "counter")
+    completed(repository, "hub-1", 30000, "sms")
+    completed(repository, "hub-1", 5000)  # an order from before channels: online
+    completed(repository, "hub-2", 7000, "whatsapp", when="2026-12-01T00:00:00+00:00")
+    repository.db.orders.insert_one(
+        {"_id": "x", "hub_id": "hub-1", "status": "confirmed", "total": 1}
+    )
+    start = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+    end = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    assert repository.network_sales(start, end) == [
+        {
+            "hub_id": "hub-1",
+            "orders": 4,
+            "gross": 70000,
+            "by_channel": {
+                "counter": {"orders": 2, "gross": 35000},
+                "online": {"orders": 1, "gross": 5000},
+                "sms": {"orders": 1, "gross": 30000},
+            },
+        }
+    ]
+    assert [row["hub_id"] for row in repository.network_sales(None, None)] == ["hub-1", "hub-2"]

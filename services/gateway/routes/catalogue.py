@@ -2,6 +2,7 @@
 (docs/architecture.md §13)."""
 
 from services.catalogue import schemas
+from services.common.schemas import PageSchema
 from services.gateway.http import json_body, query, route
 from services.gateway.idempotency import key_header, key_of
 
@@ -102,3 +103,34 @@ class CatalogueRoutes:
         return self.backend.catalogue.reject_product(
             actor, product_id, json_body(request), **key_of(request)
         )
+
+    # --- goods received at the showroom (consignment intake) ---
+
+    @route(
+        "POST",
+        "/api/v1/hubs/<hub_id>/intakes",
+        body=schemas.IntakeSchema,
+        response=schemas.IntakeRecordSchema,
+        status=201,
+        auth=True,
+        summary="Record goods a seller left at the showroom (coordinator); the stock grows",
+        headers=key_header(required=True),
+    )
+    def record_intake(self, request, hub_id):
+        actor = self.backend.caller(request)
+        return 201, self.backend.catalogue.record_intake(
+            actor, hub_id, json_body(request), **key_of(request)
+        )
+
+    @route(
+        "GET",
+        "/api/v1/hubs/<hub_id>/intakes",
+        params=PageSchema,
+        response=schemas.IntakeRecordSchema,
+        many=True,
+        auth=True,
+        summary="Goods received at the showroom, newest first (coordinator)",
+    )
+    def list_intakes(self, request, hub_id):
+        actor = self.backend.caller(request)
+        return self.backend.catalogue.list_intakes(actor, hub_id, query(request))

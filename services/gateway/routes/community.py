@@ -118,6 +118,21 @@ class CommunityRoutes:
         return self.backend.community.get_hub(hub_id)
 
     @route(
+        "PATCH",
+        "/api/v1/hubs/<hub_id>",
+        body=schemas.UpdateHubSchema,
+        response=schemas.HubSchema,
+        auth=True,
+        summary="Set the hub's commission and bank account (its coordinator, or an admin)",
+        headers=key_header(),
+    )
+    def update_hub(self, request, hub_id):
+        actor = self.backend.caller(request)
+        return self.backend.community.update_hub(
+            actor, hub_id, json_body(request), **key_of(request)
+        )
+
+    @route(
         "POST",
         "/api/v1/hubs/<hub_id>/coordinators",
         body=schemas.AssignCoordinatorSchema,

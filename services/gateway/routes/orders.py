@@ -1,6 +1,7 @@
 """Orders over HTTP: placement, views, lifecycle, payments and the hub sales report
 (docs/architecture.md §13)."""
 
+from services.common.periods import ReportQuerySchema
 from services.gateway.http import json_body, query, route
 from services.gateway.idempotency import key_header, key_of
 from services.orders import schemas
@@ -100,9 +101,55 @@ class OrdersRoutes:
         )
 
     @route(
+        "POST",
+        "/api/v1/orders/<order_id>/payment-proof",
+        body=schemas.PaymentProofSchema,
+        response=schemas.OrderSchema,
+        auth=True,
+        summary="The buyer sends the reference of their bank transfer, for the coordinator",
+        headers=key_header(),
+    )
+    def send_payment_proof(self, request, order_id):
+        actor = self.backend.caller(request)
+        return self.backend.orders.send_payment_proof(
+            actor, order_id, json_body(request), **key_of(request)
+        )
+
+    @route(
+        "POST",
+        "/api/v1/orders/<order_id>/refund",
+        body=schemas.RefundSchema,
+        response=schemas.OrderSchema,
+        auth=True,
+        summary="The coordinator records that a paid, cancelled order was refunded",
+        headers=key_header(),
+    )
+    def settle_refund(self, request, order_id):
+        actor = self.backend.caller(request)
+        return self.backend.orders.settle_refund(
+            actor, order_id, json_body(request), **key_of(request)
+        )
+
+    @route(
+        "POST",
+        "/api/v1/hubs/<hub_id>/counter-sales",
+        body=schemas.CounterSaleSchema,
+        response=schemas.OrderSchema,
+        status=201,
+        auth=True,
+        summary="A walk-in sale paid in cash (coordinator): stock taken at once, 409 when short",
+        headers=key_header(required=True),
+    )
+    def record_counter_sale(self, request, hub_id):
+        actor = self.backend.caller(request)
+        return 201, self.backend.orders.record_counter_sale(
+            actor, hub_id, json_body(request), **key_of(request)
+        )
+
+    @route(
         "GET",
         "/api/v1/hubs/<hub_id>/reports/sales",
-        params=schemas.ReportQuerySchema,
+        params=ReportQuerySchema,
         response=schemas.SalesReportSchema,
         auth=True,
         summary="Sales of the hub: totals, by product, by seller",
