@@ -138,17 +138,17 @@ class Stack:
         return {name: self.processes[name].pid for name in SERVICES}
 
     def cpu_seconds(self):
-        """User + system CPU time all services have used so far."""
-        return sum(cpu_seconds(pid) for pid in self.services().values())
+        """``{service: user + system CPU seconds it has used so far}``."""
+        return {name: cpu_seconds(pid) for name, pid in self.services().items()}
 
     def settle(self, within=120):
         """Until the services are idle (what a load left them is done), so one load's
         backlog does not slow the next; at most ``within`` seconds."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            before = self.cpu_seconds()
+            before = sum(self.cpu_seconds().values())
             time.sleep(1)
-            if self.cpu_seconds() - before < IDLE:
+            if sum(self.cpu_seconds().values()) - before < IDLE:
                 return
 
 

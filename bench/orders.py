@@ -287,8 +287,10 @@ class Backlog:
             return
         for queue in listed:
             if not queue["name"].startswith("bench-"):
+                # an event queue by its handler: notifications.handle_order_placed
+                name = queue["name"].rpartition("--")[2]
                 sample = (time.monotonic() - self._started, queue["messages"])
-                self.samples.setdefault(queue["name"], []).append(sample)
+                self.samples.setdefault(name, []).append(sample)
 
     def growing(self):
         """``{queue: messages a second}`` of the queues that grew during the flow."""
@@ -318,7 +320,7 @@ class Flow:
     rejected: int
     confirmed_p50_ms: float
     confirmed_p99_ms: float
-    cpu_per_order: float  # CPU seconds of all services per order placed, confirmed, notified
+    cpu_per_order: dict  # {service: its CPU seconds per order placed, confirmed, notified}
     growing: dict
     deepest: tuple
     load_cpu: float
@@ -348,7 +350,7 @@ def flow(stack, market, rate, seconds):
     with Backlog(stack.amqp_uri) as backlog:
         figures = paced([placement(index) for index in range(int(rate * seconds))], rate)
     outcomes.wait(sent, FOLLOW_WITHIN)
-    cpu = stack.cpu_seconds() - cpu
+    cpu = {name: seconds - cpu[name] for name, seconds in stack.cpu_seconds().items()}
     outcomes.close()
     notified = outcomes.notified_orders()
     to_confirmed = sorted(
@@ -365,7 +367,7 @@ def flow(stack, market, rate, seconds):
         rejected=len(outcomes.rejected & set(sent)),
         confirmed_p50_ms=percentile(to_confirmed, 50) * 1000,
         confirmed_p99_ms=percentile(to_confirmed, 99) * 1000,
-        cpu_per_order=cpu / len(done) if done else float("nan"),
+        cpu_per_order={name: seconds / len(done) for name, seconds in cpu.items() if done},
         growing=backlog.growing(),
         deepest=backlog.deepest(),
         load_cpu=figures.load_cpu,
