@@ -92,8 +92,10 @@ def _wrk(url, requests, seconds, connections, threads):
             str(threads),
         ]
         cpu = own_cpu(resource.RUSAGE_CHILDREN)  # wrk's, once it has been waited for
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        done = subprocess.run(command, capture_output=True, text=True)
         cpu = own_cpu(resource.RUSAGE_CHILDREN) - cpu
+    if done.returncode:
+        raise RuntimeError(f"wrk failed: {done.stderr.strip()}")
     line = next(line for line in done.stdout.splitlines() if line.startswith(FIGURES_MARK))
     figures = json.loads(line.removeprefix(FIGURES_MARK))
     return Figures(**figures, load_cpu=cpu / figures["seconds"])

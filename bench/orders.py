@@ -9,9 +9,9 @@ send under a new ``Idempotency-Key``.
 ``flow`` places orders at a fixed rate from this process (wrk cannot tie a response
 to the order's later events) and follows each one on the broker: ``order_confirmed``
 (catalogue reserved the stock, orders confirmed it) and the buyer's
-``notification_sent`` for it (the SMS is at the provider). While it sends it samples every
-queue's depth from the management API, and it counts the CPU seconds all services used
-until the last order was notified.
+``notification_sent`` for it (the SMS is at the provider). While it sends it samples
+every queue's depth from the management API, and it counts the CPU seconds each
+service used until the last order was notified.
 """
 
 import dataclasses
@@ -31,7 +31,6 @@ from services.notifications.contract import NOTIFICATION_SENT
 from services.orders.contract import ORDER_CONFIRMED, ORDER_REJECTED
 
 PASSWORD = "bench-password-1"
-COORDINATOR_PHONE = "081300000001"  # the member set_up_market makes coordinator
 STOCK = 1_000_000
 FOLLOW_WITHIN = 120  # seconds the flow waits for its last order's confirmation and SMS
 SAMPLE_EVERY = 1.0  # the management API refreshes its counts every 5 s by default
