@@ -28,8 +28,10 @@ format: install
 	$(BIN)/ruff check --fix services tests bench
 	$(BIN)/ruff format services tests bench
 
+# the performance targets in one table (load by wrk where installed: `apt-get install wrk`;
+# a quick look: make bench BENCH_ARGS="--rounds 1 --seconds 3")
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 test-reliability: install
 	$(BIN)/python -m pytest tests/reliability -p no:randomly

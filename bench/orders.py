@@ -1,87 +1,49 @@
-"""Order placement through the gateway, next to the gateway's own ceiling.
+"""Orders: a market set up through the API like users do, order placements for the
+load, and the order flow followed to its end.
 
-    python -m bench.orders [--orders 400] [--concurrency 8] [--buyers 20] [--products 10]
+``set_up_market``: the admin creates a hub and its coordinator, a seller is approved
+and offers products with plenty of stock, the coordinator approves them, buyers
+register and sign in. ``placements`` are ``POST /api/v1/orders`` by those buyers, each
+send under a new ``Idempotency-Key``.
 
-The stack runs as processes started with ``services.run.service_command`` (what
-``make run`` and the image run), on a fresh RabbitMQ vhost when the management API
-answers, with the embedded store in a temporary ``KOMPOR_DATA_DIR``. The gateway is
-this benchmark's ``BenchGateway``: the real ``GatewayService`` plus one route,
-``GET /bench/echo``, that makes one trivial RPC to ``bench_echo`` (a sixth process),
-so the same run shows what the gateway and one RPC cost by themselves.
-
-Set-up goes through the API like users: the admin creates a hub and its coordinator,
-a seller is approved and offers ``--products`` products with plenty of stock, the
-coordinator approves them, buyers register. Then ``--orders`` placements are sent by
-``--concurrency`` threads, and the echo route as many times. Printed, never asserted:
-
-- accepted orders/s and p50/p99 of ``POST /api/v1/orders`` (201);
-- p50/p99 from sending a placement to its ``order_confirmed`` on ``orders.events``
-  (catalogue reserved the stock; the orders service confirmed it);
-- requests/s and p50/p99 of the echo route, and the ratio of the two rates.
+``flow`` places orders at a fixed rate from this process (wrk cannot tie a response
+to the order's later events) and follows each one on the broker: ``order_confirmed``
+(catalogue reserved the stock, orders confirmed it) and the buyer's
+``notification_sent`` for it (the SMS is at the provider). While it sends it samples
+every queue's depth from the management API, and it counts the CPU seconds each
+service used until the last order was notified.
 """
 
-import argparse
+import dataclasses
 import json
-import sys
+import statistics
 import threading
 import time
 import uuid
 
 import kombu
 import requests
-from nameko.rpc import rpc
 
-from bench.common import (
-    Load,
-    data_dir,
-    free_port,
-    fresh_vhost,
-    percentile,
-    running_stack,
-    stop_on_sigterm,
-)
-from services.gateway.http import route
-from services.gateway.service import GatewayService
-from services.run import SERVICES, service_command
+from bench.common import ADMIN_PASSWORD, ADMIN_PHONE, percentile
+from bench.load import Request, paced
+from services.common import cli
+from services.notifications.contract import NOTIFICATION_SENT
+from services.orders.contract import ORDER_CONFIRMED, ORDER_REJECTED
 
-ADMIN_PHONE = "081100000001"
-ADMIN_PASSWORD = "bench-admin-password"
 PASSWORD = "bench-password-1"
 STOCK = 1_000_000
-CONFIRM_WITHIN = 120
-
-
-class EchoService:
-    name = "bench_echo"
-
-    @rpc
-    def echo(self, text):
-        return {"echo": text}
-
-
-class BenchGateway(GatewayService):
-    @route("GET", "/bench/echo", hidden=True)
-    def bench_echo(self, request):
-        return self.backend.bench_echo.echo(request.args.get("say", "ok"))
-
-
-def own_command(service_path):
-    """``service_command`` for a service class of this benchmark."""
-    return [*service_command("gateway")[:-1], service_path]
-
-
-COMMANDS = {
-    **{name: service_command(name) for name in SERVICES if name != "gateway"},
-    "gateway": own_command("bench.orders:BenchGateway"),
-    "bench_echo": own_command("bench.orders:EchoService"),
-}
+FOLLOW_WITHIN = 120  # seconds the flow waits for its last order's confirmation and SMS
+SAMPLE_EVERY = 1.0  # the management API refreshes its counts every 5 s by default
+GROWING = 1.0  # messages a second more in a queue, on average over the flow
+JSON = ("Content-Type", "application/json")
 
 
 class Client:
-    """A logged-in (or anonymous) API client for the set-up steps."""
+    """A signed-in (or anonymous) API client for the set-up steps."""
 
     def __init__(self, url, token=None):
         self.url = url
+        self.token = token
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def call(self, method, path, headers=None, **kwargs):
@@ -106,12 +68,21 @@ def member(url, index, name):
     phone = f"0813{index:08d}"
     body = {"name": name, "phone": phone, "password": PASSWORD}
     registered = Client(url).call("POST", "/api/v1/auth/register", json=body)
-    return login(url, phone), registered["id"], phone
+    return login(url, phone), registered["id"]
 
 
-def set_up_market(url, buyers, products):
+@dataclasses.dataclass
+class Market:
+    hub_id: str
+    product_ids: list[str]
+    buyers: list[Client]
+    coordinator: Client
+
+
+def set_up_market(url, buyers=20, products=10):
     """A hub with its coordinator, an approved seller with ``products`` approved
-    products of plenty of stock, and ``buyers`` logged-in buyers."""
+    products of plenty of stock, and ``buyers`` signed-in buyers; returns once the
+    orders service knows the products."""
     admin = login(url, ADMIN_PHONE, ADMIN_PASSWORD)
     hub = admin.call(
         "POST",
@@ -125,9 +96,9 @@ def set_up_market(url, buyers, products):
             "address": "Jl. Raya Tulusbesar 1",
         },
     )
-    coordinator, coordinator_id, _ = member(url, 1, "Koordinator")
+    coordinator, coordinator_id = member(url, 1, "Koordinator")
     admin.call("POST", f"/api/v1/hubs/{hub['id']}/coordinators", json={"member_id": coordinator_id})
-    seller, _, _ = member(url, 2, "Penjual")
+    seller, _ = member(url, 2, "Penjual")
     membership = seller.call(
         "POST",
         f"/api/v1/hubs/{hub['id']}/memberships",
@@ -153,34 +124,39 @@ def set_up_market(url, buyers, products):
         coordinator.call("POST", f"/api/v1/products/{product['id']}/approve", json={})
         product_ids.append(product["id"])
     clients = [member(url, 100 + index, f"Pembeli {index}")[0] for index in range(buyers)]
-    return hub["id"], product_ids, clients
+    market = Market(hub["id"], product_ids, clients, coordinator)
+    wait_orderable(url, market)
+    return market
 
 
-def order_body(hub_id, product_ids, index):
-    first = product_ids[index % len(product_ids)]
-    second = product_ids[(index + 1) % len(product_ids)]
+def order_body(market, index):
+    first = market.product_ids[index % len(market.product_ids)]
+    second = market.product_ids[(index + 1) % len(market.product_ids)]
     items = [{"product_id": first, "quantity": 1 + index % 3}]
     if second != first:
         items.append({"product_id": second, "quantity": 1})
     return {
-        "hub_id": hub_id,
+        "hub_id": market.hub_id,
         "items": items,
         "fulfilment": {"method": "pickup"},
         "payment_method": "cod",
     }
 
 
-def wait_orderable(client, hub_id, product_ids, within=60):
+def wait_orderable(url, market, within=60):
     """Until the orders projection knows every product: an order for another hub is
     refused as "sold elsewhere" (400) rather than "unknown" (404), and never placed."""
-    body = order_body("another-hub", product_ids, 0)
-    body["items"] = [{"product_id": product_id, "quantity": 1} for product_id in product_ids]
+    body = {
+        **order_body(market, 0),
+        "hub_id": "another-hub",
+        "items": [{"product_id": product_id, "quantity": 1} for product_id in market.product_ids],
+    }
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         response = requests.post(
-            client.url + "/api/v1/orders",
+            url + "/api/v1/orders",
             json=body,
-            headers={**client.headers, "Idempotency-Key": uuid.uuid4().hex},
+            headers={**market.buyers[0].headers, "Idempotency-Key": uuid.uuid4().hex},
             timeout=30,
         )
         if response.status_code == 400:
@@ -189,20 +165,43 @@ def wait_orderable(client, hub_id, product_ids, within=60):
     raise RuntimeError("the products never reached the orders projection")
 
 
+def signed_in(client):
+    return (("Authorization", f"Bearer {client.token}"),)
+
+
+def placements(market, count=60):
+    """``POST /api/v1/orders`` by every buyer in turn, a new key on each send."""
+    return [
+        Request(
+            "POST",
+            "/api/v1/orders",
+            (*signed_in(market.buyers[index % len(market.buyers)]), JSON),
+            json.dumps(order_body(market, index)),
+            keyed=True,
+        )
+        for index in range(count)
+    ]
+
+
 class Outcomes:
-    """When each order's ``order_confirmed``/``order_rejected`` arrived."""
+    """When each order's ``order_confirmed``/``order_rejected`` and the notification
+    sent for its confirmation arrived."""
 
     def __init__(self, amqp_uri):
-        self.at = {}
+        self.decided = {}  # order id → arrival
         self.rejected = set()
+        self.confirmations = {}  # order_confirmed's event id → order id
+        self.notified = {}  # event id a notification was sent for → arrival
         self._stop = threading.Event()
         self._connection = kombu.Connection(amqp_uri)
-        exchange = kombu.Exchange("orders.events", type="topic", durable=True)
+        orders = kombu.Exchange("orders.events", type="topic", durable=True)
+        notifications = kombu.Exchange("notifications.events", type="topic", durable=True)
         self._queue = kombu.Queue(
             f"bench-outcomes-{uuid.uuid4().hex}",
             bindings=[
-                kombu.binding(exchange, routing_key="order_confirmed"),
-                kombu.binding(exchange, routing_key="order_rejected"),
+                kombu.binding(orders, routing_key=ORDER_CONFIRMED),
+                kombu.binding(orders, routing_key=ORDER_REJECTED),
+                kombu.binding(notifications, routing_key=NOTIFICATION_SENT),
             ],
             exclusive=True,
             auto_delete=True,
@@ -222,15 +221,31 @@ class Outcomes:
     def _on(self, body, message):
         arrived = time.perf_counter()
         event = body if isinstance(body, dict) else json.loads(body)
-        order_id = event["data"]["order_id"]
-        self.at.setdefault(order_id, arrived)
-        if message.delivery_info["routing_key"] == "order_rejected":
-            self.rejected.add(order_id)
+        data, kind = event["data"], message.delivery_info["routing_key"]
+        if kind == NOTIFICATION_SENT:
+            self.notified.setdefault(data["event_id"], arrived)
+        else:
+            self.decided.setdefault(data["order_id"], arrived)
+            if kind == ORDER_REJECTED:
+                self.rejected.add(data["order_id"])
+            else:
+                self.confirmations[event["event_id"]] = data["order_id"]
         message.ack()
 
+    def notified_orders(self):
+        """``{order id: when the SMS of its confirmation was sent}``."""
+        return {
+            order_id: self.notified[event_id]
+            for event_id, order_id in list(self.confirmations.items())
+            if event_id in self.notified
+        }
+
     def wait(self, order_ids, within):
+        """Until every order is notified of its confirmation or rejected."""
         deadline = time.monotonic() + within
-        while time.monotonic() < deadline and not set(order_ids) <= set(self.at):
+        while time.monotonic() < deadline:
+            if set(order_ids) <= set(self.notified_orders()) | self.rejected:
+                return
             time.sleep(0.2)
 
     def close(self):
@@ -239,98 +254,120 @@ class Outcomes:
         self._connection.release()
 
 
-def ms(seconds):
-    return "n/a" if seconds != seconds else f"{seconds * 1000:.1f} ms"  # nan: none
+class Backlog:
+    """Every queue's depth (ready + unacknowledged): on entry, once a second, and on
+    exit."""
+
+    def __init__(self, amqp_uri):
+        self.samples = {}  # queue → [(seconds since start, messages)]
+        self._amqp_uri = amqp_uri
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self):
+        while not self._stop.wait(SAMPLE_EVERY):
+            self._sample()
+
+    def _sample(self):
+        try:
+            listed = cli.queues(self._amqp_uri)
+        except requests.RequestException:
+            return
+        for queue in listed:
+            if not queue["name"].startswith("bench-"):
+                # an event queue by its handler: notifications.handle_order_placed
+                name = queue["name"].rpartition("--")[2]
+                sample = (time.monotonic() - self._started, queue["messages"])
+                self.samples.setdefault(name, []).append(sample)
+
+    def growing(self):
+        """``{queue: messages a second}`` of the queues that grew during the flow."""
+        slopes = {}
+        for queue, samples in self.samples.items():
+            if len({messages for _, messages in samples}) > 1:
+                slope = statistics.linear_regression(*zip(*samples, strict=True)).slope
+                if slope > GROWING:
+                    slopes[queue] = slope
+        return slopes
+
+    def deepest(self):
+        """``(queue, messages)`` the deepest any queue was."""
+        return max(
+            ((queue, max(m for _, m in samples)) for queue, samples in self.samples.items()),
+            key=lambda item: item[1],
+            default=("none", 0),
+        )
 
 
-def bench(args):
-    with fresh_vhost() as amqp_uri, data_dir() as path:
-        env = {
-            "AMQP_URI": amqp_uri,
-            "KOMPOR_DATA_DIR": path / "var",
-            "GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
-            "KOMPOR_ADMIN_PHONE": ADMIN_PHONE,
-            "KOMPOR_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "KOMPOR_LOG_LEVEL": "WARNING",
-            "KOMPOR_RATE_LIMIT": 0,  # the bench is many clients behind one address
-        }
-        with running_stack(env, path, commands=COMMANDS) as stack:
-            url = stack.url
-            hub_id, product_ids, clients = set_up_market(url, args.buyers, args.products)
-            wait_orderable(clients[0], hub_id, product_ids)
-            outcomes = Outcomes(amqp_uri)
-            sent = {}
+@dataclasses.dataclass
+class Flow:
+    rate: float
+    sent: int
+    placed: int
+    notified: int
+    rejected: int
+    confirmed_p50_ms: float
+    confirmed_p99_ms: float
+    cpu_per_order: dict  # {service: its CPU seconds per order placed, confirmed, notified}
+    growing: dict
+    deepest: tuple
+    load_cpu: float
 
-            def placement(index):
-                client = clients[index % len(clients)]
-                headers = {**client.headers, "Idempotency-Key": f"bench-{index}"}
-                body = order_body(hub_id, product_ids, index)
 
-                def send(session):
-                    started = time.perf_counter()
-                    response = session.post(
-                        url + "/api/v1/orders", json=body, headers=headers, timeout=30
-                    )
-                    if response.status_code == 201:
-                        sent[response.json()["id"]] = started
-                    return response
+def flow(stack, market, rate, seconds):
+    """Orders at ``rate`` a second for ``seconds``, each followed to its SMS."""
+    outcomes, sent = Outcomes(stack.amqp_uri), {}
 
-                return send
+    def placement(index):
+        body = order_body(market, index)
+        headers = {**market.buyers[index % len(market.buyers)].headers}
+        headers["Idempotency-Key"] = uuid.uuid4().hex
 
-            def echo(index):
-                return lambda session: session.get(
-                    url + "/bench/echo", params={"say": str(index)}, timeout=30
-                )
+        def send(session):
+            started = time.perf_counter()
+            response = session.post(
+                stack.url + "/api/v1/orders", json=body, headers=headers, timeout=30
+            )
+            if response.status_code == 201:
+                sent[response.json()["id"]] = started
+            return response
 
-            load = Load(args.concurrency)
-            load.run([echo(-index) for index in range(args.concurrency * 4)])  # warm up
-            placed = load.run([placement(index) for index in range(args.orders)])
-            outcomes.wait(sent, CONFIRM_WITHIN)
-            outcomes.close()
-            stack.check()  # figures from a half-dead stack would mislead
-            ceiling = load.run([echo(index) for index in range(args.orders)])
-            stack.check()
+        return send
 
+    cpu = stack.cpu_seconds()
+    with Backlog(stack.amqp_uri) as backlog:
+        figures = paced([placement(index) for index in range(int(rate * seconds))], rate)
+    outcomes.wait(sent, FOLLOW_WITHIN)
+    cpu = {name: seconds - cpu[name] for name, seconds in stack.cpu_seconds().items()}
+    outcomes.close()
+    notified = outcomes.notified_orders()
     to_confirmed = sorted(
-        outcomes.at[order_id] - started
+        outcomes.decided[order_id] - started
         for order_id, started in sent.items()
-        if order_id in outcomes.at and order_id not in outcomes.rejected
+        if order_id in outcomes.decided and order_id not in outcomes.rejected
     )
-    unanswered = len(set(sent) - set(outcomes.at))
-    print(
-        f"orders benchmark: {args.orders} placements by {args.concurrency} concurrent "
-        f"clients ({args.buyers} buyers, {args.products} products), the stack as processes"
+    done = [order_id for order_id in sent if order_id in notified]
+    return Flow(
+        rate=rate,
+        sent=figures.requests,
+        placed=len(sent),
+        notified=len(done),
+        rejected=len(outcomes.rejected & set(sent)),
+        confirmed_p50_ms=percentile(to_confirmed, 50) * 1000,
+        confirmed_p99_ms=percentile(to_confirmed, 99) * 1000,
+        cpu_per_order={name: seconds / len(done) for name, seconds in cpu.items() if done},
+        growing=backlog.growing(),
+        deepest=backlog.deepest(),
+        load_cpu=figures.load_cpu,
     )
-    print(
-        f"  POST /api/v1/orders     {placed['ok_rps']:7.1f} accepted orders/s   "
-        f"p50 {placed['p50_ms']:.1f} ms  p99 {placed['p99_ms']:.1f} ms  "
-        f"({placed['requests'] - placed['errors']} accepted, {placed['errors']} failed)"
-    )
-    print(
-        f"  placement → confirmed   p50 {ms(percentile(to_confirmed, 50))}  "
-        f"p99 {ms(percentile(to_confirmed, 99))}  ({len(to_confirmed)} confirmed, "
-        f"{len(outcomes.rejected)} rejected, {unanswered} unanswered in {CONFIRM_WITHIN} s)"
-    )
-    print(
-        f"  ceiling GET /bench/echo {ceiling['ok_rps']:7.1f} requests/s         "
-        f"p50 {ceiling['p50_ms']:.1f} ms  p99 {ceiling['p99_ms']:.1f} ms  "
-        f"({ceiling['errors']} failed)"
-    )
-    if ceiling["ok_rps"]:
-        print(f"  placements / ceiling    {placed['ok_rps'] / ceiling['ok_rps']:.2f}")
-    return 0
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Order placement through the gateway.")
-    parser.add_argument("--orders", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--buyers", type=int, default=20)
-    parser.add_argument("--products", type=int, default=10)
-    args = parser.parse_args(argv)
-    stop_on_sigterm()
-    return bench(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

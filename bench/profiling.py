@@ -1,60 +1,51 @@
 """Where the time goes under load: each service's CPU use, and py-spy's samples of it.
 
-``python -m bench.mixed --profile`` runs one step at ``--profile-rate`` with py-spy
-(``pip install py-spy``; not a dependency of the project) recording the services
-named by ``--profile-services``, then prints every process's CPU use and the
-functions the busiest sampled ones spend it in.
+``python -m bench --profile`` records every service with py-spy during the first
+round of each load (py-spy is not a dependency of the project: ``pip install
+py-spy``; without it the benchmark says so and runs unprofiled), then prints, per
+load, every service's CPU use and the functions the busiest ones spend it in.
 """
 
 import collections
-import os
 import pathlib
 import shutil
 import subprocess
 import sys
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+from bench.common import cpu_seconds
+
 SHOWN = 15
 SAMPLES_PER_SECOND = 50  # py-spy's own default is 100; fewer disturb a small machine less
 
 
-def cpu_seconds(pid):
-    """User + system CPU time a process has used so far."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+def py_spy():
+    """py-spy's path, on the ``PATH`` or beside this Python; ``None`` without it."""
+    beside_python = pathlib.Path(sys.executable).with_name("py-spy")
+    return shutil.which("py-spy") or (str(beside_python) if beside_python.exists() else None)
 
 
 class Recording:
-    """py-spy recording every process of ``processes`` ({name: Popen}) for
-    ``seconds``, in raw (collapsed stack) form under ``out_dir``."""
+    """py-spy recording every process of ``pids`` ({name: pid}) for ``seconds``, in
+    raw (collapsed stack) form under ``out_dir``; each process's CPU seconds meanwhile."""
 
-    def __init__(self, processes, seconds, out_dir, names=None, rate=SAMPLES_PER_SECOND):
-        beside_python = pathlib.Path(sys.executable).with_name("py-spy")
-        self.py_spy = shutil.which("py-spy") or (beside_python.exists() and str(beside_python))
-        if not self.py_spy:
-            raise SystemExit("--profile needs py-spy: .venv/bin/pip install py-spy")
-        self.processes = processes
-        self.sampled = [name for name in processes if names is None or name in names]
+    def __init__(self, pids, seconds, out_dir, rate=SAMPLES_PER_SECOND):
+        self.py_spy = py_spy()
+        self.pids = pids
         self.seconds = seconds
         self.rate = rate
         self.out_dir = out_dir
         self.recorders = {}
-        self.cpu_before = {}
+        self.cpu = {}
 
     def __enter__(self):
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        for name, process in self.processes.items():
-            self.cpu_before[name] = cpu_seconds(process.pid)
-        for name in self.sampled:
+        self.cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        for name, pid in self.pids.items():
             command = [
                 self.py_spy,
                 "record",
                 "--pid",
-                str(self.processes[name].pid),
+                str(pid),
                 "--rate",
                 str(self.rate),
                 "--duration",
@@ -71,10 +62,7 @@ class Recording:
         return self
 
     def __exit__(self, *exc):
-        self.cpu = {
-            name: cpu_seconds(process.pid) - self.cpu_before[name]
-            for name, process in self.processes.items()
-        }
+        self.cpu = {name: cpu_seconds(pid) - self.cpu[name] for name, pid in self.pids.items()}
         for recorder in self.recorders.values():
             try:
                 recorder.wait(timeout=self.seconds + 30)
@@ -84,12 +72,12 @@ class Recording:
     def raw(self, name):
         return self.out_dir / f"{name}.txt"
 
-    def report(self, wall_seconds, busiest=2):
-        print(f"\nCPU use per process during the profiled step ({wall_seconds:.0f} s):")
+    def report(self, title, busiest=2):
+        print(f"\n--- {title}: CPU per service during the profiled round ({self.seconds:g} s)")
         ranked = sorted(self.cpu.items(), key=lambda item: -item[1])
         for name, seconds in ranked:
-            print(f"  {name:<14}{100 * seconds / wall_seconds:6.0f} % of a core")
-        for name in [name for name, _ in ranked if name in self.sampled][:busiest]:
+            print(f"  {name:<14}{100 * seconds / self.seconds:6.0f} % of a core")
+        for name, _ in ranked[:busiest]:
             print_top(name, self.raw(name))
 
 

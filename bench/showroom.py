@@ -1,42 +1,25 @@
-"""Showroom benchmark: typical browsing through the gateway over 10,000 approved
-products in 20 hubs.
+"""The showroom: approved products to browse, and the queries people send.
 
-    python -m bench.showroom [--products 10000] [--hubs 20] [--requests 400]
-                             [--concurrency 8]
-
-The stack runs as five processes started with ``services.run.service_command`` (what
-``make run`` and the image run), on a fresh RabbitMQ vhost when the management API
-answers (else ``AMQP_URI`` as given), with the embedded store in a temporary
-``KOMPOR_DATA_DIR`` (or ``MONGO_URI`` when set). The products are seeded before the
-services start, straight into the catalogue's store with the catalogue's own rules
-(``domain.new_product`` then ``domain.approve``) and without their events: seeding
-through the API would take far longer than the benchmark and would only measure
-writes. Each query type is then sent ``--requests`` times by ``--concurrency``
-threads; the figures are printed, never asserted.
+``seed`` writes the products straight into the stores before the services start, with
+the catalogue's own rules (``domain.new_product`` then ``domain.approve``) and without
+their events, so 10,000 products take seconds rather than the half hour the API would
+need; the orders service's copy of each product (what it learns from
+``product_approved``) is written through its own repository, so every service holds
+what it would hold in production.
 """
 
-import argparse
 import datetime
-import os
-import random
-import sys
-import time
+import urllib.parse
 
-from bench.common import (
-    Load,
-    data_dir,
-    free_port,
-    fresh_vhost,
-    print_table,
-    running_stack,
-    stop_on_sigterm,
-)
+import requests
+
+from bench.load import Request
 from services.catalogue import domain
 from services.catalogue.contract import CATEGORIES
 from services.catalogue.repository import CatalogueRepository
-from services.common import config as cfg
-from services.common.envelope import PENDING_EVENTS, new_id, utcnow
+from services.common.envelope import PENDING_EVENTS, isoformat, new_id, utcnow
 from services.common.mongo import database_name, mongo_client
+from services.orders.repository import OrdersRepository
 
 WORDS = {
     "food": ["Keripik Tempe", "Sambal Bawang", "Kue Lapis", "Rengginang", "Dodol Apel"],
@@ -52,12 +35,17 @@ PLACES = ["Dampit", "Batu", "Tumpang", "Singosari", "Kepanjen", "Poncokusumo", "
 SEARCH_TERMS = ["keripik", "kopi", "batik", "apel", "dampit", "organik", "bambu"]
 
 
-def seed(config, products, hubs, rng):
-    """Insert ``products`` approved products spread over ``hubs`` hubs; returns the hub
-    ids and product ids."""
-    db = mongo_client(config)[database_name("catalogue")]
+VARIANTS = 100  # requests of each query, drawn at random, gone round by the load
+
+
+def seed(config, products, rng):
+    """``products`` approved products in one hub per 500 (20 at most, one at least);
+    returns the hub ids and the product ids."""
+    hubs = min(max(products // 500, 1), 20)
+    client = mongo_client(config)
+    catalogue = client[database_name("catalogue")]
     for collection, models in CatalogueRepository.indexes.items():
-        db[collection].create_indexes(models)
+        catalogue[collection].create_indexes(models)
     hub_ids = [new_id() for _ in range(hubs)]
     sellers = {
         hub_id: [{"member_id": new_id(), "roles": {hub_id: ["seller"]}} for _ in range(25)]
@@ -67,7 +55,7 @@ def seed(config, products, hubs, rng):
         hub_id: {"member_id": new_id(), "roles": {hub_id: ["coordinator"]}} for hub_id in hub_ids
     }
     now = utcnow()
-    documents = []
+    codes, documents, approved = set(), [], []
     for n in range(products):
         hub_id = hub_ids[n % hubs]
         category = rng.choice(CATEGORIES)
@@ -85,23 +73,37 @@ def seed(config, products, hubs, rng):
                 "images": [f"https://img.kompordesa.id/{n}.jpg"],
             },
             now=now - datetime.timedelta(seconds=products - n),
+            code=free_code(codes, rng),
         )
         domain.approve(product, coordinators[hub_id], now=now)
-        product.pop(PENDING_EVENTS)  # seeded, not announced: nobody needs 20,000 events
+        approved.append(product.pop(PENDING_EVENTS)[-1]["data"])  # seeded, not announced
         documents.append({**product, "version": 1, "outbox": []})
     for start in range(0, len(documents), 1000):
-        db.products.insert_many(documents[start : start + 1000])
+        catalogue.products.insert_many(documents[start : start + 1000])
+    orders = OrdersRepository(client[database_name("orders")])
+    for snapshot in approved:
+        orders.save_product(snapshot, isoformat(now))
     return hub_ids, [document["_id"] for document in documents]
 
 
-def queries(base, hub_ids, product_ids, rng):
-    """Typical showroom requests by name: each a ``session → response`` callable."""
-    url = f"{base}/api/v1/products"
+def free_code(taken, rng):
+    """A product code not in ``taken`` (which it joins): the store allows each once."""
+    code = domain.new_code(pick=rng.choice)
+    while code in taken:
+        code = domain.new_code(domain.CODE_TRIES - 1, pick=rng.choice)  # longer: rarer clashes
+    taken.add(code)
+    return code
+
+
+def queries(hub_ids, product_ids, rng):
+    """Every showroom query by name, each as ``VARIANTS`` requests (hubs, categories
+    and search terms drawn at random)."""
 
     def get(params=None, path=""):
-        return lambda session: session.get(url + path, params=params, timeout=10)
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        return Request("GET", f"/api/v1/products{path}{query}")
 
-    return {
+    kinds = {
         "newest (all hubs)": lambda: get(),
         "hub showroom": lambda: get({"hub_id": rng.choice(hub_ids)}),
         "hub + category": lambda: get(
@@ -117,53 +119,50 @@ def queries(base, hub_ids, product_ids, rng):
         ),
         "product detail": lambda: get(path=f"/{rng.choice(product_ids)}"),
     }
+    return {name: [make() for _ in range(VARIANTS)] for name, make in kinds.items()}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--products", type=int, default=10_000)
-    parser.add_argument("--hubs", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=400, help="per query type")
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args(argv)
-    rng = random.Random(args.seed)
-    stop_on_sigterm()
-
-    with fresh_vhost() as amqp_uri, data_dir() as path:
-        env = {
-            "AMQP_URI": amqp_uri,
-            "KOMPOR_DATA_DIR": path / "var",
-            "GATEWAY_ADDRESS": f"127.0.0.1:{free_port()}",
-            "KOMPOR_LOG_LEVEL": "WARNING",
-            "KOMPOR_RATE_LIMIT": 0,  # the bench is many clients behind one address
-        }
-        config = {cfg.DATA_DIR_KEY: str(env["KOMPOR_DATA_DIR"])}
-        if os.environ.get(cfg.MONGO_URI_KEY):
-            config[cfg.MONGO_URI_KEY] = os.environ[cfg.MONGO_URI_KEY]
-        started = time.perf_counter()
-        hub_ids, product_ids = seed(config, args.products, args.hubs, rng)
-        mongo_client(config).close()
-        print(
-            f"seeded {len(product_ids)} approved products in {len(hub_ids)} hubs "
-            f"in {time.perf_counter() - started:.1f}s",
-            flush=True,
+def conditional_get(url, product_id):
+    """The issue's checks of what a phone on 2G gets: ``(what, value, target, met)``
+    each."""
+    page_url, product_url = f"{url}/api/v1/products", f"{url}/api/v1/products/{product_id}"
+    plain = {"Accept-Encoding": "identity"}
+    page = requests.get(page_url, headers=plain, timeout=10)
+    checks = [revalidated("page", page_url), revalidated("product", product_url)]
+    cache = page.headers.get("Cache-Control", "")
+    reusable = "max-age=" in cache and not {"no-store", "no-cache", "private"} & set(
+        cache.split(", ")
+    )
+    checks.append(
+        ("Cache-Control, anonymous page", cache or "none", "reusable for a stated time", reusable)
+    )
+    items = len(page.json().get("items", []))
+    checks.append(
+        (
+            f"page of {items} products, uncompressed",
+            f"{len(page.content):,} B",
+            "< 10 KB for 20",
+            items == 20 and len(page.content) < 10 * 1024,
         )
-        with running_stack(env, path) as stack:
-            load = Load(args.concurrency)
-            rows = []
-            for name, make in queries(stack.url, hub_ids, product_ids, rng).items():
-                load.run([make() for _ in range(min(20, args.requests))])  # warm up
-                rows.append((name, load.run([make() for _ in range(args.requests)])))
-                stack.check()  # figures from a half-dead stack would mislead
-                print(f"  {name}: done", file=sys.stderr, flush=True)
-        print_table(
-            f"\nshowroom through the gateway: {args.products} products, {args.hubs} hubs, "
-            f"{args.concurrency} concurrent clients, {args.requests} requests per query",
-            rows,
-        )
-    return 0
+    )
+    encoding = requests.get(page_url, headers={"Accept-Encoding": "gzip"}, timeout=10).headers
+    offered = encoding.get("Content-Encoding", "none")
+    checks.append(("gzip offered (Accept-Encoding)", offered, "gzip", offered == "gzip"))
+    return checks
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def revalidated(what, address):
+    """A second ``GET`` with the first answer's ``ETag``: 304 and how many bytes."""
+    etag = requests.get(address, timeout=10).headers.get("ETag")
+    if not etag:
+        return (f"ETag → 304, showroom {what}", "no ETag", "304 under 300 B", False)
+    again = requests.get(address, headers={"If-None-Match": etag}, timeout=10)
+    status_line = f"HTTP/1.1 {again.status_code} {again.reason}\r\n"
+    size = len(status_line) + sum(len(f"{k}: {v}\r\n") for k, v in again.headers.items())
+    size += 2 + len(again.content)
+    return (
+        f"ETag → 304, showroom {what}",
+        f"{again.status_code}, {size} B",
+        "304 under 300 B",
+        again.status_code == 304 and size < 300,
+    )
