@@ -6,7 +6,6 @@ The gateway and the other services read orders through this module and
 describes the same events for people, and a test keeps the two in step.
 """
 
-import datetime
 from typing import NotRequired, TypedDict
 
 from services.common.actor import ROLES
@@ -29,9 +28,6 @@ PICKUP, DELIVERY = "pickup", "delivery"
 FULFILMENT_METHODS = (PICKUP, DELIVERY)
 COD, BANK_TRANSFER = "cod", "bank_transfer"
 PAYMENT_METHODS = (COD, BANK_TRANSFER)
-
-WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")
-"""Asia/Jakarta, the hubs' time (no daylight saving): a sales report's days are its days."""
 
 # ``as`` of an order list: the part the caller plays in the orders listed
 VIEWS = ROLES

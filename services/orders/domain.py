@@ -663,16 +663,3 @@ def _paid(order: Document, by: str, now: datetime.datetime) -> None:
 def check_can_see_sales_report(actor: Actor, hub_id: object) -> None:
     """A hub's sales report is for its coordinators (and admins)."""
     check_coordinator(actor, hub_id)
-
-
-def report_period(
-    start: datetime.datetime | None, end: datetime.datetime | None, end_is_date: bool = False
-) -> tuple[datetime.datetime | None, datetime.datetime | None]:
-    """The half-open range ``[start, end)``; a date-only ``to`` includes that day."""
-    if end is not None and end_is_date:
-        end = end + datetime.timedelta(days=1)
-    if start is not None and end is not None and start >= end:
-        raise ValidationError(
-            "The report period is empty.", {"to": ["Send a 'to' later than 'from'."]}
-        )
-    return start, end

@@ -8,6 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.envelope import utcnow
 from services.common.errors import Conflict
+from services.common.periods import in_period
 from services.common.storage import Repository
 from services.common.types import Document, Query
 from services.orders import domain
@@ -203,11 +204,7 @@ class OrdersRepository(Repository):
         """Totals computed by the database: ``{"completed": …, "confirmed": …}`` where
         confirmed counts every order confirmed or later (completed included)."""
         match = {"hub_id": hub_id, "status": {"$in": list(domain.CONFIRMED_OR_LATER)}}
-        period: Query = {}
-        if start is not None:
-            period["$gte"] = start
-        if end is not None:
-            period["$lt"] = end
+        period = in_period(start, end)
         if period:
             match["created_at"] = period
         only_completed = [{"$match": {"status": domain.COMPLETED}}]

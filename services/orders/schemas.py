@@ -1,9 +1,7 @@
 """Orders' requests and responses, for its service and for the gateway."""
 
-import datetime
-
 import marshmallow
-from marshmallow import fields, post_load, pre_dump, validate, validates_schema
+from marshmallow import fields, pre_dump, validate, validates_schema
 
 from services.common.errors import ValidationError
 from services.common.schemas import (
@@ -12,7 +10,6 @@ from services.common.schemas import (
     Schema,
     Timestamp,
     choice,
-    representable_in_utc,
     text,
 )
 from services.orders import contract
@@ -132,59 +129,6 @@ class ListOrdersSchema(PageSchema):
     as_ = choice(contract.VIEWS, data_key="as", load_default=contract.DEFAULT_VIEW)
     hub_id = text(100, load_default=None)
     status = choice(contract.STATUSES, load_default=None)
-
-
-class DateOrTime(fields.Field):
-    """``2026-11-01`` (a whole day in WIB) or ``2026-11-01T08:00:00Z``; a time without
-    an offset means UTC."""
-
-    default_error_messages = {
-        "invalid": "Send an ISO 8601 date (2026-11-01) or time (2026-11-01T08:00:00Z)."
-    }
-    OPENAPI_EXTRA = {  # for the API document
-        "type": "string",
-        "anyOf": [{"format": "date"}, {"format": "date-time"}],
-        "example": "2026-11-01",
-    }
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        try:
-            if len(value) == 10:
-                day = datetime.date.fromisoformat(value)
-                moment = datetime.datetime.combine(day, datetime.time(), tzinfo=contract.WIB)
-                is_date = True
-            else:
-                moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-                is_date = False
-        except ValueError:
-            raise self.make_error("invalid") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.UTC)
-        representable_in_utc(moment)
-        return moment.astimezone(datetime.UTC), is_date
-
-
-class ReportQuerySchema(FlatSchema):
-    from_ = DateOrTime(
-        data_key="from",
-        load_default=None,
-        metadata={"description": "A date alone starts at the beginning of that day in WIB."},
-    )
-    to = DateOrTime(
-        load_default=None,
-        metadata={
-            "description": "Later than from; a date alone counts its whole day (in WIB, "
-            "Asia/Jakarta, like from)."
-        },
-    )
-
-    @post_load
-    def bounds(self, data, **kwargs):
-        start, _ = data["from_"] or (None, False)
-        end, end_is_date = data["to"] or (None, False)
-        return {"start": start, "end": end, "end_is_date": end_is_date}
 
 
 class LineSchema(Schema):

@@ -6,6 +6,7 @@ from services.catalogue import contract as catalogue
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
 from services.common.idempotency import Idempotency, idempotent
+from services.common.periods import period_of
 from services.common.rpc import rpc
 from services.common.schemas import page_of
 from services.common.service import HealthMixin
@@ -169,7 +170,7 @@ class OrdersService(HealthMixin):
         → order count, gross total, by product and by seller, for completed orders and
         for every order confirmed or later."""
         domain.check_can_see_sales_report(actor, hub_id)
-        start, end = domain.report_period(**schemas.ReportQuerySchema().load_or_raise(query))
+        start, end = period_of(query)
         report = {"hub_id": hub_id, "from_": start, "to": end}
         return schemas.SalesReportSchema().dump(
             {**report, **self.store.sales_report(hub_id, start, end)}

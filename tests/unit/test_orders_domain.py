@@ -381,18 +381,6 @@ def test_the_buyer_sellers_and_coordinator_see_an_order_and_nobody_else():
             domain.check_can_view(order, actor)
 
 
-def test_a_date_only_to_includes_that_whole_day_and_an_empty_period_is_refused():
-    start = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
-    end = datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC)
-    assert domain.report_period(start, end, end_is_date=True) == (
-        start,
-        end + datetime.timedelta(days=1),
-    )
-    with pytest.raises(ValidationError) as raised:
-        domain.report_period(end, start)
-    assert "to" in raised.value.details
-
-
 def test_order_numbers_are_short_and_readable():
     assert domain.order_number(42) == "KD-000042"
 

@@ -1,12 +1,9 @@
 """What the orders service accepts, and how it names what it refuses."""
 
-import datetime
-
 import pytest
 
 from services.common.errors import ValidationError
-from services.orders import domain
-from services.orders.schemas import ListOrdersSchema, PlaceOrderSchema, ReportQuerySchema
+from services.orders.schemas import ListOrdersSchema, PlaceOrderSchema
 
 
 def body(**overrides):
@@ -61,62 +58,6 @@ def test_missing_parts_are_each_named():
     with pytest.raises(ValidationError) as raised:
         PlaceOrderSchema().load_or_raise({})
     assert {"hub_id", "items", "fulfilment", "payment_method"} <= set(raised.value.details)
-
-
-@pytest.mark.parametrize(
-    ("query", "field"),
-    [
-        ({"from": "yesterday"}, "from"),
-        ({"to": "2026-13-01"}, "to"),
-        ({"from": "2026-11-01T25:00"}, "from"),
-        ({"from": "9999-12-31T23:00:00-05:00"}, "from"),
-        ({"from": "0001-01-01T00:00:00+05:00"}, "from"),
-        ({"to": "9999-12-31"}, "to"),
-    ],
-)
-def test_report_dates_must_be_iso(query, field):
-    with pytest.raises(ValidationError) as raised:
-        ReportQuerySchema().load_or_raise(query)
-    assert field in raised.value.details
-
-
-def test_report_dates_load_as_utc_bounds():
-    loaded = ReportQuerySchema().load_or_raise(
-        {"from": "2026-11-01T07:00:00+07:00", "to": "2026-11-30"}
-    )
-    assert loaded["start"].isoformat() == "2026-11-01T00:00:00+00:00"
-    assert loaded["end_is_date"] is True
-
-
-def test_report_days_are_wib_days():
-    loaded = ReportQuerySchema().load_or_raise({"from": "2026-01-02", "to": "2026-01-02"})
-    start, end = domain.report_period(**loaded)
-    assert start == datetime.datetime(2026, 1, 1, 17, tzinfo=datetime.UTC)
-    assert end == datetime.datetime(2026, 1, 2, 17, tzinfo=datetime.UTC)
-    placed = datetime.datetime(2026, 1, 1, 18, tzinfo=datetime.UTC)  # 2 Jan, 01:00 WIB
-    assert start <= placed < end
-
-
-@pytest.mark.parametrize(
-    ("day", "starts"),
-    [
-        ("2026-01-02", datetime.datetime(2026, 1, 1, 17, tzinfo=datetime.UTC)),
-        ("2026-07-01", datetime.datetime(2026, 6, 30, 17, tzinfo=datetime.UTC)),
-    ],
-)
-def test_a_report_day_is_a_day_in_wib_all_year_round(day, starts):
-    assert ReportQuerySchema().load_or_raise({"from": day})["start"] == starts
-
-
-@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
-def test_report_days_at_the_ends_of_the_calendar_are_answered(day):
-    try:
-        loaded = ReportQuerySchema().load_or_raise({"from": day, "to": day})
-    except ValidationError as refused:
-        assert "from" in refused.details
-    else:
-        start, end = domain.report_period(**loaded)
-        assert start < end
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Orders over HTTP: placement, views, lifecycle, payments and the hub sales report
 (docs/architecture.md §13)."""
 
+from services.common.periods import ReportQuerySchema
 from services.gateway.http import json_body, query, route
 from services.gateway.idempotency import key_header, key_of
 from services.orders import schemas
@@ -102,7 +103,7 @@ class OrdersRoutes:
     @route(
         "GET",
         "/api/v1/hubs/<hub_id>/reports/sales",
-        params=schemas.ReportQuerySchema,
+        params=ReportQuerySchema,
         response=schemas.SalesReportSchema,
         auth=True,
         summary="Sales of the hub: totals, by product, by seller",
