@@ -12,6 +12,7 @@ from typing import Any
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from services.common.actor import SELLER
 from services.common.types import Document
 
 FIELDS = ("hub_id", "member_id", "role")
@@ -31,3 +32,13 @@ def save_standing(
         )
     except DuplicateKeyError:  # a newer decision already wrote this membership
         pass
+
+
+def seller_standing(standings: Collection[Document], hub_id: str, member_id: object) -> bool | None:
+    """``True`` while ``member_id`` is an approved seller of the hub, ``False`` while
+    suspended, ``None`` if never approved as one (as far as the service has heard from
+    community)."""
+    if not isinstance(member_id, str):
+        return None
+    found = standings.find_one({"hub_id": hub_id, "member_id": member_id, "role": SELLER})
+    return None if found is None else not found["suspended"]
