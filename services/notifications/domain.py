@@ -283,6 +283,29 @@ def tell_trainee(data: Mapping[str, Any], hub: Document | None) -> list[Message]
     return [Message(data["member_id"], "training_completed", facts)]
 
 
+def tell_seller_of_payout(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
+    """``payout_recorded`` → the seller: what they were paid, how, and what the hub
+    still owes them."""
+    facts = {
+        "amount": data["amount"],
+        "method": data["method"],
+        "balance": data["balance_after"],
+        "hub": _hub_name(hub),
+    }
+    return [Message(data["seller_id"], "payout_recorded", facts)]
+
+
+def tell_seller_of_adjustment(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
+    """``adjustment_recorded`` → the seller: the correction, its reason, the balance."""
+    facts = {
+        "change": data["amount"],
+        "reason": data["reason"],
+        "balance": data["balance_after"],
+        "hub": _hub_name(hub),
+    }
+    return [Message(data["seller_id"], "adjustment_recorded", facts)]
+
+
 def _order_key(order: Mapping[str, Any], template: str) -> str:
     # each step of an order happens once, but orders may announce a step again
     return f"{order['order_id']}:{template}"

@@ -8,6 +8,7 @@ from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
 from services.community import contract as community
+from services.ledger import contract as ledger
 from services.messaging import contract as messaging
 from services.notifications import domain, schemas
 from services.notifications.channels import Channels
@@ -176,6 +177,16 @@ class NotificationsService(HealthMixin):
     @subscribe("orders", orders.ORDER_PAID)
     def handle_order_paid(self, event):
         self.courier.notify(event, domain.tell_buyer("order_paid", event["data"]))
+
+    # --- ledger ------------------------------------------------------------------
+
+    @subscribe("ledger", ledger.PAYOUT_RECORDED)
+    def handle_payout_recorded(self, event):
+        self._tell_hub(event, domain.tell_seller_of_payout)
+
+    @subscribe("ledger", ledger.ADJUSTMENT_RECORDED)
+    def handle_adjustment_recorded(self, event):
+        self._tell_hub(event, domain.tell_seller_of_adjustment)
 
     # --- messaging ---------------------------------------------------------------
 

@@ -54,6 +54,7 @@ ORDER_REJECTED = "order_rejected"
 ORDER_CANCELLED = "order_cancelled"
 ORDER_STATUS_CHANGED = "order_status_changed"
 ORDER_PAID = "order_paid"
+ORDER_SETTLED = "order_settled"
 
 
 class OrderLine(TypedDict):
@@ -123,6 +124,12 @@ class OrderPaid(OrderSummary):
     paid_by: str
 
 
+class OrderSettled(OrderSummary):
+    """Published once, in the write that makes the order both completed and paid."""
+
+    settled_at: str
+
+
 EVENTS: dict[str, type] = {
     ORDER_PLACED: OrderPlaced,
     ORDER_CONFIRMED: OrderConfirmed,
@@ -130,5 +137,6 @@ EVENTS: dict[str, type] = {
     ORDER_CANCELLED: OrderCancelled,
     ORDER_STATUS_CHANGED: OrderStatusChanged,
     ORDER_PAID: OrderPaid,
+    ORDER_SETTLED: OrderSettled,
 }
 """Every event orders publishes, with the shape of its ``data``."""

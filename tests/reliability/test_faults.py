@@ -50,7 +50,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
 
 ADMIN_PHONE = "0811-0000-0007"
 ADMIN_PASSWORD = "admin-rahasia-7"
-SERVICES = ("community", "catalogue", "orders", "notifications", "messaging", "gateway")
+SERVICES = ("community", "catalogue", "orders", "notifications", "messaging", "ledger", "gateway")
 LEAD_IN = 3.0  # orders flowing normally before each fault
 DOWN = 3.0  # how long a killed service or the broker stays away
 FLAPS = 8  # short broker outages in a row

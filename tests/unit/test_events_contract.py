@@ -19,6 +19,8 @@ from services.catalogue.service import CatalogueService
 from services.community import contract as community
 from services.community.service import CommunityService
 from services.gateway.service import GatewayService
+from services.ledger import contract as ledger
+from services.ledger.service import LedgerService
 from services.messaging import contract as messaging
 from services.messaging.service import MessagingService
 from services.notifications import contract as notifications
@@ -34,6 +36,7 @@ CONTRACTS = {
     "orders": orders,
     "notifications": notifications,
     "messaging": messaging,
+    "ledger": ledger,
 }
 SERVICE_CLASSES = (
     CommunityService,
@@ -41,6 +44,7 @@ SERVICE_CLASSES = (
     OrdersService,
     NotificationsService,
     MessagingService,
+    LedgerService,
     GatewayService,
 )
 
