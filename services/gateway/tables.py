@@ -20,6 +20,8 @@ from werkzeug.wrappers import Request, Response
 from services.gateway.http import JSON_TYPE
 
 CSV_TYPE = "text/csv"
+Table = tuple[Sequence[str], list[Mapping[str, Any]]]
+"""A report as its column names and its rows."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -65,7 +67,7 @@ STATEMENT_COLUMNS = (
 )
 
 
-def statement_table(statement: Mapping[str, Any]) -> tuple[Sequence[str], list[Mapping[str, Any]]]:
+def statement_table(statement: Mapping[str, Any]) -> Table:
     """The entries between two rows of balances: ``opening_balance`` first (at the
     period's start), ``closing_balance`` last (at its end)."""
     opening = {
@@ -84,7 +86,7 @@ def statement_table(statement: Mapping[str, Any]) -> tuple[Sequence[str], list[M
 SALES_COLUMNS = ("orders", "breakdown", "id", "name", "quantity", "total", "order_count")
 
 
-def sales_table(report: Mapping[str, Any]) -> tuple[Sequence[str], list[Mapping[str, Any]]]:
+def sales_table(report: Mapping[str, Any]) -> Table:
     """A hub's sales report: for completed orders, then every order confirmed or
     later, the totals, each product and each seller."""
     rows: list[Mapping[str, Any]] = []
@@ -119,7 +121,7 @@ NETWORK_COUNTS = (
 )
 
 
-def network_table(report: Mapping[str, Any]) -> tuple[Sequence[str], list[Mapping[str, Any]]]:
+def network_table(report: Mapping[str, Any]) -> Table:
     """The network report: a row per hub, then per district, then the network; one
     column per role (``members_seller``…) and per channel (``orders_sms``,
     ``gross_sms``…) seen anywhere in it."""
@@ -139,7 +141,7 @@ def network_table(report: Mapping[str, Any]) -> tuple[Sequence[str], list[Mappin
         *NETWORK_COUNTS,
         *(f"{what}_{channel}" for channel in channels for what in ("orders", "gross")),
     )
-    rows = []
+    rows: list[Mapping[str, Any]] = []
     for level, row in levels:
         flat = {**row, "level": level}
         flat.update({f"members_{role}": n for role, n in row["members_by_role"].items()})

@@ -176,8 +176,9 @@ def test_placing_an_order_documents_its_required_idempotency_key(document):
     assert key["schema"]["maxLength"] == 100
 
 
-KEY_REQUIRED = {"placeOrder", "createProduct", "changeStock"}
-"""The writes a repeat would make twice (an order, a product, a stock change)."""
+KEY_REQUIRED = {"placeOrder", "createProduct", "changeStock", "recordPayout", "recordAdjustment"}
+"""The writes a repeat would make twice (an order, a product, a stock change, a payout,
+an adjustment)."""
 WITHOUT_A_MEMBER = {
     "registerMember",
     "issueToken",
@@ -279,6 +280,11 @@ OPERATIONS = {
     "POST /api/v1/inbound/whatsapp": ("receiveWhatsapp", "messages"),
     "GET /api/v1/me/messages": ("listMyMessages", "messages"),
     "GET /api/v1/hubs/{hub_id}/messages": ("listHubMessages", "messages"),
+    "GET /api/v1/hubs/{hub_id}/sellers/{seller_id}/statement": ("getStatement", "ledger"),
+    "GET /api/v1/me/earnings": ("listMyEarnings", "ledger"),
+    "POST /api/v1/hubs/{hub_id}/payouts": ("recordPayout", "ledger"),
+    "POST /api/v1/hubs/{hub_id}/adjustments": ("recordAdjustment", "ledger"),
+    "GET /api/v1/reports/network": ("getNetworkReport", "reports"),
     "GET /healthz": ("getHealth", "health"),
     "GET /readyz": ("getReadiness", "health"),
     "GET /api/v1/openapi.json": ("getApiDocument", "openapi"),
@@ -325,7 +331,7 @@ def test_every_body_an_operation_answers_is_a_named_component(document):
 
 def test_lists_come_in_a_named_page_of_named_items(document):
     lists = [(label, o) for label, o in operations(document) if o["operationId"].startswith("list")]
-    assert len(lists) == 8
+    assert len(lists) == 9
     for label, operation in lists:
         answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert answer["$ref"].endswith("Page"), label
@@ -393,3 +399,17 @@ def test_every_number_a_request_carries_has_a_documented_range(document):
     assert len(found) >= 8  # pages, page sizes, prices, stock, quantities, capacity
     unbounded = [where for where, number in found if not {"minimum", "maximum"} <= set(number)]
     assert unbounded == []
+
+
+CSV_REPORTS = {"getStatement", "getSalesReport", "getNetworkReport"}
+"""Every report and statement also answers ``text/csv`` (DESIGN §8)."""
+
+
+def test_reports_and_statements_document_their_csv_form(document):
+    with_csv = {
+        operation["operationId"]
+        for _, operation in operations(document)
+        if "text/csv" in operation["responses"].get("200", {}).get("content", {})
+    }
+    assert with_csv == CSV_REPORTS
+    assert schema(document, "CsvTable")["type"] == "string"
