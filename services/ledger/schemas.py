@@ -1,5 +1,6 @@
 """The ledger's requests and responses, for its service and for the gateway. Money is
-integer rupiah everywhere."""
+integer rupiah everywhere: an amount is taken only as a JSON integer (``strict``), so
+``10.5`` or ``"1000"`` is refused rather than rounded."""
 
 from marshmallow import fields, pre_dump, validate
 
@@ -13,7 +14,7 @@ class RecordPayoutSchema(Schema):
     """``{"seller_id": "…", "amount": 50000, "method": "cash", "reference": "…"}``."""
 
     seller_id = text(MAX_ID, required=True)
-    amount = bounded_integer(1, contract.MAX_AMOUNT, required=True)
+    amount = bounded_integer(1, contract.MAX_AMOUNT, required=True, strict=True)
     method = choice(contract.PAYOUT_METHODS, required=True)
     reference = text(
         contract.MAX_REFERENCE,
@@ -29,6 +30,7 @@ class RecordAdjustmentSchema(Schema):
     seller_id = text(MAX_ID, required=True)
     amount = fields.Integer(
         required=True,
+        strict=True,
         validate=[
             validate.Range(
                 min=-contract.MAX_AMOUNT,

@@ -36,10 +36,12 @@ FORBIDDEN_BEFORE_FOUND = {
 """Operations where a ``$gt`` id is 403 rather than 404, and why."""
 
 
-def test_no_operation_takes_a_dollar_operator_in_its_body_query_or_path(api, admin, sms_sink):
+def test_no_operation_takes_a_dollar_operator_in_its_body_query_or_path(
+    api, admin, sms_sink, events
+):
     document = api.get("/api/v1/openapi.json").json()
     assert {endpoint.label for endpoint in ENDPOINTS} == document_operations(document)
-    world = build_world(api, admin, sms_sink)
+    world = build_world(api, admin, sms_sink, events)
     problems = []
     probed = 0
     for endpoint in (endpoint for endpoint in ENDPOINTS if not endpoint.variant):

@@ -11,7 +11,7 @@ publish it as orders would (``tests.support.notifications.Events``)::
 from fractions import Fraction
 
 from services.common.envelope import isoformat, utcnow
-from tests.support.endpoints import new_key
+from tests.support.catalogue import key_header
 from tests.support.notifications import make_line, make_order, new_id
 from tests.support.waiting import wait_until
 
@@ -87,6 +87,6 @@ def wait_for_balance(client, hub_id, seller_id, amount, timeout=20):
 
 def pay(client, hub_id, seller_id, amount, method="cash", key=None, **extra):
     """``POST /hubs/{hub_id}/payouts`` (a new Idempotency-Key unless ``key``)."""
-    headers = {"Idempotency-Key": key} if key else new_key()
+    headers = {"Idempotency-Key": key} if key else key_header()
     body = {"seller_id": seller_id, "amount": amount, "method": method, **extra}
     return client.post(f"/api/v1/hubs/{hub_id}/payouts", json=body, headers=headers)
