@@ -21,7 +21,7 @@ WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")
 Period = tuple[datetime.datetime | None, datetime.datetime | None]
 
 
-class DateOrTime(fields.Field):
+class DateOrTime(fields.Field[tuple[datetime.datetime, bool]]):
     """``2026-11-01`` (a whole day in WIB) or ``2026-11-01T08:00:00Z``; a time without
     an offset means UTC. Loads as ``(moment in UTC, whether a date alone was sent)``."""
 

@@ -28,10 +28,6 @@ MAX_AMOUNT = 1_000_000_000
 MAX_REFERENCE = 100
 MAX_REASON = 200
 
-DEFAULT_COMMISSION_PERCENT = 10
-"""The commission of an order settled without one (placed before hubs had a
-``commission_percent``): the design's default."""
-
 
 # --- events (``ledger.events``) ----------------------------------------------------
 

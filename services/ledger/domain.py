@@ -41,7 +41,6 @@ from services.ledger.contract import (
     ADJUSTMENT,
     ADJUSTMENT_RECORDED,
     COMMISSION,
-    DEFAULT_COMMISSION_PERCENT,
     PAYOUT,
     PAYOUT_RECORDED,
     SALE,
@@ -178,9 +177,7 @@ class Tally(NamedTuple):
 def split(order: Mapping[str, Any]) -> list[Share]:
     """Each seller's share of ``order`` (an ``order_settled``), in the order of its
     lines; ``UnbalancedOrder`` if the lines do not make the total."""
-    percent = order.get("commission_percent")
-    if percent is None:
-        percent = DEFAULT_COMMISSION_PERCENT
+    percent = order["commission_percent"]
     if not _whole(percent) or not 0 <= percent <= MAX_PERCENT:
         raise UnbalancedOrder(f"order {order['order_id']}: commission_percent {percent!r}")
     gross: dict[str, int] = {}

@@ -125,7 +125,7 @@ class OrderPaid(OrderSummary):
 
 
 class OrderSettled(OrderSummary):
-    """Published once, in the write that makes the order both completed and paid."""
+    """The order is completed and paid: what each seller and the hub earn is due."""
 
     settled_at: str
 
