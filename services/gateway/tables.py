@@ -17,6 +17,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from services.gateway import network
 from services.gateway.http import JSON_TYPE
 
 CSV_TYPE = "text/csv"
@@ -111,16 +112,6 @@ def sales_table(report: Mapping[str, Any]) -> Table:
     return SALES_COLUMNS, rows
 
 
-NETWORK_COUNTS = (
-    "trainings_held",
-    "trainings_completed",
-    "orders",
-    "gross",
-    "settled_orders",
-    "commission",
-)
-
-
 def network_table(report: Mapping[str, Any]) -> Table:
     """The network report: a row per hub, then per district, then the network; one
     column per role (``members_seller``…) and per channel (``orders_sms``,
@@ -138,7 +129,7 @@ def network_table(report: Mapping[str, Any]) -> Table:
         "hub_id",
         "name",
         *(f"members_{role}" for role in roles),
-        *NETWORK_COUNTS,
+        *network.COUNTS,
         *(f"{what}_{channel}" for channel in channels for what in ("orders", "gross")),
     )
     rows: list[Mapping[str, Any]] = []

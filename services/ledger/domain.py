@@ -259,18 +259,9 @@ def payout(
     actor: Actor, hub_id: str, fields: Mapping[str, Any], key: str, standing: bool | None
 ) -> Document:
     """A payout of ``fields["amount"]`` to the seller, under the caller's key."""
-    seller_id = fields["seller_id"]
-    check_can_move_money(actor, hub_id, seller_id)
-    check_is_seller(standing, seller_id)
-    return draft(
-        f"payout:{hub_id}:{actor['member_id']}:{key}",
-        hub_id,
-        seller_id,
-        PAYOUT,
-        -fields["amount"],
-        method=fields["method"],
-        reference=fields["reference"],
-        recorded_by=actor["member_id"],
+    facts = {"method": fields["method"], "reference": fields["reference"]}
+    return _moved(
+        PAYOUT, actor, hub_id, fields["seller_id"], -fields["amount"], key, standing, facts
     )
 
 
@@ -278,18 +269,28 @@ def adjustment(
     actor: Actor, hub_id: str, fields: Mapping[str, Any], key: str, standing: bool | None
 ) -> Document:
     """A correction of the seller's balance by ``fields["amount"]``, with its reason."""
-    seller_id = fields["seller_id"]
+    facts = {"reason": fields["reason"]}
+    return _moved(
+        ADJUSTMENT, actor, hub_id, fields["seller_id"], fields["amount"], key, standing, facts
+    )
+
+
+def _moved(
+    kind: str,
+    actor: Actor,
+    hub_id: str,
+    seller_id: str,
+    amount: int,
+    key: str,
+    standing: bool | None,
+    facts: Mapping[str, Any],
+) -> Document:
+    """Money the coordinator moves on a seller's account: one entry per coordinator
+    and ``Idempotency-Key``."""
     check_can_move_money(actor, hub_id, seller_id)
     check_is_seller(standing, seller_id)
-    return draft(
-        f"adjustment:{hub_id}:{actor['member_id']}:{key}",
-        hub_id,
-        seller_id,
-        ADJUSTMENT,
-        fields["amount"],
-        reason=fields["reason"],
-        recorded_by=actor["member_id"],
-    )
+    cause = f"{kind}:{hub_id}:{actor['member_id']}:{key}"
+    return draft(cause, hub_id, seller_id, kind, amount, recorded_by=actor["member_id"], **facts)
 
 
 REQUEST_FIELDS = ("seller_id", "amount", "method", "reference", "reason")

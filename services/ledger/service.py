@@ -51,9 +51,7 @@ class LedgerService(HealthMixin):
         "method": "cash"}, idempotency_key="3f2a…")`` → the payout with the balance
         left; more than the balance is ``InsufficientBalance``."""
         fields = schemas.RecordPayoutSchema().load_or_raise(payload)
-        standing = self.store.seller_standing(hub_id, fields["seller_id"])
-        asked = domain.payout(actor, hub_id, fields, idempotency_key, standing)
-        entry = domain.check_same_request(self.store.append(asked), asked)
+        entry = self._record(domain.payout, actor, hub_id, fields, idempotency_key)
         return schemas.PayoutSchema().dump(entry)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -62,10 +60,14 @@ class LedgerService(HealthMixin):
         """``record_adjustment(coordinator, hub_id, {"seller_id": "…", "amount": -2500,
         "reason": "Salah hitung"}, idempotency_key="…")`` → the adjustment."""
         fields = schemas.RecordAdjustmentSchema().load_or_raise(payload)
-        standing = self.store.seller_standing(hub_id, fields["seller_id"])
-        asked = domain.adjustment(actor, hub_id, fields, idempotency_key, standing)
-        entry = domain.check_same_request(self.store.append(asked), asked)
+        entry = self._record(domain.adjustment, actor, hub_id, fields, idempotency_key)
         return schemas.AdjustmentSchema().dump(entry)
+
+    def _record(self, make, actor, hub_id, fields, key):
+        """The entry ``make`` drafts, written once per key (a repeat finds it)."""
+        standing = self.store.seller_standing(hub_id, fields["seller_id"])
+        asked = make(actor, hub_id, fields, key, standing)
+        return domain.check_same_request(self.store.append(asked), asked)
 
     @rpc(expected_exceptions=EXPECTED)
     def statement(self, actor, hub_id, seller_id, query):
