@@ -76,6 +76,12 @@ def test_commission_is_rounded_half_up_to_whole_rupiah(amount, percent, commissi
     assert domain.commission_on(amount, percent) == commission
 
 
+def test_the_readmes_two_sellers_at_fifteen_percent_add_up_to_the_total():
+    order = settled_order(HUB, [("siti", 35_005), ("budi", 10_010)], commission_percent=15)
+    assert booked(order) == {"sale": {"siti": 29_754, "budi": 8_508}, "commission": {"hub": 6_753}}
+    assert 29_754 + 8_508 + 6_753 == order["total"] == 45_015
+
+
 def test_each_seller_pays_commission_on_their_own_lines_together():
     # per seller, not per line: 3 × 5 → 15 % of 15 = 2.25 → 2 (per line it would be 3 × 1)
     order = settled_order(HUB, [("a", 5), ("a", 5), ("a", 5), ("b", 10)], commission_percent=15)
