@@ -3,9 +3,9 @@ first that fails stops the rest."""
 
 import sys
 
-from bench import inbound, mixed, orders, showroom
+from bench import inbound, ledger, mixed, orders, showroom
 
-BENCHMARKS = (showroom, orders, mixed, inbound)
+BENCHMARKS = (showroom, orders, mixed, inbound, ledger)
 
 
 def main():

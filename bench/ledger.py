@@ -5,14 +5,15 @@ orders, on the embedded store a local run uses (litemongo over SQLite).
                            [--calls 20] [--written 1000]
 
 The orders' entries are seeded straight into the ledger's store with the ledger's own
-rules (``domain.settlement``, ``domain.appended``) and the hubs' day totals they make,
-without events: through the service it would take far longer than the benchmark and
-would measure writes. Then ``--written`` more orders go through the repository's own
-write path (``append``, ``count_settled``), for the write rate; the day totals are
-queried in this process (``commission_by_hub``), and the raw aggregation over every
-commission entry is timed once for comparison; finally the ledger runs as its own
-process (``services.run.service_command``) on a fresh vhost and ``commission_by_hub``
-is called over RPC ``--calls`` times, as the gateway calls it for the network report,
+rules (``domain.settlement``, ``domain.appended``), with the accounts' heads and the
+hubs' tallies of commission per day they make, without events: through the service it
+would take far longer than the benchmark and would measure writes. Then ``--written``
+more orders go through the repository's own write path (``append``, ``tally``), for
+the write rate on a store of that size; ``commission_by_hub`` is computed in this
+process from the hubs' tallies, and the raw aggregation over every commission entry is
+timed once for comparison; finally the ledger runs as its own process
+(``services.run.service_command``) on a fresh vhost and ``commission_by_hub`` is
+called over RPC ``--calls`` times, as the gateway calls it for the network report,
 against the gateway's RPC deadline (5 s). The figures are printed, never asserted.
 """
 
@@ -80,36 +81,34 @@ def settled_orders(count, hubs, days, sellers, rng):
 
 
 def seed(db, orders):
-    """Every order's entries, as the ledger would append them, and its hubs' days."""
-    last, entries, days = {}, [], {}
+    """Every order's entries as the ledger would append them, each account's head and
+    each hub's tally of its commission per day; returns how many hub-days."""
+    last, entries, tallies = {}, [], {}
     for order in orders:
-        drafts, tally = domain.settlement(order)
-        for entry_draft in drafts:
+        for entry_draft in domain.settlement(order):
             entry = domain.appended(
-                entry_draft, last.get(entry_draft["account"]), drafts[0]["settled_at"]
+                entry_draft, last.get(entry_draft["account"]), entry_draft["settled_at"]
             )
             last[entry["account"]] = entry
             entries.append({**entry, "version": 1, "outbox": [], "outbox_pending": False})
             if len(entries) >= BATCH:
                 db.entries.insert_many(entries)
                 entries = []
-        day = days.setdefault(
-            f"{tally.hub_id}:{tally.day}",
-            {
-                "hub_id": tally.hub_id,
-                "day": tally.day,
-                "commission": 0,
-                "settled_orders": 0,
-                "order_ids": [],
-            },
+        tally = tallies.setdefault(order["hub_id"], {"tallied_seq": 0, "days": {}})
+        day = tally["days"].setdefault(
+            domain.wib_day(entry["settled_at"]), {"commission": 0, "settled_orders": 0}
         )
-        day["commission"] += tally.commission
+        day["commission"] += entry["amount"]  # the last entry is the hub's commission
         day["settled_orders"] += 1
-        day["order_ids"].append(tally.order_id)
+        tally["tallied_seq"] = entry["seq"]
     if entries:
         db.entries.insert_many(entries)
-    db.days.insert_many([{"_id": key, **day} for key, day in days.items()])
-    return len(days)
+    heads = ("hub_id", "seller_id", "seq", "balance_after", "at")
+    db.accounts.insert_many(
+        [{"_id": account, **{k: e[k] for k in heads}} for account, e in last.items()]
+    )
+    db.tallies.insert_many([{"_id": hub_id, **tally} for hub_id, tally in tallies.items()])
+    return sum(len(tally["days"]) for tally in tallies.values())
 
 
 def timed(call, times):
@@ -166,10 +165,9 @@ def main(argv=None):
         started = time.perf_counter()
         for number, order in enumerate(more):
             order = {**order, "order_id": f"written-{number}"}
-            drafts, tally = domain.settlement(order)
-            for entry_draft in drafts:
+            for entry_draft in domain.settlement(order):
                 repository.append(entry_draft)
-            repository.count_settled(tally)
+            repository.tally(order["hub_id"])
         took = time.perf_counter() - started
         print(
             f"{args.written:,} more orders through the repository's write path: "
@@ -183,11 +181,11 @@ def main(argv=None):
         print("-" * 82)
         figures(
             "commission_by_hub, the whole period (store)",
-            timed(lambda: repository.commission_by_hub(first_day, end_day), 5),
+            timed(lambda: domain.commission_by_hub(repository.tallies(), first_day, end_day), 5),
         )
         figures(
             "commission_by_hub, one month (store)",
-            timed(lambda: repository.commission_by_hub(first_day, month_end), 5),
+            timed(lambda: domain.commission_by_hub(repository.tallies(), first_day, month_end), 5),
         )
         figures("raw aggregation over every entry (store)", timed(lambda: raw_aggregation(db), 1))
         mongo_client(config).close()

@@ -165,15 +165,6 @@ class Share(NamedTuple):
         return self.gross - self.commission
 
 
-class Tally(NamedTuple):
-    """What a settled order adds to its hub's totals of its day (WIB)."""
-
-    hub_id: str
-    day: str
-    order_id: str
-    commission: int
-
-
 def split(order: Mapping[str, Any]) -> list[Share]:
     """Each seller's share of ``order`` (an ``order_settled``), in the order of its
     lines; ``UnbalancedOrder`` if the lines do not make the total."""
@@ -199,9 +190,9 @@ def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def settlement(order: Mapping[str, Any]) -> tuple[list[Document], Tally]:
-    """The entries a settled order makes (each seller's sale, then the hub's
-    commission) and what it adds to its hub's day."""
+def settlement(order: Mapping[str, Any]) -> list[Document]:
+    """The entries a settled order makes: each seller's sale, then the hub's
+    commission."""
     shares = split(order)
     hub_id, order_id = order["hub_id"], order["order_id"]
     settled_at = parse_time(order["settled_at"])
@@ -214,7 +205,7 @@ def settlement(order: Mapping[str, Any]) -> tuple[list[Document], Tally]:
     ]
     commission = sum(share.commission for share in shares)
     entries.append(draft(f"commission:{order_id}", hub_id, None, COMMISSION, commission, **facts))
-    return entries, Tally(hub_id, wib_day(settled_at), order_id, commission)
+    return entries
 
 
 def parse_time(text: str) -> datetime.datetime:
@@ -375,3 +366,27 @@ def report_days(
         None if start is None else wib_day(start),
         None if end is None else wib_day(end),
     )
+
+
+def commission_by_hub(
+    tallies: Sequence[Mapping[str, Any]], first_day: str | None, end_day: str | None
+) -> list[Document]:
+    """``[{hub_id, settled_orders, commission}]`` of the days ``[first_day, end_day)``
+    (ISO dates, which sort as days do) from each hub's tally, for hubs that settled an
+    order then."""
+    found = []
+    for tally in sorted(tallies, key=lambda tally: tally["_id"]):
+        days = [
+            counts
+            for day, counts in (tally.get("days") or {}).items()
+            if (first_day is None or day >= first_day) and (end_day is None or day < end_day)
+        ]
+        if days:
+            found.append(
+                {
+                    "hub_id": tally["_id"],
+                    "settled_orders": sum(counts["settled_orders"] for counts in days),
+                    "commission": sum(counts["commission"] for counts in days),
+                }
+            )
+    return found

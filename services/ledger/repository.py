@@ -18,7 +18,8 @@ APPEND_ATTEMPTS = 30
 
 class LedgerRepository(Repository):
     """Entries (append-only, per account; payouts and adjustments carry their events),
-    the hubs' totals per day (WIB) for the network report, and which members are
+    each account's head (where its last entry is, so a write never reads its history),
+    each hub's commission per day (WIB) for the network report, and which members are
     sellers of which hub (community's membership decisions)."""
 
     aggregates = ("entries",)
@@ -27,9 +28,9 @@ class LedgerRepository(Repository):
             # the next entry of an account is taken once: the loser of a race reads again
             IndexModel([("account", ASCENDING), ("seq", ASCENDING)], unique=True),
             IndexModel([("account", ASCENDING), ("at", ASCENDING)]),
-            IndexModel([("seller_id", ASCENDING), ("hub_id", ASCENDING)]),
         ],
-        "days": [IndexModel([("day", ASCENDING), ("hub_id", ASCENDING)])],
+        "accounts": [IndexModel([("seller_id", ASCENDING), ("hub_id", ASCENDING)])],
+        "tallies": [],
         "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
     }
 
@@ -45,9 +46,11 @@ class LedgerRepository(Repository):
                 return written
             entry = domain.appended(entry_draft, self.last_entry(entry_draft["account"]))
             try:
-                return self.insert("entries", entry)
+                self.insert("entries", entry)
             except DuplicateKeyError:  # that seq was taken (or this cause written) meanwhile
                 continue
+            self._move_head(entry)
+            return entry
         raise LedgerBusy(
             "This balance is changing right now; retry.",
             {"seller_id": ["Many changes at once to this balance; send the request again."]},
@@ -57,9 +60,31 @@ class LedgerRepository(Repository):
         return self.db.entries.find_one({"_id": entry_id}, projection=NO_OUTBOX)
 
     def last_entry(self, account: str) -> Document | None:
-        return self.db.entries.find_one(
-            {"account": account}, sort=[("seq", DESCENDING)], projection=NO_OUTBOX
-        )
+        """The account's last entry, found from its head in a lookup or two, never by
+        reading its history: the head names an entry written, and is behind only when a
+        writer died between its entry and the head (then the entries after it are
+        found one by one)."""
+        head = self.db.accounts.find_one({"_id": account}, projection={"seq": True})
+        seq = head["seq"] if head is not None else 0
+        last = self._entry_at(account, seq) if seq else None
+        while (following := self._entry_at(account, seq + 1)) is not None:
+            last, seq = following, seq + 1
+        return last
+
+    def _entry_at(self, account: str, seq: int) -> Document | None:
+        return self.db.entries.find_one({"account": account, "seq": seq}, projection=NO_OUTBOX)
+
+    def _move_head(self, entry: Document) -> None:
+        """Point the account's head at ``entry``, unless a later entry is there already."""
+        fields = ("hub_id", "seller_id", "seq", "balance_after", "at")
+        try:
+            self.db.accounts.update_one(
+                {"_id": entry["account"], "seq": {"$lt": entry["seq"]}},
+                {"$set": {field: entry[field] for field in fields}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # the head is at a later entry
+            pass
 
     def stretch(
         self, account: str, start: datetime.datetime | None, end: datetime.datetime | None
@@ -73,11 +98,14 @@ class LedgerRepository(Repository):
         entries = list(self.db.entries.find(query, projection=NO_OUTBOX).sort("seq", ASCENDING))
         if start is None:
             return 0, entries
-        before = self.db.entries.find_one(
-            {"account": account, "at": {"$lt": start}},
-            sort=[("seq", DESCENDING)],
-            projection={"balance_after": True},
-        )
+        if entries:  # the entry before the first of the period
+            before = self._entry_at(account, entries[0]["seq"] - 1)
+        else:
+            before = self.db.entries.find_one(
+                {"account": account, "at": {"$lt": start}},
+                sort=[("seq", DESCENDING)],
+                projection={"balance_after": True},
+            )
         return (0 if before is None else before["balance_after"]), entries
 
     def knows_seller(self, hub_id: str, seller_id: str) -> bool:
@@ -85,58 +113,52 @@ class LedgerRepository(Repository):
         if self.seller_standing(hub_id, seller_id) is not None:
             return True
         account = domain.account_of(hub_id, seller_id)
-        return self.db.entries.find_one({"account": account}, projection={"_id": True}) is not None
+        return self.db.accounts.find_one({"_id": account}, projection={"_id": True}) is not None
 
     def balances_of(self, seller_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
         """A page of the seller's last entry in each hub (by hub id), and how many hubs."""
-        hubs = sorted(
-            {e["hub_id"] for e in self.db.entries.find({"seller_id": seller_id}, ["hub_id"])}
+        query = {"seller_id": seller_id}
+        total = self.db.accounts.count_documents(query)
+        heads = (
+            self.db.accounts.find(query, projection={"_id": True})
+            .sort("hub_id", ASCENDING)
+            .skip((page - 1) * page_size)
+            .limit(page_size)
         )
-        shown = hubs[(page - 1) * page_size : page * page_size]
-        last = (self.last_entry(domain.account_of(hub_id, seller_id)) for hub_id in shown)
-        return [entry for entry in last if entry is not None], len(hubs)
+        last = (self.last_entry(head["_id"]) for head in heads)
+        return [entry for entry in last if entry is not None], total
 
-    # --- the hubs' days, for the network report ---
+    # --- each hub's commission per day, for the network report ---
 
-    def count_settled(self, tally: domain.Tally) -> None:
-        """Add a settled order to its hub's day, once: the day lists the orders it
-        counted, and one already listed is not counted again."""
-        try:
-            self.db.days.update_one(
-                {"_id": f"{tally.hub_id}:{tally.day}", "order_ids": {"$ne": tally.order_id}},
-                {
-                    "$inc": {"commission": tally.commission, "settled_orders": 1},
-                    "$push": {"order_ids": tally.order_id},
-                    "$setOnInsert": {"hub_id": tally.hub_id, "day": tally.day},
-                },
-                upsert=True,
-            )
-        except DuplicateKeyError:  # the day exists and has counted this order
-            pass
+    def tally(self, hub_id: str) -> None:
+        """Count the hub's commission entries not counted yet into their days (WIB), in
+        order and each once: the hub's tally moves from one entry to the next with a
+        compare-and-set on the last it counted, so a crash, a redelivery or two workers
+        at once never count an order twice, and the next handling catches up."""
+        account = domain.account_of(hub_id, None)
+        while True:
+            found = self.db.tallies.find_one({"_id": hub_id}, projection={"tallied_seq": True})
+            seq = found["tallied_seq"] if found is not None else 0
+            entry = self._entry_at(account, seq + 1)
+            if entry is None:
+                return
+            day = f"days.{domain.wib_day(entry['settled_at'])}"
+            try:
+                self.db.tallies.update_one(
+                    {"_id": hub_id, "tallied_seq": seq},
+                    {
+                        "$set": {"tallied_seq": seq + 1},
+                        "$inc": {f"{day}.commission": entry["amount"], f"{day}.settled_orders": 1},
+                    },
+                    upsert=True,
+                )
+            except DuplicateKeyError:  # another worker counted it: look again
+                continue
 
-    def commission_by_hub(self, first_day: str | None, end_day: str | None) -> list[Document]:
-        """``[{hub_id, settled_orders, commission}]`` of the days ``[first_day,
-        end_day)``, summed by the database over one document per hub and day."""
-        days: Query = {}
-        if first_day is not None:
-            days["$gte"] = first_day
-        if end_day is not None:
-            days["$lt"] = end_day
-        pipeline: list[Query] = [
-            {"$match": {"day": days} if days else {}},
-            {
-                "$group": {
-                    "_id": "$hub_id",
-                    "settled_orders": {"$sum": "$settled_orders"},
-                    "commission": {"$sum": "$commission"},
-                }
-            },
-            {"$sort": {"_id": ASCENDING}},
-        ]
-        return [
-            {"hub_id": row["_id"], **{k: row[k] for k in ("settled_orders", "commission")}}
-            for row in self.db.days.aggregate(pipeline)
-        ]
+    def tallies(self) -> list[Document]:
+        """Every hub's ``{_id: hub_id, days: {day: {commission, settled_orders}}}``: one
+        small document per hub, whatever the number of orders."""
+        return list(self.db.tallies.find({}, projection={"days": True}))
 
     # --- sellers of each hub (community events) ---
 

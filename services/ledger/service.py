@@ -26,11 +26,10 @@ class LedgerService(HealthMixin):
     @subscribe("orders", orders.ORDER_SETTLED)
     def handle_order_settled(self, event):
         """Each seller's sale and the hub's commission, each written once however often
-        the event comes; then the order counted in its hub's day."""
-        entries, tally = domain.settlement(event["data"])
-        for entry in entries:
+        the event comes; then the hub's commission counted into its days."""
+        for entry in domain.settlement(event["data"]):
             self.store.append(entry)
-        self.store.count_settled(tally)
+        self.store.tally(event["data"]["hub_id"])
 
     # --- who sells in which hub (community events) ---
 
@@ -90,8 +89,9 @@ class LedgerService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def commission_by_hub(self, actor, query):
         """``commission_by_hub(admin, {"from": "2026-11-01", "to": "2026-11-30"})`` →
-        ``[{hub_id, settled_orders, commission}]`` for whole WIB days."""
+        ``[{hub_id, settled_orders, commission}]`` for whole WIB days, from one document
+        per hub."""
         domain.check_can_see_network(actor)
         first_day, end_day = domain.report_days(*period_of(query))
-        found = self.store.commission_by_hub(first_day, end_day)
+        found = domain.commission_by_hub(self.store.tallies(), first_day, end_day)
         return schemas.HubCommissionSchema(many=True).dump(found)

@@ -22,6 +22,8 @@ from services.common.periods import WIB
 from services.common.signing import signed
 from services.community.service import CommunityService
 from services.ledger.exceptions import InsufficientBalance
+from services.orders.service import OrdersService
+from tests.support.catalogue import key_header, make_product
 from tests.support.community import apply, approve, approved_member, hub_with_coordinator
 from tests.support.ledger import (
     balance,
@@ -419,3 +421,45 @@ def test_the_network_report_joins_members_sales_and_commission_per_hub_and_distr
     assert report["totals"]["commission"] == sum(r["commission"] for r in report["districts"])
     found = rows(admin.get("/api/v1/reports/network", headers={"Accept": "text/csv"}))
     assert found[-1]["level"] == "network"
+
+
+# --- end to end: an order's life through the API -------------------------------------
+
+
+@pytest.mark.skipif(
+    not hasattr(OrdersService, "network_sales"), reason="orders does not settle orders yet"
+)
+def test_an_order_completed_and_paid_through_the_api_is_booked_for_its_seller_and_hub(
+    api, hub, seller, ledger_db
+):
+    product = seller.client.post(
+        "/api/v1/products", json=make_product(hub.hub_id, price=35_000), headers=key_header()
+    ).json()
+    approved = hub.coordinator.post(f"/api/v1/products/{product['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    buyer = approved_member(api, hub.coordinator, hub.hub_id, role="buyer")
+    body = {
+        "hub_id": hub.hub_id,
+        "items": [{"product_id": product["id"], "quantity": 3}],
+        "fulfilment": {"method": "pickup"},
+        "payment_method": "cod",
+    }
+
+    def placed():
+        response = buyer.client.post("/api/v1/orders", json=body, headers=key_header())
+        return response.json() if response.status_code == 201 else None
+
+    order = wait_until(placed, message="orders to know the product")
+    wait_until(
+        lambda: buyer.client.get(f"/api/v1/orders/{order['id']}").json()["status"] == "confirmed",
+        message="the order confirmed",
+    )
+    for status in ("ready_for_pickup", "completed"):  # cash on pickup: completed is paid
+        moved = hub.coordinator.post(
+            f"/api/v1/orders/{order['id']}/status", json={"status": status}
+        )
+        assert moved.status_code == 200, moved.text
+    found = wait_for_balance(hub.coordinator, hub.hub_id, seller.member_id, 94_500)
+    assert [(e["kind"], e["order_number"]) for e in found["entries"]] == [("sale", order["number"])]
+    (commission,) = ledger_db.entries.find({"order_id": order["id"], "kind": "commission"})
+    assert commission["amount"] == 10_500

@@ -28,7 +28,7 @@ SELLER = "seller-1"
 
 def booked(order):
     """``{kind: {holder: amount}}`` of the entries ``order`` makes."""
-    entries, _ = domain.settlement(order)
+    entries = domain.settlement(order)
     found = {}
     for entry in entries:
         found.setdefault(entry["kind"], {})[entry["seller_id"] or "hub"] = entry["amount"]
@@ -92,13 +92,12 @@ def test_each_seller_pays_commission_on_their_own_lines_together():
 @settings(max_examples=500, deadline=None)
 def test_the_sellers_entries_and_the_commission_always_make_the_order_total(seed):
     order = random_order(random.Random(seed), HUB, ["s1", "s2", "s3", "s4"])
-    entries, tally = domain.settlement(order)
+    entries = domain.settlement(order)
     sales = {e["seller_id"]: e["amount"] for e in entries if e["kind"] == contract.SALE}
     (commission,) = [e["amount"] for e in entries if e["kind"] == contract.COMMISSION]
     assert sum(sales.values()) + commission == order["total"]
     assert (sales, commission) == expected_split(order)
     assert all(amount >= 0 for amount in sales.values())
-    assert tally.commission == commission
     assert all(isinstance(e["amount"], int) for e in entries)
 
 
@@ -128,8 +127,8 @@ def test_a_line_total_that_is_not_whole_rupiah_is_booked_nowhere():
 
 def test_the_same_order_makes_the_same_entry_ids_so_a_repeat_writes_nothing_new():
     order = settled_order(HUB, [("a", 100), ("b", 200)])
-    first, _ = domain.settlement(order)
-    again, _ = domain.settlement(order)
+    first = domain.settlement(order)
+    again = domain.settlement(order)
     assert [e["_id"] for e in first] == [e["_id"] for e in again]
     assert len({e["_id"] for e in first}) == 3
     assert [e["cause"] for e in first] == [
@@ -141,8 +140,30 @@ def test_the_same_order_makes_the_same_entry_ids_so_a_repeat_writes_nothing_new(
 
 def test_an_order_counts_on_its_day_in_wib():
     order = settled_order(HUB, [(SELLER, 100)], settled_at="2026-11-30T18:30:00.000Z")
-    _, tally = domain.settlement(order)
-    assert (tally.hub_id, tally.day, tally.order_id) == (HUB, "2026-12-01", order["order_id"])
+    (_, commission) = domain.settlement(order)
+    assert domain.wib_day(commission["settled_at"]) == "2026-12-01"
+
+
+def test_commission_by_hub_sums_the_days_of_the_period_from_each_hubs_tally():
+    tallies = [
+        {"_id": "hub-b", "days": {"2026-11-30": {"commission": 5, "settled_orders": 1}}},
+        {
+            "_id": "hub-a",
+            "days": {
+                "2026-11-01": {"commission": 100, "settled_orders": 2},
+                "2026-11-30": {"commission": 50, "settled_orders": 1},
+                "2026-12-01": {"commission": 7, "settled_orders": 1},
+            },
+        },
+        {"_id": "hub-c"},
+    ]
+    assert domain.commission_by_hub(tallies, "2026-11-01", "2026-12-01") == [
+        {"hub_id": "hub-a", "settled_orders": 3, "commission": 150},
+        {"hub_id": "hub-b", "settled_orders": 1, "commission": 5},
+    ]
+    assert domain.commission_by_hub(tallies, "2026-12-01", None) == [
+        {"hub_id": "hub-a", "settled_orders": 1, "commission": 7}
+    ]
 
 
 # --- entries in their account -------------------------------------------------------

@@ -3,10 +3,12 @@ read the same balance collide on (account, seq) and the loser reads again, so a
 balance is never spent twice; each cause is written once; a hub's day counts an order
 once."""
 
+import datetime
 import uuid
 
 import pytest
 
+from services.common.envelope import utcnow
 from services.common.mongo import database_name, mongo_client
 from services.ledger import contract, domain
 from services.ledger.exceptions import InsufficientBalance
@@ -104,15 +106,56 @@ def test_a_payout_carries_its_event_in_the_same_write(db):
     assert stored["data"]["balance_after"] == 6_000
 
 
-def test_a_hubs_day_counts_an_order_once(db):
+def settle(repository, order):
+    for entry in domain.settlement(order):
+        repository.append(entry)
+
+
+def test_a_hubs_commission_is_counted_into_its_days_once_however_often_it_is_tallied(db):
     repository = LedgerRepository(db)
-    order = settled_order(HUB, [(SELLER, 100_000)], settled_at="2026-11-30T18:00:00.000Z")
-    _, tally = domain.settlement(order)
+    settle(repository, settled_order(HUB, [(SELLER, 100_000)], settled_at="2026-11-30T18:00:00Z"))
+    settle(repository, settled_order(HUB, [(SELLER, 50_000)], settled_at="2026-12-01T09:00:00Z"))
     for _ in range(3):
-        repository.count_settled(tally)
-    other = settled_order(HUB, [(SELLER, 50_000)], settled_at="2026-12-01T09:00:00.000Z")
-    repository.count_settled(domain.settlement(other)[1])
-    assert repository.commission_by_hub("2026-12-01", "2026-12-02") == [
+        repository.tally(HUB)
+    assert domain.commission_by_hub(repository.tallies(), "2026-12-01", "2026-12-02") == [
         {"hub_id": HUB, "settled_orders": 2, "commission": 15_000}
     ]
-    assert repository.commission_by_hub(None, "2026-12-01") == []
+
+
+def test_a_tally_left_behind_by_a_crash_catches_up_with_the_next_order(db):
+    repository = LedgerRepository(db)
+    settle(repository, settled_order(HUB, [(SELLER, 10_000)]))  # killed before its tally
+    settle(repository, settled_order(HUB, [(SELLER, 20_000)]))
+    repository.tally(HUB)
+    ((_, counts),) = repository.tallies()[0]["days"].items()
+    assert counts == {"commission": 3_000, "settled_orders": 2}
+
+
+def test_an_account_whose_head_was_left_behind_by_a_crash_continues_after_its_last_entry(db):
+    earned(db, 10_000)
+    earned(db, 5_000)
+    db.accounts.update_one({"_id": ACCOUNT}, {"$set": {"seq": 1}})  # as if killed in between
+    written = LedgerRepository(db).append(payout(COORDINATOR, 15_000))
+    assert (written["seq"], written["balance_after"]) == (3, 0)
+    assert db.accounts.find_one({"_id": ACCOUNT})["seq"] == 3
+
+
+def test_earnings_are_each_hubs_last_balance(db):
+    earned(db, 10_000)
+    LedgerRepository(db).append(domain.draft("sale:elsewhere", "hub-0", SELLER, contract.SALE, 700))
+    balances, total = LedgerRepository(db).balances_of(SELLER, page=1, page_size=10)
+    assert total == 2
+    assert [(e["hub_id"], e["balance_after"]) for e in balances] == [("hub-0", 700), (HUB, 10_000)]
+
+
+def test_a_statement_opens_at_the_balance_before_its_first_entry(db):
+    repository = LedgerRepository(db)
+    earned(db, 10_000)
+    an_hour_ago = utcnow() - datetime.timedelta(hours=1)
+    db.entries.update_one({"seq": 1}, {"$set": {"at": an_hour_ago}})
+    earned(db, 2_500)
+    half_an_hour_ago = an_hour_ago + datetime.timedelta(minutes=30)
+    opening, entries = repository.stretch(ACCOUNT, half_an_hour_ago, None)
+    assert (opening, [e["seq"] for e in entries]) == (10_000, [2])
+    assert repository.stretch(ACCOUNT, half_an_hour_ago, half_an_hour_ago) == (10_000, [])
+    assert repository.stretch(ACCOUNT, None, half_an_hour_ago)[1][0]["balance_after"] == 10_000

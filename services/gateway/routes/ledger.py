@@ -4,7 +4,7 @@ put together here from community, orders and the ledger."""
 
 import eventlet
 
-from services.common.periods import ReportQuerySchema, report_period
+from services.common.periods import ReportQuerySchema, period_of
 from services.common.schemas import PageSchema
 from services.gateway.http import json_body, query, route
 from services.gateway.idempotency import key_header, key_of
@@ -104,7 +104,7 @@ class LedgerRoutes:
     def get_network_report(self, request):
         actor = self.backend.caller(request)
         asked = query(request)
-        period = report_period(**ReportQuerySchema().load_or_raise(asked))
+        period = period_of(asked)  # refused here, before three services are asked
         pool = eventlet.GreenPool(len(NETWORK_SOURCES))
         calls = [getattr(self.backend.service(name), method) for name, method in NETWORK_SOURCES]
         parts = list(pool.imap(lambda call: call(actor, asked), calls))
