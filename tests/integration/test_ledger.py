@@ -34,6 +34,7 @@ from tests.support.ledger import (
     statement,
     wait_for_balance,
 )
+from tests.support.orders import make_order
 from tests.support.waiting import wait_until
 
 ORDERS_IN_THE_RANDOM_RUN = 500
@@ -438,12 +439,7 @@ def test_an_order_completed_and_paid_through_the_api_is_booked_for_its_seller_an
     approved = hub.coordinator.post(f"/api/v1/products/{product['id']}/approve")
     assert approved.status_code == 200, approved.text
     buyer = approved_member(api, hub.coordinator, hub.hub_id, role="buyer")
-    body = {
-        "hub_id": hub.hub_id,
-        "items": [{"product_id": product["id"], "quantity": 3}],
-        "fulfilment": {"method": "pickup"},
-        "payment_method": "cod",
-    }
+    body = make_order(hub.hub_id, [({"product_id": product["id"]}, 3)])  # pickup, cash
 
     def placed():
         response = buyer.client.post("/api/v1/orders", json=body, headers=key_header())
