@@ -311,13 +311,13 @@ def check_can_read_statement(actor: Actor, hub_id: str, seller_id: str) -> None:
         )
 
 
-def check_known_seller(actor: Actor, seller_id: str, known: bool) -> None:
-    """A coordinator asking for someone the hub never had as a seller is told so; a
-    member asking for their own gets it, empty or not."""
-    if not known and member_id(actor) != seller_id:
+def check_known_seller(seller_id: str, known: bool) -> None:
+    """A statement of a member the hub never had as a seller does not exist (who sells
+    at a hub is no secret: their products are in its showroom)."""
+    if not known:
         raise SellerNotFound(
             "The hub has no seller of that id.",
-            {"seller_id": [f"{seller_id} was never a seller of this hub."]},
+            {"seller_id": [f"{seller_id} never sold at this hub."]},
         )
 
 

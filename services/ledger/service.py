@@ -72,8 +72,8 @@ class LedgerService(HealthMixin):
     def statement(self, actor, hub_id, seller_id, query):
         """``statement(actor, hub_id, seller_id, {"from": "2026-11-01", "to":
         "2026-11-30"})`` → ``{opening_balance, entries, closing_balance}``."""
+        domain.check_known_seller(seller_id, self.store.knows_seller(hub_id, seller_id))
         domain.check_can_read_statement(actor, hub_id, seller_id)
-        domain.check_known_seller(actor, seller_id, self.store.knows_seller(hub_id, seller_id))
         period = period_of(query)
         opening, entries = self.store.stretch(domain.account_of(hub_id, seller_id), *period)
         found = domain.statement(hub_id, seller_id, period, opening, entries)

@@ -32,6 +32,10 @@ FORBIDDEN_BEFORE_FOUND = {
     "GET /api/v1/hubs/{hub_id}/reports/sales": "orders keeps no list of hubs: the report "
     "is for the hub's coordinators, and a coordinator of another hub is refused whatever "
     "the id (nothing leaks: an unknown hub and someone else's hub answer alike)",
+    "POST /api/v1/hubs/{hub_id}/payouts": "the ledger keeps no list of hubs: money is "
+    "moved by the hub's coordinators, and a coordinator of another hub is refused "
+    "whatever the id",
+    "POST /api/v1/hubs/{hub_id}/adjustments": "as for payouts",
 }
 """Operations where a ``$gt`` id is 403 rather than 404, and why."""
 

@@ -307,10 +307,11 @@ def test_a_statement_is_for_the_seller_and_the_hubs_coordinator():
             domain.check_can_read_statement(other, HUB, SELLER)
 
 
-def test_a_coordinator_asking_for_someone_who_never_sold_here_is_told_so():
-    with pytest.raises(SellerNotFound):
-        domain.check_known_seller(COORDINATOR, SELLER, known=False)
-    domain.check_known_seller(make_actor(SELLER), SELLER, known=False)  # their own: empty
+def test_a_statement_of_someone_who_never_sold_here_does_not_exist():
+    with pytest.raises(SellerNotFound) as refused:
+        domain.check_known_seller(SELLER, known=False)
+    assert SELLER in refused.value.details["seller_id"][0]
+    domain.check_known_seller(SELLER, known=True)
 
 
 # --- the network report --------------------------------------------------------------
