@@ -266,22 +266,16 @@ def test_no_ledger_entry_is_lost_or_doubled_while_the_ledger_is_killed_as_orders
     order has exactly one sale entry per seller, of their lines less the commission."""
     admin = stack.api.login(ADMIN_PHONE, ADMIN_PASSWORD)
     market = open_market(stack.api, admin)
-    with Phones(stack.api, market, phones=1) as phones:
-        placed = [phones.place(buyer) for buyer in market.buyers * LEDGER_ORDERS_PER_BUYER]
-    orders = [placement.order for placement in placed if placement.order is not None]
+    phones = Phones(stack.api, market, phones=1)  # not started: one order at a time
+    placed = [phones.place(buyer) for buyer in market.buyers * LEDGER_ORDERS_PER_BUYER]
     coordinator = market.coordinator.client
-    wait_until(
-        lambda: all(
-            get(coordinator, f"/api/v1/orders/{order['id']}")["status"] in FINAL for order in orders
-        ),
-        timeout=SETTLE_WITHIN,
-        message="every order decided",
-    )
-    confirmed = [
-        get(coordinator, f"/api/v1/orders/{order['id']}")
-        for order in orders
-        if get(coordinator, f"/api/v1/orders/{order['id']}")["status"] == "confirmed"
-    ]
+
+    def decided():
+        now = [get(coordinator, f"/api/v1/orders/{p.order['id']}") for p in placed if p.order]
+        return now if all(order["status"] in FINAL for order in now) else None
+
+    orders = wait_until(decided, timeout=SETTLE_WITHIN, interval=1.0, message="orders decided")
+    confirmed = [order for order in orders if order["status"] == "confirmed"]
     with Completer(coordinator, confirmed, pause=COMPLETION_PAUSE) as completer:
         time.sleep(LEAD_IN)
         completer.down = True
