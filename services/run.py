@@ -1,8 +1,9 @@
 """``make run``: every service as its own process, the way operators run them.
 
 Checks RabbitMQ first (a clear message and exit 1 when it is unreachable), starts
-the five services with ``nameko run --config deploy/config.yaml``, waits until the
-gateway reports ready, prints where the API is, and stops everything on Ctrl-C.
+every service of ``services/common/topology.py`` with ``nameko run --config
+deploy/config.yaml``, waits until the gateway reports ready, prints where the API is,
+and stops everything on Ctrl-C.
 Meanwhile it supervises like compose's ``restart: unless-stopped``: a service that
 exits is started again after a backoff, with a line saying so; the others go on.
 

@@ -19,6 +19,7 @@ from services.catalogue.service import CatalogueService
 from services.common import auth
 from services.community.service import CommunityService
 from services.gateway.service import GatewayService
+from services.ledger.service import LedgerService
 from services.messaging.service import MessagingService
 from services.notifications.service import NotificationsService
 from services.orders.service import OrdersService
@@ -38,6 +39,7 @@ ALL_SERVICES = {
     "orders": OrdersService,
     "notifications": NotificationsService,
     "messaging": MessagingService,
+    "ledger": LedgerService,
     "gateway": GatewayService,
 }
 
@@ -111,7 +113,7 @@ def config(rabbit_config, tmp_path, sms_sink):
 
 
 class Stack:
-    """The six services in this process, behind a gateway client."""
+    """The seven services in this process, behind a gateway client."""
 
     def __init__(self, container_factory, config):
         self.container_factory = container_factory

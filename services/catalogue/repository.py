@@ -30,9 +30,9 @@ from pymongo.errors import DuplicateKeyError
 from services.catalogue import domain
 from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
 from services.catalogue.exceptions import ProductNotFound, ReservationBusy
-from services.common.actor import SELLER
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
+from services.common.standings import save_standing, seller_standing
 from services.common.storage import NOT_STATE, Repository, with_events
 from services.common.types import Document, Query
 
@@ -179,29 +179,12 @@ class CatalogueRepository(Repository):
 
     def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
         """Whether a membership (of any role) is suspended now, by its newest decision."""
-        fields = {key: data.get(key) for key in ("hub_id", "member_id", "role")}
-        try:
-            self.db.standings.update_one(
-                {
-                    "_id": data["membership_id"],
-                    "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}],
-                },
-                {"$set": {**fields, "suspended": suspended, "as_of": as_of}},
-                upsert=True,
-            )
-        except DuplicateKeyError:  # a newer decision already wrote this membership
-            pass
+        save_standing(self.db.standings, data, suspended, as_of)
 
     def seller_standing(self, hub_id: str, member_id: object) -> bool | None:
         """``True`` while ``member_id`` is an approved seller of the hub, ``False``
-        while suspended, ``None`` if never approved as one (as far as catalogue has
-        heard from community)."""
-        if not isinstance(member_id, str):
-            return None
-        found = self.db.standings.find_one(
-            {"hub_id": hub_id, "member_id": member_id, "role": SELLER}
-        )
-        return None if found is None else not found["suspended"]
+        while suspended, ``None`` if never approved as one."""
+        return seller_standing(self.db.standings, hub_id, member_id)
 
     def seller_standing_of(self, product_id: object) -> bool | None:
         """``seller_standing`` of the product's seller in its hub (``None`` for an

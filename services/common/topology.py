@@ -7,6 +7,7 @@ SERVICES = {
     "orders": "services.orders.service:OrdersService",
     "notifications": "services.notifications.service:NotificationsService",
     "messaging": "services.messaging.service:MessagingService",
+    "ledger": "services.ledger.service:LedgerService",
     "gateway": "services.gateway.service:GatewayService",
 }
 """Each service by name, with the nameko service class its process runs."""

@@ -293,7 +293,8 @@ class JsonRoute(HttpRequestHandler):
     the query's schema, ``headers`` maps request header names to OpenAPI parameter
     fields, ``responses`` maps other statuses to their body's schema, ``operation_id``
     names the operation where the handler's own name reads badly in a generated client
-    (it is the handler's name in camelCase otherwise).
+    (it is the handler's name in camelCase otherwise), ``csv`` says the handler also
+    answers ``text/csv`` when asked (``services/gateway/tables.py``).
     """
 
     server = JsonWebServer()
@@ -313,6 +314,7 @@ class JsonRoute(HttpRequestHandler):
         headers=None,
         responses=None,
         operation_id=None,
+        csv=False,
         **kwargs,
     ):
         kwargs.setdefault("expected_exceptions", EXPECTED)
@@ -329,6 +331,7 @@ class JsonRoute(HttpRequestHandler):
             "headers": headers,
             "responses": responses,
             "operation_id": operation_id,
+            "csv": csv,
         }
 
     rate_limiter = RateLimiter()

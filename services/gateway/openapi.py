@@ -46,7 +46,8 @@ TAGS = {
     "trainings": "A hub's trainings: scheduling, enrolment, completion.",
     "products": "The showroom: sellers' products, their review and stock.",
     "orders": "Placing orders and moving them on to completion.",
-    "reports": "What a hub sold.",
+    "reports": "What a hub sold, and the whole network across hubs and districts.",
+    "ledger": "What each hub owes its sellers: statements, earnings, payouts, adjustments.",
     "notifications": "What the caller was told.",
     "messages": "Text messages: the providers' signed inbound webhooks, the conversation log.",
     "health": "Whether the gateway and the services behind it answer.",
@@ -61,6 +62,15 @@ TAG_OF_SEGMENT = {
     "openapi.json": "openapi",
     "counter-sales": "orders",
     "intakes": "products",
+    "statement": "ledger",
+    "earnings": "ledger",
+    "payouts": "ledger",
+    "adjustments": "ledger",
+}
+CSV_TABLE = {
+    "type": "string",
+    "description": "The same report as CSV (send Accept: text/csv): a header row, then one "
+    "row per line; money as whole rupiah, times ISO 8601 UTC.",
 }
 PHONE = {
     "format": "phone",
@@ -113,6 +123,7 @@ def build_spec(service_cls):
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=ErrorSchema)
+    spec.components.schema("CsvTable", CSV_TABLE)
     for name, description in TAGS.items():
         spec.tag({"name": name, "description": description})
     paths = {}
@@ -178,6 +189,8 @@ def _operation(meta, path):
     operation["responses"][str(status)] = _response(
         STATUS_TEXT.get(status, "OK"), meta.get("response"), meta.get("many")
     )
+    if meta.get("csv"):
+        operation["responses"][str(status)]["content"]["text/csv"] = {"schema": "CsvTable"}
     for code, text in ERRORS.items():
         operation["responses"][str(code)] = _response(text, "Error")
     for code, schema in (meta.get("responses") or {}).items():

@@ -1,11 +1,12 @@
 """Bodies the gateway answers itself, for the API document: health, the error
-envelope every failure comes in, and the page every list comes in."""
+envelope every failure comes in, the page every list comes in, and the network report
+it puts together."""
 
 import functools
 
 from marshmallow import fields, validate
 
-from services.common.schemas import Schema
+from services.common.schemas import Schema, Timestamp
 
 SERVICE_STATUSES = ("ok", "unavailable")
 
@@ -51,3 +52,55 @@ def page_schema(item_schema):
         },
         name=f"{name}PageSchema",
     )
+
+
+# --- the network report, put together here (services/gateway/network.py) ----------
+
+
+class ChannelSalesSchema(Schema):
+    orders = fields.Integer()
+    gross = fields.Integer()
+
+
+class NetworkCountsSchema(Schema):
+    """What every row of the network report counts over its period."""
+
+    members_by_role = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Approved members by role: seller, buyer, coordinator…"},
+    )
+    trainings_held = fields.Integer()
+    trainings_completed = fields.Integer()
+    orders = fields.Integer()
+    gross = fields.Integer(metadata={"description": "Sales, whole rupiah."})
+    by_channel = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ChannelSalesSchema),
+        metadata={"description": "Orders and gross sales by channel: online, sms, counter…"},
+    )
+    settled_orders = fields.Integer(metadata={"description": "Orders completed and paid."})
+    commission = fields.Integer(metadata={"description": "The hubs' commission, whole rupiah."})
+
+
+class NetworkHubSchema(NetworkCountsSchema):
+    hub_id = fields.String()
+    name = fields.String(allow_none=True)
+    district = fields.String(allow_none=True)
+
+
+class NetworkDistrictSchema(NetworkCountsSchema):
+    district = fields.String(allow_none=True)
+    hubs = fields.Integer()
+
+
+class NetworkTotalsSchema(NetworkCountsSchema):
+    hubs = fields.Integer()
+
+
+class NetworkReportSchema(Schema):
+    from_ = Timestamp(data_key="from", allow_none=True)
+    to = Timestamp(allow_none=True)
+    hubs = fields.List(fields.Nested(NetworkHubSchema))
+    districts = fields.List(fields.Nested(NetworkDistrictSchema))
+    totals = fields.Nested(NetworkTotalsSchema)

@@ -18,6 +18,7 @@ from services.gateway.http import route
 from services.gateway.openapi import build_spec
 from services.gateway.routes.catalogue import CatalogueRoutes
 from services.gateway.routes.community import CommunityRoutes
+from services.gateway.routes.ledger import LedgerRoutes
 from services.gateway.routes.messaging import MessagingRoutes
 from services.gateway.routes.notifications import NotificationsRoutes
 from services.gateway.routes.orders import OrdersRoutes
@@ -28,7 +29,13 @@ READY_TIMEOUT = 2.0
 
 
 class GatewayService(
-    Observed, CommunityRoutes, CatalogueRoutes, OrdersRoutes, NotificationsRoutes, MessagingRoutes
+    Observed,
+    CommunityRoutes,
+    CatalogueRoutes,
+    OrdersRoutes,
+    NotificationsRoutes,
+    MessagingRoutes,
+    LedgerRoutes,
 ):
     name = "gateway"
 

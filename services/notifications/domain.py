@@ -322,6 +322,27 @@ def tell_trainee(data: Mapping[str, Any], hub: Document | None) -> list[Message]
     return [Message(data["member_id"], "training_completed", facts)]
 
 
+def tell_seller_of_payout(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
+    """``payout_recorded`` → the seller: what they were paid, how, and what the hub
+    still owes them."""
+    return _tell_seller("payout_recorded", data, hub, amount=data["amount"], method=data["method"])
+
+
+def tell_seller_of_adjustment(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
+    """``adjustment_recorded`` → the seller: the correction, its reason, the balance."""
+    return _tell_seller(
+        "adjustment_recorded", data, hub, change=data["amount"], reason=data["reason"]
+    )
+
+
+def _tell_seller(
+    template: str, data: Mapping[str, Any], hub: Document | None, **facts: Any
+) -> list[Message]:
+    """A change of the seller's balance at the hub, with the balance after it."""
+    told = {**facts, "balance": data["balance_after"], "hub": _hub_name(hub)}
+    return [Message(data["seller_id"], template, told)]
+
+
 def _order_key(order: Mapping[str, Any], template: str) -> str:
     # each step of an order happens once, but orders may announce a step again
     return f"{order['order_id']}:{template}"

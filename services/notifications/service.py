@@ -8,6 +8,7 @@ from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
 from services.community import contract as community
+from services.ledger import contract as ledger
 from services.messaging import contract as messaging
 from services.notifications import domain, schemas
 from services.notifications.channels import Channels
@@ -189,6 +190,16 @@ class NotificationsService(HealthMixin):
     @subscribe("orders", orders.REFUND_SETTLED)
     def handle_refund_settled(self, event):
         self.courier.notify(event, domain.tell_buyer_of_refund(event["data"]))
+
+    # --- ledger ------------------------------------------------------------------
+
+    @subscribe("ledger", ledger.PAYOUT_RECORDED)
+    def handle_payout_recorded(self, event):
+        self._tell_hub(event, domain.tell_seller_of_payout)
+
+    @subscribe("ledger", ledger.ADJUSTMENT_RECORDED)
+    def handle_adjustment_recorded(self, event):
+        self._tell_hub(event, domain.tell_seller_of_adjustment)
 
     # --- messaging ---------------------------------------------------------------
 

@@ -32,7 +32,8 @@ ELASTIC = (
     "bank",
     "reference",
 )
-MONEY = ("total", "price")
+MONEY = ("total", "price", "amount", "balance")
+SIGNED_MONEY = ("change",)  # money shown with its sign: +Rp2.500, -Rp2.500
 WORDS_OF = ("role", "method", "payment")
 COUNTS = ("stock", "capacity")
 CHANGES = ("delta",)  # counts shown with their sign: +5, -1.000
@@ -48,6 +49,7 @@ WORDS = {
         "delivery": "diantar",
         "cod": "bayar di tempat",
         "bank_transfer": "transfer bank",
+        "cash": "tunai",
         "more": "lainnya",
         "no_applicant": "Anggota baru",
         "no_hub": "simpul Anda",
@@ -62,6 +64,7 @@ WORDS = {
         "delivery": "delivery",
         "cod": "cash on delivery",
         "bank_transfer": "bank transfer",
+        "cash": "cash",
         "more": "more",
         "no_applicant": "A new member",
         "no_hub": "your hub",
@@ -197,6 +200,16 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Pelatihan selesai",
             "Selamat {name}! Anda telah menyelesaikan pelatihan {title} di {hub}.",
         ),
+        "payout_recorded": (
+            "Pembayaran {amount} dari {hub}",
+            "{hub} membayar Anda {amount} ({method}). Sisa saldo Anda di simpul ini "
+            "{balance}. Tidak menerimanya? Hubungi koordinator.",
+        ),
+        "adjustment_recorded": (
+            "Saldo Anda dikoreksi {change}",
+            "Saldo Anda di {hub} dikoreksi {change}: {reason}. Saldo kini {balance}. "
+            "Ada yang salah? Hubungi koordinator.",
+        ),
         "one_time_code": (
             "Kode KOMPOR DESA",
             "{code} adalah kode KOMPOR DESA untuk mengganti kata sandi Anda. Berlaku "
@@ -329,6 +342,16 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Training completed",
             "Congratulations {name}! You have completed the training {title} at {hub}.",
         ),
+        "payout_recorded": (
+            "Payment of {amount} from {hub}",
+            "{hub} paid you {amount} ({method}). Your balance left at the hub: {balance}. "
+            "Not received? Call the coordinator.",
+        ),
+        "adjustment_recorded": (
+            "Your balance was corrected by {change}",
+            "Your balance at {hub} was corrected by {change}: {reason}. Balance now "
+            "{balance}. Something wrong? Call the coordinator.",
+        ),
         "one_time_code": (
             "Your KOMPOR DESA code",
             "{code} is your KOMPOR DESA code to reset your password. Valid for "
@@ -397,6 +420,8 @@ def _words_for(facts: dict[str, Any], language: str) -> "_Missing":
     for key, value in facts.items():
         if key in MONEY:
             words[key] = rupiah(value or 0)
+        elif key in SIGNED_MONEY:
+            words[key] = ("+" if (value or 0) > 0 else "") + rupiah(value or 0)
         elif key in COUNTS and isinstance(value, int):
             words[key] = f"{value:,}".replace(",", vocabulary["thousands"])
         elif key in CHANGES and isinstance(value, int):

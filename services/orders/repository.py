@@ -10,6 +10,7 @@ from services.common.commission import DEFAULT_COMMISSION_PERCENT
 from services.common.envelope import utcnow
 from services.common.errors import Conflict
 from services.common.periods import in_period
+from services.common.standings import save_standing
 from services.common.storage import Repository
 from services.common.types import Document, Query
 from services.orders import domain
@@ -92,18 +93,7 @@ class OrdersRepository(Repository):
 
     def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
         """Whether a membership is suspended now, by its newest decision."""
-        fields = {key: data.get(key) for key in ("hub_id", "member_id", "role")}
-        try:
-            self.db.standings.update_one(
-                {
-                    "_id": data["membership_id"],
-                    "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}],
-                },
-                {"$set": {**fields, "suspended": suspended, "as_of": as_of}},
-                upsert=True,
-            )
-        except DuplicateKeyError:  # a newer decision already wrote this membership
-            pass
+        save_standing(self.db.standings, data, suspended, as_of)
 
     def member_standing(self, hub_id: str, member_id: str) -> bool | None:
         """``True`` while the member has an approved membership of the hub and none

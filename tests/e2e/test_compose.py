@@ -72,13 +72,14 @@ def variables_refused_when_unset():
     return refused
 
 
-def test_compose_runs_rabbitmq_mongodb_and_the_six_services_from_one_image():
+def test_compose_runs_rabbitmq_mongodb_and_the_seven_services_from_one_image():
     assert set(APP_SERVICES) == {
         "community",
         "catalogue",
         "orders",
         "notifications",
         "messaging",
+        "ledger",
         "gateway",
     }
     assert {spec["build"]["dockerfile"] for spec in APP_SERVICES.values()} == {"deploy/Dockerfile"}

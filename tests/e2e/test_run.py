@@ -68,6 +68,7 @@ def test_a_killed_service_is_started_again_and_sigterm_stops_everything(tmp_path
                 "orders",
                 "notifications",
                 "messaging",
+                "ledger",
                 "gateway",
             }
             each_service_logs_to_its_file_and_serves_metrics(url, tmp_path / "var" / "log", env)

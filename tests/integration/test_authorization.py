@@ -16,6 +16,10 @@ or a counter sale, and only the buyer sends the reference of a bank transfer. A 
 money settings and the goods received at its showroom are its coordinator's (and an
 admin's).
 
+A seller's statement is theirs and their hub's coordinators' (403 for anyone else);
+the hub's coordinator (or an admin) pays a seller and corrects their balance; everyone
+sees their own earnings; the network report is the admins'.
+
 The hub's coordinator (and an admin) may act for an approved member of the hub
 (``on_behalf_of``: an order for a member, a product for a seller) and change a
 seller's stock; nobody may for another hub's member, a suspended member, an applicant
@@ -89,6 +93,11 @@ EXPECTED = {
     "POST /api/v1/inbound/whatsapp":                     (200, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/me/messages":                           (401, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/hubs/{hub_id}/messages":                (401, 403, 403, 403, 403, 200, 403, 200),
+    "GET /api/v1/hubs/{hub_id}/sellers/{seller_id}/statement": (401, 403, 200, 403, 403, 200, 403, 200),  # noqa: E501
+    "GET /api/v1/me/earnings":                           (401, 200, 200, 200, 200, 200, 200, 200),
+    "POST /api/v1/hubs/{hub_id}/payouts":                (401, 403, 403, 403, 403, 201, 403, 201),
+    "POST /api/v1/hubs/{hub_id}/adjustments":            (401, 403, 403, 403, 403, 201, 403, 201),
+    "GET /api/v1/reports/network":                       (401, 403, 403, 403, 403, 403, 403, 200),
 }
 # fmt: on
 
@@ -100,8 +109,8 @@ def test_the_matrix_names_every_operation_of_the_api_document(api):
     assert set(EXPECTED) == {endpoint.name for endpoint in ENDPOINTS}
 
 
-def test_every_operation_answers_each_kind_of_caller_as_designed(api, admin, sms_sink):
-    world = build_world(api, admin, sms_sink)
+def test_every_operation_answers_each_kind_of_caller_as_designed(api, admin, sms_sink, events):
+    world = build_world(api, admin, sms_sink, events)
     actual = {}
     for endpoint in ENDPOINTS:
         request = endpoint.build(world)

@@ -8,7 +8,7 @@ from tests.support.api import make_member
 def test_readyz_lists_every_service(api):
     response = api.get("/readyz")
     assert response.status_code == 200
-    names = ("gateway", "community", "catalogue", "orders", "notifications", "messaging")
+    names = ("gateway", "community", "catalogue", "orders", "notifications", "messaging", "ledger")
     assert response.json()["services"] == dict.fromkeys(names, "ok")
 
 

@@ -25,7 +25,7 @@ from tests.support.community import apply, approve, approved_member, hub_with_co
 from tests.support.events import EventLog
 from tests.support.waiting import wait_until
 
-SOURCES = ("community", "catalogue", "orders", "notifications", "messaging")
+SOURCES = ("community", "catalogue", "orders", "notifications", "messaging", "ledger")
 PASSWORD = "Rahasia-Sekali-7531"
 NEW_NAME = "Siti Aminah Rahayu"
 

@@ -1,6 +1,9 @@
 """Nothing is lost (docs/architecture.md §5, §6) while things break under a steady stream
 of orders.
 
+A last test kills the ledger while the hub's coordinator completes orders (each then
+paid and settled): every settled order must be booked once, to the rupiah.
+
 The stack runs as processes started the way operators start them, on the embedded
 store, with a local HTTP sink as the SMS provider, against a RabbitMQ node of the
 suite's own (the machine's broker is never touched). Phones keep placing orders through
@@ -32,16 +35,19 @@ from tests.support.processes import ProcessStack, Vhost, e2e_env
 from tests.support.reliability import (
     COLUMNS,
     FINAL,
+    Completer,
     Phones,
     Row,
     expected_notifications,
     fill_rows,
     get,
+    ledger_entries,
     open_market,
     order_notifications,
     parked_events,
     probe,
     settled,
+    settled_shares,
     table,
 )
 from tests.support.waiting import wait_until
@@ -50,7 +56,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
 
 ADMIN_PHONE = "0811-0000-0007"
 ADMIN_PASSWORD = "admin-rahasia-7"
-SERVICES = ("community", "catalogue", "orders", "notifications", "messaging", "gateway")
+SERVICES = ("community", "catalogue", "orders", "notifications", "messaging", "ledger", "gateway")
 LEAD_IN = 3.0  # orders flowing normally before each fault
 DOWN = 3.0  # how long a killed service or the broker stays away
 FLAPS = 8  # short broker outages in a row
@@ -60,6 +66,8 @@ TAIL = 2.0  # orders flowing after the recovery probe went through
 RECOVERY_WITHIN = 150
 ORDER_RETRY_SECONDS = 10
 SETTLE_WITHIN = 180
+LEDGER_ORDERS_PER_BUYER = 5  # orders each buyer places for the ledger's fault
+COMPLETION_PAUSE = 0.3  # between two orders the coordinator completes
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +255,53 @@ def test_every_text_message_is_answered_once_while_messaging_is_killed_and_retur
         )
     assert provider.retries > 0, "no message met the outage; it tested nothing"
     assert provider.answered_once()
+
+
+def test_no_ledger_entry_is_lost_or_doubled_while_the_ledger_is_killed_as_orders_complete(
+    stack, sink, capsys
+):
+    """The hub's coordinator completes cash-on-delivery orders one after another (each
+    completion makes the order paid and settled, and the ledger books it) while the
+    ledger is killed with SIGKILL and started again: once it is back, every settled
+    order has exactly one sale entry per seller, of their lines less the commission."""
+    admin = stack.api.login(ADMIN_PHONE, ADMIN_PASSWORD)
+    market = open_market(stack.api, admin)
+    phones = Phones(stack.api, market, phones=1)  # not started: one order at a time
+    placed = [phones.place(buyer) for buyer in market.buyers * LEDGER_ORDERS_PER_BUYER]
+    coordinator = market.coordinator.client
+
+    def decided():
+        now = [get(coordinator, f"/api/v1/orders/{p.order['id']}") for p in placed if p.order]
+        return now if all(order["status"] in FINAL for order in now) else None
+
+    orders = wait_until(decided, timeout=SETTLE_WITHIN, interval=1.0, message="orders decided")
+    confirmed = [order for order in orders if order["status"] == "confirmed"]
+    with Completer(coordinator, confirmed, pause=COMPLETION_PAUSE) as completer:
+        time.sleep(LEAD_IN)
+        completer.down = True
+        stack.stop("ledger", sig=signal.SIGKILL)
+        time.sleep(DOWN)
+        stack.start("ledger")
+        completer.down = False
+    stack.wait_ready()
+    due = settled_shares(completer.completed)
+
+    def booked():
+        found = ledger_entries(coordinator, market)
+        return found if set(found) >= set(due) else None
+
+    try:
+        entries = wait_until(booked, timeout=SETTLE_WITHIN, interval=1.0, message="every sale")
+    except AssertionError:
+        entries = ledger_entries(coordinator, market)
+    lost = [key for key in due if key not in entries]
+    doubled = [key for key, amounts in entries.items() if len(amounts) > 1]
+    wrong = [key for key in due if key in entries and entries[key] != [due[key]]]
+    with capsys.disabled():
+        print(
+            f"\nkill -9 ledger while orders complete: {len(completer.completed)} orders settled "
+            f"({completer.during_outage} while the ledger was down), {len(due)} sale entries due: "
+            f"{len(lost)} lost, {len(doubled)} doubled, {len(wrong)} wrong\n"
+        )
+    assert completer.during_outage > 0, "no order was settled while the ledger was down"
+    assert (lost, doubled, wrong) == ([], [], [])

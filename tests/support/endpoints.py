@@ -34,6 +34,7 @@ from tests.support.community import (
     training_payload,
 )
 from tests.support.inbound import inbound_body, signed_parts
+from tests.support.ledger import settled_order, statement
 from tests.support.waiting import wait_until
 
 PERSONAS = (
@@ -97,6 +98,9 @@ class World:
     sold_at_counter: bool = False
     suspended: dict = field(default_factory=dict)
     applicant_id: str = None
+    events: object = None
+    """Publishes events as their owners would (``tests.support.notifications.Events``):
+    a seller's earnings come from ``order_settled``."""
 
     @property
     def hub_id(self):
@@ -252,6 +256,23 @@ class World:
             assert response.status_code == 200, response.text
         return order_id
 
+    def earned(self, amount=10_000):
+        """The seller earns from one more settled order (``amount`` less 10 %), and the
+        ledger has booked it; returns the seller's id."""
+        assert self.events is not None, "build_world(..., events=events): earnings come by event"
+        order = settled_order(self.hub_id, [(self.seller.member_id, amount)])
+        self.events.publish("orders", "order_settled", order)
+        wait_until(
+            lambda: any(
+                entry["order_number"] == order["number"]
+                for entry in statement(self.hub.coordinator, self.hub_id, self.seller.member_id)[
+                    "entries"
+                ]
+            ),
+            message="the ledger to book the order",
+        )
+        return self.seller.member_id
+
     def registered(self):
         """A registered member's login body."""
         member = make_member()
@@ -270,7 +291,7 @@ def _suspend(world, member):
     assert response.status_code == 200, response.text
 
 
-def build_world(api, admin, sms=None):
+def build_world(api, admin, sms=None, events=None):
     hub = hub_with_coordinator(api, admin)
     other = hub_with_coordinator(api, admin)
     world = World(
@@ -283,6 +304,7 @@ def build_world(api, admin, sms=None):
         fellow_seller=approved_member(api, hub.coordinator, hub.hub_id, role="seller"),
         other_seller=approved_member(api, other.coordinator, other.hub_id, role="seller"),
         sms=sms,
+        events=events,
     )
     world.clients = dict(
         zip(
@@ -701,6 +723,44 @@ ENDPOINTS = (
         "GET /api/v1/hubs/{hub_id}/messages",
         "coordinator",
         lambda w: Request("GET", _hub(w, "/messages"), params={"page_size": 5}),
+    ),
+    # --- ledger -------------------------------------------------------------
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/sellers/{seller_id}/statement",
+        "seller",
+        lambda w: Request(
+            "GET",
+            _hub(w, f"/sellers/{w.seller.member_id}/statement"),
+            params={"from": "2026-01-01"},
+        ),
+    ),
+    Endpoint("GET /api/v1/me/earnings", "seller", lambda w: Request("GET", "/api/v1/me/earnings")),
+    Endpoint(
+        "POST /api/v1/hubs/{hub_id}/payouts",
+        "coordinator",
+        lambda w: Request(
+            "POST",
+            _hub(w, "/payouts"),
+            json={"seller_id": w.earned(), "amount": 5_000, "method": "cash"},
+            headers=new_key(),
+        ),
+    ),
+    Endpoint(
+        "POST /api/v1/hubs/{hub_id}/adjustments",
+        "coordinator",
+        lambda w: Request(
+            "POST",
+            _hub(w, "/adjustments"),
+            json={"seller_id": w.seller.member_id, "amount": 500, "reason": "Kurang bayar"},
+            headers=new_key(),
+        ),
+    ),
+    Endpoint(
+        "GET /api/v1/reports/network",
+        "admin",
+        lambda w: Request(
+            "GET", "/api/v1/reports/network", params={"from": "2026-01-01", "to": "2026-12-31"}
+        ),
     ),
 )
 

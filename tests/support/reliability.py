@@ -221,6 +221,84 @@ class Phones:
             return [placement for placement in self.placements if placement.phase == phase]
 
 
+class Completer:
+    """The hub's coordinator completing ``orders`` (confirmed, pickup, cash on
+    delivery) one after another in a thread: ready for pickup, then completed, each
+    retried over a moment of unavailability. ``completed`` holds each order as it is
+    afterwards; ``during_outage`` counts those completed while ``down`` was set."""
+
+    def __init__(self, client, orders, pause=0.3):
+        self.client = client
+        self.orders = orders
+        self.pause = pause
+        self.down = False
+        self.completed = []
+        self.during_outage = 0
+        self._thread = threading.Thread(target=self._complete_all, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._thread.join(timeout=RETRY_GIVE_UP * len(self.orders) + 30)
+
+    def _complete_all(self):
+        for order in self.orders:
+            path = f"/api/v1/orders/{order['id']}/status"
+            for status in ("ready_for_pickup", "completed"):
+                post_until_answered(self.client, path, {"status": status})
+            self.completed.append(get(self.client, f"/api/v1/orders/{order['id']}"))
+            self.during_outage += self.down
+            time.sleep(self.pause)
+
+
+RETRY_GIVE_UP = 60
+
+
+def post_until_answered(client, path, body):
+    """POST until anything but a timeout, a 429 or a 5xx comes back (a phone's retry)."""
+    deadline = time.monotonic() + RETRY_GIVE_UP
+    while time.monotonic() < deadline:
+        try:
+            response = client.post(path, json=body, timeout=10)
+        except requests.RequestException:
+            time.sleep(RETRY_PAUSE)
+            continue
+        if response.status_code < 500 and response.status_code != 429:
+            return response
+        time.sleep(RETRY_PAUSE)
+    raise AssertionError(f"POST {path} kept failing")
+
+
+def settled_shares(orders):
+    """``{(order number, seller_id): sale}`` the ledger owes for settled ``orders``:
+    each seller's lines less the hub's commission, rounded half up (DESIGN §8)."""
+    due = {}
+    for order in orders:
+        if order["status"] != "completed" or order["payment_status"] != "paid":
+            continue
+        gross = collections.Counter()
+        for line in order["items"]:
+            gross[line["seller_id"]] += line["line_total"]
+        for seller_id, amount in gross.items():
+            commission = (amount * order["commission_percent"] + 50) // 100
+            due[(order["number"], seller_id)] = amount - commission
+    return due
+
+
+def ledger_entries(client, market):
+    """``{(order number, seller_id): [amount, …]}`` of every sale entry of the market's
+    sellers, from their statements as the coordinator reads them."""
+    found = collections.defaultdict(list)
+    for seller in market.sellers:
+        path = f"/api/v1/hubs/{market.hub_id}/sellers/{seller.id}/statement"
+        for entry in get(client, path)["entries"]:
+            if entry["kind"] == "sale":
+                found[(entry["order_number"], seller.id)].append(entry["amount"])
+    return found
+
+
 # --- faults ----------------------------------------------------------------------
 
 

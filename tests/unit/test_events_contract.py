@@ -20,6 +20,8 @@ from services.catalogue.service import CatalogueService
 from services.community import contract as community
 from services.community.service import CommunityService
 from services.gateway.service import GatewayService
+from services.ledger import contract as ledger
+from services.ledger.service import LedgerService
 from services.messaging import contract as messaging
 from services.messaging.service import MessagingService
 from services.notifications import contract as notifications
@@ -35,6 +37,7 @@ CONTRACTS = {
     "orders": orders,
     "notifications": notifications,
     "messaging": messaging,
+    "ledger": ledger,
 }
 SERVICE_CLASSES = (
     CommunityService,
@@ -42,6 +45,7 @@ SERVICE_CLASSES = (
     OrdersService,
     NotificationsService,
     MessagingService,
+    LedgerService,
     GatewayService,
 )
 

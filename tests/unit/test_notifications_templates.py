@@ -17,6 +17,8 @@ from services.community.schemas import (
     RegisterSchema,
     ScheduleTrainingSchema,
 )
+from services.ledger import contract as ledger
+from services.ledger.schemas import RecordAdjustmentSchema
 from services.notifications import templates
 from services.notifications.templates import LANGUAGES, MESSAGES, SMS_LIMIT, render, rupiah
 from services.orders.schemas import (
@@ -30,6 +32,7 @@ from tests.support.notifications import LONG_NAME
 
 LONG = LONG_NAME + " " + LONG_NAME
 BIG_TOTAL = 1_234_567_890
+BIG_BALANCE = 99_999_999_999  # what a hub might owe a seller who was never paid
 NUMBER = "KD-20261127-000123"
 CODE = "M" + "Z" * (catalogue.MAX_CODE_LENGTH - 1)  # the longest product code
 MANY_ITEMS = [{"name": LONG, "quantity": 1000}, {"name": "Kopi", "quantity": 2}] + [
@@ -57,7 +60,11 @@ LIMITS = {
     "applicant": max(longest(RegisterSchema, "name"), longest(ApplySchema, "business_name")),
     "hub": longest(CreateHubSchema, "name"),
     "hub_address": longest(CreateHubSchema, "address"),
-    "reason": max(longest(DecisionSchema, "reason"), longest(RejectProductSchema, "reason")),
+    "reason": max(
+        longest(DecisionSchema, "reason"),
+        longest(RejectProductSchema, "reason"),
+        longest(RecordAdjustmentSchema, "reason"),
+    ),
     "product": longest(CreateProductSchema, "name"),
     "address": longest(FulfilmentSchema, "address"),
     "title": longest(ScheduleTrainingSchema, "title"),
@@ -110,6 +117,9 @@ def longest_facts(kind):
         "starts_at": "2026-12-01T03:00:00.000Z",
         "capacity": most(ScheduleTrainingSchema, "capacity"),
         "minutes": OTP_VALID_MINUTES,
+        "amount": ledger.MAX_AMOUNT,
+        "change": -ledger.MAX_AMOUNT,
+        "balance": BIG_BALANCE,
     }
 
 
@@ -122,6 +132,9 @@ KEPT = {
     "starts_at": "01/12/2026",
     "code": CODE,
     "account": ACCOUNT,
+    "amount": templates.rupiah(ledger.MAX_AMOUNT),
+    "change": templates.rupiah(-ledger.MAX_AMOUNT),
+    "balance": templates.rupiah(BIG_BALANCE),
 }
 FACT_FOR_PLACEHOLDER = {"when": "starts_at"}
 
@@ -282,3 +295,25 @@ def test_a_change_of_stock_shows_its_sign():
     assert "(K7MA) +1.500, kini 1.520" in text
     _, text = render("stock_changed_for_you", "en", {**facts, "delta": -3, "stock": 17})
     assert "(K7MA) by -3, now 17" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        (
+            "id",
+            "Simpul Dau membayar Anda Rp50.000 (tunai). Sisa saldo Anda di simpul ini Rp44.500.",
+        ),
+        ("en", "Simpul Dau paid you Rp50.000 (cash). Your balance left at the hub: Rp44.500."),
+    ],
+)
+def test_a_payout_message_says_the_amount_and_the_balance_left(language, said):
+    facts = {"amount": 50_000, "method": "cash", "balance": 44_500, "hub": "Simpul Dau"}
+    assert render("payout_recorded", language, facts)[1].startswith(said)
+
+
+def test_an_adjustment_shows_its_sign():
+    facts = {"change": 2_500, "reason": "Salah hitung", "balance": 12_500, "hub": "Simpul Dau"}
+    assert "dikoreksi +Rp2.500: Salah hitung" in render("adjustment_recorded", "id", facts)[1]
+    facts["change"] = -2_500
+    assert "corrected by -Rp2.500: Salah hitung" in render("adjustment_recorded", "en", facts)[1]

@@ -176,9 +176,17 @@ def test_placing_an_order_documents_its_required_idempotency_key(document):
     assert key["schema"]["maxLength"] == 100
 
 
-KEY_REQUIRED = {"placeOrder", "createProduct", "changeStock", "recordCounterSale", "recordIntake"}
+KEY_REQUIRED = {
+    "placeOrder",
+    "createProduct",
+    "changeStock",
+    "recordCounterSale",
+    "recordIntake",
+    "recordPayout",
+    "recordAdjustment",
+}
 """The writes a repeat would make twice (an order, a product, a stock change, a counter
-sale, goods received)."""
+sale, goods received, a payout, an adjustment)."""
 WITHOUT_A_MEMBER = {
     "registerMember",
     "issueToken",
@@ -286,6 +294,11 @@ OPERATIONS = {
     "POST /api/v1/inbound/whatsapp": ("receiveWhatsapp", "messages"),
     "GET /api/v1/me/messages": ("listMyMessages", "messages"),
     "GET /api/v1/hubs/{hub_id}/messages": ("listHubMessages", "messages"),
+    "GET /api/v1/hubs/{hub_id}/sellers/{seller_id}/statement": ("getStatement", "ledger"),
+    "GET /api/v1/me/earnings": ("listMyEarnings", "ledger"),
+    "POST /api/v1/hubs/{hub_id}/payouts": ("recordPayout", "ledger"),
+    "POST /api/v1/hubs/{hub_id}/adjustments": ("recordAdjustment", "ledger"),
+    "GET /api/v1/reports/network": ("getNetworkReport", "reports"),
     "GET /healthz": ("getHealth", "health"),
     "GET /readyz": ("getReadiness", "health"),
     "GET /api/v1/openapi.json": ("getApiDocument", "openapi"),
@@ -400,3 +413,17 @@ def test_every_number_a_request_carries_has_a_documented_range(document):
     assert len(found) >= 8  # pages, page sizes, prices, stock, quantities, capacity
     unbounded = [where for where, number in found if not {"minimum", "maximum"} <= set(number)]
     assert unbounded == []
+
+
+CSV_REPORTS = {"getStatement", "getSalesReport", "getNetworkReport"}
+"""Every report and statement also answers ``text/csv`` (DESIGN §8)."""
+
+
+def test_reports_and_statements_document_their_csv_form(document):
+    with_csv = {
+        operation["operationId"]
+        for _, operation in operations(document)
+        if "text/csv" in operation["responses"].get("200", {}).get("content", {})
+    }
+    assert with_csv == CSV_REPORTS
+    assert schema(document, "CsvTable")["type"] == "string"

@@ -14,7 +14,7 @@ import pytest
 from services.common.errors import KomporError
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SERVICES = ("community", "catalogue", "orders", "notifications", "messaging")
+SERVICES = ("community", "catalogue", "orders", "notifications", "messaging", "ledger")
 INTERNALS = ("domain", "repository", "service")
 
 

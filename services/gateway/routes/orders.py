@@ -4,6 +4,7 @@
 from services.common.periods import ReportQuerySchema
 from services.gateway.http import json_body, query, route
 from services.gateway.idempotency import key_header, key_of
+from services.gateway.tables import csv_response, sales_table, wants_csv
 from services.orders import schemas
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -152,9 +153,13 @@ class OrdersRoutes:
         params=ReportQuerySchema,
         response=schemas.SalesReportSchema,
         auth=True,
+        csv=True,
         summary="Sales of the hub: totals, by product, by seller",
         operation_id="getSalesReport",
     )
     def sales_report(self, request, hub_id):
         actor = self.backend.caller(request)
-        return self.backend.orders.sales_report(actor, hub_id, query(request))
+        report = self.backend.orders.sales_report(actor, hub_id, query(request))
+        if wants_csv(request):
+            return csv_response(*sales_table(report), f"sales-{hub_id}")
+        return report
