@@ -1,8 +1,8 @@
 """Where the time goes under load: each service's CPU use, and py-spy's samples of it.
 
 ``python -m bench --profile`` records every service with py-spy during the first
-round of each load (py-spy is not a dependency of the project: ``pip install
-py-spy``; without it the benchmark says so and runs unprofiled), then prints, per
+round of each load (py-spy is a development dependency; where it is missing the
+benchmark says so and runs unprofiled), then prints, per
 load, every service's CPU use and the functions the busiest ones spend it in.
 """
 
