@@ -68,6 +68,7 @@ def seed(config, products, hubs, rng):
     }
     now = utcnow()
     documents = []
+    codes = set()  # random codes clash among thousands; the store's unique index would refuse
     for n in range(products):
         hub_id = hub_ids[n % hubs]
         category = rng.choice(CATEGORIES)
@@ -85,6 +86,7 @@ def seed(config, products, hubs, rng):
                 "images": [f"https://img.kompordesa.id/{n}.jpg"],
             },
             now=now - datetime.timedelta(seconds=products - n),
+            code=_unused_code(codes),
         )
         domain.approve(product, coordinators[hub_id], now=now)
         product.pop(PENDING_EVENTS)  # seeded, not announced: nobody needs 20,000 events
@@ -92,6 +94,14 @@ def seed(config, products, hubs, rng):
     for start in range(0, len(documents), 1000):
         db.products.insert_many(documents[start : start + 1000])
     return hub_ids, [document["_id"] for document in documents]
+
+
+def _unused_code(used):
+    code = domain.new_code()
+    while code in used:
+        code = domain.new_code()
+    used.add(code)
+    return code
 
 
 def queries(base, hub_ids, product_ids, rng):
