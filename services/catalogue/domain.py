@@ -50,6 +50,7 @@ from services.catalogue.contract import (
     ReservedLine,
     Shortage,
     StockChanged,
+    StockLevel,
     StockLow,
     StockReservationFailed,
     StockReserved,
@@ -62,7 +63,7 @@ from services.catalogue.exceptions import (
     ProductNotFound,
 )
 from services.common.actor import SELLER, Actor, is_coordinator, is_seller, member_id
-from services.common.envelope import new_id, payload, record, utcnow
+from services.common.envelope import isoformat, new_id, payload, record, utcnow
 from services.common.errors import ValidationError
 from services.common.types import Document
 
@@ -94,6 +95,10 @@ INVALID_ITEMS = "invalid_items"
 PRODUCT_UNAVAILABLE = "product_unavailable"
 SELLER_SUSPENDED = "seller_suspended"
 """The product's flag while its seller's membership of its hub is suspended."""
+STOCK_VERSION = "stock_version"
+"""Counts the changes of a product's stock (by its seller and by orders), so that
+whoever copies the stock from events keeps the newest (``stock_changed``, ``levels``)."""
+ON_SHOW = "on_show"
 
 
 # --- product codes --------------------------------------------------------------
@@ -141,9 +146,22 @@ def coded(product: Document, code: str) -> Document:
 
 
 def snapshot(product: Document) -> ProductSnapshot:
-    """What other services learn of a product (the events' *product snapshot*)."""
+    """What other services learn of a product (the events' *product snapshot*), as the
+    write that records it leaves it: that write gives the product its next ``version``
+    (an insert version 1; ``Repository.save`` and the other writes that record one
+    require the version they read)."""
+    reviewed_at = product.get("reviewed_at")
     return payload(
-        ProductSnapshot, product, product_id=product["_id"], acted_by=product.get("acted_by")
+        ProductSnapshot,
+        product,
+        product_id=product["_id"],
+        version=(product.get("version") or 0) + 1,
+        on_show=on_show(product),
+        stock_version=product.get(STOCK_VERSION) or 0,
+        acted_by=product.get("acted_by"),
+        reviewed_at=isoformat(reviewed_at) if reviewed_at else None,
+        created_at=isoformat(product["created_at"]),
+        updated_at=isoformat(product["updated_at"]),
     )
 
 
@@ -226,6 +244,7 @@ def new_product(
         "price": fields["price"],
         "unit": fields["unit"],
         "stock": fields["stock"],
+        STOCK_VERSION: 0,
         "images": list(fields.get("images") or []),
         "status": PENDING_REVIEW,
         "rejection_reason": None,
@@ -391,7 +410,23 @@ def restock(product: Document, actor: Actor, delta: int, standing: bool | None =
 
 
 def stock_changed(product: Document, delta: int, acted_by: str | None) -> StockChanged:
-    return payload(StockChanged, product, product_id=product["_id"], delta=delta, acted_by=acted_by)
+    return payload(
+        StockChanged,
+        product,
+        product_id=product["_id"],
+        delta=delta,
+        acted_by=acted_by,
+        updated_at=isoformat(product["updated_at"]),
+    )
+
+
+def stock_level(product: Document) -> StockLevel:
+    """The product's stock as a write that moved it left it (with its ``stock_version``)."""
+    return {
+        "product_id": product["_id"],
+        "stock": product["stock"],
+        "stock_version": product.get(STOCK_VERSION) or 0,
+    }
 
 
 def restocked(product: Document, delta: int) -> int:
@@ -430,9 +465,21 @@ def set_stock(product: Document, stock: int) -> Document:
     """Record the seller's stock change (``stock_low`` if it fell to the threshold)."""
     before = product["stock"]
     product["stock"] = stock
+    product[STOCK_VERSION] = (product.get(STOCK_VERSION) or 0) + 1
     product["updated_at"] = utcnow()
     if crossed_low(before, stock):
         record(product, STOCK_LOW, stock_low(product, stock))
+    return product
+
+
+def set_seller_suspended(product: Document, suspended: bool) -> Document:
+    """Flag (or unflag) a product of a seller whose membership was suspended (or
+    reinstated); when that takes it out of the showroom or puts it back,
+    ``product_updated`` with ``changed: ["on_show"]``."""
+    shown = on_show(product)
+    product[SELLER_SUSPENDED] = suspended
+    if on_show(product) != shown:
+        record(product, PRODUCT_UPDATED, {**snapshot(product), "changed": [ON_SHOW]})
     return product
 
 
@@ -502,10 +549,12 @@ def tombstone(order_id: str, now: datetime.datetime | None = None) -> Document:
     }
 
 
-def confirm(reservation: Document, low: Iterable[StockLow] = ()) -> Document:
+def confirm(
+    reservation: Document, low: Iterable[StockLow] = (), levels: Iterable[StockLevel] = ()
+) -> Document:
     """Every line was taken. ``low``: ``stock_low`` data of products that fell to the
-    threshold while taking them."""
-    reservation.update(state=RESERVED, updated_at=utcnow())
+    threshold while taking them; ``levels``: each product's stock once taken."""
+    reservation.update(state=RESERVED, levels=list(levels), updated_at=utcnow())
     record(reservation, STOCK_RESERVED, _reserved(reservation))
     for data in low:
         record(reservation, STOCK_LOW, data)
@@ -513,9 +562,16 @@ def confirm(reservation: Document, low: Iterable[StockLow] = ()) -> Document:
 
 
 def fail(
-    reservation: Document, shortages: list[Shortage], reason: str = INSUFFICIENT_STOCK
+    reservation: Document,
+    shortages: list[Shortage],
+    reason: str = INSUFFICIENT_STOCK,
+    levels: Iterable[StockLevel] = (),
 ) -> Document:
-    reservation.update(state=FAILED, reason=reason, shortages=shortages, updated_at=utcnow())
+    """Some line fell short. ``levels``: the stock of the products taken and given back
+    meanwhile (others may have moved them in between)."""
+    reservation.update(
+        state=FAILED, reason=reason, shortages=shortages, levels=list(levels), updated_at=utcnow()
+    )
     record(reservation, STOCK_RESERVATION_FAILED, _failed(reservation))
     return reservation
 
@@ -535,7 +591,9 @@ def answer_again(reservation: Document) -> Document | None:
 
 
 def _reserved(reservation: Document) -> StockReserved:
-    return {"order_id": reservation["_id"], "items": reservation["items"]}
+    # a reservation made before levels were kept answers again without them
+    levels = reservation.get("levels") or []
+    return {"order_id": reservation["_id"], "items": reservation["items"], "levels": levels}
 
 
 def _failed(reservation: Document) -> StockReservationFailed:
@@ -543,6 +601,7 @@ def _failed(reservation: Document) -> StockReservationFailed:
         "order_id": reservation["_id"],
         "reason": reservation["reason"],
         "shortages": reservation["shortages"],
+        "levels": reservation.get("levels") or [],
     }
 
 
@@ -554,12 +613,13 @@ def shortage(line: Mapping[str, Any], available: int | None) -> Shortage:
     }
 
 
-def release(reservation: Document) -> Document:
+def release(reservation: Document, levels: Iterable[StockLevel] = ()) -> Document:
+    """The order's stock came back; ``levels``: each product's stock after that."""
     reservation.update(state=RELEASED, updated_at=utcnow())
     record(
         reservation,
         STOCK_RELEASED,
-        {"order_id": reservation["_id"], "items": reservation["items"]},
+        {"order_id": reservation["_id"], "items": reservation["items"], "levels": list(levels)},
     )
     return reservation
 

@@ -42,15 +42,24 @@ def test_a_product_goes_from_submission_through_curation_to_the_showroom(
     submitted = catalogue_events.wait_for("product_submitted", product_id=product["id"])
     assert submitted["data"] == {
         "product_id": product["id"],
+        "version": 1,
         "code": product["code"],
         "hub_id": hub.hub_id,
         "seller_id": seller.member_id,
         "name": product["name"],
+        "description": product["description"],
         "category": "food",
         "price": 12_000,
         "unit": "pack",
+        "images": product["images"],
         "status": "pending_review",
+        "on_show": False,
+        "stock": 30,
+        "stock_version": 0,
         "acted_by": None,
+        "reviewed_at": None,
+        "created_at": product["created_at"],
+        "updated_at": product["updated_at"],
     }
     path = f"/api/v1/products/{product['id']}"
     assert api.get(path).status_code == 404
