@@ -46,11 +46,13 @@ from services.catalogue.contract import (
     STOCK_RELEASED,
     STOCK_RESERVATION_FAILED,
     STOCK_RESERVED,
+    STOCK_SOLD,
     CounterDecision,
     ProductSnapshot,
     ReservedLine,
     Shortage,
     StockChanged,
+    StockLevel,
     StockLow,
     StockReservationFailed,
     StockReserved,
@@ -64,7 +66,7 @@ from services.catalogue.exceptions import (
     ProductOfAnotherHub,
 )
 from services.common.actor import SELLER, Actor, is_coordinator, is_seller, member_id
-from services.common.envelope import new_id, payload, record, utcnow
+from services.common.envelope import isoformat, new_id, payload, record, utcnow
 from services.common.errors import ValidationError
 from services.common.types import Document
 
@@ -100,6 +102,10 @@ INVALID_ITEMS = "invalid_items"
 PRODUCT_UNAVAILABLE = "product_unavailable"
 SELLER_SUSPENDED = "seller_suspended"
 """The product's flag while its seller's membership of its hub is suspended."""
+STOCK_VERSION = "stock_version"
+"""Counts the changes of a product's stock (by its seller and by orders), so that
+whoever copies the stock from events keeps the newest (``stock_changed``, ``levels``)."""
+ON_SHOW = "on_show"
 
 
 # --- product codes --------------------------------------------------------------
@@ -147,9 +153,22 @@ def coded(product: Document, code: str) -> Document:
 
 
 def snapshot(product: Document) -> ProductSnapshot:
-    """What other services learn of a product (the events' *product snapshot*)."""
+    """What other services learn of a product (the events' *product snapshot*), as the
+    write that records it leaves it: that write gives the product its next ``version``
+    (an insert version 1; ``Repository.save`` and the other writes that record one
+    require the version they read)."""
+    reviewed_at = product.get("reviewed_at")
     return payload(
-        ProductSnapshot, product, product_id=product["_id"], acted_by=product.get("acted_by")
+        ProductSnapshot,
+        product,
+        product_id=product["_id"],
+        version=(product.get("version") or 0) + 1,
+        on_show=on_show(product),
+        stock_version=product.get(STOCK_VERSION) or 0,
+        acted_by=product.get("acted_by"),
+        reviewed_at=isoformat(reviewed_at) if reviewed_at else None,
+        created_at=isoformat(product["created_at"]),
+        updated_at=isoformat(product["updated_at"]),
     )
 
 
@@ -232,6 +251,7 @@ def new_product(
         "price": fields["price"],
         "unit": fields["unit"],
         "stock": fields["stock"],
+        STOCK_VERSION: 0,
         "images": list(fields.get("images") or []),
         "status": PENDING_REVIEW,
         "rejection_reason": None,
@@ -397,7 +417,23 @@ def restock(product: Document, actor: Actor, delta: int, standing: bool | None =
 
 
 def stock_changed(product: Document, delta: int, acted_by: str | None) -> StockChanged:
-    return payload(StockChanged, product, product_id=product["_id"], delta=delta, acted_by=acted_by)
+    return payload(
+        StockChanged,
+        product,
+        product_id=product["_id"],
+        delta=delta,
+        acted_by=acted_by,
+        updated_at=isoformat(product["updated_at"]),
+    )
+
+
+def stock_level(product: Document) -> StockLevel:
+    """The product's stock as a write that moved it left it (with its ``stock_version``)."""
+    return {
+        "product_id": product["_id"],
+        "stock": product["stock"],
+        "stock_version": product.get(STOCK_VERSION) or 0,
+    }
 
 
 def restocked(product: Document, delta: int) -> int:
@@ -436,9 +472,21 @@ def set_stock(product: Document, stock: int) -> Document:
     """Record the seller's stock change (``stock_low`` if it fell to the threshold)."""
     before = product["stock"]
     product["stock"] = stock
+    product[STOCK_VERSION] = (product.get(STOCK_VERSION) or 0) + 1
     product["updated_at"] = utcnow()
     if crossed_low(before, stock):
         record(product, STOCK_LOW, stock_low(product, stock))
+    return product
+
+
+def set_seller_suspended(product: Document, suspended: bool) -> Document:
+    """Flag (or unflag) a product of a seller whose membership was suspended (or
+    reinstated); when that takes it out of the showroom or puts it back,
+    ``product_updated`` with ``changed: ["on_show"]``."""
+    shown = on_show(product)
+    product[SELLER_SUSPENDED] = suspended
+    if on_show(product) != shown:
+        record(product, PRODUCT_UPDATED, {**snapshot(product), "changed": [ON_SHOW]})
     return product
 
 
@@ -508,13 +556,23 @@ def tombstone(order_id: str, now: datetime.datetime | None = None) -> Document:
     }
 
 
-def confirm(reservation: Document, low: Iterable[StockLow] = (), counter: bool = False) -> Document:
+def confirm(
+    reservation: Document,
+    low: Iterable[StockLow] = (),
+    levels: Iterable[StockLevel] = (),
+    counter: bool = False,
+) -> Document:
     """Every line was taken. ``low``: ``stock_low`` data of products that fell to the
-    threshold while taking them. A counter sale (``counter``) is sold there and then:
-    settled at once, and answered to its caller rather than by a saga event."""
-    reservation.update(state=SETTLED if counter else RESERVED, counter=counter, updated_at=utcnow())
-    if not counter:
-        record(reservation, STOCK_RESERVED, _reserved(reservation))
+    threshold while taking them; ``levels``: each product's stock once taken. A counter
+    sale (``counter``) is sold there and then: settled at once, answered to its caller
+    rather than by a saga event, and its stock levels told by ``stock_sold``."""
+    reservation.update(
+        state=SETTLED if counter else RESERVED,
+        counter=counter,
+        levels=list(levels),
+        updated_at=utcnow(),
+    )
+    record(reservation, STOCK_SOLD if counter else STOCK_RESERVED, _reserved(reservation))
     for data in low:
         record(reservation, STOCK_LOW, data)
     return reservation
@@ -524,15 +582,19 @@ def fail(
     reservation: Document,
     shortages: list[Shortage],
     reason: str = INSUFFICIENT_STOCK,
+    levels: Iterable[StockLevel] = (),
     counter: bool = False,
 ) -> Document:
-    """Some line fell short (nothing is kept); a counter sale's caller hears it as
-    the answer (``refused``), an order's saga by ``stock_reservation_failed``."""
+    """Some line fell short (nothing is kept). ``levels``: the stock of the products
+    taken and given back meanwhile (others may have moved them in between). A counter
+    sale's caller hears it as the answer (``refused``), an order's saga by
+    ``stock_reservation_failed``."""
     reservation.update(
         state=REFUSED if counter else FAILED,
         counter=counter,
         reason=reason,
         shortages=shortages,
+        levels=list(levels),
         updated_at=utcnow(),
     )
     if not counter:
@@ -555,7 +617,9 @@ def answer_again(reservation: Document) -> Document | None:
 
 
 def _reserved(reservation: Document) -> StockReserved:
-    return {"order_id": reservation["_id"], "items": reservation["items"]}
+    # a reservation made before levels were kept answers again without them
+    levels = reservation.get("levels") or []
+    return {"order_id": reservation["_id"], "items": reservation["items"], "levels": levels}
 
 
 def _failed(reservation: Document) -> StockReservationFailed:
@@ -563,6 +627,7 @@ def _failed(reservation: Document) -> StockReservationFailed:
         "order_id": reservation["_id"],
         "reason": reservation["reason"],
         "shortages": reservation["shortages"],
+        "levels": reservation.get("levels") or [],
     }
 
 
@@ -634,12 +699,13 @@ def new_intake(
     }
 
 
-def release(reservation: Document) -> Document:
+def release(reservation: Document, levels: Iterable[StockLevel] = ()) -> Document:
+    """The order's stock came back; ``levels``: each product's stock after that."""
     reservation.update(state=RELEASED, updated_at=utcnow())
     record(
         reservation,
         STOCK_RELEASED,
-        {"order_id": reservation["_id"], "items": reservation["items"]},
+        {"order_id": reservation["_id"], "items": reservation["items"], "levels": list(levels)},
     )
     return reservation
 

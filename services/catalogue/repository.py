@@ -16,6 +16,11 @@ unconditional write of a value read earlier:
 
 Product edits (``save_product``) never write ``stock`` or ``holds``, nor the seller's
 standing, which only community's membership events set (``set_seller_standing``).
+
+Every write that moves stock also counts it (``stock_version``), and every write that
+records a product event requires the ``version`` it read and raises it by one, so the
+events tell in which order the changes happened, whatever order they arrive in (the
+gateway keeps a copy of the showroom from them).
 """
 
 import datetime
@@ -28,7 +33,7 @@ from pymongo.cursor import Cursor
 from pymongo.errors import DuplicateKeyError
 
 from services.catalogue import domain
-from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
+from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC, StockLevel
 from services.catalogue.exceptions import ProductNotFound, ReservationBusy
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
@@ -40,9 +45,18 @@ HIDDEN = {"outbox": False, "outbox_lease": False, "holds": False}
 SELLER_AS_OF = "seller_as_of"
 STOCK_KEYS = "stock_keys"
 """The recent stock changes applied to a product, by member and Idempotency-Key."""
-NOT_SAVED_BY_EDITS = ("stock", "holds", domain.SELLER_SUSPENDED, SELLER_AS_OF, STOCK_KEYS)
+NOT_SAVED_BY_EDITS = (
+    "stock",
+    domain.STOCK_VERSION,
+    "holds",
+    domain.SELLER_SUSPENDED,
+    SELLER_AS_OF,
+    STOCK_KEYS,
+)
 RESERVATION_LEASE = datetime.timedelta(seconds=60)
-STOCK_WRITE_ATTEMPTS = 20
+WRITE_ATTEMPTS = 20
+"""Compare-and-set writes retried while others change the same product."""
+LEVEL = {"stock": True, domain.STOCK_VERSION: True}
 SHOWROOM_VERSION = "version"
 
 SORTS = {
@@ -120,7 +134,7 @@ class CatalogueRepository(Repository):
                 events = domain.coded(dict(product), code).pop(PENDING_EVENTS)
                 try:
                     written = self.db.products.update_one(
-                        {"_id": product["_id"], "code": None},
+                        {"_id": product["_id"], "code": None, "version": product.get("version")},
                         with_events({"$set": {"code": code}, "$inc": {"version": 1}}, events),
                     )
                 except DuplicateKeyError:
@@ -159,22 +173,36 @@ class CatalogueRepository(Repository):
         except DuplicateKeyError:  # two first bumps at once: the other one created it
             self.db.showroom.update_one({"_id": SHOWROOM_VERSION}, {"$inc": {"version": 1}})
 
+    def products_by_id(self, product_ids: list[str]) -> list[Document]:
+        return list(self.db.products.find({"_id": {"$in": product_ids}}, projection=HIDDEN))
+
     def approved_products(self) -> Cursor[Document]:
         fields = [*domain.SHELF_FIELDS, "description"]
         on_show = {"status": domain.APPROVED, domain.SELLER_SUSPENDED: {"$ne": True}}
         return self.db.products.find(on_show, projection=fields)
 
     def set_seller_standing(self, hub_id: str, seller_id: str, suspended: bool, as_of: str) -> None:
-        """Flag (or unflag) the seller's products in the hub; an older decision never
-        overwrites a newer one, whatever order the events arrive in."""
-        self.db.products.update_many(
-            {
-                "hub_id": hub_id,
-                "seller_id": seller_id,
-                "$or": [{SELLER_AS_OF: None}, {SELLER_AS_OF: {"$lte": as_of}}],
-            },
-            {"$set": {domain.SELLER_SUSPENDED: suspended, SELLER_AS_OF: as_of}},
+        """Flag (or unflag) the seller's products in the hub, each with the event that
+        says it left the showroom or came back (``domain.set_seller_suspended``); an
+        older decision never overwrites a newer one, whatever order the events arrive in."""
+        newer: Query = {"$or": [{SELLER_AS_OF: None}, {SELLER_AS_OF: {"$lte": as_of}}]}
+        mine = self.db.products.find(
+            {"hub_id": hub_id, "seller_id": seller_id, **newer}, projection={"_id": True}
         )
+        update = {
+            "$set": {domain.SELLER_SUSPENDED: suspended, SELLER_AS_OF: as_of},
+            "$inc": {"version": 1},
+        }
+        for product_id in [product["_id"] for product in mine]:
+            for _ in range(WRITE_ATTEMPTS):
+                product = self.db.products.find_one({"_id": product_id, **newer}, HIDDEN)
+                if product is None:  # a newer decision came in between
+                    break
+                read = {"_id": product_id, "version": product.get("version"), **newer}
+                events = domain.set_seller_suspended(product, suspended).pop(PENDING_EVENTS, [])
+                if self.db.products.update_one(read, with_events(update, events)).modified_count:
+                    self._published("products", product_id)
+                    break
         self._bump_showroom()
 
     def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
@@ -205,16 +233,23 @@ class CatalogueRepository(Repository):
         compare-and-set on the stock it read; retried while orders move the stock.
         Under a ``key`` (``domain.stock_change_key``) it is applied at most once: a
         product that already has the key is returned as it is."""
-        for _ in range(STOCK_WRITE_ATTEMPTS):
+        for _ in range(WRITE_ATTEMPTS):
             product = self.get_product(product_id)
             if key is not None and key in (product.get(STOCK_KEYS) or ()):
                 return product
-            before = product["stock"]
+            before = {
+                "stock": product["stock"],
+                domain.STOCK_VERSION: product.get(domain.STOCK_VERSION),
+            }
             product = change(product)
             events = product.pop(PENDING_EVENTS, [])
-            condition: Query = {"_id": product_id, "stock": before}
+            condition: Query = {"_id": product_id, **before}
             update: Query = {
-                "$set": {"stock": product["stock"], "updated_at": product["updated_at"]}
+                "$set": {
+                    "stock": product["stock"],
+                    domain.STOCK_VERSION: product[domain.STOCK_VERSION],
+                    "updated_at": product["updated_at"],
+                }
             }
             if key is not None:
                 condition[STOCK_KEYS] = {"$ne": key}
@@ -306,10 +341,10 @@ class CatalogueRepository(Repository):
                 domain.SELLER_SUSPENDED: {"$ne": True},
             },
             {
-                "$inc": {"stock": -quantity},
+                "$inc": {"stock": -quantity, domain.STOCK_VERSION: 1},
                 "$push": {"holds": {"order_id": order_id, "quantity": quantity}},
             },
-            projection={"_id": True, "hub_id": True, "seller_id": True, "name": True, "stock": 1},
+            projection={"_id": True, "hub_id": True, "seller_id": True, "name": True, **LEVEL},
             return_document=ReturnDocument.AFTER,
         )
         if product is not None:
@@ -326,12 +361,23 @@ class CatalogueRepository(Repository):
             return "unavailable", None
         return "short", current["stock"]
 
-    def give_back(self, order_id: str, line: Mapping[str, Any]) -> None:
-        """Return what the order holds of a product; nothing if it holds nothing."""
-        self.db.products.update_one(
+    def give_back(self, order_id: str, line: Mapping[str, Any]) -> StockLevel | None:
+        """Return what the order holds of a product (nothing if it holds nothing); the
+        product's stock level after that (``None`` for an unknown product)."""
+        product = self.db.products.find_one_and_update(
             {"_id": line["product_id"], "holds.order_id": order_id},
-            {"$inc": {"stock": line["quantity"]}, "$pull": {"holds": {"order_id": order_id}}},
+            {
+                "$inc": {"stock": line["quantity"], domain.STOCK_VERSION: 1},
+                "$pull": {"holds": {"order_id": order_id}},
+            },
+            projection=LEVEL,
+            return_document=ReturnDocument.AFTER,
         )
+        return domain.stock_level(product) if product else self.stock_level(line["product_id"])
+
+    def stock_level(self, product_id: str) -> StockLevel | None:
+        product = self.db.products.find_one({"_id": product_id}, projection=LEVEL)
+        return domain.stock_level(product) if product else None
 
     def drop_holds(self, order_id: str, product_ids: Iterable[str]) -> None:
         """Forget the order's holds on ``product_ids`` without returning stock (the

@@ -12,13 +12,24 @@ order pending with its stock held.
 import logging
 
 from services.catalogue import domain
-from services.catalogue.contract import CounterDecision, ReservedLine, Shortage, StockLow
+from services.catalogue.contract import (
+    CounterDecision,
+    ReservedLine,
+    Shortage,
+    StockLevel,
+    StockLow,
+)
 from services.catalogue.exceptions import ReservationBusy
 from services.catalogue.repository import CatalogueRepository
 from services.common.envelope import PublishedEvent
 from services.common.types import Document
 
 logger = logging.getLogger(__name__)
+
+
+def known(levels: list[StockLevel | None]) -> list[StockLevel]:
+    """The levels of the products that exist (an order may name an unknown one)."""
+    return [level for level in levels if level is not None]
 
 
 class Stockkeeper:
@@ -78,26 +89,29 @@ class Stockkeeper:
         shortages: list[Shortage] = []
         unavailable: list[Shortage] = []
         low: list[StockLow] = []
+        levels: list[StockLevel | None] = []
         for line in reservation["items"]:
             match self.store.take_stock(order_id, line):
                 case "short", available:
                     shortages.append(domain.shortage(line, available))
                 case "unavailable", _:
                     unavailable.append(domain.shortage(line, 0))
-                case "taken", found if domain.crossed_low(
-                    found["stock"] + line["quantity"], found["stock"]
-                ):
-                    low.append(domain.stock_low(found, found["stock"]))
+                case "taken", found:
+                    levels.append(domain.stock_level(found))
+                    if domain.crossed_low(found["stock"] + line["quantity"], found["stock"]):
+                        low.append(domain.stock_low(found, found["stock"]))
+                case "held", _:  # taken before a crash: as it is now
+                    levels.append(self.store.stock_level(line["product_id"]))
         if shortages or unavailable:
-            for line in reservation["items"]:
-                self.store.give_back(order_id, line)
+            levels = [self.store.give_back(order_id, line) for line in reservation["items"]]
             if unavailable:  # a suspended seller's product: no stock helps
+                reason = domain.PRODUCT_UNAVAILABLE
                 failed = unavailable + shortages
-                domain.fail(reservation, failed, domain.PRODUCT_UNAVAILABLE, counter=counter)
+                domain.fail(reservation, failed, reason, known(levels), counter=counter)
             else:
-                domain.fail(reservation, shortages, counter=counter)
+                domain.fail(reservation, shortages, levels=known(levels), counter=counter)
         else:
-            domain.confirm(reservation, low, counter=counter)
+            domain.confirm(reservation, low, known(levels), counter=counter)
 
     def release(self, event: PublishedEvent) -> None:
         """``order_cancelled``: give back what the order holds, once."""
@@ -109,9 +123,9 @@ class Stockkeeper:
         if reservation["state"] == domain.RESERVING:
             raise ReservationBusy(f"Stock for order {order_id} is still being reserved.")
         if reservation["state"] == domain.RESERVED:
-            for line in reservation["items"]:
-                self.store.give_back(order_id, line)  # each hold comes back at most once
-            domain.release(reservation)
+            # each hold comes back at most once
+            levels = [self.store.give_back(order_id, line) for line in reservation["items"]]
+            domain.release(reservation, known(levels))
             self.store.move_reservation(reservation, from_state=domain.RESERVED)
 
     def settle(self, event: PublishedEvent) -> None:

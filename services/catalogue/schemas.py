@@ -6,7 +6,15 @@ import marshmallow
 from marshmallow import fields, post_load, validate, validates_schema
 
 from services.catalogue import contract
-from services.common.schemas import TEXT_ERRORS, PageSchema, Schema, Timestamp, choice, text
+from services.common.schemas import (
+    TEXT_ERRORS,
+    PageSchema,
+    Schema,
+    Timestamp,
+    bounded_integer,
+    choice,
+    text,
+)
 
 MAX_IMAGES = 5
 MAX_URL_LENGTH = 500
@@ -192,6 +200,19 @@ class ProductSchema(Schema):
     reviewed_at = Timestamp(allow_none=True)
     created_at = Timestamp()
     updated_at = Timestamp()
+
+
+class ShowroomEntrySchema(ProductSchema):
+    """A product on show as ``showroom_snapshot`` gives it: as ``get_product`` shows
+    it, with the counters that order it among the changes events announce."""
+
+    version = fields.Integer(dump_default=0)
+    stock_version = fields.Integer(dump_default=0)
+
+
+class SnapshotPageSchema(Schema):
+    after = text(64, allow_none=True, metadata={"description": "The last id of the page before."})
+    limit = bounded_integer(1, 1000, load_default=500)
 
 
 class ProductSummarySchema(ProductSchema):

@@ -100,6 +100,15 @@ class CatalogueService(HealthMixin):
         return page_of(schemas.ProductSummarySchema(many=True).dump(items), page, page_size, total)
 
     @rpc(expected_exceptions=EXPECTED)
+    def showroom_snapshot(self, query=None):
+        """``showroom_snapshot({"after": None, "limit": 500})`` → ``{"items": [...],
+        "next": "<id>" or None}``: the products on show by id, each with its ``version``
+        and ``stock_version``; ask again with ``after: next`` until ``next`` is None."""
+        page = schemas.SnapshotPageSchema().load_or_raise(query)
+        products, after = self.showroom.snapshot(self.store, page.get("after"), page["limit"])
+        return {"items": schemas.ShowroomEntrySchema(many=True).dump(products), "next": after}
+
+    @rpc(expected_exceptions=EXPECTED)
     def get_product(self, actor, product_id):
         """``get_product(actor_or_None, product_id)`` → product with ``stock``; one not
         approved is found only by its seller and the hub's coordinators."""

@@ -13,17 +13,18 @@ edit or curation decision bumps it, whichever replica made it) and in any case a
 Other listings (products under review, a seller's own) go to the store.
 """
 
+import bisect
 import collections
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
 from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 from services.catalogue import domain
-from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC
+from services.catalogue.contract import NEWEST, SHOWROOM_ORDERS, showroom_filter, showroom_text
 from services.catalogue.repository import CatalogueRepository
 from services.common.types import Document
 
@@ -31,39 +32,8 @@ SHELF_TTL = 300.0
 RECENT_FILTERS = 256  # matches kept per shelf: lists of references to its items
 
 
-def _text(product: Document) -> str:
-    return f"{product.get('name', '')}\n{product.get('description', '')}".casefold()
-
-
-def matcher(query: Mapping[str, Any]) -> Callable[[Document], bool] | None:
-    """A test of a shelf item against the showroom filters in ``query`` other than
-    ``hub_id``; ``None`` when there are none."""
-    equal = {key: query[key] for key in ("seller_id", "category", "code") if query.get(key)}
-    low, high = query.get("min_price"), query.get("max_price")
-    # a plain substring test: the user's text is never a pattern or an operator
-    words = query["q"].casefold() if query.get("q") else None
-    if not equal and low is None and high is None and words is None:
-        return None
-
-    def wanted(item: Document) -> bool:
-        return (
-            all(item[key] == value for key, value in equal.items())
-            and (low is None or item["price"] >= low)
-            and (high is None or item["price"] <= high)
-            and (words is None or words in item["text"])
-        )
-
-    return wanted
-
-
 def _orders(items: list[Document]) -> dict[str, list[Document]]:
-    # newest first, then (stable) by price: equal prices stay newest first
-    newest = sorted(items, key=lambda item: (item["created_at"], item["_id"]), reverse=True)
-    return {
-        NEWEST: newest,
-        PRICE_ASC: sorted(newest, key=lambda item: item["price"]),
-        PRICE_DESC: sorted(newest, key=lambda item: item["price"], reverse=True),
-    }
+    return {sort: sorted(items, key=key, reverse=True) for sort, key in SHOWROOM_ORDERS.items()}
 
 
 class Shelf:
@@ -73,10 +43,14 @@ class Shelf:
         self.version = version
         self.built_at = built_at
         items: list[Document] = [
-            {**{key: product.get(key) for key in domain.SHELF_FIELDS}, "text": _text(product)}
+            {
+                **{key: product.get(key) for key in domain.SHELF_FIELDS},
+                "text": showroom_text(product.get("name"), product.get("description")),
+            }
             for product in products
         ]
         self.orders = _orders(items)
+        self.ids = sorted(item["_id"] for item in items)
         hubs: dict[str, list[Document]] = {}
         for item in items:
             hubs.setdefault(item["hub_id"], []).append(item)
@@ -97,6 +71,11 @@ class Shelf:
         start = (page - 1) * page_size
         return matches[start : start + page_size], len(matches)
 
+    def ids_after(self, after: str | None, limit: int) -> list[str]:
+        """Up to ``limit`` ids of the shelf's products, in order, after ``after``."""
+        start = 0 if after is None else bisect.bisect_right(self.ids, after)
+        return self.ids[start : start + limit]
+
     def _matching(self, query: Mapping[str, Any], sort: str) -> list[Document]:
         # the shelf never changes, so the matches of a recent filter are still right:
         # the next page, or the next buyer browsing the same hub and category, reuses
@@ -110,8 +89,8 @@ class Shelf:
             candidates = self.hubs.get(query["hub_id"], {}).get(sort, [])
         else:
             candidates = self.orders[sort]
-        wanted = matcher(query)
-        matches = candidates if wanted is None else [item for item in candidates if wanted(item)]
+        select = showroom_filter(query)
+        matches = candidates if select is None else select(candidates)
         self._recent[key] = matches
         if len(self._recent) > RECENT_FILTERS:
             self._recent.popitem(last=False)
@@ -142,22 +121,41 @@ class Showroom(DependencyProvider):
         stock = store.current_stock([item["_id"] for item in items])
         return [{**item, "stock": stock.get(item["_id"], item["stock"])} for item in items], total
 
-    def current(self, store: CatalogueRepository) -> Shelf:
+    def snapshot(
+        self, store: CatalogueRepository, after: str | None, limit: int
+    ) -> tuple[list[Document], str | None]:
+        """A page of the products on show, by id after ``after``, and the id to ask
+        after next (``None``: that was the last page).
+
+        The first page is read from a shelf built now: whoever copies the showroom
+        listens to its changes first and then asks, so a change is either in the
+        store by then or on its way as an event. Later pages go by id, so a product
+        added or removed meanwhile (its event tells) moves no other across a page."""
+        since = time.monotonic() if after is None else None
+        ids = self.current(store, since).ids_after(after, limit)
+        found = sorted(store.products_by_id(ids), key=lambda product: product["_id"])
+        shown = [product for product in found if domain.on_show(product)]
+        return shown, (ids[-1] if len(ids) == limit else None)
+
+    def current(self, store: CatalogueRepository, since: float | None = None) -> Shelf:
+        """The shelf, rebuilt if the store changed since it was built (or it was built
+        before ``since``)."""
         shelf = self.shelf
-        if self._fresh(shelf, store.showroom_version()):
+        if self._fresh(shelf, store.showroom_version(), since):
             return shelf
         with self.lock:  # one rebuild at a time; the others then use its result
             # read the version before the products: a write that lands in between
             # bumps it again, so the next query rebuilds rather than missing it
             version = store.showroom_version()
-            if not self._fresh(self.shelf, version):
+            if not self._fresh(self.shelf, version, since):
                 self.shelf = Shelf(store.approved_products(), version, time.monotonic())
             return self.shelf
 
     @staticmethod
-    def _fresh(shelf: Shelf | None, version: int) -> TypeGuard[Shelf]:
+    def _fresh(shelf: Shelf | None, version: int, since: float | None) -> TypeGuard[Shelf]:
         return (
             shelf is not None
             and shelf.version == version
             and time.monotonic() - shelf.built_at < SHELF_TTL
+            and (since is None or shelf.built_at >= since)
         )

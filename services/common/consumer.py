@@ -26,6 +26,18 @@ logger = logging.getLogger(__name__)
 
 
 class QueueConsumer(messaging.QueueConsumer):
+    connections = 0
+    """How many times it has connected and consumed its queues. A queue of a broadcast
+    listener lives and dies with the connection, so what was published to it while the
+    consumer reconnected is lost: a copy of another service's state fed by one catches
+    up when this changes (the gateway's showroom)."""
+
+    def on_consume_ready(
+        self, connection: Any, channel: Any, consumers: Any, **kwargs: Any
+    ) -> None:
+        self.connections += 1
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Iterable[Any]:
         """Declares the queues (with quorum queues, the dead-letter queue first). A
         queue that exists with another type is refused by RabbitMQ: the service logs

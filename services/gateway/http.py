@@ -9,6 +9,8 @@ reads, JSON nested deeper than any request needs, a body over the limit. Each ge
 """
 
 import functools
+import gzip
+import hashlib
 import json
 import logging
 import re
@@ -37,6 +39,21 @@ logger = logging.getLogger(__name__)
 access_log = logging.getLogger("kompor.access")
 
 MAX_BODY_BYTES = 64 * 1024
+GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 6
+ETAG_BYTES = 12
+PUBLIC_MAX_AGE = 30
+PUBLIC = f"public, max-age={PUBLIC_MAX_AGE}"
+PRIVATE = "private, no-cache"
+CONDITIONAL = {
+    "If-None-Match": {
+        "required": False,
+        "description": "The ETag of the answer you kept: while it is still current, the "
+        "answer is a 304 with no body.",
+        "schema": {"type": "string"},
+    }
+}
+"""For ``headers=`` of a route whose answers are ``cacheable``."""
 MAX_JSON_DEPTH = 32  # the deepest request (an order's items) is 3
 JSON_TYPE = "application/json"
 BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -91,13 +108,49 @@ def with_request_id(payload):
     return payload
 
 
+def json_text(payload):
+    """The API's JSON: compact, UTF-8 as is."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
 def json_response(status, payload, headers=None):
-    return Response(
-        json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
-        status=status,
-        headers=headers,
-        mimetype=JSON_TYPE,
-    )
+    return Response(json_text(payload), status=status, headers=headers, mimetype=JSON_TYPE)
+
+
+def cacheable(request, body, private):
+    """A 200 of JSON ``body`` that a phone or a proxy may keep and ask about again.
+
+    Its ``ETag`` is a hash of the body, the same from every gateway process and whether
+    the answer came from the showroom's copy or from catalogue; an ``If-None-Match``
+    naming it is answered 304 with no body. An anonymous answer may be kept by anyone
+    for ``PUBLIC_MAX_AGE`` seconds; one to a signed-in caller only by that caller, and
+    asked about again before each use."""
+    etag = hashlib.blake2b(body.encode(), digest_size=ETAG_BYTES).hexdigest()
+    headers = {
+        "ETag": f'W/"{etag}"',  # weak: the gzipped answer is the same resource
+        "Cache-Control": PRIVATE if private else PUBLIC,
+        "Vary": "Accept-Encoding, Authorization",
+    }
+    if request.if_none_match.contains_weak(etag):
+        return Response(status=304, headers=headers)
+    return Response(body, status=200, headers=headers, mimetype=JSON_TYPE)
+
+
+def compressed(request, response):
+    """``response`` gzipped when it is JSON of at least ``GZIP_MIN_BYTES`` and the
+    client accepts gzip (a 2G phone pays for every byte; a small answer would not
+    shrink enough to matter)."""
+    if response.mimetype != JSON_TYPE or response.status_code == 304:
+        return response
+    body = response.get_data()
+    if len(body) < GZIP_MIN_BYTES or "Content-Encoding" in response.headers:
+        return response
+    response.vary.add("Accept-Encoding")
+    if request.accept_encodings["gzip"] <= 0:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    return response
 
 
 def error_response(error):
@@ -225,6 +278,7 @@ class JsonWsgiApp(WsgiApp):
                 response = provider.handle_request(request)
             except HTTPException as exc:
                 response = error_response(to_api_error(exc))
+            response = compressed(request, response)
             response.headers[tracing.REQUEST_ID_HEADER] = request_id
             took = time.monotonic() - started
             method = request.method if request.method in KNOWN_METHODS else "other"

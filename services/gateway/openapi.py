@@ -27,7 +27,13 @@ from services.gateway.http import JsonRoute
 from services.gateway.schemas import ErrorSchema, page_schema
 
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
-STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 503: "Not ready"}
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    304: "Not modified: the answer whose ETag you sent in If-None-Match is still current",
+    503: "Not ready",
+}
 ERRORS = {
     400: "Invalid input",
     401: "Not logged in",

@@ -8,7 +8,9 @@ from marshmallow import fields, validate
 
 from services.common.schemas import Schema, Timestamp
 
-SERVICE_STATUSES = ("ok", "unavailable")
+READINESS = ("ok", "unavailable")
+SERVICE_STATUSES = (*READINESS, "starting")
+"""``starting``: the gateway itself, until it holds its copy of the showroom."""
 
 
 class HealthSchema(Schema):
@@ -16,7 +18,7 @@ class HealthSchema(Schema):
 
 
 class ReadinessSchema(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(SERVICE_STATUSES))
+    status = fields.String(required=True, validate=validate.OneOf(READINESS))
     services = fields.Dict(
         keys=fields.String(),
         values=fields.String(validate=validate.OneOf(SERVICE_STATUSES)),

@@ -56,15 +56,19 @@ class GatewayService(
         "/readyz",
         response=ReadinessSchema,
         responses={503: ReadinessSchema},
-        summary="The broker and every service answer (503 lists which do not)",
+        summary="The broker and every service answer, and the gateway holds its copy of "
+        "the showroom (503 lists what is not ready)",
         operation_id="getReadiness",
     )
     def readyz(self, request):
-        statuses = self._statuses()
-        ready = all(status == "ok" for status in statuses.values())
+        """Ready once every service answers and the gateway holds its copy of the
+        showroom (without it, every showroom read would go to catalogue)."""
+        gateway = "ok" if self.showroom.ready else "starting"
+        services = {"gateway": gateway, **self._statuses()}
+        ready = all(status == "ok" for status in services.values())
         return (200 if ready else 503), {
             "status": "ok" if ready else "unavailable",
-            "services": {"gateway": "ok", **statuses},
+            "services": services,
         }
 
     @route("GET", "/metrics", hidden=True)

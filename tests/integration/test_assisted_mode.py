@@ -188,8 +188,10 @@ def test_the_coordinator_changes_a_sellers_stock_and_the_seller_is_told(
         "seller_id": seller.member_id,
         "name": product["name"],
         "stock": 25,
+        "stock_version": 1,
         "delta": 15,
         "acted_by": hub.coordinator_id,
+        "updated_at": response.json()["updated_at"],
     }
     text = seller.told(sms_sink, "+15")
     assert product["code"] in text and "kini 25" in text

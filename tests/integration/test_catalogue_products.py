@@ -7,6 +7,7 @@ import pytest
 from tests.support.catalogue import key_header, make_product
 from tests.support.community import apply, approve, approved_member
 from tests.support.events import EventLog
+from tests.support.showroom import soon
 
 
 @pytest.fixture
@@ -34,6 +35,11 @@ def showroom_ids(api, **params):
     return [item["id"] for item in response.json()["items"]]
 
 
+def soon_shown(api, product_ids, **params):
+    """The showroom lists ``product_ids`` once catalogue's events reached the gateway."""
+    soon(lambda: showroom_ids(api, **params) == product_ids, f"{product_ids} in the showroom")
+
+
 def test_a_product_goes_from_submission_through_curation_to_the_showroom(
     api, hub, seller, catalogue_events
 ):
@@ -42,15 +48,24 @@ def test_a_product_goes_from_submission_through_curation_to_the_showroom(
     submitted = catalogue_events.wait_for("product_submitted", product_id=product["id"])
     assert submitted["data"] == {
         "product_id": product["id"],
+        "version": 1,
         "code": product["code"],
         "hub_id": hub.hub_id,
         "seller_id": seller.member_id,
         "name": product["name"],
+        "description": product["description"],
         "category": "food",
         "price": 12_000,
         "unit": "pack",
+        "images": product["images"],
         "status": "pending_review",
+        "on_show": False,
+        "stock": 30,
+        "stock_version": 0,
         "acted_by": None,
+        "reviewed_at": None,
+        "created_at": product["created_at"],
+        "updated_at": product["updated_at"],
     }
     path = f"/api/v1/products/{product['id']}"
     assert api.get(path).status_code == 404
@@ -61,7 +76,7 @@ def test_a_product_goes_from_submission_through_curation_to_the_showroom(
     approved = hub.coordinator.post(f"{path}/approve")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     assert catalogue_events.wait_for("product_approved", product_id=product["id"])
-    assert showroom_ids(api, hub_id=hub.hub_id) == [product["id"]]
+    soon_shown(api, [product["id"]], hub_id=hub.hub_id)
     assert api.get(path).json()["stock"] == 30
 
     repriced = seller.client.patch(path, json={"price": 13_500})
@@ -69,14 +84,16 @@ def test_a_product_goes_from_submission_through_curation_to_the_showroom(
     updated = catalogue_events.wait_for("product_updated", product_id=product["id"])
     assert updated["data"]["changed"] == ["price"]
     assert (updated["data"]["old_price"], updated["data"]["new_price"]) == (12_000, 13_500)
-    assert (
-        api.get("/api/v1/products", params={"hub_id": hub.hub_id}).json()["items"][0]["price"]
-        == 13_500
-    )
+
+    def shown_price():
+        [item] = api.get("/api/v1/products", params={"hub_id": hub.hub_id}).json()["items"]
+        return item["price"]
+
+    soon(lambda: shown_price() == 13_500, "the new price in the showroom")
 
     renamed = seller.client.patch(path, json={"name": "Keripik Tempe Balado"})
     assert renamed.json()["status"] == "pending_review"
-    assert showroom_ids(api, hub_id=hub.hub_id) == []
+    soon_shown(api, [], hub_id=hub.hub_id)
     assert api.get(path).status_code == 404
 
     rejected = hub.coordinator.post(f"{path}/reject", json={"reason": "Foto kurang jelas"})
@@ -88,7 +105,7 @@ def test_a_product_goes_from_submission_through_curation_to_the_showroom(
     resubmitted = seller.client.patch(path, json={"images": ["https://img.kompordesa.id/b.jpg"]})
     assert resubmitted.json()["status"] == "pending_review"
     assert hub.coordinator.post(f"{path}/approve").json()["status"] == "approved"
-    assert showroom_ids(api, q="balado") == [product["id"]]
+    soon_shown(api, [product["id"]], q="balado")
 
 
 def test_a_seller_restocks_and_corrects_stock_but_never_below_zero(

@@ -92,6 +92,11 @@ def test_an_order_reserves_every_item_and_says_so(shop):
             {"product_id": crackers["id"], "quantity": 4},
             {"product_id": coffee["id"], "quantity": 1},
         ],
+        # each product's stock once taken, its first stock change
+        "levels": [
+            {"product_id": crackers["id"], "stock": 6, "stock_version": 1},
+            {"product_id": coffee["id"], "stock": 5, "stock_version": 1},
+        ],
     }
     assert (shop.stock(crackers["id"]), shop.stock(coffee["id"])) == (6, 5)
     [low] = wait_until(lambda: shop.seen("stock_low"), message="stock_low")
@@ -117,6 +122,11 @@ def test_an_order_that_cannot_be_filled_reserves_nothing_and_names_the_shortages
         "shortages": [
             {"product_id": coffee["id"], "requested": 2, "available": 1},
             {"product_id": "nope", "requested": 1, "available": 0},
+        ],
+        # the crackers were taken and given back (two changes), the coffee never moved
+        "levels": [
+            {"product_id": crackers["id"], "stock": 10, "stock_version": 2},
+            {"product_id": coffee["id"], "stock": 1, "stock_version": 0},
         ],
     }
     assert (shop.stock(crackers["id"]), shop.stock(coffee["id"])) == (10, 1)
@@ -217,6 +227,7 @@ def test_a_cancelled_order_gives_its_stock_back_once(shop):
     assert released == {
         "order_id": order_id,
         "items": [{"product_id": product["id"], "quantity": 4}],
+        "levels": [{"product_id": product["id"], "stock": 10, "stock_version": 2}],
     }
     assert shop.stock(product["id"]) == 10
 
@@ -263,7 +274,12 @@ def test_an_order_with_nonsense_items_fails_instead_of_reserving(shop):
     shop.publish("order_placed", placed)
 
     [failed] = shop.outcome(placed["order_id"])
-    assert failed == {"order_id": placed["order_id"], "reason": "invalid_items", "shortages": []}
+    assert failed == {
+        "order_id": placed["order_id"],
+        "reason": "invalid_items",
+        "shortages": [],
+        "levels": [],
+    }
     assert shop.stock(product["id"]) == 5
 
 

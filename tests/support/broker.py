@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import urllib.parse
 import uuid
 
 import requests
@@ -211,3 +212,22 @@ def raw_call(config, service, method, *args, timeout=10, **kwargs):
         )
     assert reply.properties["correlation_id"] == correlation_id
     return reply.payload
+
+
+def cut_connections(config, broker=MACHINE):
+    """Reset every client connection to the vhost of ``config`` (the machine's broker
+    and its other vhosts go on): each service reconnects, and whatever was published
+    to a queue that lived and died with its connection meanwhile is lost."""
+    vhost = urllib.parse.quote(urllib.parse.urlsplit(config[AMQP_URI_CONFIG_KEY]).path[1:], safe="")
+    api = broker.management_api
+
+    def listed():  # the management API lists a new connection a few seconds late
+        answer = requests.get(f"{api}/vhosts/{vhost}/connections", timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    connections = wait_until(listed, timeout=30, message="the vhost's connections listed")
+    for connection in connections:
+        name = urllib.parse.quote(connection["name"], safe="")
+        requests.delete(f"{api}/connections/{name}", timeout=10)
+    return len(connections)

@@ -18,7 +18,8 @@ def make_actor(member_id=None, is_admin=False, **roles):
 
 
 def make_product(**overrides):
-    """A product snapshot as catalogue's events carry it (docs/events.md)."""
+    """The fields of a product snapshot that orders keeps, as catalogue's events carry
+    them (docs/events.md)."""
     return {
         "product_id": new_id(),
         "hub_id": "hub-1",

@@ -10,7 +10,7 @@ from services.catalogue.exceptions import (
     NotYourProduct,
     ProductNotFound,
 )
-from services.common.envelope import PENDING_EVENTS
+from services.common.envelope import PENDING_EVENTS, isoformat
 from services.common.errors import ValidationError
 from tests.support.aggregates import events
 from tests.support.catalogue import coordinator_of, make_actor, make_product, seller_of
@@ -54,6 +54,15 @@ def test_a_seller_submits_a_product_for_review(seller):
         "unit": "pack",
         "status": "pending_review",
         "acted_by": None,
+        "version": 1,
+        "on_show": False,
+        "description": "Buatan UMKM desa dari bahan lokal, tanpa pengawet.",
+        "images": ["https://img.kompordesa.id/keripik.jpg"],
+        "stock": 40,
+        "stock_version": 0,
+        "reviewed_at": None,
+        "created_at": isoformat(product["created_at"]),
+        "updated_at": isoformat(product["created_at"]),
     }
 
 
@@ -225,15 +234,16 @@ def test_order_lines_refuse_items_that_make_no_sense(items):
     assert domain.order_lines({"items": items}) is None
 
 
-def test_a_reservation_confirms_with_the_items_and_any_low_stock():
+def test_a_reservation_confirms_with_the_items_their_stock_and_any_low_stock():
     reservation = domain.new_reservation("o1", HUB, [{"product_id": "p", "quantity": 2}])
     low = {"product_id": "p", "stock": 3}
-    domain.confirm(reservation, [low])
+    level = {"product_id": "p", "stock": 3, "stock_version": 7}
+    domain.confirm(reservation, [low], [level])
     assert reservation["state"] == domain.RESERVED
-    assert events(reservation) == [
-        ("stock_reserved", {"order_id": "o1", "items": [{"product_id": "p", "quantity": 2}]}),
-        ("stock_low", low),
-    ]
+    reserved = {"order_id": "o1", "items": [{"product_id": "p", "quantity": 2}], "levels": [level]}
+    assert events(reservation) == [("stock_reserved", reserved), ("stock_low", low)]
+    domain.answer_again(reservation)
+    assert events(reservation)[-1] == ("stock_reserved", reserved)
 
 
 def test_a_failed_reservation_names_the_shortages():
@@ -247,6 +257,7 @@ def test_a_failed_reservation_names_the_shortages():
                 "order_id": "o1",
                 "reason": "insufficient_stock",
                 "shortages": [{"product_id": "p", "requested": 9, "available": 4}],
+                "levels": [],
             },
         )
     ]
@@ -325,6 +336,48 @@ def test_a_suspended_seller_s_product_leaves_the_showroom(approved, seller):
     assert domain.visible(approved, None) is approved
 
 
+def test_suspending_a_seller_announces_that_their_product_left_the_showroom_and_came_back(
+    approved,
+):
+    approved["version"] = 4
+    domain.set_seller_suspended(approved, True)
+    [(kind, data)] = events(approved)
+    assert (kind, data["changed"], data["on_show"], data["version"]) == (
+        "product_updated",
+        ["on_show"],
+        False,
+        5,
+    )
+    domain.set_seller_suspended(approved, True)
+    assert events(approved) == []  # it was off show already: nothing to tell
+    domain.set_seller_suspended(approved, False)
+    [(_, data)] = events(approved)
+    assert data["on_show"] is True
+
+
+def test_a_suspension_of_the_seller_of_a_product_under_review_tells_nobody(product):
+    domain.set_seller_suspended(product, True)
+    assert events(product) == [] and product[domain.SELLER_SUSPENDED] is True
+
+
+def test_every_stock_change_counts_and_each_product_event_names_the_version_it_makes(
+    product, seller
+):
+    product["version"] = 2
+    domain.restock(product, seller, 3)
+    domain.restock(product, seller, 2)
+    changes = [data for kind, data in events(product) if kind == "stock_changed"]
+    assert [(data["stock"], data["stock_version"]) for data in changes] == [(43, 1), (45, 2)]
+    domain.edit(product, seller, {"price": 20_000})
+    [(_, data)] = events(product)
+    assert (data["version"], data["stock"], data["stock_version"]) == (3, 45, 2)
+    assert domain.stock_level(product) == {
+        "product_id": product["_id"],
+        "stock": 45,
+        "stock_version": 2,
+    }
+
+
 def test_only_a_seller_s_membership_decisions_concern_their_products():
     data = {"membership_id": "ms", "hub_id": HUB, "member_id": "m1", "role": "seller"}
     assert domain.seller_standing(data) == (HUB, "m1")
@@ -397,8 +450,10 @@ def test_the_coordinator_changes_a_sellers_stock_and_says_so(product, coordinato
         "seller_id": product["seller_id"],
         "name": product["name"],
         "stock": 45,
+        "stock_version": 1,
         "delta": 5,
         "acted_by": coordinator["member_id"],
+        "updated_at": isoformat(product["updated_at"]),
     }
 
 

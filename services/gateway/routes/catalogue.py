@@ -1,13 +1,26 @@
 """Products over HTTP: submission, curation, showroom search and stock
-(docs/architecture.md §13)."""
+(docs/architecture.md §13); the showroom and products on show answered from the
+gateway's own copy, kept from catalogue's events (§18)."""
 
+from nameko.events import BROADCAST
+from nameko.timer import timer
+
+from services.catalogue import contract as catalogue
 from services.catalogue import schemas
+from services.common.events import listen
 from services.common.schemas import PageSchema
-from services.gateway.http import json_body, query, route
+from services.gateway.http import CONDITIONAL, cacheable, json_body, json_text, query, route
 from services.gateway.idempotency import key_header, key_of
+from services.gateway.showroom import Showroom, ShowroomCopy
+
+SYNC_CHECK_SECONDS = 1.0
+COPY = {"handler_type": BROADCAST, "reliable_delivery": False}
+"""Every gateway process hears every event, on queues of its own (``ShowroomCopy``)."""
 
 
 class CatalogueRoutes:
+    showroom = ShowroomCopy()
+
     @route(
         "POST",
         "/api/v1/products",
@@ -31,20 +44,34 @@ class CatalogueRoutes:
         response=schemas.ProductSummarySchema,
         many=True,
         summary="The showroom: approved products, filtered, sorted and paginated",
+        headers=CONDITIONAL,
+        responses={304: None},
     )
     def list_products(self, request):
+        """``GET /api/v1/products?hub_id=…&q=keripik`` → a page, from the copy when it
+        can answer (catalogue otherwise), with an ETag."""
         actor = self.backend.caller(request, required=False)
-        return self.backend.catalogue.list_products(actor, query(request))
+        page = self.showroom.page(query(request))
+        if page is None:
+            page = json_text(self.backend.catalogue.list_products(actor, query(request)))
+        return cacheable(request, page, private=actor is not None)
 
     @route(
         "GET",
         "/api/v1/products/<product_id>",
         response=schemas.ProductSchema,
         summary="A product with its stock (not yet approved: its seller and coordinators)",
+        headers=CONDITIONAL,
+        responses={304: None},
     )
     def get_product(self, request, product_id):
+        """``GET /api/v1/products/<id>``: anonymously from the copy when it shows the
+        product; a signed-in caller (who may see more, or just changed it) from catalogue."""
         actor = self.backend.caller(request, required=False)
-        return self.backend.catalogue.get_product(actor, product_id)
+        product = None if actor else self.showroom.product(product_id)
+        if product is None:
+            product = json_text(self.backend.catalogue.get_product(actor, product_id))
+        return cacheable(request, product, private=actor is not None)
 
     @route(
         "PATCH",
@@ -134,3 +161,31 @@ class CatalogueRoutes:
     def list_intakes(self, request, hub_id):
         actor = self.backend.caller(request)
         return self.backend.catalogue.list_intakes(actor, hub_id, query(request))
+
+    # --- the showroom's copy (services/gateway/showroom.py) ---
+
+    @listen("catalogue", catalogue.PRODUCT_APPROVED, **COPY)
+    @listen("catalogue", catalogue.PRODUCT_UPDATED, **COPY)
+    @listen("catalogue", catalogue.PRODUCT_REJECTED, **COPY)
+    def handle_product_changed(self, event):
+        """The product as its event's ``version`` has it: on show, or not."""
+        self.showroom.apply(Showroom.product_changed, event["data"])
+
+    @listen("catalogue", catalogue.STOCK_CHANGED, **COPY)
+    def handle_stock_changed(self, event):
+        """Its seller's change: the stock, and the product's update time."""
+        self.showroom.apply(Showroom.stock_changed, event["data"])
+
+    @listen("catalogue", catalogue.STOCK_RESERVED, **COPY)
+    @listen("catalogue", catalogue.STOCK_SOLD, **COPY)
+    @listen("catalogue", catalogue.STOCK_RESERVATION_FAILED, **COPY)
+    @listen("catalogue", catalogue.STOCK_RELEASED, **COPY)
+    def handle_stock_moved(self, event):
+        """The order saga's events and counter sales: the stock levels they left."""
+        self.showroom.apply(Showroom.stock_moved, event["data"])
+
+    @timer(interval=SYNC_CHECK_SECONDS)
+    def keep_showroom(self):
+        """Rebuild the copy from catalogue when it may have missed events: at start,
+        after the broker connection came back, and every KOMPOR_SHOWROOM_RESYNC_SECONDS."""
+        self.showroom.sync(self.backend.catalogue)
