@@ -572,7 +572,10 @@ def confirm(
         levels=list(levels),
         updated_at=utcnow(),
     )
-    record(reservation, STOCK_SOLD if counter else STOCK_RESERVED, _reserved(reservation))
+    if counter:
+        record(reservation, STOCK_SOLD, _reserved(reservation))
+    else:
+        record(reservation, STOCK_RESERVED, _reserved(reservation))
     for data in low:
         record(reservation, STOCK_LOW, data)
     return reservation

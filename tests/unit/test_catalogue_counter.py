@@ -45,7 +45,13 @@ def test_a_counter_sale_takes_every_line_at_once_and_holds_nothing(store):
     assert decision == {"order_id": "order-1", "sold": True, "reason": None, "shortages": []}
     assert [stock_of(store, p)["stock"] for p in (tempe, kopi)] == [7, 14]
     assert [stock_of(store, p)["holds"] for p in (tempe, kopi)] == [[], []]
-    assert outbox(store, "order-1") == []  # orders hears the answer, not an event
+    # orders hears the answer; the event only tells the showroom's copies the stock left
+    assert outbox(store, "order-1") == ["stock_sold"]
+    (sold,) = store.db.reservations.find_one({"_id": "order-1"})["outbox"]
+    assert [(level["product_id"], level["stock"]) for level in sold["data"]["levels"]] == [
+        (tempe, 7),
+        (kopi, 14),
+    ]
 
 
 def test_a_counter_sale_short_of_one_line_takes_nothing_and_names_it(store):
@@ -74,7 +80,7 @@ def test_a_repeated_counter_sale_hears_the_decision_made_and_takes_stock_once(st
 def test_a_counter_sale_that_empties_the_shelf_warns_its_seller(store):
     tempe = stocked(store, 6)
     Stockkeeper(store).sell("order-1", "hub-1", [{"product_id": tempe, "quantity": 2}])
-    assert outbox(store, "order-1") == ["stock_low"]
+    assert outbox(store, "order-1") == ["stock_sold", "stock_low"]
 
 
 def test_a_suspended_seller_s_goods_are_not_sold_at_the_counter(store):
