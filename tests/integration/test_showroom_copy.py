@@ -14,7 +14,7 @@ from services.common import config as cfg
 from services.common.mongo import database_name, mongo_client
 from services.common.signing import SigningProxy
 from services.gateway.service import GatewayService
-from tests.conftest import Stack
+from tests.conftest import ALL_SERVICES, Stack
 from tests.support.api import Api
 from tests.support.broker import cut_connections
 from tests.support.catalogue import (
@@ -124,7 +124,7 @@ def test_a_suspended_seller_s_products_leave_the_copy_and_come_back(api, hub, se
 
 
 def test_a_gateway_started_later_rebuilds_its_copy_from_catalogue(container_factory, config, rpc):
-    backends = ("community", "catalogue", "orders", "notifications", "messaging")
+    backends = [name for name in ALL_SERVICES if name != "gateway"]
     stack = Stack(container_factory, config).start(*backends)
     hub_id = new_hub_id()
     seller, coordinator = seller_of(hub_id), coordinator_of(hub_id)
@@ -160,7 +160,7 @@ def test_a_gateway_whose_broker_connection_was_cut_rebuilds_its_copy(api, config
 
 
 def test_a_gateway_is_ready_once_it_holds_its_copy(container_factory, config):
-    backends = ("community", "orders", "notifications", "messaging")
+    backends = [name for name in ALL_SERVICES if name not in ("gateway", "catalogue")]
     stack = Stack(container_factory, config).start(*backends, "gateway")
     readiness = stack.api.get("/readyz")
     assert readiness.status_code == 503
