@@ -237,14 +237,8 @@ class CatalogueRepository(Repository):
                 update["$push"] = {
                     STOCK_KEYS: {"$each": [key], "$slice": -domain.RECENT_STOCK_CHANGES}
                 }
-            saved = self.db.products.find_one_and_update(
-                condition,
-                with_events(update, events),
-                projection=HIDDEN,
-                return_document=ReturnDocument.AFTER,
-            )
+            saved = self.write("products", condition, update, events, projection=HIDDEN)
             if saved is not None:
-                self._published("products", product_id)
                 return saved
         raise Conflict("The stock is changing fast right now; try again.")
 
@@ -386,11 +380,9 @@ class CatalogueRepository(Repository):
         events = reservation.pop(PENDING_EVENTS, [])
         state = {key: value for key, value in reservation.items() if key not in NOT_STATE}
         state["lease_until"] = None
-        moved = self.db.reservations.update_one(
+        return self.update(
+            "reservations",
             {"_id": reservation["_id"], "state": from_state},
-            with_events({"$set": state, "$inc": {"version": 1}}, events),
+            {"$set": state, "$inc": {"version": 1}},
+            events,
         )
-        if moved.modified_count:
-            self._published("reservations", reservation["_id"])
-            return True
-        return False
