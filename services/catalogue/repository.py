@@ -33,7 +33,8 @@ from services.catalogue.exceptions import ProductNotFound, ReservationBusy
 from services.common.actor import SELLER
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
-from services.common.storage import NOT_STATE, Repository, with_events
+from services.common.standings import StandingsRepository
+from services.common.storage import NOT_STATE, with_events
 from services.common.types import Document, Query
 
 HIDDEN = {"outbox": False, "outbox_lease": False, "holds": False}
@@ -63,9 +64,10 @@ def _showroom_indexes() -> list[IndexModel]:
     return models
 
 
-class CatalogueRepository(Repository):
+class CatalogueRepository(StandingsRepository):
     aggregates = ("products", "reservations")
     indexes = {
+        **StandingsRepository.indexes,
         "products": [
             *_showroom_indexes(),
             IndexModel([("seller_id", ASCENDING), ("created_at", DESCENDING)]),
@@ -77,7 +79,6 @@ class CatalogueRepository(Repository):
         ],
         # reservations are only ever looked up by order id (their _id)
         "reservations": [IndexModel([("outbox.event_id", ASCENDING)], sparse=True)],
-        "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
     }
 
     # --- products ---------------------------------------------------------------
@@ -175,21 +176,6 @@ class CatalogueRepository(Repository):
             {"$set": {domain.SELLER_SUSPENDED: suspended, SELLER_AS_OF: as_of}},
         )
         self._bump_showroom()
-
-    def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
-        """Whether a membership (of any role) is suspended now, by its newest decision."""
-        fields = {key: data.get(key) for key in ("hub_id", "member_id", "role")}
-        try:
-            self.db.standings.update_one(
-                {
-                    "_id": data["membership_id"],
-                    "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}],
-                },
-                {"$set": {**fields, "suspended": suspended, "as_of": as_of}},
-                upsert=True,
-            )
-        except DuplicateKeyError:  # a newer decision already wrote this membership
-            pass
 
     def seller_standing(self, hub_id: str, member_id: object) -> bool | None:
         """``True`` while ``member_id`` is an approved seller of the hub, ``False``

@@ -8,7 +8,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common.envelope import utcnow
 from services.common.errors import Conflict
-from services.common.storage import Repository
+from services.common.standings import StandingsRepository
 from services.common.types import Document, Query
 from services.orders import domain
 from services.orders.exceptions import OrderNotFound
@@ -22,9 +22,10 @@ PRODUCT_FIELDS = ("code", "hub_id", "seller_id", "name", "price", "unit", "statu
 HIDDEN = {"outbox": False, "request_hash": False}
 
 
-class OrdersRepository(Repository):
+class OrdersRepository(StandingsRepository):
     aggregates = ("orders",)
     indexes = {
+        **StandingsRepository.indexes,
         "orders": [
             # one order per buyer and Idempotency-Key: the insert itself decides
             IndexModel([("buyer_id", ASCENDING), ("idempotency_key", ASCENDING)], unique=True),
@@ -39,7 +40,6 @@ class OrdersRepository(Repository):
             IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
         ],
         "products": [IndexModel([("hub_id", ASCENDING)])],
-        "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
         "counters": [],
     }
 
@@ -65,21 +65,6 @@ class OrdersRepository(Repository):
         }
 
     # --- the standing of the hubs' members (community events) ---
-
-    def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
-        """Whether a membership is suspended now, by its newest decision."""
-        fields = {key: data.get(key) for key in ("hub_id", "member_id", "role")}
-        try:
-            self.db.standings.update_one(
-                {
-                    "_id": data["membership_id"],
-                    "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}],
-                },
-                {"$set": {**fields, "suspended": suspended, "as_of": as_of}},
-                upsert=True,
-            )
-        except DuplicateKeyError:  # a newer decision already wrote this membership
-            pass
 
     def member_standing(self, hub_id: str, member_id: str) -> bool | None:
         """``True`` while the member has an approved membership of the hub and none

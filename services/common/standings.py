@@ -1,0 +1,37 @@
+"""Who is suspended where: the services that check a member's standing in a hub
+(catalogue for sellers, orders for buyers and sellers) keep their own copy of
+community's membership decisions, fed by its ``membership_approved`` and
+``membership_suspended`` events, so they decide without calling community."""
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from services.common.storage import Repository
+
+
+class StandingsRepository(Repository):
+    """A repository that also keeps ``standings``: one document per membership
+    (``_id`` its id) with its hub, member, role and whether it is suspended."""
+
+    indexes: ClassVar[dict[str, list[IndexModel]]] = {
+        "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])]
+    }
+
+    def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
+        """Whether a membership is suspended now, by its newest decision: an older
+        event never overwrites a newer one, whatever order they arrive in."""
+        fields = {key: data.get(key) for key in ("hub_id", "member_id", "role")}
+        try:
+            self.db.standings.update_one(
+                {
+                    "_id": data["membership_id"],
+                    "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}],
+                },
+                {"$set": {**fields, "suspended": suspended, "as_of": as_of}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # a newer decision already wrote this membership
+            pass
