@@ -90,14 +90,14 @@ class OrdersService(HealthMixin):
         "quantity": 2}], "fulfilment": {"method": "pickup"}, "payment_method": "cod"})``
         → order ``status: "pending"``; the same key and body again → the same order. The
         hub's coordinator adds ``"on_behalf_of": member_id`` to order for a member."""
-        fields = schemas.PlaceOrderSchema().load_or_raise(payload)
+        fields = schemas.PlaceOrderSchema.shared().load_or_raise(payload)
         buyer_id, acted_by = domain.buyer_of(actor, fields)
         key = domain.stored_key(domain.idempotency_key(idempotency_key), acted_by)
         request_hash = domain.fingerprint(fields)
         order = self.store.find_by_key(buyer_id, key, acted_by)
         if order is None:
             order = self.store.add_order(self._new_order(actor, key, request_hash, fields))
-        return schemas.OrderSchema().dump(domain.check_same_request(order, request_hash))
+        return schemas.OrderSchema.shared().dump(domain.check_same_request(order, request_hash))
 
     def _new_order(self, actor, key, request_hash, fields):
         """A new order, once the caller may place it (for themselves, or for a member)."""
@@ -117,51 +117,53 @@ class OrdersService(HealthMixin):
         """``get_order(actor, order_id)`` → order, for its buyer, its sellers and the
         hub's coordinator; ``NotFound`` for anyone else."""
         order = domain.check_can_view(self.store.get_order(order_id), actor)
-        return schemas.OrderSchema().dump(order)
+        return schemas.OrderSchema.shared().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_order_by_number(self, actor, number):
         """``get_order_by_number(actor, "kd 123")`` → order ``KD-000123`` as ``get_order``
         shows it; ``OrderNotFound`` naming ``number`` otherwise."""
         order = self.store.find_by_number(domain.normalise_number(number))
-        return schemas.OrderSchema().dump(domain.check_can_view_numbered(order, actor, number))
+        return schemas.OrderSchema.shared().dump(
+            domain.check_can_view_numbered(order, actor, number)
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def list_orders(self, actor, query):
         """``list_orders(actor, {"as": "seller", "hub_id": "…", "status": "confirmed",
         "page": 1, "page_size": 20})`` → page of orders, newest first."""
-        params = schemas.ListOrdersSchema().load_or_raise(query)
+        params = schemas.ListOrdersSchema.shared().load_or_raise(query)
         scope = domain.list_scope(actor, params["as_"], params["hub_id"])
         page, page_size = params["page"], params["page_size"]
         items, total = self.store.list_orders(scope, params["status"], page, page_size)
-        return page_of(schemas.OrderSchema(many=True).dump(items), page, page_size, total)
+        return page_of(schemas.OrderSchema.shared(many=True).dump(items), page, page_size, total)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def cancel_order(self, actor, order_id, payload=None):
         """``cancel_order(actor, order_id, {"reason": "…"})`` → order ``cancelled``;
         emits ``order_cancelled`` so catalogue releases reserved stock."""
-        reason = schemas.CancelOrderSchema().load_or_raise(payload)["reason"]
+        reason = schemas.CancelOrderSchema.shared().load_or_raise(payload)["reason"]
         return self._change(order_id, domain.cancel, actor, reason)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def change_status(self, actor, order_id, payload):
         """``change_status(actor, order_id, {"status": "shipped"})`` → order."""
-        status = schemas.ChangeStatusSchema().load_or_raise(payload)["status"]
+        status = schemas.ChangeStatusSchema.shared().load_or_raise(payload)["status"]
         return self._change(order_id, domain.change_status, actor, status)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def record_payment(self, actor, order_id, payload):
         """``record_payment(actor, order_id, {"status": "paid"})`` → order ``paid``."""
-        schemas.PaymentSchema().load_or_raise(payload)
+        schemas.PaymentSchema.shared().load_or_raise(payload)
         return self._change(order_id, domain.mark_paid, actor)
 
     def _change(self, order_id, change, actor, *args):
         """``change(order, actor, *args)`` applied to the order, retried on a version
         conflict; the order as it is now."""
-        return schemas.OrderSchema().dump(self.store.apply(order_id, change, actor, *args))
+        return schemas.OrderSchema.shared().dump(self.store.apply(order_id, change, actor, *args))
 
     @rpc(expected_exceptions=EXPECTED)
     def sales_report(self, actor, hub_id, query):
@@ -169,8 +171,8 @@ class OrdersService(HealthMixin):
         → order count, gross total, by product and by seller, for completed orders and
         for every order confirmed or later."""
         domain.check_can_see_sales_report(actor, hub_id)
-        start, end = domain.report_period(**schemas.ReportQuerySchema().load_or_raise(query))
+        start, end = domain.report_period(**schemas.ReportQuerySchema.shared().load_or_raise(query))
         report = {"hub_id": hub_id, "from_": start, "to": end}
-        return schemas.SalesReportSchema().dump(
+        return schemas.SalesReportSchema.shared().dump(
             {**report, **self.store.sales_report(hub_id, start, end)}
         )
