@@ -37,8 +37,8 @@ from services.catalogue.contract import NEWEST, PRICE_ASC, PRICE_DESC, StockLeve
 from services.catalogue.exceptions import ProductNotFound, ReservationBusy
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict
-from services.common.standings import save_standing, seller_standing
-from services.common.storage import NOT_STATE, Repository, with_events
+from services.common.standings import StandingsRepository
+from services.common.storage import NOT_STATE, with_events
 from services.common.types import Document, Query
 
 HIDDEN = {"outbox": False, "outbox_lease": False, "holds": False}
@@ -77,9 +77,10 @@ def _showroom_indexes() -> list[IndexModel]:
     return models
 
 
-class CatalogueRepository(Repository):
+class CatalogueRepository(StandingsRepository):
     aggregates = ("products", "reservations")
     indexes = {
+        **StandingsRepository.indexes,
         "products": [
             *_showroom_indexes(),
             IndexModel([("seller_id", ASCENDING), ("created_at", DESCENDING)]),
@@ -91,7 +92,6 @@ class CatalogueRepository(Repository):
         ],
         # reservations are only ever looked up by order id (their _id)
         "reservations": [IndexModel([("outbox.event_id", ASCENDING)], sparse=True)],
-        "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
         "intakes": [IndexModel([("hub_id", ASCENDING), ("received_at", DESCENDING)])],
     }
 
@@ -200,19 +200,9 @@ class CatalogueRepository(Repository):
                     break
                 read = {"_id": product_id, "version": product.get("version"), **newer}
                 events = domain.set_seller_suspended(product, suspended).pop(PENDING_EVENTS, [])
-                if self.db.products.update_one(read, with_events(update, events)).modified_count:
-                    self._published("products", product_id)
+                if self.update("products", read, update, events):
                     break
         self._bump_showroom()
-
-    def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
-        """Whether a membership (of any role) is suspended now, by its newest decision."""
-        save_standing(self.db.standings, data, suspended, as_of)
-
-    def seller_standing(self, hub_id: str, member_id: object) -> bool | None:
-        """``True`` while ``member_id`` is an approved seller of the hub, ``False``
-        while suspended, ``None`` if never approved as one."""
-        return seller_standing(self.db.standings, hub_id, member_id)
 
     def seller_standing_of(self, product_id: object) -> bool | None:
         """``seller_standing`` of the product's seller in its hub (``None`` for an
@@ -256,14 +246,8 @@ class CatalogueRepository(Repository):
                 update["$push"] = {
                     STOCK_KEYS: {"$each": [key], "$slice": -domain.RECENT_STOCK_CHANGES}
                 }
-            saved = self.db.products.find_one_and_update(
-                condition,
-                with_events(update, events),
-                projection=HIDDEN,
-                return_document=ReturnDocument.AFTER,
-            )
+            saved = self.write("products", condition, update, events, projection=HIDDEN)
             if saved is not None:
-                self._published("products", product_id)
                 return saved
         raise Conflict("The stock is changing fast right now; try again.")
 
@@ -437,11 +421,9 @@ class CatalogueRepository(Repository):
         events = reservation.pop(PENDING_EVENTS, [])
         state = {key: value for key, value in reservation.items() if key not in NOT_STATE}
         state["lease_until"] = None
-        moved = self.db.reservations.update_one(
+        return self.update(
+            "reservations",
             {"_id": reservation["_id"], "state": from_state},
-            with_events({"$set": state, "$inc": {"version": 1}}, events),
+            {"$set": state, "$inc": {"version": 1}},
+            events,
         )
-        if moved.modified_count:
-            self._published("reservations", reservation["_id"])
-            return True
-        return False

@@ -2,9 +2,11 @@
 
 - ``OutboxRelay`` publishes the events that repositories wrote into aggregates'
   ``outbox`` field, with publisher confirms, and removes only what the broker
-  confirmed. It runs right after each write and, for what a crash or a broker outage
-  left behind, on a timer that claims each document with a lease, so two replicas
-  never publish the same document together.
+  confirmed. It runs right after each write that carried events (the write itself
+  claimed the outbox with a lease) and, for what a crash or a broker outage left
+  behind, on a timer that claims each document with a lease, so two replicas never
+  publish the same document together. It publishes through one ``ConfirmedPublisher``
+  per process: a long-lived confirm channel, one wait for the confirms of a batch.
 - ``subscribe`` is nameko's ``event_handler`` plus an inbox (handled ``event_id``s
   under a unique key, so repeats are skipped) and retries: a failing handler's event
   waits in a retry queue (message TTL, then dead-lettered back to the handler's
@@ -15,12 +17,14 @@
 import datetime
 import itertools
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import eventlet
 from eventlet.greenthread import GreenThread
-from kombu import Exchange, Queue
+from kombu import Connection, Exchange, Producer, Queue
 from kombu.message import Message
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -39,6 +43,7 @@ from services.common.envelope import (
     ERROR_HEADER,
     ORIGIN_HEADER,
     OUTBOX_PENDING,
+    OutboxEntry,
     published_body,
     utcnow,
 )
@@ -54,6 +59,7 @@ INBOX_KEPT = datetime.timedelta(days=7)
 SWEEP_BATCH = 100
 FULL_SWEEP_EVERY = 30  # sweeps: the first, and then one a minute at the default interval
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
+CONFIRM_TIMEOUT = 10.0  # seconds a batch waits for its confirms; then it waits for the sweep
 
 
 def retry_queue(origin: str, delay: float, config: Config) -> Queue:
@@ -73,6 +79,99 @@ def retry_queue(origin: str, delay: float, config: Config) -> Queue:
     return typed(queue, config)
 
 
+class ConfirmedPublisher:
+    """Publishes to one exchange over a connection and a channel in publisher-confirm
+    mode kept for the life of the process: a batch goes out, then its confirms are
+    awaited once (nameko's publisher opens a producer and waits after every message).
+
+    Broker trouble closes the connection and the next batch opens a new one; a batch
+    that failed on a connection opened earlier (the broker may have restarted since) is
+    sent once more on a fresh one. ``publish`` never raises: what is not confirmed
+    stays in the outbox for the sweep, and the service goes on."""
+
+    def __init__(self, amqp_uri: str, exchange: Exchange, timeout: float = CONFIRM_TIMEOUT):
+        self.amqp_uri = amqp_uri
+        self.exchange = exchange
+        self.timeout = timeout
+        self._lock = threading.Lock()  # one batch at a time on the channel
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
+        self._next_tag = 1
+        self._batch: dict[int, bool | None] = {}  # delivery tag → confirmed, or waiting
+
+    def publish(self, entries: Sequence[OutboxEntry]) -> list[str]:
+        """Publish ``entries`` in order; the ``event_id``s the broker confirmed."""
+        if not entries:
+            return []
+        with self._lock:
+            if self._connection is not None:
+                try:
+                    return self._publish(entries)
+                except Exception:  # perhaps stale: tried again below on a new connection
+                    self.close(gracefully=False)
+            try:
+                return self._publish(entries)
+            except Exception as exc:  # broker away: the sweep tries again later
+                self.close(gracefully=False)
+                logger.warning("publishing to %s failed: %s", self.exchange.name, exc)
+                return []
+
+    def close(self, gracefully: bool = True) -> None:
+        """Let the connection go: as the service stops, with the closing handshake;
+        after a failure, without it (a broker that stopped answering would not answer
+        that either)."""
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is None:
+            return
+        try:
+            if gracefully:
+                connection.release()
+            else:
+                connection.collect()
+        except Exception as exc:  # gone either way
+            logger.debug("closing the connection publishing to %s: %s", self.exchange.name, exc)
+
+    def _open(self) -> Producer:
+        self._connection = Connection(self.amqp_uri)
+        self._connection.connect()
+        channel = self._connection.channel()
+        channel.confirm_select()
+        channel.events["basic_ack"].add(lambda tag, multiple: self._settle(tag, multiple, True))
+        channel.events["basic_nack"].add(lambda tag, multiple: self._settle(tag, multiple, False))
+        self.exchange(channel).declare()
+        self._next_tag = 1  # the broker numbers each channel's messages from 1
+        self._producer = Producer(channel, exchange=self.exchange, auto_declare=False)
+        return self._producer
+
+    def _publish(self, entries: Sequence[OutboxEntry]) -> list[str]:
+        producer = self._producer or self._open()
+        assert self._connection is not None
+        sent: dict[int, str] = {}
+        self._batch = {}
+        for entry in entries:
+            correlation = entry.get("correlation_id")
+            self._batch[self._next_tag] = None
+            producer.publish(
+                published_body(entry),
+                routing_key=entry["type"],
+                serializer="json",
+                message_id=entry["event_id"],
+                headers={CORRELATION_HEADER: correlation} if correlation else {},
+            )
+            sent[self._next_tag] = entry["event_id"]
+            self._next_tag += 1
+        deadline = time.monotonic() + self.timeout
+        while None in self._batch.values():
+            # raises TimeoutError when the deadline passes with confirms missing
+            self._connection.drain_events(timeout=max(deadline - time.monotonic(), 0.001))
+        return [event_id for tag, event_id in sent.items() if self._batch[tag]]
+
+    def _settle(self, tag: int, multiple: bool, confirmed: bool) -> None:
+        for waiting, outcome in self._batch.items():
+            if outcome is None and (waiting == tag or multiple and waiting < tag):
+                self._batch[waiting] = confirmed
+
+
 class OutboxRelay:
     """Moves events from aggregates' ``outbox`` to ``<service>.events``."""
 
@@ -83,12 +182,8 @@ class OutboxRelay:
         self.container = container
         self.db = db
         self.collections = collections
-        self.exchange = get_event_exchange(container.service_name, config)
-        self.publisher = Publisher(
-            config[AMQP_URI_CONFIG_KEY],
-            use_confirms=True,
-            declare=[self.exchange],
-            retry_policy=PUBLISH_RETRY_POLICY,
+        self.publisher = ConfirmedPublisher(
+            config[AMQP_URI_CONFIG_KEY], get_event_exchange(container.service_name, config)
         )
         self.interval = float(cfg.setting(config, cfg.OUTBOX_SWEEP_KEY, cfg.DEFAULT_OUTBOX_SWEEP))
         self._sweeper: GreenThread | None = None
@@ -101,11 +196,36 @@ class OutboxRelay:
         if self._sweeper is not None:
             self._sweeper.kill()
             self._sweeper = None
+        self.publisher.close()
 
     def relay(self, collection: str, document_id: str) -> None:
-        """Publish the pending events of one document; a failure leaves them for the
-        sweep."""
+        """Claim one document's outbox and publish its pending events; a failure
+        leaves them for the sweep."""
         self._publish_claimed(collection, {"_id": document_id})
+
+    def publish(self, collection: str, document_id: str, outbox: Sequence[OutboxEntry]) -> int:
+        """Publish the ``outbox`` of a document whose lease the caller holds (its write
+        claimed it), then remove what the broker confirmed and release the lease, in
+        one write; returns how many events went out."""
+        confirmed = self.publisher.publish(outbox)
+        documents = self.db[collection]
+        if len(confirmed) == len(outbox):
+            # all out, and nothing added meanwhile (the outbox only grows while we hold
+            # the lease): empty it and lower the flag in one write
+            emptied = documents.update_one(
+                {"_id": document_id, "outbox": {"$size": len(outbox)}},
+                {"$set": {"outbox": [], "outbox_lease": None, OUTBOX_PENDING: False}},
+            )
+            if emptied.matched_count:
+                return len(confirmed)
+        documents.update_one(
+            {"_id": document_id},
+            {
+                "$pull": {"outbox": {"event_id": {"$in": confirmed}}},
+                "$set": {"outbox_lease": None},
+            },
+        )
+        return len(confirmed)
 
     def sweep(self, everything: bool = False) -> int:
         """Publish whatever is still pending; returns how many events went out.
@@ -142,39 +262,7 @@ class OutboxRelay:
         )
         if document is None:
             return None
-        outbox = document.get("outbox") or []
-        confirmed: list[str] = []
-        try:
-            for entry in outbox:
-                correlation = entry.get("correlation_id")
-                self.publisher.publish(
-                    published_body(entry),
-                    exchange=self.exchange,
-                    routing_key=entry["type"],
-                    message_id=entry["event_id"],
-                    headers={CORRELATION_HEADER: correlation} if correlation else {},
-                )
-                confirmed.append(entry["event_id"])
-        except Exception as exc:  # broker away: what is not confirmed stays for the sweep
-            logger.warning("publishing %s events failed: %s", collection, exc)
-        documents = self.db[collection]
-        if len(confirmed) == len(outbox):
-            # all out, and nothing added meanwhile (the outbox only grows while we hold
-            # the lease): empty it and lower the flag in one write
-            emptied = documents.update_one(
-                {"_id": document["_id"], "outbox": {"$size": len(outbox)}},
-                {"$set": {"outbox": [], "outbox_lease": None, OUTBOX_PENDING: False}},
-            )
-            if emptied.matched_count:
-                return len(confirmed)
-        documents.update_one(
-            {"_id": document["_id"]},
-            {
-                "$pull": {"outbox": {"event_id": {"$in": confirmed}}},
-                "$set": {"outbox_lease": None},
-            },
-        )
-        return len(confirmed)
+        return self.publish(collection, document["_id"], document.get("outbox") or [])
 
 
 class Inbox(SharedExtension):

@@ -7,16 +7,20 @@
 - unset: the embedded store (litemongo: mongomock's query engine over SQLite),
   persisted under ``KOMPOR_DATA_DIR/db``.
 
+Both litemongo stores come from ``services.common.embedded``, whose TTL indexes do
+not read the whole collection on every access.
+
 Every choice speaks the pymongo API, so repositories have one code path.
 """
 
 import logging
 import threading
 
-import litemongo
 import pymongo
+from litemongo.client import MongoClient as Embedded
 
 from services.common import config as cfg
+from services.common.embedded import server_store
 from services.common.types import Config, Document
 
 logger = logging.getLogger(__name__)
@@ -42,10 +46,10 @@ def _connect(uri: str | None, config: Config) -> Client:
     if not uri:
         path = cfg.data_dir(config) / "db"
         logger.info("using the embedded store in %s", path)
-        embedded: Client = litemongo.connect(str(path), tz_aware=True)
+        embedded: Client = Embedded(server_store(path), tz_aware=True)
         return embedded
     if uri.startswith("memory://"):
-        in_memory: Client = litemongo.connect(f"{uri}?engine=memory", tz_aware=True)
+        in_memory: Client = Embedded(server_store(None), tz_aware=True)
         return in_memory
     if uri.startswith(("mongodb://", "mongodb+srv://")):
         return pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)

@@ -1,8 +1,9 @@
 """Marshmallow building blocks shared by every service's ``schemas.py``."""
 
 import datetime
+import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self, cast
 
 import marshmallow
 from marshmallow import RAISE, fields, validate
@@ -30,6 +31,13 @@ class Schema(marshmallow.Schema):
         "type": "Send a JSON object.",
     }
 
+    @classmethod
+    def shared(cls, many: bool = False) -> Self:
+        """The one instance of this schema (per ``many``) that every call uses: making
+        a schema copies each of its fields, which costs more than most loads and dumps,
+        and a schema keeps nothing of a call, so one instance serves them all."""
+        return cast(Self, _instance(cls, many))
+
     def load_or_raise(self, data: Any, **kwargs: Any) -> Document:
         """``load`` that raises the API's ``ValidationError`` naming each bad field;
         ``data`` is whatever the caller sent."""
@@ -40,6 +48,11 @@ class Schema(marshmallow.Schema):
             details = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
             fields_named = ", ".join(sorted(details))
             raise ValidationError(f"Invalid request: check {fields_named}.", details) from None
+
+
+@functools.cache
+def _instance(schema: type[Schema], many: bool) -> Schema:
+    return schema(many=many)
 
 
 def _flatten(messages: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:

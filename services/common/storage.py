@@ -1,8 +1,8 @@
 """Storage: repositories over the service's own database, and the provider that
 hands them to workers and relays the events they wrote."""
 
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from nameko.containers import ServiceContainer, WorkerContext
 from nameko.extensions import DependencyProvider
@@ -11,9 +11,9 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from services.common.envelope import OUTBOX_PENDING, PENDING_EVENTS, OutboxEntry
+from services.common.envelope import OUTBOX_PENDING, PENDING_EVENTS, OutboxEntry, utcnow
 from services.common.errors import Conflict
-from services.common.events import OutboxRelay
+from services.common.events import LEASE, OutboxRelay
 from services.common.metrics import gauges, outbox_backlog, outbox_probe, register_probe
 from services.common.mongo import database_name, mongo_client
 from services.common.types import Document, Query
@@ -25,7 +25,7 @@ NOT_STATE = ("_id", "version", "outbox", "outbox_lease", OUTBOX_PENDING)
 def with_events(update: Query, events: Sequence[OutboxEntry]) -> Query:
     """The MongoDB ``update`` plus what appends ``events`` to the aggregate's outbox
     and raises the flag the relay's sweep looks for: for a write that goes through
-    neither ``insert`` nor ``save``."""
+    none of ``Repository.insert``, ``save``, ``write`` and ``update``."""
     if not events:
         return update
     return {
@@ -33,6 +33,18 @@ def with_events(update: Query, events: Sequence[OutboxEntry]) -> Query:
         "$push": {**update.get("$push", {}), "outbox": {"$each": events}},
         "$set": {**update.get("$set", {}), OUTBOX_PENDING: True},
     }
+
+
+def _claiming(query: Query, update: Query, events: Sequence[OutboxEntry]) -> tuple[Query, Query]:
+    """``query`` and ``update`` of a write that also claims the outbox for the relay
+    (a lease), on the condition that no earlier event waits in it: then, after the
+    write, the outbox holds ``events`` and nothing else, and the relay publishes them
+    without reading the document again. Earlier events wait only after a failure (the
+    broker away, a crash); a write finding some leaves its own behind them for the
+    sweep, which publishes them all in order."""
+    appended = with_events(update, events)
+    leased = {**appended, "$set": {**appended["$set"], "outbox_lease": utcnow() + LEASE}}
+    return {"$and": [query, {OUTBOX_PENDING: {"$ne": True}}]}, leased
 
 
 class Repository:
@@ -67,20 +79,66 @@ class Repository:
         exported as ``kompor_backlog{what=…}``); nothing by default."""
         return {}
 
-    def _published(self, collection: str, document_id: str) -> None:
-        # events go out before the caller hears "done"; if the broker is away they
-        # stay in the outbox for the relay's sweep
-        if self._relay is not None:
-            self._relay.relay(collection, document_id)
+    def write(
+        self,
+        collection: str,
+        query: Query,
+        update: Query,
+        events: Sequence[OutboxEntry],
+        projection: Mapping[str, Any] | None = None,
+    ) -> Document | None:
+        """``update`` the document ``query`` finds and append ``events`` to its outbox,
+        in one ``find_one_and_update``; the document as it is after (``projection``
+        applied), or ``None`` when none matched.
+
+        The events go out before the caller hears "done": the write itself claims the
+        outbox for the relay (``_claiming``), which publishes them at once and clears
+        them. When the broker is away, or earlier events still wait, they stay for the
+        relay's sweep."""
+        documents = self.db[collection]
+        if events and self._relay is not None:
+            claimed = documents.find_one_and_update(
+                *_claiming(query, update, events),
+                projection=projection,
+                return_document=ReturnDocument.AFTER,
+            )
+            if claimed is not None:
+                self._relay.publish(collection, claimed["_id"], events)
+                return claimed
+        written: Document | None = documents.find_one_and_update(
+            query,
+            with_events(update, events),
+            projection=projection,
+            return_document=ReturnDocument.AFTER,
+        )
+        return written
+
+    def update(
+        self, collection: str, query: Query, update: Query, events: Sequence[OutboxEntry]
+    ) -> bool:
+        """``write`` for a caller that needs no document back (one ``update_one``, which
+        the store does with less work); ``query`` names the document by its ``_id``.
+        Whether it matched."""
+        documents = self.db[collection]
+        if events and self._relay is not None:
+            if documents.update_one(*_claiming(query, update, events)).matched_count:
+                self._relay.publish(collection, query["_id"], events)
+                return True
+        return documents.update_one(query, with_events(update, events)).matched_count > 0
 
     def insert(self, collection: str, document: Document) -> Document:
-        """Insert a new aggregate with its pending events in its outbox."""
+        """Insert a new aggregate with its pending events in its outbox, claimed for
+        the relay, which publishes them at once."""
         events = document.pop(PENDING_EVENTS, [])
         document["version"] = 1
         document["outbox"] = events
         document[OUTBOX_PENDING] = bool(events)
+        relay = self._relay if events else None
+        if relay is not None:
+            document["outbox_lease"] = utcnow() + LEASE
         self.db[collection].insert_one(document)
-        self._published(collection, document["_id"])
+        if relay is not None:
+            relay.publish(collection, document["_id"], events)
         return document
 
     def insert_or_find(
@@ -106,16 +164,10 @@ class Repository:
         changed it since it was read (``version``); else ``Conflict``."""
         events = document.pop(PENDING_EVENTS, [])
         state = {k: v for k, v in document.items() if k not in NOT_STATE}
-        saved = self.db[collection].find_one_and_update(
-            {"_id": document["_id"], "version": document["version"]},
-            with_events({"$set": state, "$inc": {"version": 1}}, events),
-            projection={"outbox": False},
-            return_document=ReturnDocument.AFTER,
-        )
-        if saved is None:
+        query = {"_id": document["_id"], "version": document["version"]}
+        if not self.update(collection, query, {"$set": state, "$inc": {"version": 1}}, events):
             raise Conflict("This record was changed by someone else at the same time; retry.")
-        document["version"] = saved["version"]
-        self._published(collection, document["_id"])
+        document["version"] += 1
         return document
 
 

@@ -3,7 +3,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -12,7 +12,7 @@ from services.common.actor import Actor
 from services.common.envelope import OutboxEntry, utcnow
 from services.common.errors import Conflict, NotFound
 from services.common.periods import in_period
-from services.common.storage import Repository, with_events
+from services.common.storage import Repository
 from services.common.types import Document, Query
 from services.community import domain, otp, throttling
 from services.community.contract import APPROVED
@@ -134,21 +134,18 @@ class CommunityRepository(Repository):
     ) -> Document:
         """The member's new password, in one write that also raises their token
         generation (older tokens stop working) and records ``events``."""
-        member = self.db.members.find_one_and_update(
+        member = self.write(
+            "members",
             {"_id": member_id},
-            with_events(
-                {
-                    "$set": {"password_hash": password_hash},
-                    "$inc": {"token_generation": 1, "version": 1},
-                },
-                events,
-            ),
+            {
+                "$set": {"password_hash": password_hash},
+                "$inc": {"token_generation": 1, "version": 1},
+            },
+            events,
             projection=NO_OUTBOX,
-            return_document=ReturnDocument.AFTER,
         )
         if member is None:
             raise MemberNotFound(f"No member {member_id}.", {"phone": ["Unknown member."]})
-        self._published("members", member_id)
         return member
 
     def roles_of(self, member: Document) -> Actor:
@@ -379,8 +376,8 @@ class CommunityRepository(Repository):
         return self._push_if(
             training_id,
             {"enrolled": {"$ne": member_id}, "seats_left": {"$gt": 0}},
-            with_events({"$push": {"enrolled": member_id}}, events),
-            {"seats_left": -1},
+            {"$push": {"enrolled": member_id}, "$inc": {"seats_left": -1, "version": 1}},
+            events,
         )
 
     def complete(
@@ -391,22 +388,16 @@ class CommunityRepository(Repository):
         return self._push_if(
             training_id,
             {"enrolled": member_id, "completed": {"$ne": member_id}},
-            with_events({"$push": {"completed": member_id}}, events),
-            {},
+            {"$push": {"completed": member_id}, "$inc": {"version": 1}},
+            events,
         )
 
     def _push_if(
-        self, training_id: str, conditions: Query, update: Query, increments: dict[str, int]
+        self, training_id: str, conditions: Query, update: Query, events: Sequence[OutboxEntry]
     ) -> Document | None:
-        training = self.db.trainings.find_one_and_update(
-            {"_id": training_id, **conditions},
-            {**update, "$inc": {**increments, "version": 1}},
-            projection=NO_OUTBOX,
-            return_document=ReturnDocument.AFTER,
+        return self.write(
+            "trainings", {"_id": training_id, **conditions}, update, events, projection=NO_OUTBOX
         )
-        if training is not None:
-            self._published("trainings", training_id)
-        return training
 
     # --- helpers ------------------------------------------------------------
 

@@ -6,8 +6,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.common.periods import in_period
-from services.common.standings import save_standing, seller_standing
-from services.common.storage import Repository
+from services.common.standings import StandingsRepository
 from services.common.types import Document, Query
 from services.ledger import domain
 from services.ledger.exceptions import LedgerBusy
@@ -16,7 +15,7 @@ NO_OUTBOX = {"outbox": False, "outbox_lease": False}
 APPEND_ATTEMPTS = 30
 
 
-class LedgerRepository(Repository):
+class LedgerRepository(StandingsRepository):
     """Entries (append-only, per account; payouts and adjustments carry their events),
     each account's head (where its last entry is, so a write never reads its history),
     each hub's commission per day (WIB) for the network report, and which members are
@@ -24,6 +23,7 @@ class LedgerRepository(Repository):
 
     aggregates = ("entries",)
     indexes = {
+        **StandingsRepository.indexes,
         "entries": [
             # the next entry of an account is taken once: the loser of a race reads again
             IndexModel([("account", ASCENDING), ("seq", ASCENDING)], unique=True),
@@ -31,7 +31,6 @@ class LedgerRepository(Repository):
         ],
         "accounts": [IndexModel([("seller_id", ASCENDING), ("hub_id", ASCENDING)])],
         "tallies": [],
-        "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
     }
 
     # --- entries ---
@@ -159,12 +158,3 @@ class LedgerRepository(Repository):
         """Every hub's ``{_id: hub_id, days: {day: {commission, settled_orders}}}``: one
         small document per hub, whatever the number of orders."""
         return list(self.db.tallies.find({}, projection={"days": True}))
-
-    # --- sellers of each hub (community events) ---
-
-    def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
-        save_standing(self.db.standings, data, suspended, as_of)
-
-    def seller_standing(self, hub_id: str, member_id: object) -> bool | None:
-        """``True`` approved, ``False`` suspended, ``None`` never a seller of the hub."""
-        return seller_standing(self.db.standings, hub_id, member_id)

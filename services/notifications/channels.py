@@ -14,6 +14,7 @@ import ssl
 import urllib.parse
 
 import requests
+import requests.adapters
 from nameko.extensions import DependencyProvider
 
 from services.common import config as cfg
@@ -206,26 +207,45 @@ def _text_for(provider, notification):
     return notification.get("secret_text") or notification["text"]
 
 
+def provider_session(url, connections):
+    """A session of one provider's own that keeps up to ``connections`` connections
+    to it alive (one per worker that may be sending), with the proxy and CA settings
+    of the environment read once here rather than again for every message."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=connections)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    if url:
+        found = session.merge_environment_settings(url, {}, None, None, None)
+        session.proxies.update(found["proxies"])
+        session.verify, session.cert = found["verify"], found["cert"]
+    session.trust_env = False
+    return session
+
+
 class Channels(DependencyProvider):
     """Injects a ``Postbox`` built from the provider settings (docs/architecture.md §14)."""
 
     def setup(self):
         config = self.container.config
-        session = requests.Session()
         timeout = float(
             cfg.setting(config, settings.PROVIDER_TIMEOUT_KEY, settings.DEFAULT_PROVIDER_TIMEOUT)
         )
+        workers = self.container.max_workers
         sms_url = cfg.setting(config, settings.SMS_GATEWAY_URL_KEY)
         sms_token = cfg.setting(config, settings.SMS_GATEWAY_TOKEN_KEY)
+        whatsapp_url = cfg.setting(config, settings.WHATSAPP_API_URL_KEY)
         channels = {
-            "sms": HttpChannel("sms", sms_url, sms_token, session, timeout)
+            "sms": HttpChannel(
+                "sms", sms_url, sms_token, provider_session(sms_url, workers), timeout
+            )
             if sms_url
             else LoggedSms(),
             "whatsapp": HttpChannel(
                 "whatsapp",
-                cfg.setting(config, settings.WHATSAPP_API_URL_KEY),
+                whatsapp_url,
                 cfg.setting(config, settings.WHATSAPP_API_TOKEN_KEY),
-                session,
+                provider_session(whatsapp_url, workers),
                 timeout,
             ),
             "email": SmtpChannel(cfg.setting(config, settings.SMTP_URL_KEY), timeout),

@@ -24,7 +24,7 @@ class Courier:
         A recipient whose contact is not known yet is tried again by the timer, and so
         is everything after a failed try: a provider outage must not hold the handler
         (a training can reach hundreds of members)."""
-        queued: list[str] = []
+        queued: list[Document] = []
         for message in messages:
             notification = domain.new_notification(event, message)
             if tracing.current_request_id():  # a later try by the timer says it too
@@ -34,24 +34,27 @@ class Courier:
                 domain.address(notification, contact)
             else:
                 notification["last_error"] = domain.WAITING_FOR_CONTACT
-            added = self.store.add_notification(notification)
-            if added is not None and domain.is_addressed(added):
-                queued.append(added["_id"])
+            addressed = domain.is_addressed(notification)
+            added = self.store.add_notification(notification, claimed=addressed)
+            if added is not None and addressed:
+                queued.append(added)
         self._try_now(queued)
 
     def send(self, notification: Document) -> None:
         """Store a message already addressed and rendered (a reply to a phone that
         may belong to no member), once per id, then try it now; the timer retries it
         like any other."""
-        added = self.store.add_notification(notification)
+        added = self.store.add_notification(notification, claimed=True)
         if added is not None:
-            self._try_now([added["_id"]])
+            self._try_now([added])
 
-    def _try_now(self, queued: list[str]) -> None:
-        for notification_id in queued:
-            claimed = self.store.claim(notification_id)
-            if claimed is not None and not self.deliver(claimed):
-                break
+    def _try_now(self, claimed: list[Document]) -> None:
+        """Deliver what was stored claimed, in turn; after a failed try the rest is
+        given back to the timer rather than tried against a provider that is down."""
+        for tried, notification in enumerate(claimed, 1):
+            if not self.deliver(notification):
+                self.store.unclaim([untried["_id"] for untried in claimed[tried:]])
+                return
 
     def send_code(self, event: PublishedEvent) -> None:
         """``otp_issued``: the code by SMS, stored once and tried at once, never behind
@@ -59,10 +62,9 @@ class Courier:
         data = event["data"]
         for message in domain.tell_code(data):
             notification = domain.address_code(domain.new_notification(event, message), data)
-            added = self.store.add_notification(notification)
-            claimed = added and self.store.claim(added["_id"])
-            if claimed:
-                self.deliver(claimed)
+            added = self.store.add_notification(notification, claimed=True)
+            if added is not None:
+                self.deliver(added)
 
     def deliver_due(self, limit: int = 100) -> int:
         """Send what is due; returns how many were attempted."""

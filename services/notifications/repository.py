@@ -84,12 +84,24 @@ class NotificationsRepository(Repository):
 
     # --- the delivery log ----------------------------------------------------------
 
-    def add_notification(self, notification: Document) -> Document | None:
-        """Store it once per (event, recipient); ``None`` if it was already there."""
+    def add_notification(self, notification: Document, claimed: bool = False) -> Document | None:
+        """Store it once per (event, recipient); ``None`` if it was already there.
+        ``claimed``: stored already claimed for delivery, as ``claim`` would, to be
+        tried at once without a second write to claim it."""
+        if claimed:
+            notification["lease_until"] = utcnow() + LEASE
         try:
             return self.insert("notifications", notification)
         except DuplicateKeyError:
             return None
+
+    def unclaim(self, notification_ids: Sequence[str]) -> None:
+        """Give back claimed notifications that were not tried after all: the timer
+        takes them when they are due."""
+        if notification_ids:
+            self.db.notifications.update_many(
+                {"_id": {"$in": list(notification_ids)}}, {"$set": {"lease_until": None}}
+            )
 
     def wake_waiting_for(self, member_id: str) -> None:
         """Messages that waited for this member's contact are due now."""
@@ -111,15 +123,14 @@ class NotificationsRepository(Repository):
             "notifications_failed": notifications.count_documents({"status": FAILED}),
         }
 
-    def claim(self, notification_id: str | None = None) -> Document | None:
-        """Take one due notification (or the one named) for delivery, under a lease,
-        so that two replicas never send the same message; an ``urgent`` one (a
-        one-time code) before any other."""
-        if notification_id is None:
-            urgent = self._claim({"urgent": True})
-            if urgent is not None:
-                return urgent
-        return self._claim({} if notification_id is None else {"_id": notification_id})
+    def claim(self) -> Document | None:
+        """Take one due notification for delivery, under a lease, so that two
+        replicas never send the same message; an ``urgent`` one (a one-time code)
+        before any other."""
+        urgent = self._claim({"urgent": True})
+        if urgent is not None:
+            return urgent
+        return self._claim({})
 
     def _claim(self, only: Query) -> Document | None:
         now = utcnow()

@@ -10,8 +10,7 @@ from services.common.commission import DEFAULT_COMMISSION_PERCENT
 from services.common.envelope import utcnow
 from services.common.errors import Conflict
 from services.common.periods import in_period
-from services.common.standings import save_standing
-from services.common.storage import Repository
+from services.common.standings import StandingsRepository
 from services.common.types import Document, Query
 from services.orders import domain
 from services.orders.contract import ONLINE
@@ -26,9 +25,10 @@ PRODUCT_FIELDS = ("code", "hub_id", "seller_id", "name", "price", "unit", "statu
 HIDDEN = {"outbox": False, "request_hash": False}
 
 
-class OrdersRepository(Repository):
+class OrdersRepository(StandingsRepository):
     aggregates = ("orders",)
     indexes = {
+        **StandingsRepository.indexes,
         "orders": [
             # one order per buyer and Idempotency-Key: the insert itself decides
             IndexModel([("buyer_id", ASCENDING), ("idempotency_key", ASCENDING)], unique=True),
@@ -46,7 +46,6 @@ class OrdersRepository(Repository):
         ],
         "products": [IndexModel([("hub_id", ASCENDING)])],
         "hubs": [],
-        "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
         "counters": [],
     }
 
@@ -90,10 +89,6 @@ class OrdersRepository(Repository):
         return int(hub["commission_percent"]) if hub else DEFAULT_COMMISSION_PERCENT
 
     # --- the standing of the hubs' members (community events) ---
-
-    def save_standing(self, data: Mapping[str, Any], suspended: bool, as_of: str) -> None:
-        """Whether a membership is suspended now, by its newest decision."""
-        save_standing(self.db.standings, data, suspended, as_of)
 
     def member_standing(self, hub_id: str, member_id: str) -> bool | None:
         """``True`` while the member has an approved membership of the hub and none

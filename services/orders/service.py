@@ -127,7 +127,7 @@ class OrdersService(HealthMixin):
         → order ``status: "pending"``; the same key and body again → the same order. The
         hub's coordinator adds ``"on_behalf_of": member_id`` to order for a member;
         messaging passes ``channel="sms"`` or ``"whatsapp"``."""
-        fields = schemas.PlaceOrderSchema().load_or_raise(payload)
+        fields = schemas.PlaceOrderSchema.shared().load_or_raise(payload)
         channel = domain.check_channel(channel)
         buyer_id, acted_by = domain.buyer_of(actor, fields)
         key = domain.stored_key(domain.idempotency_key(idempotency_key), acted_by)
@@ -136,7 +136,7 @@ class OrdersService(HealthMixin):
         if order is None:
             new = self._new_order(actor, key, request_hash, fields, channel)
             order = self.store.add_order(new)
-        return schemas.OrderSchema().dump(domain.check_same_request(order, request_hash))
+        return schemas.OrderSchema.shared().dump(domain.check_same_request(order, request_hash))
 
     def _new_order(self, actor, key, request_hash, fields, channel):
         """A new order, once the caller may place it (for themselves, or for a member)."""
@@ -167,14 +167,14 @@ class OrdersService(HealthMixin):
         ``NotEnoughStock`` naming the short lines (nothing taken); the same key again →
         the same sale."""
         domain.check_can_sell_at_counter(actor, hub_id)
-        fields = {**schemas.CounterSaleSchema().load_or_raise(payload), "hub_id": hub_id}
+        fields = {**schemas.CounterSaleSchema.shared().load_or_raise(payload), "hub_id": hub_id}
         key = domain.stored_key(domain.idempotency_key(idempotency_key), actor["member_id"])
         request_hash = domain.fingerprint(fields)
         order = self.store.find_by_key(None, key, actor["member_id"])
         if order is None:
             order = self.store.add_order(self._new_counter_sale(actor, key, request_hash, fields))
         order = self._sell(domain.check_same_request(order, request_hash))
-        return schemas.OrderSchema().dump(domain.check_counter_sale_made(order))
+        return schemas.OrderSchema.shared().dump(domain.check_counter_sale_made(order))
 
     def _new_counter_sale(self, actor, key, request_hash, fields):
         products = self.store.products(item["product_id"] for item in fields["items"])
@@ -194,45 +194,47 @@ class OrdersService(HealthMixin):
         """``get_order(actor, order_id)`` → order, for its buyer, its sellers and the
         hub's coordinator; ``NotFound`` for anyone else."""
         order = domain.check_can_view(self.store.get_order(order_id), actor)
-        return schemas.OrderSchema().dump(order)
+        return schemas.OrderSchema.shared().dump(order)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_order_by_number(self, actor, number):
         """``get_order_by_number(actor, "kd 123")`` → order ``KD-000123`` as ``get_order``
         shows it; ``OrderNotFound`` naming ``number`` otherwise."""
         order = self.store.find_by_number(domain.normalise_number(number))
-        return schemas.OrderSchema().dump(domain.check_can_view_numbered(order, actor, number))
+        return schemas.OrderSchema.shared().dump(
+            domain.check_can_view_numbered(order, actor, number)
+        )
 
     @rpc(expected_exceptions=EXPECTED)
     def list_orders(self, actor, query):
         """``list_orders(actor, {"as": "seller", "hub_id": "…", "status": "confirmed",
         "page": 1, "page_size": 20})`` → page of orders, newest first."""
-        params = schemas.ListOrdersSchema().load_or_raise(query)
+        params = schemas.ListOrdersSchema.shared().load_or_raise(query)
         scope = domain.list_scope(actor, params["as_"], params["hub_id"])
         page, page_size = params["page"], params["page_size"]
         items, total = self.store.list_orders(scope, params["status"], page, page_size)
-        return page_of(schemas.OrderSchema(many=True).dump(items), page, page_size, total)
+        return page_of(schemas.OrderSchema.shared(many=True).dump(items), page, page_size, total)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def cancel_order(self, actor, order_id, payload=None):
         """``cancel_order(actor, order_id, {"reason": "…"})`` → order ``cancelled``;
         emits ``order_cancelled`` so catalogue releases reserved stock."""
-        reason = schemas.CancelOrderSchema().load_or_raise(payload)["reason"]
+        reason = schemas.CancelOrderSchema.shared().load_or_raise(payload)["reason"]
         return self._change(order_id, domain.cancel, actor, reason)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def change_status(self, actor, order_id, payload):
         """``change_status(actor, order_id, {"status": "shipped"})`` → order."""
-        status = schemas.ChangeStatusSchema().load_or_raise(payload)["status"]
+        status = schemas.ChangeStatusSchema.shared().load_or_raise(payload)["status"]
         return self._change(order_id, domain.change_status, actor, status)
 
     @rpc(expected_exceptions=EXPECTED)
     @idempotent
     def record_payment(self, actor, order_id, payload):
         """``record_payment(actor, order_id, {"status": "paid"})`` → order ``paid``."""
-        schemas.PaymentSchema().load_or_raise(payload)
+        schemas.PaymentSchema.shared().load_or_raise(payload)
         return self._change(order_id, domain.mark_paid, actor)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -241,7 +243,7 @@ class OrdersService(HealthMixin):
         """``send_payment_proof(buyer, order_id, {"reference": "TRF 0912 7781"})`` →
         order with ``payment_reference``; emits ``payment_proof_sent`` for the hub's
         coordinator, who checks it and records the payment."""
-        reference = schemas.PaymentProofSchema().load_or_raise(payload)["reference"]
+        reference = schemas.PaymentProofSchema.shared().load_or_raise(payload)["reference"]
         return self._change(order_id, domain.send_payment_proof, actor, reference)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -249,13 +251,13 @@ class OrdersService(HealthMixin):
     def settle_refund(self, actor, order_id, payload=None):
         """``settle_refund(coordinator, order_id, {"reference": "TRF 1203"})`` → order
         ``refund_status: "settled"``; emits ``refund_settled`` (the buyer is told)."""
-        reference = schemas.RefundSchema().load_or_raise(payload)["reference"]
+        reference = schemas.RefundSchema.shared().load_or_raise(payload)["reference"]
         return self._change(order_id, domain.settle_refund, actor, reference)
 
     def _change(self, order_id, change, actor, *args):
         """``change(order, actor, *args)`` applied to the order, retried on a version
         conflict; the order as it is now."""
-        return schemas.OrderSchema().dump(self.store.apply(order_id, change, actor, *args))
+        return schemas.OrderSchema.shared().dump(self.store.apply(order_id, change, actor, *args))
 
     @rpc(expected_exceptions=EXPECTED)
     def sales_report(self, actor, hub_id, query):
@@ -265,7 +267,7 @@ class OrdersService(HealthMixin):
         domain.check_can_see_sales_report(actor, hub_id)
         start, end = period_of(query)
         report = {"hub_id": hub_id, "from_": start, "to": end}
-        return schemas.SalesReportSchema().dump(
+        return schemas.SalesReportSchema.shared().dump(
             {**report, **self.store.sales_report(hub_id, start, end)}
         )
 

@@ -1,12 +1,19 @@
-"""The relay's sweep finds waiting events through the ``outbox_pending`` flag (an index
-lookup), not by reading every document; a periodic full sweep still finds events
-written without the flag."""
+"""The outbox relay (docs/architecture.md §5).
+
+A write with events claims its outbox in the same write; the relay publishes them at
+once as one batch over its long-lived confirm channel and clears them in one more
+write. A batch the broker did not confirm stays for the sweep, which finds waiting
+events through the ``outbox_pending`` flag (an index lookup), not by reading every
+document; a periodic full sweep still finds events written without the flag.
+"""
 
 import pytest
+from kombu import Connection
 from nameko.testing.utils import get_extension
 from pymongo import ASCENDING, IndexModel
 
 from services.common.envelope import OUTBOX_PENDING, make_event, new_id, record
+from services.common.events import subscribe
 from services.common.storage import Repository, Storage, with_events
 from tests.support.events import EventLog
 from tests.support.waiting import wait_until
@@ -23,6 +30,17 @@ class LedgerService:
     store = Storage(LedgerRepository)
 
 
+class KeeperService:
+    """Handles each ledger event it is given: its inbox skips repeats."""
+
+    name = "keeper"
+    handled = []
+
+    @subscribe("ledger", "entry_made")
+    def handle_entry_made(self, event):
+        KeeperService.handled.append(event["event_id"])
+
+
 @pytest.fixture
 def ledger(container_factory, config):
     """``(relay, repository without a relay, collection)``; the sweep timer is left
@@ -33,8 +51,59 @@ def ledger(container_factory, config):
     return storage.relay, LedgerRepository(storage.db), storage.db.entries
 
 
+@pytest.fixture
+def relayed(ledger):
+    """A repository whose writes are relayed at once, as a worker's are."""
+    relay, repository, _ = ledger
+    return LedgerRepository(repository.db, relay)
+
+
+@pytest.fixture
+def updates(ledger, monkeypatch):
+    """Each ``update_one`` the store is asked for on the ledger's entries."""
+    _, _, entries = ledger
+    seen = []
+    update_one = type(entries).update_one
+
+    def counted(collection, *args, **kwargs):
+        if collection.name == entries.name:
+            seen.append(args[0])
+        return update_one(collection, *args, **kwargs)
+
+    monkeypatch.setattr(type(entries), "update_one", counted)
+    return seen
+
+
+def confirms_lost(monkeypatch, times):
+    """The connection fails while the relay waits for the broker's confirms, ``times``
+    times; the messages were sent (the broker has them) but never confirmed."""
+    drain_events = Connection.drain_events
+    failures = []
+
+    def drop(connection, *args, **kwargs):
+        if len(failures) < times:
+            failures.append(connection)
+            raise ConnectionResetError(104, "Connection reset by peer")
+        return drain_events(connection, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "drain_events", drop)
+    return failures
+
+
+def entry_with_events(*event_types):
+    entry = {"_id": new_id(), "name": "kas"}
+    for event_type in event_types:
+        record(entry, event_type, {"entry_id": entry["_id"], "event": event_type})
+    return entry
+
+
 def published(log, count):
     return wait_until(lambda: len(log.events) >= count and log.events, message=f"{count} events")
+
+
+def published_events(log, count):
+    """The first ``count`` events published, once that many arrived."""
+    return published(log, count)[:count]
 
 
 def entry_with(event_type):
@@ -94,3 +163,101 @@ def test_an_event_written_while_the_relay_publishes_stays_flagged_for_the_sweep(
         assert relay.sweep() == 1
         assert published(log, 2)[1]["event_id"] == late["event_id"]
     assert entries.find_one({"_id": entry["_id"]})[OUTBOX_PENDING] is False
+
+
+def test_a_batch_of_events_is_published_in_order_and_cleared_in_one_write(
+    relayed, ledger, config, updates
+):
+    _, _, entries = ledger
+    entry = relayed.insert("entries", {"_id": new_id(), "name": "kas"})
+    for event_type in ("entry_renamed", "entry_checked", "entry_closed"):
+        record(entry, event_type, {"entry_id": entry["_id"]})
+    with EventLog(config, "ledger") as log:
+        updates.clear()
+        relayed.save("entries", {**entry, "name": "kas desa"})
+        saved = entries.find_one({"_id": entry["_id"]})
+        assert saved["outbox"] == [] and saved[OUTBOX_PENDING] is False
+        assert saved["outbox_lease"] is None
+        published = published_events(log, 3)
+    assert [e["type"] for e in published] == ["entry_renamed", "entry_checked", "entry_closed"]
+    assert len(updates) == 2  # the save, which claimed the outbox, and the one clearing it
+
+
+def test_a_write_that_carries_no_event_is_written_once(relayed, updates):
+    entry = relayed.insert("entries", {"_id": new_id(), "name": "kas"})
+    updates.clear()
+    relayed.save("entries", {**entry, "name": "kas desa"})
+    assert len(updates) == 1
+
+
+def test_confirms_lost_mid_batch_send_it_again_and_each_event_is_handled_once(
+    relayed, ledger, config, container_factory, monkeypatch
+):
+    _, _, entries = ledger
+    KeeperService.handled = []
+    container_factory(KeeperService, config).start()
+    relayed.insert("entries", entry_with_events("entry_made"))  # the relay's connection is open
+    wait_until(lambda: len(KeeperService.handled) == 1, message="the first event handled")
+
+    failures = confirms_lost(monkeypatch, times=1)
+    with EventLog(config, "ledger") as log:
+        entry = relayed.insert("entries", entry_with_events(*["entry_made"] * 3))
+        assert failures, "the connection did not fail"
+        assert entries.find_one({"_id": entry["_id"]})["outbox"] == []
+        published = published_events(log, 6)  # the batch once unconfirmed, then again
+    ids = [event["event_id"] for event in published]
+    assert len(set(ids)) == 3 and all(ids.count(event_id) == 2 for event_id in ids)
+    wait_until(lambda: len(KeeperService.handled) == 4, message="the batch handled")
+    assert sorted(KeeperService.handled[1:]) == sorted(set(ids))
+
+
+def test_a_batch_no_broker_confirms_stays_in_the_outbox_for_the_sweep(
+    relayed, ledger, config, monkeypatch
+):
+    relay, _, entries = ledger
+    confirms_lost(monkeypatch, times=2)  # the connection, and a fresh one after it
+    entry = relayed.insert("entries", entry_with_events("entry_made", "entry_renamed"))
+    waiting = entries.find_one({"_id": entry["_id"]})
+    assert [e["type"] for e in waiting["outbox"]] == ["entry_made", "entry_renamed"]
+    assert waiting[OUTBOX_PENDING] is True and waiting["outbox_lease"] is None
+
+    with EventLog(config, "ledger") as log:
+        assert relay.sweep() == 2
+        assert [e["type"] for e in published_events(log, 2)] == ["entry_made", "entry_renamed"]
+    assert entries.find_one({"_id": entry["_id"]})["outbox"] == []
+
+
+def test_after_the_broker_closed_the_relays_connection_the_next_write_publishes_at_once(
+    relayed, ledger, config, rabbit_manager
+):
+    _, _, entries = ledger
+    relayed.insert("entries", entry_with_events("entry_made"))
+
+    def connections():
+        listed = rabbit_manager.get_connections()
+        return {c["name"] for c in listed if c["vhost"] == config["vhost"]}
+
+    (closed,) = wait_until(connections, message="the relay's connection listed")
+    rabbit_manager.delete_connection(closed)  # as a broker restart does
+
+    with EventLog(config, "ledger") as log:
+        entry = relayed.insert("entries", entry_with_events("entry_made"))
+        assert entries.find_one({"_id": entry["_id"]})["outbox"] == []
+        assert published_events(log, 1)[0]["data"]["entry_id"] == entry["_id"]
+    wait_until(lambda: connections() - {closed}, message="the relay on a new connection")
+
+
+def test_events_written_behind_others_still_waiting_go_out_after_them_with_the_sweep(
+    relayed, ledger, config
+):
+    relay, _, entries = ledger
+    entry = relayed.insert("entries", {"_id": new_id(), "name": "kas"})
+    left = make_event("entry_made", {"entry_id": entry["_id"]})  # as after a broker outage
+    entries.update_one({"_id": entry["_id"]}, with_events({}, [left]))
+    record(entry, "entry_renamed", {"entry_id": entry["_id"]})
+    with EventLog(config, "ledger") as log:
+        relayed.save("entries", {**entry, "name": "kas desa"})
+        waiting = entries.find_one({"_id": entry["_id"]})["outbox"]
+        assert [e["type"] for e in waiting] == ["entry_made", "entry_renamed"]
+        assert relay.sweep() == 2
+        assert [e["type"] for e in published_events(log, 2)] == ["entry_made", "entry_renamed"]

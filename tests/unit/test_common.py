@@ -168,6 +168,16 @@ def test_pagination_limits_are_enforced(query, field):
     assert field in raised.value.details
 
 
+def test_a_shared_schema_is_made_once_and_answers_each_call_on_its_own():
+    shared = PageSchema.shared()
+    assert PageSchema.shared() is shared and PageSchema.shared(many=True) is not shared
+    assert shared.load_or_raise({"page": "2"}) == {"page": 2, "page_size": 20}
+    with pytest.raises(errors.ValidationError):
+        shared.load_or_raise({"page": "0"})
+    assert shared.load_or_raise({}) == {"page": 1, "page_size": 20}  # nothing kept
+    assert PageSchema.shared(many=True).load_or_raise([{}]) == [{"page": 1, "page_size": 20}]
+
+
 @pytest.mark.parametrize(
     ("starts_at", "valid"),
     [
