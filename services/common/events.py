@@ -57,7 +57,6 @@ logger = logging.getLogger(__name__)
 LEASE = datetime.timedelta(seconds=30)
 INBOX_KEPT = datetime.timedelta(days=7)
 SWEEP_BATCH = 100
-FULL_SWEEP_EVERY = 30  # sweeps: the first, and then one a minute at the default interval
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 CONFIRM_TIMEOUT = 10.0  # seconds a batch waits for its confirms; then it waits for the sweep
 
@@ -249,7 +248,10 @@ class OutboxRelay:
         for count in itertools.count():
             eventlet.sleep(self.interval)
             try:
-                self.sweep(everything=count % FULL_SWEEP_EVERY == 0)
+                # every write raises the flag with its events (``with_events``), so the
+                # pass over every document (slow on the embedded store, which cannot
+                # index ``$exists``) is needed once, for what an older version left
+                self.sweep(everything=count == 0)
             except Exception:  # the next sweep tries again; never let the loop die
                 logger.exception("outbox sweep failed")
 

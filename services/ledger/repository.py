@@ -1,6 +1,4 @@
 import datetime
-from collections.abc import Mapping
-from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
