@@ -5,7 +5,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from services.common.periods import in_period
+from services.common.periods import in_period, wib_day
 from services.common.standings import save_standing, seller_standing
 from services.common.storage import Repository
 from services.common.types import Document, Query
@@ -142,7 +142,7 @@ class LedgerRepository(Repository):
             entry = self._entry_at(account, seq + 1)
             if entry is None:
                 return
-            day = f"days.{domain.wib_day(entry['settled_at'])}"
+            day = f"days.{wib_day(entry['settled_at'])}"
             try:
                 self.db.tallies.update_one(
                     {"_id": hub_id, "tallied_seq": seq},

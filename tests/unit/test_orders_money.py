@@ -221,25 +221,19 @@ def test_only_the_buyer_sends_the_transfer_reference(actor):
     assert "reference" in raised.value.details
 
 
-def test_the_network_sales_rows_are_per_hub_with_every_channel_summed():
-    groups = [
+def test_the_network_sales_rows_add_up_each_hub_s_days_per_channel():
+    tallies = [
+        {"hub_id": "hub-2", "channels": {"sms": {"orders": 1, "gross": 15000}}},
+        {"hub_id": "hub-1", "channels": {"online": {"orders": 1, "gross": 5000}}},
         {
-            "_id": "hub-2",
-            "orders": 3,
-            "gross": 90000,
-            "channels": [
-                {"channel": "sms", "orders": 1, "gross": 15000},
-                {"channel": "counter", "orders": 2, "gross": 75000},
-            ],
-        },
-        {
-            "_id": "hub-1",
-            "orders": 1,
-            "gross": 5000,
-            "channels": [{"channel": "online", "orders": 1, "gross": 5000}],
+            "hub_id": "hub-2",
+            "channels": {
+                "sms": {"orders": 2, "gross": 20000},
+                "counter": {"orders": 2, "gross": 75000},
+            },
         },
     ]
-    assert domain.network_sales(groups) == [
+    assert domain.network_sales(tallies) == [
         {
             "hub_id": "hub-1",
             "orders": 1,
@@ -248,11 +242,11 @@ def test_the_network_sales_rows_are_per_hub_with_every_channel_summed():
         },
         {
             "hub_id": "hub-2",
-            "orders": 3,
-            "gross": 90000,
+            "orders": 5,
+            "gross": 110000,
             "by_channel": {
                 "counter": {"orders": 2, "gross": 75000},
-                "sms": {"orders": 1, "gross": 15000},
+                "sms": {"orders": 3, "gross": 35000},
             },
         },
     ]
