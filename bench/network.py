@@ -9,7 +9,7 @@ timed as the gateway asks for them.
 The stores are seeded before the services start, each with its own service's rules:
 orders placed, confirmed, moved on, paid, completed or cancelled by
 ``services.orders.domain`` (online, SMS, WhatsApp and counter sales, cash on delivery
-and bank transfer; about 80 % completed), their days' tallies as the repository
+and bank transfer; about 80 % completed), their months' tallies as the repository
 counts them, but for the last ``--written`` completions, which go through
 ``OrdersRepository.tally`` itself (the write rate), after which the tallies must
 equal the raw aggregation over every order they replace (timed once); hubs,
@@ -147,7 +147,7 @@ def one_order(number, hub, moment, products, rng):
 
 
 def seed_orders(db, args, rng):
-    """The orders, and the completed ones in their days' tallies as
+    """The orders, and the completed ones in their months' tallies as
     ``OrdersRepository.tally`` counts them, but for the last ``--written``, left due
     for that write path; the settled orders as the ledger's seed takes them."""
     products = catalogue(args.hubs)
@@ -162,7 +162,8 @@ def seed_orders(db, args, rng):
             completed.append(order)
         if order["settled_at"] is not None:
             settled.append(ledger_order(order))
-        batch.append(stored(order))
+        # stored as counted: the orders left due are counted from this process
+        batch.append(stored({k: v for k, v in order.items() if k != "tally_due"}))
         if len(batch) >= BATCH:
             db.orders.insert_many(batch)
             batch = []
@@ -170,23 +171,21 @@ def seed_orders(db, args, rng):
         db.orders.insert_many(batch)
     tallied = completed[: len(completed) - args.written]
     db.tallies.insert_many(list(tallies(tallied).values()))
-    db.orders.update_many(
-        {"_id": {"$in": [order["_id"] for order in tallied]}}, {"$unset": {"tally_due": True}}
-    )
     return completed[len(tallied) :], sorted(settled, key=lambda order: order["settled_at"])
 
 
 def tallies(completed):
-    """What ``OrdersRepository.tally`` makes of ``completed``: per hub and WIB day."""
+    """What ``OrdersRepository.tally`` makes of ``completed``: per hub and month."""
     found = {}
     for order in completed:
         day = wib_day(order["completed_at"])
+        key = f"{order['hub_id']}:{day[:7]}"
         tally = found.setdefault(
-            f"{order['hub_id']}:{day}",
-            {"_id": f"{order['hub_id']}:{day}", "hub_id": order["hub_id"], "day": day},
+            key,
+            {"_id": key, "hub_id": order["hub_id"], "month": day[:7], "days": {}, "counted": []},
         )
-        tally.setdefault("counted", []).append(order["_id"])
-        sold = tally.setdefault("channels", {}).setdefault(order["channel"], {"orders": 0})
+        tally["counted"].append(order["_id"])
+        sold = tally["days"].setdefault(day, {}).setdefault(order["channel"], {"orders": 0})
         sold["orders"] += 1
         sold["gross"] = sold.get("gross", 0) + order["total"]
     return found

@@ -702,7 +702,7 @@ def _advance(order: Document, status: str, by: str, now: datetime.datetime) -> N
 
 
 def _completed(order: Document, now: datetime.datetime) -> None:
-    """The order is done: its day's tally of sales is to count it (once:
+    """The order is done: its hub's tally of sales is to count it (once:
     ``OrdersRepository.tally``), in the network report from then on."""
     order.update(completed_at=now, tally_due=True)
 
@@ -920,17 +920,25 @@ def check_can_see_network(actor: Actor) -> None:
         raise NotAllowed("Only an admin sees the report of the whole network.")
 
 
-def network_sales(tallies: Iterable[Document]) -> list[Document]:
-    """The tallies of a period's days (``[{hub_id, channels: {channel: {orders,
-    gross}}}]``, one per hub and WIB day) added up per hub: ``[{hub_id, orders,
-    gross, by_channel: {channel: {orders, gross}}}]`` by hub id."""
+def network_sales(
+    tallies: Iterable[Document], first_day: str | None, end_day: str | None
+) -> list[Document]:
+    """The days ``[first_day, end_day)`` (ISO dates, which sort as days do) of the
+    hubs' tallies (``{hub_id, days: {day: {channel: {orders, gross}}}}``, one per hub
+    and month) added up per hub: ``[{hub_id, orders, gross, by_channel: {channel:
+    {orders, gross}}}]`` by hub id, for hubs that completed an order then."""
     hubs: dict[str, dict[str, Document]] = {}
     for tally in tallies:
-        by_channel = hubs.setdefault(tally["hub_id"], {})
-        for channel, sold in tally["channels"].items():
-            into = by_channel.setdefault(channel, {"orders": 0, "gross": 0})
-            into["orders"] += sold["orders"]
-            into["gross"] += sold["gross"]
+        for day, channels in tally["days"].items():
+            if (first_day is not None and day < first_day) or (
+                end_day is not None and day >= end_day
+            ):
+                continue
+            by_channel = hubs.setdefault(tally["hub_id"], {})
+            for channel, sold in channels.items():
+                into = by_channel.setdefault(channel, {"orders": 0, "gross": 0})
+                into["orders"] += sold["orders"]
+                into["gross"] += sold["gross"]
     return [
         {
             "hub_id": hub_id,

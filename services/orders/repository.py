@@ -48,8 +48,8 @@ class OrdersRepository(Repository):
         "hubs": [],
         "standings": [IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)])],
         "counters": [],
-        # the network report: each hub's sales of a WIB day, by channel
-        "tallies": [IndexModel([("day", ASCENDING)])],
+        # the network report: each hub's sales of a month, per WIB day and channel
+        "tallies": [IndexModel([("month", ASCENDING)])],
     }
 
     # --- the product projection ---
@@ -236,34 +236,36 @@ class OrdersRepository(Repository):
         return {name: _sales(result, name) for name in ("completed", "confirmed")}
 
     def tally(self, order: Document) -> None:
-        """Count a completed order in its hub's tally of its day (WIB) and channel,
-        exactly once: the tally lists the orders it counted and takes one only if it is
-        not listed, in the same write as the counts; the order's ``tally_due`` goes
-        only after that, so a crash in between leaves it for ``tally_overdue`` to count
-        (as a no-op if it was counted), and two workers at once count it once."""
+        """Count a completed order in its hub's tally of the month, on its day (WIB)
+        and channel, exactly once: the tally lists the orders it counted and takes one
+        only if it is not listed, in the same write as the counts; the order's
+        ``tally_due`` goes only after that, so a crash in between leaves it for
+        ``tally_overdue`` to count (a no-op if it was counted), and two workers at once
+        count it once."""
         day = wib_day(order["completed_at"])
+        tally_id = f"{order['hub_id']}:{day[:7]}"
         channel = order.get("channel") or ONLINE  # stored before channels existed
         for _ in range(SAVE_ATTEMPTS):
             try:
                 self.db.tallies.update_one(
-                    {"_id": f"{order['hub_id']}:{day}", "counted": {"$ne": order["_id"]}},
+                    {"_id": tally_id, "counted": {"$ne": order["_id"]}},
                     {
-                        "$set": {"hub_id": order["hub_id"], "day": day},
+                        "$set": {"hub_id": order["hub_id"], "month": day[:7]},
                         "$inc": {
-                            f"channels.{channel}.orders": 1,
-                            f"channels.{channel}.gross": order["total"],
+                            f"days.{day}.{channel}.orders": 1,
+                            f"days.{day}.{channel}.gross": order["total"],
                         },
                         "$push": {"counted": order["_id"]},
                     },
                     upsert=True,
                 )
                 break
-            except DuplicateKeyError:  # counted already, or the day's first two at once
-                counted = {"_id": f"{order['hub_id']}:{day}", "counted": order["_id"]}
+            except DuplicateKeyError:  # counted already, or the month's first two at once
+                counted = {"_id": tally_id, "counted": order["_id"]}
                 if self.db.tallies.find_one(counted, projection={"_id": True}) is not None:
                     break
         else:
-            raise Conflict("This day's tally is changing right now; retry.")
+            raise Conflict("This month's tally is changing right now; retry.")
         self.db.orders.update_one({"_id": order["_id"]}, {"$unset": {"tally_due": True}})
 
     def tally_overdue(self, limit: int) -> int:
@@ -275,15 +277,18 @@ class OrdersRepository(Repository):
 
     def network_sales(self, first_day: str | None, end_day: str | None) -> list[Document]:
         """Orders completed in the WIB days ``[first_day, end_day)`` and their gross per
-        hub and channel, from the days' tallies (one small document per hub and day,
-        whatever the number of orders; ``domain.network_sales`` adds them up)."""
-        days: Query = {}
+        hub and channel, from the tallies of those months (one document per hub and
+        month, whatever the number of orders; ``domain.network_sales`` adds up the
+        days)."""
+        months: Query = {}
         if first_day is not None:
-            days["$gte"] = first_day
+            months["$gte"] = first_day[:7]
         if end_day is not None:
-            days["$lt"] = end_day
-        found = self.db.tallies.find({"day": days} if days else {}, projection={"counted": False})
-        return domain.network_sales(found)
+            months["$lte"] = end_day[:7]
+        found = self.db.tallies.find(
+            {"month": months} if months else {}, projection={"counted": False}
+        )
+        return domain.network_sales(found, first_day, end_day)
 
 
 _TOTALS: list[Query] = [

@@ -281,7 +281,7 @@ class OrdersService(HealthMixin):
     def network_sales(self, actor, query):
         """``network_sales(admin, {"from": "2026-11-01", "to": "2026-11-30"})`` →
         ``[{hub_id, orders, gross, by_channel: {channel: {orders, gross}}}]``: orders
-        completed in the period's WIB days, per hub, from the days' tallies."""
+        completed in the period's WIB days, per hub, from the hubs' monthly tallies."""
         domain.check_can_see_network(actor)
         rows = self.store.network_sales(*days_of(query))
         return schemas.HubSalesSchema(many=True).dump(rows)

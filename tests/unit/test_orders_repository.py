@@ -144,11 +144,11 @@ def test_a_completion_a_crash_left_uncounted_is_counted_by_the_sweep(repository)
     assert repository.db.orders.find_one({"_id": "crashed"}).get("tally_due") is None
 
 
-def test_two_workers_counting_a_day_s_first_orders_at_once_count_each_once(repository):
+def test_two_workers_counting_a_month_s_first_orders_at_once_count_each_once(repository):
     first = completed(repository, "hub-1", 1000, "online")
     second = {**first, "_id": "second", "buyer_id": "b2", "number": "n2", "total": 2000}
     repository.db.orders.insert_one(second)
-    repository.db.tallies.delete_many({})  # both about to write the day's first tally
+    repository.db.tallies.delete_many({})  # both about to write the month's first tally
     racing = threading.Barrier(2)
 
     def count(order):
