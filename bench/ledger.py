@@ -32,7 +32,7 @@ from bench.common import data_dir, fresh_vhost, percentile, stop_on_sigterm
 from services.common import config as cfg
 from services.common.envelope import isoformat
 from services.common.mongo import database_name, mongo_client
-from services.common.periods import WIB
+from services.common.periods import WIB, wib_day
 from services.common.remote import DEFAULT_RPC_TIMEOUT
 from services.common.signing import signed
 from services.ledger import domain
@@ -96,7 +96,7 @@ def seed(db, orders):
                 entries = []
         tally = tallies.setdefault(order["hub_id"], {"tallied_seq": 0, "days": {}})
         day = tally["days"].setdefault(
-            domain.wib_day(entry["settled_at"]), {"commission": 0, "settled_orders": 0}
+            wib_day(entry["settled_at"]), {"commission": 0, "settled_orders": 0}
         )
         day["commission"] += entry["amount"]  # the last entry is the hub's commission
         day["settled_orders"] += 1

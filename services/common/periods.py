@@ -104,3 +104,31 @@ def in_period(start: datetime.datetime | None, end: datetime.datetime | None) ->
     if end is not None:
         condition["$lt"] = end
     return condition
+
+
+def wib_day(moment: datetime.datetime) -> str:
+    """``2026-11-30T18:00:00Z`` → ``"2026-12-01"``: the day it was in the hubs' time."""
+    return moment.astimezone(WIB).date().isoformat()
+
+
+def report_days(
+    start: datetime.datetime | None, end: datetime.datetime | None
+) -> tuple[str | None, str | None]:
+    """``[first day, day after the last)`` of the period, as WIB dates, for totals
+    kept per day (the network report's): the period must be whole days."""
+    for name, moment in (("from", start), ("to", end)):
+        if moment is not None and moment.astimezone(WIB).time() != datetime.time():
+            raise ValidationError(
+                "The network report counts whole days.",
+                {name: ["Send a date (2026-11-01): whole days in WIB (Asia/Jakarta)."]},
+            )
+    return (
+        None if start is None else wib_day(start),
+        None if end is None else wib_day(end),
+    )
+
+
+def days_of(query: object) -> tuple[str | None, str | None]:
+    """``{"from": "2026-11-01", "to": "2026-11-30"}`` → ``("2026-11-01",
+    "2026-12-01")``: ``period_of`` in whole WIB days (``report_days``)."""
+    return report_days(*period_of(query))

@@ -33,9 +33,8 @@ from typing import Any, NamedTuple
 
 from services.common.actor import Actor, is_admin, is_coordinator, member_id
 from services.common.envelope import payload, record, utcnow
-from services.common.errors import Conflict, ValidationError
+from services.common.errors import Conflict
 from services.common.gsm import rupiah
-from services.common.periods import WIB
 from services.common.types import Document
 from services.ledger.contract import (
     ADJUSTMENT,
@@ -213,11 +212,6 @@ def parse_time(text: str) -> datetime.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
 
 
-def wib_day(moment: datetime.datetime) -> str:
-    """``2026-11-30T18:00:00Z`` → ``"2026-12-01"``: the day it was in the hubs' time."""
-    return moment.astimezone(WIB).date().isoformat()
-
-
 # --- payouts and adjustments -----------------------------------------------------
 
 
@@ -349,23 +343,6 @@ def statement(
 def check_can_see_network(actor: Actor) -> None:
     if not is_admin(actor):
         raise NotAllowed("The network report is for admins.", {"actor": ["Log in as an admin."]})
-
-
-def report_days(
-    start: datetime.datetime | None, end: datetime.datetime | None
-) -> tuple[str | None, str | None]:
-    """``[first day, day after the last)`` of the period, as WIB dates: the hubs' totals
-    are kept per day, so the period must be whole days."""
-    for name, moment in (("from", start), ("to", end)):
-        if moment is not None and moment.astimezone(WIB).time() != datetime.time():
-            raise ValidationError(
-                "The network report counts whole days.",
-                {name: ["Send a date (2026-11-01): whole days in WIB (Asia/Jakarta)."]},
-            )
-    return (
-        None if start is None else wib_day(start),
-        None if end is None else wib_day(end),
-    )
 
 
 def commission_by_hub(

@@ -3,7 +3,7 @@ import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from services.common.periods import in_period
+from services.common.periods import in_period, wib_day
 from services.common.standings import StandingsRepository
 from services.common.types import Document, Query
 from services.ledger import domain
@@ -139,7 +139,7 @@ class LedgerRepository(StandingsRepository):
             entry = self._entry_at(account, seq + 1)
             if entry is None:
                 return
-            day = f"days.{domain.wib_day(entry['settled_at'])}"
+            day = f"days.{wib_day(entry['settled_at'])}"
             try:
                 self.db.tallies.update_one(
                     {"_id": hub_id, "tallied_seq": seq},

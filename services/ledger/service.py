@@ -1,7 +1,7 @@
 from services.common.errors import EXPECTED
 from services.common.events import subscribe
 from services.common.idempotency import Idempotency, idempotent
-from services.common.periods import period_of
+from services.common.periods import days_of, period_of
 from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
@@ -92,6 +92,6 @@ class LedgerService(HealthMixin):
         ``[{hub_id, settled_orders, commission}]`` for whole WIB days, from one document
         per hub."""
         domain.check_can_see_network(actor)
-        first_day, end_day = domain.report_days(*period_of(query))
+        first_day, end_day = days_of(query)
         found = domain.commission_by_hub(self.store.tallies(), first_day, end_day)
         return schemas.HubCommissionSchema(many=True).dump(found)

@@ -690,7 +690,7 @@ def _advance(order: Document, status: str, by: str, now: datetime.datetime) -> N
     previous = order["status"]
     _moved(order, status, by, now)
     if status == COMPLETED:
-        order["completed_at"] = now
+        _completed(order, now)
     record(
         order,
         ORDER_STATUS_CHANGED,
@@ -699,6 +699,12 @@ def _advance(order: Document, status: str, by: str, now: datetime.datetime) -> N
     if status == COMPLETED and order["payment_method"] == COD:
         _paid(order, by, now)
     _settle_if_due(order, now)
+
+
+def _completed(order: Document, now: datetime.datetime) -> None:
+    """The order is done: its hub's tally of sales is to count it (once:
+    ``OrdersRepository.tally``), in the network report from then on."""
+    order.update(completed_at=now, tally_due=True)
 
 
 def _next_hint(order: Document) -> str:
@@ -879,7 +885,8 @@ def counter_sale_decided(
     now, by = now or utcnow(), order["acted_by"]
     order["retry_at"] = None
     if decision["sold"]:
-        order.update(stock_reserved=True, completed_at=now)
+        order["stock_reserved"] = True
+        _completed(order, now)
         _moved(order, COMPLETED, by, now)
         order.update(payment_status=PAID, paid_at=now, paid_by=by)
         _settle_if_due(order, now)
@@ -913,21 +920,33 @@ def check_can_see_network(actor: Actor) -> None:
         raise NotAllowed("Only an admin sees the report of the whole network.")
 
 
-def network_sales(groups: Iterable[Document]) -> list[Document]:
-    """``[{_id: hub_id, orders, gross, channels: [{channel, orders, gross}]}]`` as the
-    store grouped them → ``[{hub_id, orders, gross, by_channel: {channel: {orders,
-    gross}}}]`` by hub id."""
+def network_sales(
+    tallies: Iterable[Document], first_day: str | None, end_day: str | None
+) -> list[Document]:
+    """The days ``[first_day, end_day)`` (ISO dates, which sort as days do) of the
+    hubs' tallies (``{hub_id, days: {day: {channel: {orders, gross}}}}``, one per hub
+    and month) added up per hub: ``[{hub_id, orders, gross, by_channel: {channel:
+    {orders, gross}}}]`` by hub id, for hubs that completed an order then."""
+    hubs: dict[str, dict[str, Document]] = {}
+    for tally in tallies:
+        for day, channels in tally["days"].items():
+            if (first_day is not None and day < first_day) or (
+                end_day is not None and day >= end_day
+            ):
+                continue
+            by_channel = hubs.setdefault(tally["hub_id"], {})
+            for channel, sold in channels.items():
+                into = by_channel.setdefault(channel, {"orders": 0, "gross": 0})
+                into["orders"] += sold["orders"]
+                into["gross"] += sold["gross"]
     return [
         {
-            "hub_id": group["_id"],
-            "orders": group["orders"],
-            "gross": group["gross"],
-            "by_channel": {
-                row["channel"]: {"orders": row["orders"], "gross": row["gross"]}
-                for row in sorted(group["channels"], key=lambda row: row["channel"])
-            },
+            "hub_id": hub_id,
+            "orders": sum(sold["orders"] for sold in by_channel.values()),
+            "gross": sum(sold["gross"] for sold in by_channel.values()),
+            "by_channel": dict(sorted(by_channel.items())),
         }
-        for group in sorted(groups, key=lambda group: group["_id"])
+        for hub_id, by_channel in sorted(hubs.items())
     ]
 
 

@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common.commission import DEFAULT_COMMISSION_PERCENT
 from services.common.envelope import utcnow
 from services.common.errors import Conflict
-from services.common.periods import in_period
+from services.common.periods import in_period, wib_day
 from services.common.standings import StandingsRepository
 from services.common.types import Document, Query
 from services.orders import domain
@@ -40,13 +40,15 @@ class OrdersRepository(StandingsRepository):
             IndexModel([("hub_id", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("hub_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)]),
             IndexModel([("status", ASCENDING), ("retry_at", ASCENDING)]),
-            # the network report: completed orders by completion time
-            IndexModel([("status", ASCENDING), ("completed_at", ASCENDING)]),
+            # completed orders not yet counted in their day's tally
+            IndexModel([("tally_due", ASCENDING)], sparse=True),
             IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
         ],
         "products": [IndexModel([("hub_id", ASCENDING)])],
         "hubs": [],
         "counters": [],
+        # the network report: each hub's sales of a month, per WIB day and channel
+        "tallies": [IndexModel([("month", ASCENDING)])],
     }
 
     # --- the product projection ---
@@ -170,9 +172,13 @@ class OrdersRepository(StandingsRepository):
             if not change(order, *args, **kwargs):
                 return order
             try:
-                return self.save("orders", order)
+                saved = self.save("orders", order)
             except Conflict:
                 logger.info("order %s changed meanwhile (attempt %s); retrying", order_id, attempt)
+                continue
+            if saved.get("tally_due"):
+                self.tally(saved)
+            return saved
         raise Conflict("This order is changing right now; retry.")
 
     def claim_unanswered(self, retry_seconds: float) -> Document | None:
@@ -224,43 +230,60 @@ class OrdersRepository(StandingsRepository):
         (result,) = self.db.orders.aggregate([{"$match": match}, {"$facet": facets}])
         return {name: _sales(result, name) for name in ("completed", "confirmed")}
 
-    def network_sales(
-        self, start: datetime.datetime | None, end: datetime.datetime | None
-    ) -> list[Document]:
-        """Orders completed in ``[start, end)`` and their gross per hub and channel,
-        grouped by the database (``domain.network_sales`` names the rows)."""
-        match: Query = {"status": domain.COMPLETED}
-        period = in_period(start, end)
-        if period:
-            match["completed_at"] = period
-        groups = self.db.orders.aggregate(
-            [
-                {"$match": match},
-                {
-                    "$group": {
-                        # orders stored before channels existed were all placed online
-                        "_id": {"hub_id": "$hub_id", "channel": {"$ifNull": ["$channel", ONLINE]}},
-                        "orders": {"$sum": 1},
-                        "gross": {"$sum": "$total"},
-                    }
-                },
-                {
-                    "$group": {
-                        "_id": "$_id.hub_id",
-                        "orders": {"$sum": "$orders"},
-                        "gross": {"$sum": "$gross"},
-                        "channels": {
-                            "$push": {
-                                "channel": "$_id.channel",
-                                "orders": "$orders",
-                                "gross": "$gross",
-                            }
+    def tally(self, order: Document) -> None:
+        """Count a completed order in its hub's tally of the month, on its day (WIB)
+        and channel, exactly once: the tally lists the orders it counted and takes one
+        only if it is not listed, in the same write as the counts; the order's
+        ``tally_due`` goes only after that, so a crash in between leaves it for
+        ``tally_overdue`` to count (a no-op if it was counted), and two workers at once
+        count it once."""
+        day = wib_day(order["completed_at"])
+        tally_id = f"{order['hub_id']}:{day[:7]}"
+        channel = order.get("channel") or ONLINE  # stored before channels existed
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                self.db.tallies.update_one(
+                    {"_id": tally_id, "counted": {"$ne": order["_id"]}},
+                    {
+                        "$set": {"hub_id": order["hub_id"], "month": day[:7]},
+                        "$inc": {
+                            f"days.{day}.{channel}.orders": 1,
+                            f"days.{day}.{channel}.gross": order["total"],
                         },
-                    }
-                },
-            ]
+                        "$push": {"counted": order["_id"]},
+                    },
+                    upsert=True,
+                )
+                break
+            except DuplicateKeyError:  # counted already, or the month's first two at once
+                counted = {"_id": tally_id, "counted": order["_id"]}
+                if self.db.tallies.find_one(counted, projection={"_id": True}) is not None:
+                    break
+        else:
+            raise Conflict("This month's tally is changing right now; retry.")
+        self.db.orders.update_one({"_id": order["_id"]}, {"$unset": {"tally_due": True}})
+
+    def tally_overdue(self, limit: int) -> int:
+        """Count up to ``limit`` completed orders a crash left uncounted; how many."""
+        due = list(self.db.orders.find({"tally_due": True}).limit(limit))
+        for order in due:
+            self.tally(order)
+        return len(due)
+
+    def network_sales(self, first_day: str | None, end_day: str | None) -> list[Document]:
+        """Orders completed in the WIB days ``[first_day, end_day)`` and their gross per
+        hub and channel, from the tallies of those months (one document per hub and
+        month, whatever the number of orders; ``domain.network_sales`` adds up the
+        days)."""
+        months: Query = {}
+        if first_day is not None:
+            months["$gte"] = first_day[:7]
+        if end_day is not None:
+            months["$lte"] = end_day[:7]
+        found = self.db.tallies.find(
+            {"month": months} if months else {}, projection={"counted": False}
         )
-        return domain.network_sales(groups)
+        return domain.network_sales(found, first_day, end_day)
 
 
 _TOTALS: list[Query] = [

@@ -6,7 +6,7 @@ from services.catalogue import contract as catalogue
 from services.common.errors import EXPECTED, KomporError
 from services.common.events import subscribe
 from services.common.idempotency import Idempotency, idempotent
-from services.common.periods import period_of
+from services.common.periods import days_of, period_of
 from services.common.remote import Remote
 from services.common.rpc import rpc
 from services.common.schemas import page_of
@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 RETRY_SWEEP_INTERVAL = 1.0
 RETRY_BATCH = 100
+TALLY_SWEEP_INTERVAL = 30.0
 
 
 class OrdersService(HealthMixin):
@@ -99,6 +100,13 @@ class OrdersService(HealthMixin):
                 self._sell_again(claimed["_id"])
             else:
                 self.store.apply(claimed["_id"], domain.reannounce, retry_seconds)
+
+    @timer(interval=TALLY_SWEEP_INTERVAL)
+    def tally_overdue(self):
+        """Count in the network report's tallies the completed orders a crash left
+        uncounted (``OrdersRepository.tally``: never twice)."""
+        while self.store.tally_overdue(RETRY_BATCH) == RETRY_BATCH:
+            continue
 
     def _sell_again(self, order_id):
         try:
@@ -275,7 +283,7 @@ class OrdersService(HealthMixin):
     def network_sales(self, actor, query):
         """``network_sales(admin, {"from": "2026-11-01", "to": "2026-11-30"})`` →
         ``[{hub_id, orders, gross, by_channel: {channel: {orders, gross}}}]``: orders
-        completed in the period, per hub, summed by the database."""
+        completed in the period's WIB days, per hub, from the hubs' monthly tallies."""
         domain.check_can_see_network(actor)
-        rows = self.store.network_sales(*period_of(query))
+        rows = self.store.network_sales(*days_of(query))
         return schemas.HubSalesSchema(many=True).dump(rows)

@@ -5,7 +5,14 @@ import datetime
 import pytest
 
 from services.common.errors import ValidationError
-from services.common.periods import ReportQuerySchema, in_period, period_of, report_period
+from services.common.periods import (
+    ReportQuerySchema,
+    days_of,
+    in_period,
+    period_of,
+    report_days,
+    report_period,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +90,15 @@ def test_a_period_of_a_query_is_its_half_open_range_in_utc():
     assert period_of({}) == (None, None)
     assert in_period(start, end) == {"$gte": start, "$lt": end}
     assert in_period(None, None) == {}
+
+
+def test_the_network_report_counts_whole_wib_days():
+    wib = datetime.timezone(datetime.timedelta(hours=7))
+    start = datetime.datetime(2026, 11, 1, tzinfo=wib)
+    end = datetime.datetime(2026, 12, 1, tzinfo=wib)
+    assert report_days(start, end) == ("2026-11-01", "2026-12-01")
+    assert report_days(None, None) == (None, None)
+    with pytest.raises(ValidationError) as refused:
+        report_days(start + datetime.timedelta(hours=3), end)
+    assert "from" in refused.value.details
+    assert days_of({"from": "2026-11-01", "to": "2026-11-30"}) == ("2026-11-01", "2026-12-01")

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.common.errors import Conflict, ValidationError
+from services.common.errors import Conflict
+from services.common.periods import wib_day
 from services.ledger import contract, domain
 from services.ledger.exceptions import (
     InsufficientBalance,
@@ -141,7 +142,7 @@ def test_the_same_order_makes_the_same_entry_ids_so_a_repeat_writes_nothing_new(
 def test_an_order_counts_on_its_day_in_wib():
     order = settled_order(HUB, [(SELLER, 100)], settled_at="2026-11-30T18:30:00.000Z")
     (_, commission) = domain.settlement(order)
-    assert domain.wib_day(commission["settled_at"]) == "2026-12-01"
+    assert wib_day(commission["settled_at"]) == "2026-12-01"
 
 
 def test_commission_by_hub_sums_the_days_of_the_period_from_each_hubs_tally():
@@ -315,17 +316,6 @@ def test_a_statement_of_someone_who_never_sold_here_does_not_exist():
 
 
 # --- the network report --------------------------------------------------------------
-
-
-def test_the_network_report_counts_whole_wib_days():
-    wib = datetime.timezone(datetime.timedelta(hours=7))
-    start = datetime.datetime(2026, 11, 1, tzinfo=wib)
-    end = datetime.datetime(2026, 12, 1, tzinfo=wib)
-    assert domain.report_days(start, end) == ("2026-11-01", "2026-12-01")
-    assert domain.report_days(None, None) == (None, None)
-    with pytest.raises(ValidationError) as refused:
-        domain.report_days(start + datetime.timedelta(hours=3), end)
-    assert "from" in refused.value.details
 
 
 def test_the_network_report_is_for_admins():

@@ -221,25 +221,29 @@ def test_only_the_buyer_sends_the_transfer_reference(actor):
     assert "reference" in raised.value.details
 
 
-def test_the_network_sales_rows_are_per_hub_with_every_channel_summed():
-    groups = [
+def test_the_network_sales_rows_add_up_each_hub_s_days_of_the_period_per_channel():
+    tallies = [
         {
-            "_id": "hub-2",
-            "orders": 3,
-            "gross": 90000,
-            "channels": [
-                {"channel": "sms", "orders": 1, "gross": 15000},
-                {"channel": "counter", "orders": 2, "gross": 75000},
-            ],
+            "hub_id": "hub-2",
+            "days": {
+                "2026-10-31": {"sms": {"orders": 9, "gross": 90000}},  # before the period
+                "2026-11-01": {"sms": {"orders": 1, "gross": 15000}},
+            },
         },
+        {"hub_id": "hub-1", "days": {"2026-11-30": {"online": {"orders": 1, "gross": 5000}}}},
         {
-            "_id": "hub-1",
-            "orders": 1,
-            "gross": 5000,
-            "channels": [{"channel": "online", "orders": 1, "gross": 5000}],
+            "hub_id": "hub-2",
+            "days": {
+                "2026-11-02": {
+                    "sms": {"orders": 2, "gross": 20000},
+                    "counter": {"orders": 2, "gross": 75000},
+                },
+                "2026-12-01": {"sms": {"orders": 9, "gross": 90000}},  # after it
+            },
         },
+        {"hub_id": "hub-3", "days": {"2026-12-01": {"sms": {"orders": 9, "gross": 90000}}}},
     ]
-    assert domain.network_sales(groups) == [
+    assert domain.network_sales(tallies, "2026-11-01", "2026-12-01") == [
         {
             "hub_id": "hub-1",
             "orders": 1,
@@ -248,14 +252,15 @@ def test_the_network_sales_rows_are_per_hub_with_every_channel_summed():
         },
         {
             "hub_id": "hub-2",
-            "orders": 3,
-            "gross": 90000,
+            "orders": 5,
+            "gross": 110000,
             "by_channel": {
                 "counter": {"orders": 2, "gross": 75000},
-                "sms": {"orders": 1, "gross": 15000},
+                "sms": {"orders": 3, "gross": 35000},
             },
         },
     ]
+    assert len(domain.network_sales(tallies, None, None)) == 3
     with pytest.raises(NotAllowed):
         domain.check_can_see_network(COORDINATOR)
     domain.check_can_see_network(make_actor("admin", is_admin=True))
