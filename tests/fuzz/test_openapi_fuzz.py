@@ -36,6 +36,24 @@ def _a_report_period(case):
     return start < end
 
 
+def _whole_days(case):
+    """The network report counts whole WIB days: ``from`` and ``to`` are dates, ``to``
+    not before ``from``."""
+    query = case.query or {}
+    for name in ("from", "to"):
+        if name in query and not (isinstance(query[name], str) and len(query[name]) == 10):
+            return False
+    return _a_report_period(case)
+
+
+def _a_stock_change_that_fits(case):
+    """The stock after a change stays within 0 and 1,000,000, which depends on the
+    stock the product has and no document can state: valid data moves it a little."""
+    body = case.body if isinstance(case.body, dict) else {}
+    delta = body.get("delta")
+    return not isinstance(delta, int) or abs(delta) <= 1_000
+
+
 def _moment(text):
     moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
@@ -46,6 +64,8 @@ def _moment(text):
 DESCRIBED_RULES = {
     "GET /api/v1/products": _a_price_range,
     "GET /api/v1/hubs/{hub_id}/reports/sales": _a_report_period,
+    "GET /api/v1/reports/network": _whole_days,
+    "POST /api/v1/products/{product_id}/stock": _a_stock_change_that_fits,
 }
 
 
