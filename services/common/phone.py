@@ -3,6 +3,10 @@
 import phonenumbers
 
 REGION = "ID"
+MOBILE_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
 
 
 def normalise_phone(text: object) -> str:
@@ -22,6 +26,20 @@ def normalise_phone(text: object) -> str:
             "Not a valid phone number; send it like 0812-3456-7890 or +62 812 3456 7890."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_mobile(text: object) -> str:
+    """An Indonesian mobile number (one that can receive an SMS), stored as E.164:
+    ``"0812-3456-7890"`` → ``"+6281234567890"``; a landline such as ``0341 123456``
+    or a number of another country raises ``ValueError`` saying what to send."""
+    phone = normalise_phone(text)
+    number = phonenumbers.parse(phone, REGION)
+    if number.country_code != 62 or phonenumbers.number_type(number) not in MOBILE_TYPES:
+        raise ValueError(
+            "Not an Indonesian mobile number; send one that receives SMS, "
+            "like 0812-3456-7890 or +62 812 3456 7890."
+        )
+    return phone
 
 
 def mask_phone(phone: object) -> str:

@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from services.common import config as cfg
 from services.common import envelope, errors
 from services.common.auth import TokenSigner
-from services.common.phone import normalise_phone
+from services.common.phone import normalise_mobile, normalise_phone
 from services.common.remote import TimedMethod
 from services.common.schemas import PageSchema, Schema, representable_in_utc
 from services.gateway.http import to_api_error
@@ -84,6 +84,17 @@ def test_local_phone_forms_become_e164(local):
 def test_what_is_not_a_phone_is_refused_with_an_example(bad):
     with pytest.raises(ValueError, match="0812-3456-7890"):
         normalise_phone(bad)
+
+
+@pytest.mark.parametrize("mobile", ["0812-3456-7890", "+62 857 1234 5678", "0881234567"])
+def test_an_indonesian_mobile_is_accepted(mobile):
+    assert normalise_mobile(mobile) == normalise_phone(mobile)
+
+
+@pytest.mark.parametrize("landline_or_foreign", ["0341 123456", "+1 415 555 2671", "+60 12 345 6789"])
+def test_a_landline_or_a_foreign_number_is_not_an_indonesian_mobile(landline_or_foreign):
+    with pytest.raises(ValueError, match="Indonesian mobile"):
+        normalise_mobile(landline_or_foreign)
 
 
 def test_without_a_configured_key_one_is_generated_once_and_kept_private(tmp_path):
