@@ -25,6 +25,9 @@ from typing import TypedDict
 BUYER = "buyer"
 SELLER = "seller"
 COORDINATOR = "coordinator"
+AGENT = "agent"
+"""Appointed by a hub's coordinator to order for customers and run congregation groups
+(DESIGN §9); an agent is also an approved member of that hub."""
 MEMBER_ROLES = (SELLER, BUYER)
 """What a membership of a hub makes someone (coordinators are assigned, not members)."""
 ROLES = (BUYER, SELLER, COORDINATOR)
@@ -80,6 +83,11 @@ def is_seller(actor: Actor | None, hub_id: str) -> bool:
 def is_member(actor: Actor | None, hub_id: str) -> bool:
     """An approved seller or buyer of ``hub_id``."""
     return any(role in MEMBER_ROLES for role in roles_in(actor, hub_id))
+
+
+def is_agent(actor: Actor | None, hub_id: str) -> bool:
+    """An agent appointed in ``hub_id`` (an admin is not one by being admin)."""
+    return has_role(actor, hub_id, AGENT)
 
 
 def coordinated_hubs(actor: Actor | None) -> list[str]:
