@@ -58,6 +58,14 @@ TRAINING_ENROLLED = "training_enrolled"
 TRAINING_COMPLETED = "training_completed"
 ROLES_CHANGED = "roles_changed"
 OTP_ISSUED = "otp_issued"
+AGENT_APPOINTED = "agent_appointed"
+CONTACT_ADDED = "contact_added"
+BROADCAST_REQUESTED = "broadcast_requested"
+
+GROUP_KINDS = ("jamaah", "majelis_taklim", "ranting", "other")
+"""What a congregation group is (DESIGN §9)."""
+MAX_BROADCAST_PRODUCTS = 3
+"""A broadcast names at most this many products, so its message fits one SMS."""
 
 
 class MemberRegistered(TypedDict):
@@ -179,6 +187,51 @@ class OtpIssued(TypedDict):
     language: str
 
 
+class AgentAppointed(TypedDict):
+    agent_id: str
+    hub_id: str
+    member_id: str
+    commission_percent: int
+    appointed_by: str
+
+
+class ContactAdded(TypedDict):
+    """A phone new to a group: told once who added it and how to stop broadcasts."""
+
+    group_id: str
+    group_name: str
+    hub_id: str
+    hub_name: str
+    phone: str
+    name: str | None
+    added_by_name: str
+
+
+class BroadcastProduct(TypedDict):
+    id: str
+    code: str
+    name: str
+    price: int
+
+
+class BroadcastRecipient(TypedDict):
+    phone: str
+    name: str | None
+
+
+class BroadcastRequested(TypedDict):
+    """Every contact of the group when the broadcast was asked for; whether each still
+    wants broadcasts is checked when its message is sent."""
+
+    broadcast_id: str
+    hub_id: str
+    hub_name: str
+    group_id: str
+    group_name: str
+    products: list[BroadcastProduct]
+    recipients: list[BroadcastRecipient]
+
+
 EVENTS: dict[str, type] = {
     MEMBER_REGISTERED: MemberRegistered,
     MEMBER_UPDATED: MemberUpdated,
@@ -195,5 +248,8 @@ EVENTS: dict[str, type] = {
     TRAINING_COMPLETED: TrainingCompleted,
     ROLES_CHANGED: RolesChanged,
     OTP_ISSUED: OtpIssued,
+    AGENT_APPOINTED: AgentAppointed,
+    CONTACT_ADDED: ContactAdded,
+    BROADCAST_REQUESTED: BroadcastRequested,
 }
 """Every event community publishes, with the shape of its ``data``."""

@@ -91,8 +91,10 @@ def test_an_indonesian_mobile_is_accepted(mobile):
     assert normalise_mobile(mobile) == normalise_phone(mobile)
 
 
-@pytest.mark.parametrize("landline_or_foreign", ["0341 123456", "+1 415 555 2671", "+60 12 345 6789"])
-def test_a_landline_or_a_foreign_number_is_not_an_indonesian_mobile(landline_or_foreign):
+@pytest.mark.parametrize(
+    "landline_or_foreign", ["0341 123456", "+1 415 555 2671", "+60 12 345 6789"]
+)
+def test_a_landline_or_a_foreign_number_is_refused(landline_or_foreign):
     with pytest.raises(ValueError, match="Indonesian mobile"):
         normalise_mobile(landline_or_foreign)
 
