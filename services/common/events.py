@@ -314,7 +314,8 @@ def listen(
 
 class Subscriber(Listener):
     """``@subscribe("community", "member_registered")``: the handler gets the
-    envelope ``{"event_id", "occurred_at", "data"}`` at most once per ``event_id``."""
+    envelope ``{"event_id", "occurred_at", "data"}`` at most once per ``event_id``
+    (within a process; replicas meet an idempotent handler)."""
 
     inbox = Inbox()
 
@@ -322,6 +323,9 @@ class Subscriber(Listener):
         super().setup()
         config = self.container.config
         self.delays = cfg.retry_delays(config)
+        self.in_flight: set[str] = set()
+        """Events this process is handling now: a copy arriving meanwhile (an outbox
+        batch sent again after lost confirms) is acknowledged, not handled twice."""
         self.publisher = Publisher(
             config[AMQP_URI_CONFIG_KEY],
             use_confirms=True,
@@ -336,10 +340,17 @@ class Subscriber(Listener):
             logger.error("dropping malformed event on %s: %r", self.queue.name, body)
             self._park(body, message, "malformed event: no event_id", attempts=0)
             return
-        if self._seen(body):
+        key = self.inbox_key(body)
+        if key in self.in_flight or self._seen(body):
+            # a copy being handled here now either succeeds, or goes to a retry queue
             self.queue_consumer.ack_message(message)
             return
-        super().handle_message(body, message)
+        self.in_flight.add(key)
+        try:
+            super().handle_message(body, message)
+        except BaseException:
+            self.in_flight.discard(key)
+            raise
 
     def _seen(self, body: Any) -> bool:
         # this runs in the consumer's own thread, whose death would end the service: a
@@ -358,6 +369,13 @@ class Subscriber(Listener):
         exc_info: ExcInfo | None = None,
     ) -> tuple[Any, ExcInfo | None]:
         body = worker_ctx.args[0]
+        try:
+            self._settle(body, message, exc_info)
+        finally:  # remembered, or on its way to a retry queue: a copy meets either
+            self.in_flight.discard(self.inbox_key(body))
+        return result, exc_info
+
+    def _settle(self, body: Any, message: Message, exc_info: ExcInfo | None) -> None:
         labels = (self.container.service_name, self.source_service, self.event_type)
         if exc_info is None:
             self._remember(body)
@@ -372,7 +390,6 @@ class Subscriber(Listener):
             else:
                 metrics.EVENTS_DEAD_LETTERED.labels(*labels).inc()
                 self._park(body, message, error, attempts)
-        return result, exc_info
 
     def _remember(self, body: Any) -> None:
         # the work is done: an exception here would kill the service, and the event, if

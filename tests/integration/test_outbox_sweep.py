@@ -8,6 +8,7 @@ document; a periodic full sweep still finds events written without the flag.
 """
 
 import sys
+import time
 
 import pytest
 from kombu import Connection
@@ -211,11 +212,13 @@ def test_confirms_lost_mid_batch_send_it_again_and_each_event_is_handled_once(
         entry = relayed.insert("entries", entry_with_events(*["entry_made"] * 3))
         assert failures, "the connection did not fail"
         assert entries.find_one({"_id": entry["_id"]})["outbox"] == []
-        published = published_events(log, 6)  # the batch once unconfirmed, then again
-    ids = [event["event_id"] for event in published]
-    assert len(set(ids)) == 3 and all(ids.count(event_id) == 2 for event_id in ids)
-    wait_until(lambda: len(KeeperService.handled) == 4, message="the batch handled")
-    assert sorted(KeeperService.handled[1:]) == sorted(set(ids))
+        # sent again on a fresh connection; the unconfirmed copies may or may not have
+        # reached the broker before the old connection went (as with a real reset)
+        ids = {event["event_id"] for event in published_events(log, 3)}
+    assert len(ids) == 3
+    wait_until(lambda: len(KeeperService.handled) >= 4, message="the batch handled")
+    time.sleep(1)  # any copy still arriving is skipped, not handled again
+    assert sorted(KeeperService.handled[1:]) == sorted(ids)
 
 
 def test_a_batch_no_broker_confirms_stays_in_the_outbox_for_the_sweep(
