@@ -211,12 +211,14 @@ def reply_to_customer_order_error(error: KomporError, values: Mapping[str, Any])
     """``reply_to_error`` for ``PESAN … UNTUK``: orders refuses a customer from a sender
     who is not an agent of the hub (``Forbidden``) → ``agents_only`` with ``values``
     (``hub``); a ``ValidationError`` naming ``customer`` is the customer's phone
-    (``usage_pesan_untuk``) when it names ``phone`` in it, else the field refused as a
-    whole: no customer taken from this sender, ``agents_only`` too."""
+    (``usage_pesan_untuk``) when it names ``phone`` in it (nested or ``customer.phone``),
+    else the field refused as a whole: no customer taken from this sender,
+    ``agents_only`` too."""
     if isinstance(error, Forbidden):
         return "agents_only", dict(values)
-    named = error.details.get("customer") if isinstance(error, ValidationError) else None
-    if isinstance(named, Mapping) and "phone" in named:
+    details = error.details if isinstance(error, ValidationError) else {}
+    named = details.get("customer")
+    if "customer.phone" in details or (isinstance(named, Mapping) and "phone" in named):
         return "usage_pesan_untuk", {}
     if named is not None:
         return "agents_only", dict(values)

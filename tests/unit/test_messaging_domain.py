@@ -107,6 +107,7 @@ UNKNOWN_FIELD = {"customer": ["Unknown field; remove it."]}
         # an orders that takes no customer from this sender refuses the field itself
         (ValidationError("x", UNKNOWN_FIELD), ("agents_only", {"hub": "Pujon"})),
         (ValidationError("x", {"customer": {"phone": ["No mobile."]}}), ("usage_pesan_untuk", {})),
+        (ValidationError("x", {"customer.phone": ["No mobile."]}), ("usage_pesan_untuk", {})),
         (ValidationError("x", {"items": ["Too many."]}), ("usage_pesan", {})),
         (ProductNotFound("x"), ("unknown_code", {"hub": "Pujon"})),
     ],
