@@ -8,15 +8,20 @@ is raised, so the event is handled again later and the member never gets a wrong
 answer.
 """
 
+import functools
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from services.common.actor import Actor, is_seller
 from services.common.errors import KomporError, RateLimited, ServiceUnavailable, Unauthenticated
+from services.common.phone import mask_phone
 from services.common.remote import Services
 from services.common.types import Document
 from services.messaging import domain
 from services.messaging.repository import MessagingRepository
+
+logger = logging.getLogger(__name__)
 
 SEARCH_RESULTS = 3
 MEMBERS_ONLY = ("GABUNG", "PESAN", "STATUS", "BATAL", "STOK", "SIAP", "BAYAR")
@@ -57,14 +62,21 @@ class Commands:
         return run(message, command["args"], sender)
 
     def _attempt(
-        self, verb: str, values: Mapping[str, Any], call: Callable[[], domain.Reply]
+        self,
+        verb: str,
+        values: Mapping[str, Any],
+        call: Callable[[], domain.Reply],
+        reply_to: Callable[[KomporError, Mapping[str, Any]], domain.Reply | None] | None = None,
     ) -> domain.Reply:
+        """``call()``'s reply, or the reply to the refusal it met (``reply_to``, by
+        default ``domain.reply_to_error`` of ``verb``) with ``values``."""
+        reply_to = reply_to or functools.partial(domain.reply_to_error, verb)
         try:
             return call()
         except KomporError as error:
             if isinstance(error, NOT_OURS):
                 raise
-            reply = domain.reply_to_error(verb, error, values)
+            reply = reply_to(error, values)
             if reply is None:
                 raise
             return reply
@@ -165,12 +177,21 @@ class Commands:
         if isinstance(placed, str):
             return "mixed_hubs", {"code": placed}
         hub_id, items = placed
+        if args.get("customer_phone"):
+            order_for = (hub_id, items, args["customer_phone"])
+            return self._order_for(message, sender, order_for, lines[0]["code"])
 
         def place() -> domain.Reply:
+            product_ids = [item["product_id"] for item in items]
+            broadcast_id = self._broadcast_answered(message["phone"], product_ids)
+            # an orders that predates broadcasts takes no broadcast_id: pass it only when
+            # there is one, so plain orders go through during a rolling upgrade
+            attributed = {} if broadcast_id is None else {"broadcast_id": broadcast_id}
             order = self._as(sender).orders.place_order(
                 domain.idempotency_key(message),
                 domain.order_payload(hub_id, items),
                 channel=message["channel"],
+                **attributed,
             )
             hub = self.remote.community.get_hub(hub_id)
             return "ordered", {
@@ -180,6 +201,51 @@ class Commands:
             }
 
         return self._attempt("PESAN", {"code": lines[0]["code"]}, place)
+
+    def _order_for(
+        self,
+        message: Document,
+        sender: Sender,
+        order_for: tuple[str, list[dict[str, Any]], str],
+        code: str,
+    ) -> domain.Reply:
+        """``PESAN … UNTUK <phone>``: the sender, an agent of the hub, orders
+        ``(hub_id, items, customer_phone)``; orders decides whether they may (a refusal
+        names the hub)."""
+        hub_id, items, customer_phone = order_for
+        values: dict[str, Any] = {"code": code, "hub": None}
+
+        def place() -> domain.Reply:
+            hub = self.remote.community.get_hub(hub_id)
+            values["hub"] = hub["name"]
+            order = self._as(sender).orders.place_order(
+                domain.idempotency_key(message),
+                domain.order_payload(hub_id, items, customer_phone),
+                channel=message["channel"],
+            )
+            return "ordered_for", {
+                "number": order["number"],
+                "total": order["total"],
+                "phone": customer_phone,
+                "hub": hub["name"],
+            }
+
+        return self._attempt("PESAN", values, place, domain.reply_to_customer_order_error)
+
+    def _broadcast_answered(self, phone: str, product_ids: list[str]) -> str | None:
+        """The broadcast this order from ``phone`` answers (community's
+        ``broadcast_for_reply``), or ``None``. Attribution only counts a broadcast's
+        orders: when community cannot say, the order goes on without it."""
+        try:
+            broadcast_id: str | None = self.remote.community.broadcast_for_reply(phone, product_ids)
+        except Exception as error:  # whatever failed, the order must not fail with it
+            logger.warning(
+                "order from %s not attributed to a broadcast: community did not answer (%r)",
+                mask_phone(phone),
+                error,
+            )
+            return None
+        return broadcast_id
 
     def _order(self, sender: Sender, number: str) -> Mapping[str, Any]:
         order: Mapping[str, Any] = self._as(sender).orders.get_order_by_number(number)

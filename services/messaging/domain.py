@@ -207,6 +207,24 @@ def reply_to_error(verb: str, error: KomporError, values: Mapping[str, Any]) -> 
     return None
 
 
+def reply_to_customer_order_error(error: KomporError, values: Mapping[str, Any]) -> Reply | None:
+    """``reply_to_error`` for ``PESAN … UNTUK``: orders refuses a customer from a sender
+    who is not an agent of the hub (``Forbidden``) → ``agents_only`` with ``values``
+    (``hub``); a ``ValidationError`` naming ``customer`` is the customer's phone
+    (``usage_pesan_untuk``) when it names ``phone`` in it (nested or ``customer.phone``),
+    else the field refused as a whole: no customer taken from this sender,
+    ``agents_only`` too."""
+    if isinstance(error, Forbidden):
+        return "agents_only", dict(values)
+    details = error.details if isinstance(error, ValidationError) else {}
+    named = details.get("customer")
+    if "customer.phone" in details or (isinstance(named, Mapping) and "phone" in named):
+        return "usage_pesan_untuk", {}
+    if named is not None:
+        return "agents_only", dict(values)
+    return reply_to_error("PESAN", error, values)
+
+
 def order_lines(
     products: Iterable[tuple[Mapping[str, Any], int]],
 ) -> tuple[str, list[dict[str, Any]]] | str:
@@ -220,14 +238,20 @@ def order_lines(
     return hub_id, [{"product_id": p["id"], "quantity": q} for p, q in pairs]
 
 
-def order_payload(hub_id: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """An order by text message: picked up at the hub, paid on pickup."""
-    return {
+def order_payload(
+    hub_id: str, items: list[dict[str, Any]], customer_phone: str | None = None
+) -> dict[str, Any]:
+    """An order by text message: picked up at the hub, paid on pickup; with
+    ``customer_phone``, an agent's order for that customer."""
+    payload: dict[str, Any] = {
         "hub_id": hub_id,
         "items": items,
         "fulfilment": {"method": "pickup"},
         "payment_method": "cod",
     }
+    if customer_phone is not None:
+        payload["customer"] = {"phone": customer_phone}
+    return payload
 
 
 def found(products: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

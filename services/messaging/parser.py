@@ -8,6 +8,10 @@ between its thousands (``1.000``), quantities as ``2``, ``x2``, ``2x`` or ``x 2`
 a quantity typed onto its code (``K7MA2``: a code always ends in a letter).
 
 - ``parse("pesan k7ma x2, b3cd 1")`` → ``PESAN`` with lines K7MA × 2 and B3CD × 1.
+- ``parse("PESAN K7MA 2 UNTUK 0812-3456-7890")`` → the same for a customer: ``args``
+  gain ``customer_phone`` ``"+6281234567890"`` (``ORDER … FOR …``; ``UTK`` as SMS
+  writes ``untuk``); a number that is no Indonesian mobile → ``problem``
+  ``"usage_pesan_untuk"``, whose reply shows the form.
 - A verb with arguments it cannot read (``STOK K7MA 5``) → that verb with ``problem``
   ``"usage_stok"``: the reply shows the form to send.
 - Nothing recognisable (empty, emoji, 10 KB of anything, not text at all) →
@@ -22,6 +26,7 @@ import unicodedata
 from typing import Any, TypedDict
 
 from services.catalogue.contract import MAX_STOCK
+from services.common.phone import normalise_mobile
 from services.common.slugs import MAX_SLUG, slug_of
 from services.orders.schemas import MAX_QUANTITY
 
@@ -60,6 +65,9 @@ SELL_WORDS = ("JUAL", "SELL")
 MORE_WORDS = {"TAMBAH": "+", "ADD": "+", "PLUS": "+", "KURANG": "-", "MINUS": "-"}
 """``STOK K7MA tambah 5`` is ``STOK K7MA +5``."""
 
+CUSTOMER_WORDS = ("UNTUK", "UTK", "FOR")
+"""``PESAN <lines> UNTUK <phone>``: ordering for a customer. After at least one line, so
+that a product whose code is ``UNTUK`` is still ordered by ``PESAN UNTUK 2``."""
 UNITS = ("PCS", "PC", "BH", "BIJI", "BKS", "BUNGKUS")
 """Words after a quantity that say nothing more (``PESAN K7MA 2 pcs``); none of them
 has a code's shape, so none can be the next line's code."""
@@ -90,6 +98,10 @@ _NUMBER_THEN_REST = re.compile(
     r"((?:[A-Z]{1,4}[ -]?)?\d{1,12})[ .,:;]+(.+)", flags=re.ASCII | re.IGNORECASE
 )
 _VERB = re.compile(r"[\W_]*([^\W\d_]+)")
+_FOR_CUSTOMER = re.compile(
+    rf"(?<!\w)(?:{'|'.join(CUSTOMER_WORDS)})(?!\w)[\s:]*", flags=re.ASCII | re.IGNORECASE
+)
+_PHONE_TYPED = re.compile(r"\+?[\d\s().-]{1,30}", flags=re.ASCII)
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
 _TIMES = dict.fromkeys(map(ord, "\u00d7\u2715\u2716\u2a2f*"), "x")
 _LINE_BREAKS = re.compile(r"[,;/&\n]")
@@ -110,7 +122,8 @@ class Command(TypedDict):
 
     ``args`` by verb: DAFTAR ``{"name"}``; GABUNG ``{"hub": slug, "business_name": str |
     None}``; CARI ``{"words"}``; PESAN ``{"lines": [OrderLine, ...]}`` (1 to MAX_LINES,
-    each code once); STATUS ``{"number": str | None}``; BATAL and SIAP ``{"number"}``;
+    each code once), and ``"customer_phone"`` (E.164) after ``UNTUK``; STATUS
+    ``{"number": str | None}``; BATAL and SIAP ``{"number"}``;
     STOK ``{"code", "delta": int, not 0}``; BAYAR ``{"number", "reference"}`` (the
     reference as typed, one line); the others, and any command with a problem, ``{}``.
     """
@@ -158,6 +171,8 @@ def read(text: object) -> Command:
     args = None if overlong else ARGUMENTS[verb](rest)
     if args is None:
         return command(verb, language, problem=f"usage_{verb.lower()}")
+    if isinstance(args, str):
+        return command(verb, language, problem=args)
     return command(verb, language, args)
 
 
@@ -276,7 +291,33 @@ def _search(rest: str) -> dict[str, Any] | None:
     return {"words": words}
 
 
-def _order(rest: str) -> dict[str, Any] | None:
+def _order(rest: str) -> dict[str, Any] | str | None:
+    """The lines, and after ``UNTUK`` the customer's phone; a phone that is no
+    Indonesian mobile number is the problem ``usage_pesan_untuk``."""
+    customer = _FOR_CUSTOMER.search(rest, 1)
+    if customer is None:
+        return _order_lines(rest)
+    ordered = _order_lines(rest[: customer.start()])
+    if ordered is None:
+        return None
+    phone = _mobile(rest[customer.end() :])
+    return "usage_pesan_untuk" if phone is None else {**ordered, "customer_phone": phone}
+
+
+def _mobile(text: str) -> str | None:
+    """``"0812-3456-7890."`` → ``"+6281234567890"``: digits and what separates them
+    only (no letters a phone keypad would turn into digits); ``None`` unless it is an
+    Indonesian mobile number."""
+    typed = " ".join(text.split()).rstrip(".!")
+    if not _PHONE_TYPED.fullmatch(typed):
+        return None
+    try:
+        return normalise_mobile(typed)
+    except ValueError:
+        return None
+
+
+def _order_lines(rest: str) -> dict[str, Any] | None:
     tokens = [
         token.strip(".:()")
         for token in _LINE_BREAKS.sub(" ", rest.translate(_TIMES).upper()).split()
@@ -383,4 +424,5 @@ ARGUMENTS = {
     "SIAP": _numbered,
     "BAYAR": _payment,
 }
-"""Each verb's reader of what follows it: its ``args``, or ``None`` when unreadable."""
+"""Each verb's reader of what follows it: its ``args``, ``None`` when unreadable (the
+reply shows the verb's usage), or the reply key of a more particular problem."""

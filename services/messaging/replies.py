@@ -2,10 +2,11 @@
 
 ``render(key, language, **values)`` gets facts (``total`` in rupiah as an integer, an
 order ``status`` by its name, ``role`` as ``"seller"``) and writes them in the words of
-the language: ``Rp12.500``, ``siap diambil``, ``penjual``. The text is GSM-7 and at most
-160 septets whatever the values (``gsm.fill``): names, hubs and search words are
-shortened first, never a product's code or price, an order's number or total. A value
-not given reads ``-``; an unknown key gets help; an unknown language Indonesian.
+the language: ``Rp12.500``, ``siap diambil``, ``penjual``; a customer's ``phone`` masked
+(``+62********890``). The text is GSM-7 and at most 160 septets whatever the values
+(``gsm.fill``): names, hubs and search words are shortened first, never a product's
+code or price, an order's number or total. A value not given reads ``-``; an unknown
+key gets help; an unknown language Indonesian.
 
 Pure: no I/O.
 """
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.common import gsm
+from services.common.phone import mask_phone
 from services.messaging.parser import MAX_LINES, MAX_QUANTITY
 
 INDONESIAN, ENGLISH = "id", "en"
@@ -21,9 +23,9 @@ LANGUAGES = (INDONESIAN, ENGLISH)
 PRODUCTS_SHOWN = 3
 MAX_MONEY = 10**15
 """Rupiah above this are no real total: written ``-`` rather than a line of digits."""
-FIXED = ("total", "price", "stock")
-"""Values never shortened: money and counts (numbers, codes and statuses are shortened
-only after every longer value, which real ones never need)."""
+FIXED = ("total", "price", "stock", "phone")
+"""Values never shortened: money, counts and a masked phone (numbers, codes and statuses
+are shortened only after every longer value, which real ones never need)."""
 
 WORDS = {
     INDONESIAN: {
@@ -55,11 +57,11 @@ WORDS = {
 
 TEMPLATES: dict[str, dict[str, str]] = {
     "help": {
-        INDONESIAN: "KOMPOR DESA: DAFTAR nama, GABUNG simpul, CARI kata, PESAN kode jumlah, "
-        "STATUS nomor, BATAL nomor, STOK kode +n/-n, SIAP nomor, BAYAR nomor ref, BERHENTI, "
+        INDONESIAN: "KOMPOR DESA: DAFTAR nama, GABUNG simpul, CARI kata, PESAN kode jumlah "
+        "(UNTUK no hp), STATUS/BATAL/SIAP nomor, STOK kode +n/-n, BAYAR nomor ref, BERHENTI, "
         "MULAI",
-        ENGLISH: "KOMPOR DESA: REGISTER name, JOIN hub, FIND words, ORDER code qty, "
-        "STATUS number, CANCEL number, STOCK code +n/-n, READY number, PAY number ref, STOP, "
+        ENGLISH: "KOMPOR DESA: REGISTER name, JOIN hub, FIND words, ORDER code qty "
+        "(FOR phone), STATUS/CANCEL/READY number, STOCK code +n/-n, PAY number ref, STOP, "
         "START",
     },
     "usage_daftar": {
@@ -81,6 +83,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         f"(maks {MAX_LINES}, jumlah 1-{MAX_QUANTITY}). Contoh: PESAN K7MA 2 B3CD 1",
         ENGLISH: "Send ORDER code quantity, several products if you like "
         f"(up to {MAX_LINES}, quantity 1-{MAX_QUANTITY}). Example: ORDER K7MA 2 B3CD 1",
+    },
+    "usage_pesan_untuk": {
+        INDONESIAN: "Nomor pelanggan harus nomor HP Indonesia. Kirim PESAN kode jumlah UNTUK "
+        "nomor HP pelanggan. Contoh: PESAN K7MA 2 UNTUK 0812-3456-7890",
+        ENGLISH: "The customer's number must be an Indonesian mobile. Send ORDER code quantity "
+        "FOR the customer's mobile. Example: ORDER K7MA 2 FOR 0812-3456-7890",
     },
     "usage_status": {
         INDONESIAN: "Kirim STATUS untuk pesanan terakhir, atau STATUS nomor pesanan. "
@@ -149,6 +157,18 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "Kami kabari setelah stok dipastikan.",
         ENGLISH: "Order {number} received: total {total}, pay at pickup at {hub}. "
         "We will tell you once the stock is confirmed.",
+    },
+    "ordered_for": {
+        INDONESIAN: "Pesanan {number} untuk {phone} diterima: total {total}, bayar saat ambil "
+        "di {hub}. Pelanggan juga mendapat SMS pesanan ini.",
+        ENGLISH: "Order {number} for {phone} received: total {total}, pay at pickup at {hub}. "
+        "The customer gets this order's SMS too.",
+    },
+    "agents_only": {
+        INDONESIAN: "Maaf, hanya agen simpul {hub} yang dapat memesan untuk orang lain. "
+        "Untuk Anda sendiri: PESAN kode jumlah",
+        ENGLISH: "Sorry, only the agents of {hub} may order for others. "
+        "For yourself: ORDER code quantity",
     },
     "order_rejected": {
         INDONESIAN: "Maaf, pesanan {number} tidak dapat diproses: {reason} Tidak ada tagihan.",
@@ -257,6 +277,8 @@ def _word(name: str, value: object, language: str) -> str:
         return _money(value)
     if name == "stock":
         return _count(value, WORDS[language]["thousands"])
+    if name == "phone" and value is not None:
+        return mask_phone(_one_line(value))
     if name in ("status", "role") and isinstance(value, str):
         return WORDS[language].get(value, _one_line(value))
     return _one_line(value)

@@ -156,3 +156,19 @@ def test_orders_may_make_a_counter_sale_s_one_call_to_catalogue_and_no_other(use
     for routing_key in ("catalogue.change_stock", "community.get_roles"):
         with logged_in(users, "orders") as channel, pytest.raises(AccessRefused):
             publish(channel, RPC_EXCHANGE, routing_key)
+
+
+def test_messaging_may_call_community_catalogue_and_orders_and_no_other_service(users):
+    """Messaging runs a member's command with the RPC the gateway would call, and asks
+    community which broadcast an order answers (``broadcast_for_reply``)."""
+    for routing_key in (
+        "community.actor_for_phone",
+        "community.broadcast_for_reply",
+        "catalogue.get_product_by_code",
+        "orders.place_order",
+    ):
+        with logged_in(users, "messaging") as channel:
+            publish(channel, RPC_EXCHANGE, routing_key)
+    for routing_key in ("notifications.broadcast_counts", "ledger.list_entries"):
+        with logged_in(users, "messaging") as channel, pytest.raises(AccessRefused):
+            publish(channel, RPC_EXCHANGE, routing_key)

@@ -96,6 +96,38 @@ def test_a_service_that_does_not_answer_is_no_reply_but_a_retry():
     assert domain.reply_to_error("PESAN", ServiceUnavailable("down"), {}) is None
 
 
+UNKNOWN_FIELD = {"customer": ["Unknown field; remove it."]}
+
+
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (NotAllowed("only agents"), ("agents_only", {"hub": "Pujon"})),
+        (Forbidden("x", {"customer": ["Not an agent."]}), ("agents_only", {"hub": "Pujon"})),
+        # an orders that takes no customer from this sender refuses the field itself
+        (ValidationError("x", UNKNOWN_FIELD), ("agents_only", {"hub": "Pujon"})),
+        (ValidationError("x", {"customer": {"phone": ["No mobile."]}}), ("usage_pesan_untuk", {})),
+        (ValidationError("x", {"customer.phone": ["No mobile."]}), ("usage_pesan_untuk", {})),
+        (ValidationError("x", {"items": ["Too many."]}), ("usage_pesan", {})),
+        (ProductNotFound("x"), ("unknown_code", {"hub": "Pujon"})),
+    ],
+)
+def test_refusals_of_an_order_for_a_customer_become_their_reply(error, expected):
+    assert domain.reply_to_customer_order_error(error, {"hub": "Pujon"}) == expected
+
+
+def test_a_service_that_does_not_answer_an_order_for_a_customer_is_a_retry():
+    assert domain.reply_to_customer_order_error(ServiceUnavailable("down"), {}) is None
+
+
+def test_an_order_by_text_message_names_a_customer_only_when_there_is_one():
+    items = [{"product_id": "p1", "quantity": 2}]
+    plain = domain.order_payload("h1", items)
+    assert "customer" not in plain and plain["payment_method"] == "cod"
+    for_customer = domain.order_payload("h1", items, "+6281234567890")
+    assert for_customer == {**plain, "customer": {"phone": "+6281234567890"}}
+
+
 def replied(text, key, minutes_ago):
     return {
         "reply_key": key,

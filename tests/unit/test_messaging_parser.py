@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.common import gsm
+from services.common.phone import normalise_mobile
 from services.messaging import parser, replies
 from services.messaging.parser import MAX_LINES, MAX_QUANTITY, VERBS, parse
 
@@ -36,6 +37,13 @@ NOT_UNDERSTOOD = {
 
 def lines(*pairs):
     return {"lines": [{"code": code, "quantity": quantity} for code, quantity in pairs]}
+
+
+CUSTOMER = "+6281234567890"
+
+
+def for_customer(*pairs, phone=CUSTOMER):
+    return {**lines(*pairs), "customer_phone": phone}
 
 
 TOLERATED = [
@@ -82,6 +90,32 @@ TOLERATED = [
     ("PESAN K7MA 2 B3CDE x1 k7ma", understood("PESAN", **lines(("K7MA", 3), ("B3CDE", 1)))),
     ("order K7MA 3", understood("PESAN", "en", **lines(("K7MA", 3)))),
     ("pesan k7ma 2 pcs, b3cd 1 bungkus", understood("PESAN", **lines(("K7MA", 2), ("B3CD", 1)))),
+    # PESAN … UNTUK / ORDER … FOR: for a customer's phone, in any local form
+    ("PESAN K7MA 2 UNTUK 0812-3456-7890", understood("PESAN", **for_customer(("K7MA", 2)))),
+    ("pesan k7ma 2 untuk 081234567890", understood("PESAN", **for_customer(("K7MA", 2)))),
+    ("Pesan K7MA 2 Untuk +62 812 3456 7890", understood("PESAN", **for_customer(("K7MA", 2)))),
+    ("PESAN K7MA 2 UNTUK 6281234567890.", understood("PESAN", **for_customer(("K7MA", 2)))),
+    ("PESAN K7MA 2 UNTUK (0812) 3456-7890", understood("PESAN", **for_customer(("K7MA", 2)))),
+    ("pesan k7ma 2 utk: 0812 3456 7890", understood("PESAN", **for_customer(("K7MA", 2)))),
+    ("PESAN K7MA 2,UNTUK 0812-3456-7890", understood("PESAN", **for_customer(("K7MA", 2)))),
+    (
+        "  pesan   k7ma x2,  b3cd 1   UNTUK   0812-3456-7890  ",
+        understood("PESAN", **for_customer(("K7MA", 2), ("B3CD", 1))),
+    ),
+    (
+        "PESAN\nK7MA 2\nB3CD 1\nUNTUK\n0812 3456 7890",
+        understood("PESAN", **for_customer(("K7MA", 2), ("B3CD", 1))),
+    ),
+    ("order K7MA 3 for 0812-3456-7890", understood("PESAN", "en", **for_customer(("K7MA", 3)))),
+    ("ORDER k7ma 3 FOR +6281234567890", understood("PESAN", "en", **for_customer(("K7MA", 3)))),
+    ("order K7MA 3 untuk 0812-3456-7890", understood("PESAN", "en", **for_customer(("K7MA", 3)))),
+    (
+        "ＰＥＳＡＮ Ｋ７ＭＡ ２ ＵＮＴＵＫ ０８１２３４５６７８９０",
+        understood("PESAN", **for_customer(("K7MA", 2))),
+    ),
+    # a product whose code is UNTUK is still ordered when it comes first
+    ("PESAN UNTUK 2", understood("PESAN", **lines(("UNTUK", 2)))),
+    ("PESAN UNTUK 2 UNTUK 0812-3456-7890", understood("PESAN", **for_customer(("UNTUK", 2)))),
     # STATUS: the number as typed, trimmed and upper case; none for the latest order
     ("STATUS", understood("STATUS", number=None)),
     ("status?", understood("STATUS", number=None)),
@@ -227,6 +261,38 @@ def test_a_verb_with_arguments_it_cannot_read_gets_the_usage_of_that_verb(text, 
     assert parse(text) == problem(verb)
 
 
+def untuk_problem(language="id"):
+    return {**problem("PESAN", language), "problem": "usage_pesan_untuk"}
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "",  # nothing after UNTUK
+        "0341 123456",  # a landline: it receives no SMS
+        "+1 202 555 0123",  # another country's
+        "0812",
+        "0812-3456-7890-1234-5678",
+        "ibu Siti",
+        "ibu Siti 0812-3456-7890",
+        "0812-3456-7890 ibu Siti",
+        "0812 FLOWERS",  # letters a keypad would make digits
+        "0812-3456-7890 UNTUK 0812-3456-7891",
+        '{"$gt": ""}',
+        "9" * 500,
+    ],
+)
+def test_a_customer_phone_that_is_no_indonesian_mobile_gets_the_form_to_use(phone):
+    assert parse(f"PESAN K7MA 2 UNTUK {phone}") == untuk_problem()
+    assert parse(f"order K7MA 2 for {phone}") == untuk_problem("en")
+
+
+def test_order_lines_that_cannot_be_read_get_the_order_usage_even_with_a_customer():
+    assert parse("PESAN K7MA 0 UNTUK 0812-3456-7890") == problem("PESAN")
+    assert parse("PESAN UNTUK 0812-3456-7890") == problem("PESAN")
+    assert parse("ORDER FOR 0812-3456-7890") == problem("PESAN", "en")
+
+
 def test_the_usage_problem_comes_in_the_language_of_the_word_used():
     assert parse("STOCK K7MA 5") == problem("STOK", "en")
     assert parse("order K7MA zero") == problem("PESAN", "en")
@@ -299,6 +365,7 @@ ANY_INPUT = st.one_of(
     st.text(),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=2000),
     st.text(alphabet="PESANSTOKBATAL k7mab3cdx+-.,0123456789\n\u00a0\u200b", max_size=60),
+    st.text(alphabet="K7MA 2UNTUKFOR+-()0812345679\n", max_size=60).map(lambda t: f"PESAN {t}"),
     st.sampled_from(VERBS + tuple(parser.ALIASES)).flatmap(
         lambda verb: st.text(max_size=200).map(lambda rest: f"{verb} {rest}")
     ),
@@ -328,6 +395,9 @@ def test_whatever_follows_a_verb_what_is_read_is_within_the_bounds(verb, rest):
     command = parser.read(f"{verb} {rest}")
     args = command["args"]
     if command["verb"] == "PESAN" and command["problem"] is None:
+        assert set(args) <= {"lines", "customer_phone"}
+        if "customer_phone" in args:
+            assert normalise_mobile(args["customer_phone"]) == args["customer_phone"]
         assert 1 <= len(args["lines"]) <= MAX_LINES
         assert len({line["code"] for line in args["lines"]}) == len(args["lines"])
         for line in args["lines"]:

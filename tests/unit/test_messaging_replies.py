@@ -22,6 +22,7 @@ from services.orders.schemas import MAX_QUANTITY
 from tests.support.notifications import LONG_NAME
 
 NUMBER = "KD-000123"
+PHONE = "+6281234567890"  # E.164 numbers of Indonesian mobiles are at most 15 characters
 MAX_TOTAL = parser.MAX_LINES * MAX_QUANTITY * catalogue.MAX_PRICE
 
 
@@ -69,6 +70,7 @@ def longest_values(kind):
         "stock": catalogue.MAX_STOCK,
         "reference": typed(sample, parser.MAX_REFERENCE),
         "products": [product] * 3,
+        "phone": PHONE,
     }
 
 
@@ -84,9 +86,10 @@ def test_every_reply_key_the_messaging_service_uses_is_there_in_both_languages()
         "help registered already_registered not_registered applied no_such_hub found "
         "found_nothing ordered order_rejected unknown_code order_status no_orders "
         "unknown_order cancelled cannot_cancel stock_changed not_your_product ready "
-        "cannot_ready stopped started suspended not_allowed mixed_hubs proof_sent cannot_pay"
+        "cannot_ready stopped started suspended not_allowed mixed_hubs proof_sent cannot_pay "
+        "ordered_for agents_only"
     ).split()
-    usages = [f"usage_{verb.lower()}" for verb in parser.WITH_ARGUMENTS]
+    usages = [f"usage_{verb.lower()}" for verb in parser.WITH_ARGUMENTS] + ["usage_pesan_untuk"]
     assert sorted(TEMPLATES) == sorted(keys + usages)
     for key in TEMPLATES:
         assert set(TEMPLATES[key]) == {"id", "en"}
@@ -111,6 +114,7 @@ def test_shortening_never_cuts_a_code_a_price_an_order_number_or_a_total(key, la
         "code": "K7MABZ",
         "products": "Rp1.000.000.000",
         "stock": "1.000.000" if language == "id" else "1,000,000",
+        "phone": "+62********890",
     }
     for field in fields_of(key, language) & set(kept):
         assert kept[field] in text, text
@@ -137,10 +141,21 @@ def test_help_lists_every_command_in_the_language_within_one_sms(language):
     assert gsm.septets(text) <= gsm.SMS_SEPTETS
 
 
-@pytest.mark.parametrize("verb", parser.WITH_ARGUMENTS)
 @pytest.mark.parametrize("language", ["id", "en"])
-def test_each_usage_shows_the_form_and_an_example_that_reads_as_that_command(verb, language):
-    text = render(f"usage_{verb.lower()}", language)
+def test_help_shows_how_to_order_for_a_customer(language):
+    form = "PESAN kode jumlah (UNTUK no hp)" if language == "id" else "ORDER code qty (FOR phone)"
+    assert form in render("help", language)
+
+
+USAGES = [(f"usage_{verb.lower()}", verb) for verb in parser.WITH_ARGUMENTS] + [
+    ("usage_pesan_untuk", "PESAN")
+]
+
+
+@pytest.mark.parametrize(("key", "verb"), USAGES)
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_each_usage_shows_the_form_and_an_example_that_reads_as_that_command(key, verb, language):
+    text = render(key, language)
     example = text.split("Contoh: " if language == "id" else "Example: ")[1]
     for shown in re.split(r" (?:atau|or) ", example):
         command = parser.parse(shown)
@@ -177,6 +192,20 @@ FACTS = [
     ),
     ("stock_changed", "en", {"code": "K7MA", "name": "Chips", "stock": 1200}, "now 1,200."),
     ("found_nothing", "en", {"words": "kopi\nluwak"}, "for kopi luwak."),
+    (
+        "ordered_for",
+        "id",
+        {"number": NUMBER, "total": 37500, "phone": PHONE, "hub": "Pujon"},
+        "Pesanan KD-000123 untuk +62********890 diterima: total Rp37.500",
+    ),
+    (
+        "ordered_for",
+        "en",
+        {"number": NUMBER, "total": 37500, "phone": PHONE, "hub": "Pujon"},
+        "Order KD-000123 for +62********890 received: total Rp37.500",
+    ),
+    ("agents_only", "id", {"hub": "Pujon Kidul"}, "hanya agen simpul Pujon Kidul"),
+    ("agents_only", "en", {"hub": "Pujon Kidul"}, "only the agents of Pujon Kidul"),
     ("order_rejected", "en", {"number": NUMBER, "reason": "Not enough stock."}, "stock. Nothing"),
 ]
 
@@ -250,6 +279,7 @@ TEXT_FIELDS = (
     "code",
     "status",
     "stock",
+    "phone",
 )
 VALUES = st.fixed_dictionaries(
     {},
