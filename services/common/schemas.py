@@ -10,7 +10,7 @@ from marshmallow import RAISE, fields, validate
 
 from services.common.envelope import isoformat
 from services.common.errors import ValidationError
-from services.common.phone import normalise_phone
+from services.common.phone import normalise_mobile, normalise_phone
 from services.common.types import Document
 
 MAX_PAGE = 10_000
@@ -89,6 +89,20 @@ class Phone(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             return normalise_phone(text)
+        except ValueError as exc:
+            raise marshmallow.ValidationError(str(exc)) from None
+
+
+class MobilePhone(fields.String):
+    """An Indonesian mobile number (one that receives SMS) in any local form, loaded
+    as E.164; a landline or another country's number is refused."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return normalise_mobile(text)
         except ValueError as exc:
             raise marshmallow.ValidationError(str(exc)) from None
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from services.common.actor import (
+    AGENT,
     COORDINATOR,
     MEMBER_ROLES,
     Actor,
@@ -98,15 +99,19 @@ def actor(
     member: Document,
     memberships: Iterable[Document] = (),
     coordinated_hub_ids: Iterable[str] = (),
+    agent_hub_ids: Iterable[str] = (),
 ) -> Actor:
     """Who is acting, as other services check it: admin flag and roles per hub.
 
     ``memberships`` are the member's memberships (only approved ones give a role);
-    ``coordinated_hub_ids`` the hubs they coordinate.
+    ``coordinated_hub_ids`` the hubs they coordinate; ``agent_hub_ids`` the hubs they
+    act in as an agent (``channels.agent_hubs``).
     """
     roles: dict[str, set[str]] = {}
     for hub_id in coordinated_hub_ids:
         roles.setdefault(hub_id, set()).add(COORDINATOR)
+    for hub_id in agent_hub_ids:
+        roles.setdefault(hub_id, set()).add(AGENT)
     for membership in memberships:
         if membership["status"] == APPROVED:
             roles.setdefault(membership["hub_id"], set()).add(membership["role"])

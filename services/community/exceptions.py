@@ -24,6 +24,18 @@ class TrainingNotFound(NotFound):
     pass
 
 
+class AgentNotFound(NotFound):
+    pass
+
+
+class GroupNotFound(NotFound):
+    pass
+
+
+class BroadcastNotFound(NotFound):
+    pass
+
+
 class PhoneAlreadyRegistered(Conflict):
     pass
 
@@ -50,6 +62,26 @@ class AlreadyEnrolled(Conflict):
 
 class NotEnrolled(Conflict):
     pass
+
+
+class NotAMember(Conflict):
+    """Only an approved member of a hub can be appointed its agent."""
+
+
+class AgentAlreadyAppointed(Conflict):
+    pass
+
+
+class GroupTaken(Conflict):
+    pass
+
+
+class GroupHasNoContacts(Conflict):
+    pass
+
+
+class BroadcastAlreadySent(Conflict):
+    """A group gets at most one broadcast a day (WIB)."""
 
 
 class NotAllowed(Forbidden):

@@ -3,7 +3,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -14,9 +14,11 @@ from services.common.errors import Conflict, NotFound
 from services.common.periods import in_period
 from services.common.storage import Repository
 from services.common.types import Document, Query
-from services.community import domain, otp, throttling
+from services.community import channels, domain, otp, throttling
 from services.community.contract import APPROVED
 from services.community.exceptions import (
+    BroadcastNotFound,
+    GroupNotFound,
     HubNotFound,
     MemberNotFound,
     MembershipNotFound,
@@ -37,7 +39,16 @@ def _outbox_index() -> IndexModel:
 
 
 class CommunityRepository(Repository):
-    aggregates = ("members", "hubs", "memberships", "trainings", "one_time_codes")
+    aggregates = (
+        "members",
+        "hubs",
+        "memberships",
+        "trainings",
+        "one_time_codes",
+        "agents",
+        "contacts",
+        "broadcasts",
+    )
     indexes = {
         "members": [IndexModel([("phone", ASCENDING)], unique=True), _outbox_index()],
         "hubs": [
@@ -78,6 +89,30 @@ class CommunityRepository(Repository):
             ),
             _outbox_index(),
         ],
+        "agents": [
+            # one agent per member and hub
+            IndexModel([("hub_id", ASCENDING), ("member_id", ASCENDING)], unique=True),
+            IndexModel([("member_id", ASCENDING)]),
+            IndexModel([("hub_id", ASCENDING), ("appointed_at", ASCENDING)]),
+            _outbox_index(),
+        ],
+        "groups": [
+            # the natural key: one group per hub and name
+            IndexModel([("hub_id", ASCENDING), ("name", ASCENDING)], unique=True),
+            IndexModel([("hub_id", ASCENDING), ("agent_member_id", ASCENDING)]),
+        ],
+        "contacts": [
+            IndexModel([("group_id", ASCENDING), ("added_at", ASCENDING)]),
+            IndexModel([("phone", ASCENDING)]),
+            _outbox_index(),
+        ],
+        "broadcasts": [
+            # at most one broadcast per group and day (WIB)
+            IndexModel([("group_id", ASCENDING), ("day", ASCENDING)], unique=True),
+            IndexModel([("group_id", ASCENDING), ("created_at", DESCENDING)]),
+            _outbox_index(),
+        ],
+        "consents": [],
     }
 
     # --- members ------------------------------------------------------------
@@ -151,12 +186,18 @@ class CommunityRepository(Repository):
     def roles_of(self, member: Document) -> Actor:
         """The actor of ``member``: admin flag and roles per hub, from memberships
         and coordinated hubs."""
-        memberships = self.db.memberships.find(
-            {"member_id": member["_id"], "status": domain.APPROVED},
-            projection={"hub_id": True, "role": True, "status": True},
+        memberships = list(
+            self.db.memberships.find(
+                {"member_id": member["_id"], "status": domain.APPROVED},
+                projection={"hub_id": True, "role": True, "status": True},
+            )
         )
         coordinated = self.db.hubs.find({"coordinator_ids": member["_id"]}, projection={})
-        return domain.actor(member, memberships, [hub["_id"] for hub in coordinated])
+        appointed = self.db.agents.find({"member_id": member["_id"]}, projection={"hub_id": True})
+        agent_hubs = channels.agent_hubs(
+            [agent["hub_id"] for agent in appointed], [m["hub_id"] for m in memberships]
+        )
+        return domain.actor(member, memberships, [hub["_id"] for hub in coordinated], agent_hubs)
 
     # --- login throttling (rules in ``throttling``) ---------------------------
 
@@ -397,6 +438,155 @@ class CommunityRepository(Repository):
     ) -> Document | None:
         return self.write(
             "trainings", {"_id": training_id, **conditions}, update, events, projection=NO_OUTBOX
+        )
+
+    # --- agents, groups, contacts, broadcasts (rules in ``channels``) ----------
+
+    def is_member_of(self, hub_id: str, member_id: str) -> bool:
+        """Whether ``member_id`` is an approved seller or buyer of the hub now."""
+        found = {"hub_id": hub_id, "member_id": member_id, "status": APPROVED}
+        return self.db.memberships.count_documents(found, limit=1) > 0
+
+    def add_agent(self, agent: Document) -> Document:
+        """Insert ``agent`` (with its events); the member's existing agent of this hub
+        is ``AgentAlreadyAppointed``."""
+        try:
+            return self.insert("agents", agent)
+        except DuplicateKeyError:
+            found = self.db.agents.find_one(
+                {"hub_id": agent["hub_id"], "member_id": agent["member_id"]}, NO_OUTBOX
+            )
+            if found is None:  # removed in between: nothing to name
+                raise
+            raise channels.already_appointed(found) from None
+
+    def find_agent(self, agent_id: object) -> Document | None:
+        return self.db.agents.find_one({"_id": str(agent_id)}, NO_OUTBOX)
+
+    def list_agents(self, hub_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
+        sort = [("appointed_at", ASCENDING), ("_id", ASCENDING)]
+        return self._page(self.db.agents, {"hub_id": hub_id}, sort, page, page_size)
+
+    def add_group(self, group: Document) -> Document:
+        """Insert ``group``, or return the one the hub already has by that name."""
+        return self.with_contacts([self.insert_or_find("groups", group, ("hub_id", "name"))])[0]
+
+    def get_group(self, group_id: object) -> Document:
+        return self.with_contacts([self._get("group", group_id, GroupNotFound)])[0]
+
+    def list_groups(
+        self, hub_id: str, conditions: Query, page: int, page_size: int
+    ) -> tuple[list[Document], int]:
+        query = {"hub_id": hub_id, **conditions}
+        sort = [("name", ASCENDING), ("_id", ASCENDING)]
+        groups, total = self._page(self.db.groups, query, sort, page, page_size)
+        return self.with_contacts(groups), total
+
+    def with_contacts(self, groups: list[Document]) -> list[Document]:
+        """``groups``, each with ``contacts``: how many it has, counted by the store."""
+        counted = self.db.contacts.aggregate(
+            [
+                {"$match": {"group_id": {"$in": [group["_id"] for group in groups]}}},
+                {"$group": {"_id": "$group_id", "count": {"$sum": 1}}},
+            ]
+        )
+        counts = {row["_id"]: row["count"] for row in counted}
+        for group in groups:
+            group["contacts"] = counts.get(group["_id"], 0)
+        return groups
+
+    def add_contact(self, contact: Document) -> tuple[Document, bool]:
+        """Insert ``contact`` with its ``contact_added``, or find the group's contact
+        with that phone (its event not written again): ``(contact, created)``."""
+        try:
+            return self.with_consent([self.insert("contacts", contact)])[0], True
+        except DuplicateKeyError:
+            found = self.db.contacts.find_one({"_id": contact["_id"]}, NO_OUTBOX)
+            if found is None:  # removed in between: nothing to find
+                raise
+            return self.with_consent([found])[0], False
+
+    def list_contacts(self, group_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
+        sort = [("added_at", ASCENDING), ("_id", ASCENDING)]
+        query = {"group_id": group_id}
+        contacts, total = self._page(self.db.contacts, query, sort, page, page_size)
+        return self.with_consent(contacts), total
+
+    def all_contacts(self, group_id: str) -> list[Document]:
+        """Every contact of the group, in the order they were added."""
+        found = self.db.contacts.find({"group_id": group_id}, {"phone": True, "name": True})
+        return list(found.sort([("added_at", ASCENDING), ("_id", ASCENDING)]))
+
+    def with_consent(self, contacts: list[Document]) -> list[Document]:
+        """``contacts``, each with ``opted_out`` as messaging last said of its phone."""
+        phones = [contact["phone"] for contact in contacts]
+        said = {c["_id"]: c["opted_out"] for c in self.db.consents.find({"_id": {"$in": phones}})}
+        for contact in contacts:
+            contact["opted_out"] = said.get(contact["phone"], False)
+        return contacts
+
+    def save_consent(self, data: Mapping[str, Any], as_of: str) -> None:
+        """Whether ``data["phone"]`` wants no broadcasts, by the newest
+        ``broadcast_consent_changed``: an older one never overwrites a newer one."""
+        try:
+            self.db.consents.update_one(
+                {"_id": data["phone"], "$or": [{"as_of": None}, {"as_of": {"$lte": as_of}}]},
+                {"$set": {"opted_out": bool(data["opted_out"]), "as_of": as_of}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # a newer event already wrote this phone
+            pass
+
+    def add_broadcast(self, broadcast: Document) -> Document:
+        """Insert ``broadcast`` with its ``broadcast_requested`` (one write); today's
+        broadcast of the group is that same request retried, or
+        ``BroadcastAlreadySent`` naming it."""
+        try:
+            return self.insert("broadcasts", broadcast)
+        except DuplicateKeyError:
+            key = {"group_id": broadcast["group_id"], "day": broadcast["day"]}
+            found = self.db.broadcasts.find_one(key, NO_OUTBOX)
+            if found is None:  # removed in between: nothing to name
+                raise
+            if channels.same_request(found, broadcast):
+                return found
+            raise channels.already_sent(found) from None
+
+    def get_broadcast(self, broadcast_id: object) -> Document:
+        return self._get("broadcast", broadcast_id, BroadcastNotFound)
+
+    def broadcast_for_reply(
+        self, phone: str, product_ids: Sequence[str], since: datetime.datetime
+    ) -> str | None:
+        """The newest broadcast since ``since`` to a group with ``phone`` as a contact
+        that named one of ``product_ids``."""
+        groups = [c["group_id"] for c in self.db.contacts.find({"phone": phone}, {"group_id": 1})]
+        if not groups or not product_ids:
+            return None
+        found = (
+            self.db.broadcasts.find(
+                {
+                    "group_id": {"$in": groups},
+                    "created_at": {"$gte": since},
+                    "product_ids": {"$in": list(product_ids)},
+                },
+                {"_id": True},
+            )
+            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            .limit(1)
+        )
+        return next((broadcast["_id"] for broadcast in found), None)
+
+    def count_order(self, broadcast_id: str, order_id: str) -> bool:
+        """Count ``order_id`` as placed in reply to the broadcast, once; whether the
+        broadcast is known."""
+        counted = self.db.broadcasts.update_one(
+            {"_id": broadcast_id, "order_ids": {"$ne": order_id}},
+            {"$push": {"order_ids": order_id}, "$inc": {"orders": 1, "version": 1}},
+        )
+        return (
+            counted.matched_count > 0
+            or self.db.broadcasts.count_documents({"_id": broadcast_id}, limit=1) > 0
         )
 
     # --- helpers ------------------------------------------------------------

@@ -8,6 +8,7 @@ from services.common.schemas import (
     TEXT_CHAR,
     TEXT_ERRORS,
     FlatSchema,
+    MobilePhone,
     PageSchema,
     Phone,
     Schema,
@@ -20,7 +21,9 @@ from services.common.schemas import (
 from services.community.contract import (
     CHANNELS,
     DEFAULT_COMMISSION_PERCENT,
+    GROUP_KINDS,
     LANGUAGES,
+    MAX_BROADCAST_PRODUCTS,
     MAX_COMMISSION_PERCENT,
     MEMBER_ROLES,
     MEMBERSHIP_STATUSES,
@@ -355,3 +358,128 @@ class HubMembersSchema(Schema):
     members_by_role = fields.Dict(keys=fields.String(), values=fields.Integer())
     trainings_held = fields.Integer()
     trainings_completed = fields.Integer()
+
+
+# --- channels: agents, groups, contacts, broadcasts (DESIGN §9) --------------------
+
+MAX_ID = 64
+MAX_CONTACT_NAME = 80
+
+
+class AppointAgentSchema(Schema):
+    member_id = text(MAX_ID, required=True)
+    commission_percent = bounded_integer(
+        0,
+        MAX_COMMISSION_PERCENT,
+        strict=True,
+        required=True,
+        metadata={
+            "description": "The agent's share of each sale they bring, whole percent: at "
+            "most the hub's commission_percent, from which it is taken."
+        },
+    )
+
+
+class AgentSchema(Schema):
+    id = fields.String(attribute="_id")
+    hub_id = fields.String()
+    member_id = fields.String()
+    commission_percent = fields.Integer()
+    appointed_at = Timestamp()
+
+
+class CreateGroupSchema(Schema):
+    name = text(100, required=True)
+    kind = choice(GROUP_KINDS, required=True)
+    agent_id = text(
+        MAX_ID,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "An agent of this hub who runs the group (optional)."},
+    )
+
+
+class GroupSchema(Schema):
+    id = fields.String(attribute="_id")
+    hub_id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    agent_id = fields.String(allow_none=True)
+    contacts = fields.Integer(metadata={"description": "How many contacts the group has."})
+    created_at = Timestamp()
+
+
+class AddContactSchema(Schema):
+    phone = MobilePhone(required=True, error_messages=TEXT_ERRORS)
+    name = text(MAX_CONTACT_NAME, allow_none=True, load_default=None)
+
+
+class ContactSchema(Schema):
+    phone = fields.String()
+    name = fields.String(allow_none=True)
+    opted_out = fields.Boolean(
+        metadata={"description": "The phone sent BERHENTI (and not MULAI since): no broadcasts."}
+    )
+    added_at = Timestamp()
+
+
+class AddedContactSchema(Schema):
+    """A contact added, or the one the group already had with that phone (``created:
+    false``)."""
+
+    contact = fields.Nested(ContactSchema)
+    created = fields.Boolean()
+
+
+class StartBroadcastSchema(Schema):
+    product_ids = fields.List(
+        text(MAX_ID),
+        required=True,
+        validate=validate.Length(
+            min=1,
+            max=MAX_BROADCAST_PRODUCTS,
+            error="Send {min} to {max} product ids, so the message fits one SMS.",
+        ),
+        metadata={"description": "Approved products of the group's hub, each once."},
+    )
+
+    @validates_schema
+    def each_product_once(self, data, **kwargs):
+        product_ids = data.get("product_ids") or []
+        if len(set(product_ids)) != len(product_ids):
+            raise ValidationError("Send each product id once.", "product_ids")
+
+
+class BroadcastProductSchema(Schema):
+    id = text(MAX_ID, required=True)
+    code = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True)
+    price = fields.Integer(required=True, strict=True)
+    hub_id = fields.String(required=True)
+
+
+class BroadcastProductsSchema(Schema):
+    """What ``start_broadcast`` gets from the gateway: the products it resolved."""
+
+    products = fields.List(
+        fields.Nested(BroadcastProductSchema),
+        required=True,
+        validate=validate.Length(
+            min=1,
+            max=MAX_BROADCAST_PRODUCTS,
+            error="Send {min} to {max} products, so the message fits one SMS.",
+        ),
+    )
+
+
+class BroadcastSchema(Schema):
+    id = fields.String(attribute="_id")
+    hub_id = fields.String()
+    group_id = fields.String()
+    product_ids = fields.List(fields.String())
+    products = fields.List(fields.Nested(BroadcastProductSchema))
+    contacts = fields.Integer(metadata={"description": "The group's contacts when it started."})
+    requested_by = fields.String()
+    created_at = Timestamp()
+    day = fields.String(metadata={"description": "The day (WIB) it was sent on."})
+    orders = fields.Integer(metadata={"description": "Orders placed in reply to it."})

@@ -1,15 +1,23 @@
+import logging
+
 from services.common.auth import Tokens, hash_password, verify_password
+from services.common.envelope import utcnow
 from services.common.errors import EXPECTED, Unauthenticated
+from services.common.events import subscribe
 from services.common.idempotency import Idempotency, check_key, idempotent
 from services.common.periods import period_of
 from services.common.rpc import rpc
 from services.common.schemas import PageSchema, page_of
 from services.common.service import HealthMixin
 from services.common.storage import Storage
-from services.community import domain, otp, schemas
+from services.community import channels, domain, otp, schemas
 from services.community.bootstrap import AdminBootstrap
 from services.community.exceptions import MemberNotFound, WrongCredentials
 from services.community.repository import CommunityRepository
+from services.messaging import contract as messaging
+from services.orders import contract as orders
+
+logger = logging.getLogger(__name__)
 
 
 class CommunityService(HealthMixin):
@@ -313,3 +321,127 @@ class CommunityService(HealthMixin):
         if completed is None:
             domain.why_not_completed(self.store.get_training(training_id), member_id)
         return schemas.TrainingSchema().dump(completed or self.store.get_training(training_id))
+
+    # --- channels: agents, groups, contacts, broadcasts (DESIGN §9) ------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def appoint_agent(self, actor, hub_id, payload):
+        """``appoint_agent(coordinator, hub_id, {"member_id": "…", "commission_percent":
+        3})`` → agent. Emits ``agent_appointed`` and ``roles_changed``."""
+        hub = self.store.get_hub(hub_id)
+        channels.check_can_appoint_agent(hub, actor)
+        fields = schemas.AppointAgentSchema().load_or_raise(payload)
+        is_member = self.store.is_member_of(hub["_id"], fields["member_id"])
+        agent = self.store.add_agent(channels.new_agent(hub, fields, is_member, actor))
+        return schemas.AgentSchema().dump(agent)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_agents(self, actor, hub_id, query):
+        """``list_agents(coordinator, hub_id, {"page": 1})`` → page of the hub's agents,
+        first appointed first."""
+        hub = self.store.get_hub(hub_id)
+        channels.check_can_list_agents(hub, actor)
+        page = PageSchema().load_or_raise(query)
+        items, total = self.store.list_agents(hub["_id"], page["page"], page["page_size"])
+        return page_of(schemas.AgentSchema(many=True).dump(items), total=total, **page)
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def create_group(self, actor, hub_id, payload):
+        """``create_group(coordinator, hub_id, {"name": "Majelis Taklim Al-Hidayah",
+        "kind": "majelis_taklim", "agent_id": "…"})`` → group. The same request again
+        returns the same group."""
+        hub = self.store.get_hub(hub_id)
+        channels.check_can_create_group(hub, actor)
+        fields = schemas.CreateGroupSchema().load_or_raise(payload)
+        agent = None if fields["agent_id"] is None else self.store.find_agent(fields["agent_id"])
+        group = self.store.add_group(channels.new_group(hub, fields, agent, actor))
+        channels.check_same_group(group, fields)
+        return schemas.GroupSchema().dump(group)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_groups(self, actor, hub_id, query):
+        """``list_groups(actor, hub_id, {"page": 1})`` → page of groups by name: all of
+        the hub's for its coordinator, an agent's own for an agent."""
+        hub = self.store.get_hub(hub_id)
+        visible = channels.groups_visible(hub, actor)
+        page = PageSchema().load_or_raise(query)
+        items, total = self.store.list_groups(hub["_id"], visible, page["page"], page["page_size"])
+        return page_of(schemas.GroupSchema(many=True).dump(items), total=total, **page)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_group(self, actor, group_id):
+        """``get_group(actor, group_id)`` → group, for the hub's coordinator or its agent."""
+        group = self.store.get_group(group_id)
+        channels.check_can_use_group(group, actor)
+        return schemas.GroupSchema().dump(group)
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def add_contact(self, actor, group_id, payload):
+        """``add_contact(agent, group_id, {"phone": "0812-…", "name": "Bu Aminah"})`` →
+        ``{"contact", "created"}``; the same phone again → the contact it is, ``created:
+        false``. Emits ``contact_added`` for a new contact only."""
+        group = self.store.get_group(group_id)
+        channels.check_can_use_group(group, actor)
+        fields = schemas.AddContactSchema().load_or_raise(payload)
+        hub, adder = self.store.get_hub(group["hub_id"]), self.store.get_member(actor["member_id"])
+        contact = channels.new_contact(group, hub, fields, adder, actor)
+        added, created = self.store.add_contact(contact)
+        return schemas.AddedContactSchema().dump({"contact": added, "created": created})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_contacts(self, actor, group_id, query):
+        """``list_contacts(agent, group_id, {"page": 1})`` → page of contacts, first
+        added first, each with ``opted_out``."""
+        group = self.store.get_group(group_id)
+        channels.check_can_use_group(group, actor)
+        page = PageSchema().load_or_raise(query)
+        items, total = self.store.list_contacts(group["_id"], page["page"], page["page_size"])
+        return page_of(schemas.ContactSchema(many=True).dump(items), total=total, **page)
+
+    @rpc(expected_exceptions=EXPECTED)
+    @idempotent
+    def start_broadcast(self, actor, group_id, products, idempotency_key=None):
+        """``start_broadcast(agent, group_id, [{"id", "code", "name", "price", "hub_id"}],
+        idempotency_key="…")`` → broadcast. One per group per WIB day; emits
+        ``broadcast_requested`` with every contact, in the broadcast's own write."""
+        group = self.store.get_group(group_id)
+        channels.check_can_use_group(group, actor)
+        loaded = schemas.BroadcastProductsSchema().load_or_raise({"products": products})
+        hub, contacts = self.store.get_hub(group["hub_id"]), self.store.all_contacts(group["_id"])
+        broadcast = channels.new_broadcast(
+            group, hub, loaded["products"], contacts, actor, idempotency_key
+        )
+        return schemas.BroadcastSchema().dump(self.store.add_broadcast(broadcast))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_broadcast(self, actor, broadcast_id):
+        """``get_broadcast(agent, broadcast_id)`` → broadcast, with the orders placed in
+        reply to it; for the hub's coordinator or the group's agent."""
+        broadcast = self.store.get_broadcast(broadcast_id)
+        channels.check_can_use_group(self.store.get_group(broadcast["group_id"]), actor)
+        return schemas.BroadcastSchema().dump(broadcast)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def broadcast_for_reply(self, phone, product_ids):
+        """``broadcast_for_reply("+62812…", ["p1", "p2"])`` → the id of the newest
+        broadcast of the last 7 days to a group with that phone as a contact that named
+        one of the products, or ``None``."""
+        number = domain.phone_or_none(phone)
+        if number is None or not isinstance(product_ids, list):
+            return None
+        since = utcnow() - channels.REPLY_WINDOW
+        return self.store.broadcast_for_reply(number, [str(p) for p in product_ids], since)
+
+    @subscribe("messaging", messaging.BROADCAST_CONSENT_CHANGED)
+    def handle_broadcast_consent_changed(self, event):
+        self.store.save_consent(event["data"], event["occurred_at"])
+
+    @subscribe("orders", orders.ORDER_PLACED)
+    def handle_order_placed(self, event):
+        data = event["data"]
+        broadcast_id = data.get("broadcast_id")
+        if broadcast_id and not self.store.count_order(broadcast_id, data["order_id"]):
+            logger.warning("%s names an unknown broadcast; ignored", event["event_id"])

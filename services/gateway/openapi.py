@@ -22,7 +22,7 @@ from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_in
 from marshmallow import validate
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from services.common.schemas import Phone
+from services.common.schemas import MobilePhone, Phone
 from services.gateway.http import JsonRoute
 from services.gateway.schemas import ErrorSchema, page_schema
 
@@ -50,6 +50,11 @@ TAGS = {
     "hubs": "Village hubs and their coordinators.",
     "memberships": "Applying to a hub as seller or buyer, and the coordinators' decisions.",
     "trainings": "A hub's trainings: scheduling, enrolment, completion.",
+    "agents": "A hub's agents: members who sell for it to customers, for a share of its "
+    "commission.",
+    "groups": "Congregation groups (jamaah, majelis taklim, ranting) and their contacts.",
+    "broadcasts": "A hub's products sent by SMS to a group's contacts, and what became of "
+    "the messages.",
     "products": "The showroom: sellers' products, their review and stock.",
     "orders": "Placing orders and moving them on to completion.",
     "reports": "What a hub sold, and the whole network across hubs and districts.",
@@ -72,6 +77,7 @@ TAG_OF_SEGMENT = {
     "earnings": "ledger",
     "payouts": "ledger",
     "adjustments": "ledger",
+    "contacts": "groups",
 }
 CSV_TABLE = {
     "type": "string",
@@ -84,6 +90,13 @@ PHONE = {
     "description": "A phone number in a local form (0812-3456-7890, 62812…, +62 812 …); "
     "answered as E.164.",
 }
+MOBILE = {
+    **PHONE,
+    "description": "An Indonesian mobile number, one that receives SMS, in a local form "
+    "(0812-3456-7890, 62812…, +62 812 …); answered as E.164. A landline or another "
+    "country's number is refused.",
+}
+PHONES = {Phone: PHONE, MobilePhone: MOBILE}
 
 
 def _schema_name(schema):
@@ -107,7 +120,7 @@ class _Plugin(MarshmallowPlugin):
 def _checked_attributes(self, field, **kwargs):
     """What a field checks that apispec leaves out: phone numbers, the schemes of a
     URL, values refused by ``NoneOf``, and a custom field's own ``OPENAPI_EXTRA``."""
-    attributes = dict(PHONE) if isinstance(field, Phone) else {}
+    attributes = dict(PHONES.get(type(field), {}))
     attributes.update(getattr(field, "OPENAPI_EXTRA", {}))
     schemes = {s for v in field.validators if isinstance(v, validate.URL) for s in v.schemes or ()}
     if schemes:

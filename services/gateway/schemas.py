@@ -7,6 +7,7 @@ import functools
 from marshmallow import fields, validate
 
 from services.common.schemas import Schema, Timestamp
+from services.community.schemas import BroadcastSchema
 
 READINESS = ("ok", "unavailable")
 SERVICE_STATUSES = (*READINESS, "starting")
@@ -106,3 +107,29 @@ class NetworkReportSchema(Schema):
     hubs = fields.List(fields.Nested(NetworkHubSchema))
     districts = fields.List(fields.Nested(NetworkDistrictSchema))
     totals = fields.Nested(NetworkTotalsSchema)
+
+
+# --- a broadcast, with how far its sending got (services/gateway/routes/channels.py) --
+
+BROADCAST_COUNTS = ("total", "queued", "sent", "failed", "opted_out")
+
+
+class BroadcastReportSchema(BroadcastSchema):
+    """A broadcast as community keeps it, with its messages counted by notifications."""
+
+    OPENAPI_EXTRA = {  # for the API document
+        "description": "The broadcast with its messages counted by notifications: total, "
+        "queued, sent, failed and opted_out are null while notifications does not answer "
+        "(the broadcast itself still shows)."
+    }
+
+    total = fields.Integer(
+        allow_none=True, metadata={"description": "Messages made: one per distinct phone."}
+    )
+    queued = fields.Integer(allow_none=True, metadata={"description": "Waiting to be sent."})
+    sent = fields.Integer(allow_none=True)
+    failed = fields.Integer(allow_none=True, metadata={"description": "Given up on."})
+    opted_out = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Not sent: the phone had sent BERHENTI when its turn came."},
+    )

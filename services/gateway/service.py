@@ -17,6 +17,7 @@ from services.community import contract as community
 from services.gateway.http import route
 from services.gateway.openapi import build_spec
 from services.gateway.routes.catalogue import CatalogueRoutes
+from services.gateway.routes.channels import ChannelsRoutes
 from services.gateway.routes.community import CommunityRoutes
 from services.gateway.routes.ledger import LedgerRoutes
 from services.gateway.routes.messaging import MessagingRoutes
@@ -31,6 +32,7 @@ READY_TIMEOUT = 2.0
 class GatewayService(
     Observed,
     CommunityRoutes,
+    ChannelsRoutes,
     CatalogueRoutes,
     OrdersRoutes,
     NotificationsRoutes,

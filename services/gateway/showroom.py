@@ -56,6 +56,8 @@ RETRY_MAX_SECONDS = 30.0
 TIMES = ("reviewed_at", "created_at", "updated_at")
 FILTERS = ("hub_id", "seller_id", "category", "code", "min_price", "max_price", "q")
 NEVER = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+ON_SHOW_FIELDS = ("code", "name", "price", "hub_id")
+"""What another part of the API learns of a product on show (a broadcast's products)."""
 
 Key = tuple[Any, ...]
 Source = dict[str, Any]
@@ -298,6 +300,18 @@ class ShowroomCopy(DependencyProvider):
         """A product on show; ``None`` when the copy does not show it (not ready, not
         heard of yet, or not on show: catalogue says which)."""
         return self.model.detail(product_id) if self.ready else None
+
+    def on_show(self, product_id: str) -> dict[str, Any] | None:
+        """``{id, code, name, price, hub_id}`` of a product on show (approved, its
+        seller not suspended), ``None`` when the copy does not show it;
+        ``ServiceUnavailable`` before the first rebuild."""
+        if not self.ready:
+            raise ServiceUnavailable("The showroom is still loading; try again in a moment.")
+        item = self.model.items.get(product_id)
+        source = None if item is None else item.source
+        if source is None:
+            return None
+        return {"id": product_id, **{field: source[field] for field in ON_SHOW_FIELDS}}
 
     # --- catalogue's events ------------------------------------------------------
 

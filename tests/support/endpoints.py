@@ -21,8 +21,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tests.support.api import make_member
+from tests.support.api import make_member, make_phone
 from tests.support.catalogue import make_product
+from tests.support.channels import (
+    add_contact,
+    appointed_agent,
+    group_payload,
+    make_group,
+    product_on_show,
+)
 from tests.support.community import (
     approved_member,
     decide,
@@ -46,11 +53,14 @@ PERSONAS = (
     "coordinator",
     "other_coordinator",
     "admin",
+    "agent",
+    "other_agent",
 )
 """Who calls: nobody logged in; a buyer and a seller approved in the hub (the seller
 whose products and orders the requests are about); another seller of the same hub; a
 seller approved in another hub; the hub's coordinator; another hub's coordinator; the
-admin."""
+admin; an agent of the hub (an approved buyer of it) who runs the group the requests
+are about; another agent of the hub, who runs another group."""
 
 
 @dataclass
@@ -90,6 +100,10 @@ class World:
     seller: object
     fellow_seller: object
     other_seller: object
+    agent: object = None
+    """The hub's agent who runs ``group`` (``tests.support.channels.Agent``)."""
+    other_agent: object = None
+    group: dict = None
     clients: dict = field(default_factory=dict)
     stocked_product: str = None
     sms: object = None
@@ -101,6 +115,8 @@ class World:
     events: object = None
     """Publishes events as their owners would (``tests.support.notifications.Events``):
     a seller's earnings come from ``order_settled``."""
+    shown_product: str = None
+    sent_broadcast: str = None
 
     @property
     def hub_id(self):
@@ -273,6 +289,44 @@ class World:
         )
         return self.seller.member_id
 
+    def appointable(self):
+        """A member just approved as a buyer of the hub: one who may be its agent."""
+        return approved_member(self.api, self.hub.coordinator, self.hub_id, role="buyer").member_id
+
+    def group_body(self):
+        """A new group of the hub, run by the ``agent``."""
+        return group_payload(agent_id=self.agent.agent_id)
+
+    def on_show(self):
+        """An approved product of the seller that the gateway's showroom copy shows,
+        the same one each time."""
+        if self.shown_product is None:
+            product = product_on_show(
+                self.api, self.seller.client, self.hub.coordinator, self.hub_id
+            )
+            self.shown_product = product["id"]
+        return self.shown_product
+
+    def broadcast_group(self):
+        """A new group run by the ``agent``, with a contact: ready for its broadcast of
+        the day."""
+        group = make_group(self.hub.coordinator, self.hub_id, agent_id=self.agent.agent_id)
+        response = add_contact(self.agent.client, group["id"])
+        assert response.status_code == 201, response.text
+        return group["id"]
+
+    def broadcast(self):
+        """The broadcast of ``group`` today, the same one each time."""
+        if self.sent_broadcast is None:
+            group_id = self.broadcast_group()
+            response = self.agent.client.post(
+                f"/api/v1/groups/{group_id}/broadcasts",
+                json={"product_ids": [self.on_show()]},
+            )
+            assert response.status_code == 202, response.text
+            self.sent_broadcast = response.json()["id"]
+        return self.sent_broadcast
+
     def registered(self):
         """A registered member's login body."""
         member = make_member()
@@ -306,6 +360,10 @@ def build_world(api, admin, sms=None, events=None):
         sms=sms,
         events=events,
     )
+    world.agent = appointed_agent(api, hub.coordinator, hub.hub_id)
+    world.other_agent = appointed_agent(api, hub.coordinator, hub.hub_id)
+    world.group = make_group(hub.coordinator, hub.hub_id, agent_id=world.agent.agent_id)
+    make_group(hub.coordinator, hub.hub_id, agent_id=world.other_agent.agent_id)
     world.clients = dict(
         zip(
             PERSONAS,
@@ -318,6 +376,8 @@ def build_world(api, admin, sms=None, events=None):
                 hub.coordinator,
                 other.coordinator,
                 admin,
+                world.agent.client,
+                world.other_agent.client,
             ),
             strict=True,
         )
@@ -482,6 +542,67 @@ ENDPOINTS = (
             f"/api/v1/trainings/{_enrolled_training(w)}/completions",
             json={"member_id": w.buyer.member_id},
         ),
+    ),
+    # --- community: agents, groups, contacts, broadcasts ---------------------
+    Endpoint(
+        "POST /api/v1/hubs/{hub_id}/agents",
+        "coordinator",
+        lambda w: Request(
+            "POST",
+            _hub(w, "/agents"),
+            json={"member_id": w.appointable(), "commission_percent": 3},
+            headers=new_key(),
+        ),
+    ),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/agents",
+        "coordinator",
+        lambda w: Request("GET", _hub(w, "/agents"), params={"page_size": 5}),
+    ),
+    Endpoint(
+        "POST /api/v1/hubs/{hub_id}/groups",
+        "coordinator",
+        lambda w: Request("POST", _hub(w, "/groups"), json=w.group_body(), headers=new_key()),
+    ),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/groups",
+        "agent",
+        lambda w: Request("GET", _hub(w, "/groups"), params={"page": 1}),
+    ),
+    Endpoint(
+        "GET /api/v1/groups/{group_id}",
+        "agent",
+        lambda w: Request("GET", f"/api/v1/groups/{w.group['id']}"),
+    ),
+    Endpoint(
+        "POST /api/v1/groups/{group_id}/contacts",
+        "agent",
+        lambda w: Request(
+            "POST",
+            f"/api/v1/groups/{w.group['id']}/contacts",
+            json={"phone": make_phone(), "name": "Bu Aminah"},
+            headers=new_key(),
+        ),
+    ),
+    Endpoint(
+        "GET /api/v1/groups/{group_id}/contacts",
+        "agent",
+        lambda w: Request("GET", f"/api/v1/groups/{w.group['id']}/contacts", params={"page": 1}),
+    ),
+    Endpoint(
+        "POST /api/v1/groups/{group_id}/broadcasts",
+        "agent",
+        lambda w: Request(
+            "POST",
+            f"/api/v1/groups/{w.broadcast_group()}/broadcasts",
+            json={"product_ids": [w.on_show()]},
+            headers=new_key(),
+        ),
+    ),
+    Endpoint(
+        "GET /api/v1/broadcasts/{broadcast_id}",
+        "agent",
+        lambda w: Request("GET", f"/api/v1/broadcasts/{w.broadcast()}"),
     ),
     # --- catalogue ----------------------------------------------------------
     Endpoint(

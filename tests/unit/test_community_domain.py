@@ -6,7 +6,7 @@ import pytest
 
 from services.common.envelope import PENDING_EVENTS, utcnow
 from services.common.errors import Conflict, Forbidden, ValidationError
-from services.community import domain
+from services.community import channels, domain
 from services.community.exceptions import TooManyAttempts
 from tests.support.aggregates import events
 
@@ -440,3 +440,181 @@ def test_only_an_admin_removes_coordinators(actor):
     with pytest.raises(Forbidden, match="remove coordinators"):
         domain.remove_coordinator(hub, "c1", actor)
     assert hub["coordinator_ids"] == ["c1"]
+
+
+# --- channels: agents, groups, contacts, broadcasts ---------------------------------
+
+HUB = {"_id": "h1", "name": "Simpul Pujon", "commission_percent": 10}
+AGENT = {"member_id": "g1", "is_admin": False, "roles": {"h1": ["agent", "buyer"]}}
+OTHER_AGENT = {"member_id": "g2", "is_admin": False, "roles": {"h1": ["agent", "buyer"]}}
+AGENT_RECORD = {"_id": "ag1", "hub_id": "h1", "member_id": "g1"}
+
+
+def make_group(agent=AGENT_RECORD, **fields):
+    wanted = {"name": " Majelis Al-Hidayah ", "kind": "majelis_taklim", **fields}
+    wanted.setdefault("agent_id", None if agent is None else agent["_id"])
+    return without_events(channels.new_group(HUB, wanted, agent, COORDINATOR))
+
+
+def without_events(document):
+    document.pop(PENDING_EVENTS, None)
+    return document
+
+
+def product(product_id="p1", hub_id="h1"):
+    return {"id": product_id, "code": "KRPK", "name": "Keripik", "price": 15_000, "hub_id": hub_id}
+
+
+CONTACTS = [{"phone": "+6281234567890", "name": "Bu Aminah"}, {"phone": "+6281311112222"}]
+
+
+def test_a_coordinator_appoints_a_member_as_agent_and_the_member_gains_the_role():
+    agent = channels.new_agent(HUB, {"member_id": "g1", "commission_percent": 4}, True, COORDINATOR)
+    assert events(agent) == [
+        (
+            "agent_appointed",
+            {
+                "agent_id": agent["_id"],
+                "hub_id": "h1",
+                "member_id": "g1",
+                "commission_percent": 4,
+                "appointed_by": "c1",
+            },
+        ),
+        ("roles_changed", {"member_id": "g1"}),
+    ]
+    member = {"_id": "g1", "is_admin": False}
+    membership = {"hub_id": "h1", "role": "buyer", "status": "approved"}
+    actor = domain.actor(member, [membership], (), channels.agent_hubs(["h1"], ["h1"]))
+    assert actor["roles"] == {"h1": ["agent", "buyer"]}
+
+
+def test_an_agent_no_longer_a_member_of_the_hub_has_no_agent_role():
+    assert channels.agent_hubs(["h1", "h2"], ["h2"]) == ["h2"]
+
+
+@pytest.mark.parametrize(("percent", "allowed"), [(0, True), (10, True), (11, False)])
+def test_an_agent_s_share_is_at_most_the_hub_s_commission(percent, allowed):
+    fields = {"member_id": "g1", "commission_percent": percent}
+    if allowed:
+        assert channels.new_agent(HUB, fields, True, COORDINATOR)["commission_percent"] == percent
+        return
+    with pytest.raises(ValidationError) as refused:
+        channels.new_agent(HUB, fields, True, COORDINATOR)
+    assert "the hub's commission, 10" in refused.value.details["commission_percent"][0]
+
+
+def test_only_an_approved_member_of_the_hub_can_be_its_agent():
+    with pytest.raises(Conflict) as refused:
+        channels.new_agent(HUB, {"member_id": "x", "commission_percent": 2}, False, COORDINATOR)
+    assert refused.value.details["reason"] == ["not_a_member"]
+
+
+@pytest.mark.parametrize("actor", [SELLER, OTHER_COORDINATOR, AGENT])
+def test_only_the_hub_s_coordinator_appoints_agents(actor):
+    with pytest.raises(Forbidden):
+        channels.new_agent(HUB, {"member_id": "g1", "commission_percent": 2}, True, actor)
+
+
+def test_a_group_s_agent_must_be_an_agent_of_its_hub():
+    other_hub_agent = {"_id": "ag9", "hub_id": "h2", "member_id": "g9"}
+    for agent, agent_id in ((other_hub_agent, "ag9"), (None, "unknown")):
+        with pytest.raises(ValidationError) as refused:
+            make_group(agent=agent, agent_id=agent_id)
+        assert "agent_id" in refused.value.details
+
+
+def test_a_group_is_named_without_surrounding_spaces_and_knows_its_agent_s_member():
+    group = make_group()
+    assert (group["name"], group["agent_id"], group["agent_member_id"]) == (
+        "Majelis Al-Hidayah",
+        "ag1",
+        "g1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [(COORDINATOR, True), (ADMIN, True), (AGENT, True), (OTHER_AGENT, False), (SELLER, False)],
+)
+def test_a_group_is_run_by_its_hub_s_coordinator_or_its_own_agent(actor, allowed):
+    assert channels.runs_group(actor, make_group()) is allowed
+
+
+def test_an_agent_suspended_from_the_hub_no_longer_runs_its_group():
+    member_only = {"member_id": "g1", "is_admin": False, "roles": {}}
+    assert channels.runs_group(member_only, make_group()) is False
+
+
+@pytest.mark.parametrize(
+    ("actor", "visible"),
+    [(COORDINATOR, {}), (AGENT, {"agent_member_id": "g1"})],
+)
+def test_a_coordinator_lists_every_group_and_an_agent_their_own(actor, visible):
+    assert channels.groups_visible(HUB, actor) == visible
+
+
+def test_a_seller_lists_no_groups():
+    with pytest.raises(Forbidden):
+        channels.groups_visible(HUB, SELLER)
+
+
+def test_a_new_contact_tells_who_added_it_to_which_group():
+    group = make_group()
+    contact = channels.new_contact(
+        group, HUB, {"phone": "+6281234567890", "name": " "}, {"name": "Pak Agen"}, AGENT
+    )
+    assert contact["_id"] == f"{group['_id']}:+6281234567890"
+    assert events(contact) == [
+        (
+            "contact_added",
+            {
+                "group_id": group["_id"],
+                "group_name": "Majelis Al-Hidayah",
+                "hub_id": "h1",
+                "hub_name": "Simpul Pujon",
+                "phone": "+6281234567890",
+                "name": None,
+                "added_by_name": "Pak Agen",
+            },
+        )
+    ]
+
+
+def test_an_agent_of_another_group_adds_no_contacts():
+    with pytest.raises(Forbidden):
+        channels.new_contact(make_group(), HUB, {"phone": "+6281234567890"}, {}, OTHER_AGENT)
+
+
+def test_a_broadcast_goes_to_every_contact_with_the_products_it_names():
+    group = make_group()
+    now = datetime.datetime(2026, 11, 30, 18, tzinfo=datetime.UTC)
+    broadcast = channels.new_broadcast(group, HUB, [product()], CONTACTS, AGENT, "key-1", now=now)
+    assert (broadcast["day"], broadcast["contacts"], broadcast["orders"]) == ("2026-12-01", 2, 0)
+    [(kind, data)] = events(broadcast)
+    assert kind == "broadcast_requested"
+    assert data["products"] == [{"id": "p1", "code": "KRPK", "name": "Keripik", "price": 15_000}]
+    assert data["recipients"] == [
+        {"phone": "+6281234567890", "name": "Bu Aminah"},
+        {"phone": "+6281311112222", "name": None},
+    ]
+
+
+def test_a_broadcast_names_products_of_its_group_s_hub_only():
+    with pytest.raises(ValidationError) as refused:
+        channels.new_broadcast(make_group(), HUB, [product("p9", "h2")], CONTACTS, AGENT)
+    assert "p9" in refused.value.details["product_ids"][0]
+
+
+def test_a_group_without_contacts_gets_no_broadcast():
+    with pytest.raises(Conflict) as refused:
+        channels.new_broadcast(make_group(), HUB, [product()], [], AGENT)
+    assert refused.value.details["reason"] == ["group_has_no_contacts"]
+
+
+def test_only_the_same_member_s_retry_under_the_same_key_finds_today_s_broadcast():
+    found = {"_id": "b1", "idempotency_key": "k", "requested_by": "g1"}
+    assert channels.same_request(found, {"idempotency_key": "k", "requested_by": "g1"})
+    assert not channels.same_request(found, {"idempotency_key": "k", "requested_by": "c1"})
+    assert not channels.same_request(found, {"idempotency_key": None, "requested_by": "g1"})
+    assert channels.already_sent(found).details["broadcast_id"] == ["b1"]

@@ -91,6 +91,8 @@ def test_phone_numbers_are_documented_with_their_format_and_an_example(document)
     for component, field in (("Register", "phone"), ("TokenRequest", "phone")):
         phone = schema(document, component)["properties"][field]
         assert phone["format"] == "phone" and phone["example"] == "0812-3456-7890"
+    contact = schema(document, "AddContact")["properties"]["phone"]
+    assert contact["format"] == "phone" and "mobile" in contact["description"]
 
 
 @pytest.mark.parametrize(
@@ -167,6 +169,13 @@ def test_web_addresses_refused_values_and_schema_rules_reach_the_document():
     assert probe["properties"]["images"]["items"]["pattern"] == "^(http|https)://"
     assert probe["properties"]["delta"]["not"] == {"enum": [0]}
     assert probe["minProperties"] == 1
+
+
+def test_a_broadcast_documents_that_its_counts_may_be_missing(document):
+    report = schema(document, "BroadcastReport")
+    assert {"total", "queued", "sent", "failed", "opted_out"} <= set(report["properties"])
+    assert all(report["properties"][name]["nullable"] for name in ("sent", "opted_out"))
+    assert "null" in report["description"]
 
 
 def test_placing_an_order_documents_its_required_idempotency_key(document):
@@ -270,6 +279,15 @@ OPERATIONS = {
     "GET /api/v1/hubs/{hub_id}/trainings": ("listTrainings", "trainings"),
     "POST /api/v1/trainings/{training_id}/enrolments": ("enrolInTraining", "trainings"),
     "POST /api/v1/trainings/{training_id}/completions": ("completeTraining", "trainings"),
+    "POST /api/v1/hubs/{hub_id}/agents": ("appointAgent", "agents"),
+    "GET /api/v1/hubs/{hub_id}/agents": ("listAgents", "agents"),
+    "POST /api/v1/hubs/{hub_id}/groups": ("createGroup", "groups"),
+    "GET /api/v1/hubs/{hub_id}/groups": ("listGroups", "groups"),
+    "GET /api/v1/groups/{group_id}": ("getGroup", "groups"),
+    "POST /api/v1/groups/{group_id}/contacts": ("addContact", "groups"),
+    "GET /api/v1/groups/{group_id}/contacts": ("listContacts", "groups"),
+    "POST /api/v1/groups/{group_id}/broadcasts": ("startBroadcast", "broadcasts"),
+    "GET /api/v1/broadcasts/{broadcast_id}": ("getBroadcast", "broadcasts"),
     "POST /api/v1/products": ("createProduct", "products"),
     "GET /api/v1/products": ("listProducts", "products"),
     "GET /api/v1/products/{product_id}": ("getProduct", "products"),
@@ -345,7 +363,7 @@ def test_every_body_an_operation_answers_is_a_named_component(document):
 
 def test_lists_come_in_a_named_page_of_named_items(document):
     lists = [(label, o) for label, o in operations(document) if o["operationId"].startswith("list")]
-    assert len(lists) == 10
+    assert len(lists) == 13
     for label, operation in lists:
         answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
         assert answer["$ref"].endswith("Page"), label
