@@ -10,7 +10,7 @@ from marshmallow import RAISE, fields, validate
 
 from services.common.envelope import isoformat
 from services.common.errors import ValidationError
-from services.common.phone import normalise_phone
+from services.common.phone import normalise_mobile, normalise_phone
 from services.common.types import Document
 
 MAX_PAGE = 10_000
@@ -83,14 +83,23 @@ class FlatSchema(Schema):
 class Phone(fields.String):
     """A phone number in any local form, loaded as E.164."""
 
+    normalise = staticmethod(normalise_phone)
+
     def _deserialize(
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return normalise_phone(text)
+            return self.normalise(text)
         except ValueError as exc:
             raise marshmallow.ValidationError(str(exc)) from None
+
+
+class MobilePhone(Phone):
+    """An Indonesian mobile number (one that receives SMS) in any local form, loaded
+    as E.164: for people who are not members, reached only by SMS."""
+
+    normalise = staticmethod(normalise_mobile)
 
 
 class Timestamp(fields.DateTime):
