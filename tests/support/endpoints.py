@@ -98,6 +98,7 @@ class World:
     sold_at_counter: bool = False
     suspended: dict = field(default_factory=dict)
     applicant_id: str = None
+    agent_id: str = None
     events: object = None
     """Publishes events as their owners would (``tests.support.notifications.Events``):
     a seller's earnings come from ``order_settled``."""
@@ -272,6 +273,32 @@ class World:
             message="the ledger to book the order",
         )
         return self.seller.member_id
+
+    def agent(self):
+        """An agent of the hub (a new member, appointed as community announces it),
+        the same one each time, once the ledger knows it; returns its id."""
+        assert self.events is not None, "build_world(..., events=events): agents come by event"
+        if self.agent_id is None:
+            agent_id = str(uuid.uuid4())
+            appointment = {
+                "agent_id": agent_id,
+                "hub_id": self.hub_id,
+                "member_id": self.new_member_id(),
+                "commission_percent": 4,
+                "appointed_by": self.hub.coordinator_id,
+            }
+            self.events.publish("community", "agent_appointed", appointment)
+            wait_until(
+                lambda: (
+                    self.hub.coordinator.get(
+                        f"/api/v1/hubs/{self.hub_id}/agents/{agent_id}/statement"
+                    ).status_code
+                    == 200
+                ),
+                message="the ledger to hear of the agent",
+            )
+            self.agent_id = agent_id
+        return self.agent_id
 
     def registered(self):
         """A registered member's login body."""
@@ -732,6 +759,13 @@ ENDPOINTS = (
             "GET",
             _hub(w, f"/sellers/{w.seller.member_id}/statement"),
             params={"from": "2026-01-01"},
+        ),
+    ),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/agents/{agent_id}/statement",
+        "coordinator",
+        lambda w: Request(
+            "GET", _hub(w, f"/agents/{w.agent()}/statement"), params={"from": "2026-01-01"}
         ),
     ),
     Endpoint("GET /api/v1/me/earnings", "seller", lambda w: Request("GET", "/api/v1/me/earnings")),
