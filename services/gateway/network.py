@@ -3,7 +3,8 @@ community's members and trainings per hub (``community.network_members``), order
 sales per hub, channel and agent (``orders.network_sales``) and the ledger's commission
 per hub, kept by the hub and earned by its agents (``ledger.commission_by_hub``), each
 by its own store's aggregation over the same period. This module only joins them by
-hub and adds them up per district and for the whole network. Pure: lists of dicts in, one dict out.
+hub and adds them up per district and for the whole network. Pure: lists of dicts in,
+one dict out.
 """
 
 from collections.abc import Iterable, Mapping
