@@ -83,28 +83,23 @@ class FlatSchema(Schema):
 class Phone(fields.String):
     """A phone number in any local form, loaded as E.164."""
 
+    normalise = staticmethod(normalise_phone)
+
     def _deserialize(
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return normalise_phone(text)
+            return self.normalise(text)
         except ValueError as exc:
             raise marshmallow.ValidationError(str(exc)) from None
 
 
-class MobilePhone(fields.String):
+class MobilePhone(Phone):
     """An Indonesian mobile number (one that receives SMS) in any local form, loaded
-    as E.164; a landline or another country's number is refused."""
+    as E.164: for people who are not members, reached only by SMS."""
 
-    def _deserialize(
-        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
-    ) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return normalise_mobile(text)
-        except ValueError as exc:
-            raise marshmallow.ValidationError(str(exc)) from None
+    normalise = staticmethod(normalise_mobile)
 
 
 class Timestamp(fields.DateTime):

@@ -1,9 +1,10 @@
 """The network report (DESIGN §8), put together from what three services computed:
 community's members and trainings per hub (``community.network_members``), orders'
-sales per hub and channel (``orders.network_sales``) and the ledger's commission per
-hub (``ledger.commission_by_hub``), each by its own store's aggregation over the same
-period. This module only joins them by hub and adds them up per district and for the
-whole network. Pure: lists of dicts in, one dict out.
+sales per hub, channel and agent (``orders.network_sales``) and the ledger's commission
+per hub, kept by the hub and earned by its agents (``ledger.commission_by_hub``), each
+by its own store's aggregation over the same period. This module only joins them by
+hub and adds them up per district and for the whole network. Pure: lists of dicts in,
+one dict out.
 """
 
 from collections.abc import Iterable, Mapping
@@ -19,12 +20,17 @@ COUNTS = (
     "gross",
     "settled_orders",
     "commission",
+    "agent_commission",
 )
 BREAKDOWNS = ("members_by_role", "by_channel")
 
 
 def _blank() -> Document:
     return {**dict.fromkeys(COUNTS, 0), **{name: {} for name in BREAKDOWNS}}
+
+
+def _blank_hub(hub_id: str) -> Document:
+    return {"hub_id": hub_id, "name": None, "district": None, **_blank(), "by_agent": []}
 
 
 def network_report(
@@ -35,22 +41,25 @@ def network_report(
 ) -> Document:
     """``{from_, to, hubs, districts, totals}`` of ``period`` (``[start, end)``, as
     ``services.common.periods`` reads it): a row per hub (every hub community knows,
-    with zeros where nothing happened), per district, and for the network."""
+    with zeros where nothing happened, and its agents' sales), per district, and for
+    the network."""
     hubs: dict[str, Document] = {}
 
     def hub(hub_id: str) -> Document:
-        return hubs.setdefault(
-            hub_id, {"hub_id": hub_id, "name": None, "district": None, **_blank()}
-        )
+        return hubs.setdefault(hub_id, _blank_hub(hub_id))
 
     for row in members:
         found = hub(row["hub_id"])
         found.update({key: row[key] for key in ("name", "district", "members_by_role")})
         found.update({key: row[key] for key in ("trainings_held", "trainings_completed")})
     for row in sales:
-        hub(row["hub_id"]).update({key: row[key] for key in ("orders", "gross", "by_channel")})
+        hub(row["hub_id"]).update(
+            {key: row[key] for key in ("orders", "gross", "by_channel", "by_agent")}
+        )
     for row in commissions:
-        hub(row["hub_id"]).update({key: row[key] for key in ("settled_orders", "commission")})
+        hub(row["hub_id"]).update(
+            {key: row[key] for key in ("settled_orders", "commission", "agent_commission")}
+        )
     rows = sorted(hubs.values(), key=lambda row: (row["district"] or "", row["name"] or ""))
     districts: dict[str | None, list[Document]] = {}
     for row in rows:

@@ -58,7 +58,8 @@ TAGS = {
     "products": "The showroom: sellers' products, their review and stock.",
     "orders": "Placing orders and moving them on to completion.",
     "reports": "What a hub sold, and the whole network across hubs and districts.",
-    "ledger": "What each hub owes its sellers: statements, earnings, payouts, adjustments.",
+    "ledger": "What each hub owes its sellers and agents: statements, earnings, payouts, "
+    "adjustments.",
     "notifications": "What the caller was told.",
     "messages": "Text messages: the providers' signed inbound webhooks, the conversation log.",
     "health": "Whether the gateway and the services behind it answer.",

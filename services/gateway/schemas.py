@@ -8,6 +8,7 @@ from marshmallow import fields, validate
 
 from services.common.schemas import Schema, Timestamp
 from services.community.schemas import BroadcastSchema
+from services.orders.schemas import AgentSalesSchema
 
 READINESS = ("ok", "unavailable")
 SERVICE_STATUSES = (*READINESS, "starting")
@@ -83,13 +84,22 @@ class NetworkCountsSchema(Schema):
         metadata={"description": "Orders and gross sales by channel: online, sms, counter…"},
     )
     settled_orders = fields.Integer(metadata={"description": "Orders completed and paid."})
-    commission = fields.Integer(metadata={"description": "The hubs' commission, whole rupiah."})
+    commission = fields.Integer(
+        metadata={"description": "The commission the hubs kept, after their agents' share."}
+    )
+    agent_commission = fields.Integer(
+        metadata={"description": "The agents' share of the commission, whole rupiah."}
+    )
 
 
 class NetworkHubSchema(NetworkCountsSchema):
     hub_id = fields.String()
     name = fields.String(allow_none=True)
     district = fields.String(allow_none=True)
+    by_agent = fields.List(
+        fields.Nested(AgentSalesSchema),
+        metadata={"description": "Each agent's completed orders, gross and share of it."},
+    )
 
 
 class NetworkDistrictSchema(NetworkCountsSchema):

@@ -84,12 +84,23 @@ def statement_table(statement: Mapping[str, Any]) -> Table:
     return STATEMENT_COLUMNS, [opening, *statement["entries"], closing]
 
 
-SALES_COLUMNS = ("orders", "breakdown", "id", "name", "quantity", "total", "order_count")
+SALES_COLUMNS = (
+    "orders",
+    "breakdown",
+    "id",
+    "name",
+    "quantity",
+    "total",
+    "order_count",
+    "member_id",
+    "agent_commission",
+)
 
 
 def sales_table(report: Mapping[str, Any]) -> Table:
     """A hub's sales report: for completed orders, then every order confirmed or
-    later, the totals, each product and each seller."""
+    later, the totals, each product, each seller, each channel (``id`` the channel)
+    and each agent (``id`` the agent, with their ``member_id`` and share)."""
     rows: list[Mapping[str, Any]] = []
     for orders in ("completed", "confirmed"):
         section = report[orders]
@@ -109,13 +120,34 @@ def sales_table(report: Mapping[str, Any]) -> Table:
             rows.append(
                 {"orders": orders, "breakdown": "seller", "id": seller["seller_id"], **seller}
             )
+        for sold in section["by_channel"]:
+            rows.append(_sold(orders, "channel", sold["channel"], sold))
+        for sold in section["by_agent"]:
+            rows.append({**_sold(orders, "agent", sold["agent_id"], sold), **_of_agent(sold)})
     return SALES_COLUMNS, rows
 
 
+def _sold(orders: str, breakdown: str, name: str, sold: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A channel's or an agent's ``{orders, gross}`` in the sales table's columns."""
+    return {
+        "orders": orders,
+        "breakdown": breakdown,
+        "id": name,
+        "total": sold["gross"],
+        "order_count": sold["orders"],
+    }
+
+
+def _of_agent(sold: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {"member_id": sold["member_id"], "agent_commission": sold["agent_commission"]}
+
+
 def network_table(report: Mapping[str, Any]) -> Table:
-    """The network report: a row per hub, then per district, then the network; one
-    column per role (``members_seller``…) and per channel (``orders_sms``,
-    ``gross_sms``…) seen anywhere in it."""
+    """The network report: a row per hub, each followed by a row per agent of it
+    (``level`` ``agent``: ``agent_id``, ``member_id`` and their ``orders``, ``gross``
+    and ``agent_commission``), then per district, then the network; one column per role
+    (``members_seller``…) and per channel (``orders_sms``, ``gross_sms``…) seen
+    anywhere in it."""
     levels = (
         [("hub", row) for row in report["hubs"]]
         + [("district", row) for row in report["districts"]]
@@ -128,6 +160,8 @@ def network_table(report: Mapping[str, Any]) -> Table:
         "district",
         "hub_id",
         "name",
+        "agent_id",
+        "member_id",
         *(f"members_{role}" for role in roles),
         *network.COUNTS,
         *(f"{what}_{channel}" for channel in channels for what in ("orders", "gross")),
@@ -139,4 +173,9 @@ def network_table(report: Mapping[str, Any]) -> Table:
         for channel, sales in row["by_channel"].items():
             flat.update({f"orders_{channel}": sales["orders"], f"gross_{channel}": sales["gross"]})
         rows.append(flat)
+        for agent in row.get("by_agent", ()):
+            rows.append(
+                {key: row[key] for key in ("district", "hub_id", "name")}
+                | {"level": "agent", **agent}
+            )
     return columns, rows

@@ -12,12 +12,15 @@ from typing import TypedDict
 SALE = "sale"
 """A seller's share of a settled order: their lines' total less the hub's commission."""
 COMMISSION = "commission"
-"""The hub's commission on a settled order, on the hub's own account."""
+"""The hub's commission on a settled order, on the hub's own account: what the hub
+keeps, after the share of the agent who placed the order, if one did."""
+AGENT_COMMISSION = "agent_commission"
+"""An agent's share of the hub's commission on an order they placed, on their account."""
 PAYOUT = "payout"
-"""Money the hub paid a seller (a negative amount)."""
+"""Money the hub paid a seller or an agent (a negative amount)."""
 ADJUSTMENT = "adjustment"
 """A correction by the hub's coordinator, with its reason (either sign)."""
-KINDS = (SALE, COMMISSION, PAYOUT, ADJUSTMENT)
+KINDS = (SALE, COMMISSION, AGENT_COMMISSION, PAYOUT, ADJUSTMENT)
 
 CASH = "cash"
 BANK_TRANSFER = "bank_transfer"
@@ -36,12 +39,15 @@ ADJUSTMENT_RECORDED = "adjustment_recorded"
 
 
 class PayoutRecorded(TypedDict):
-    """The hub paid a seller ``amount`` (positive); ``balance_after`` is what the hub
-    still owes them."""
+    """The hub paid ``member_id`` ``amount`` (positive), as a seller (``seller_id``) or
+    as an agent (``agent_id``; ``seller_id`` is then ``None``); ``balance_after`` is
+    what the hub still owes them there."""
 
     payout_id: str
     hub_id: str
-    seller_id: str
+    seller_id: str | None
+    agent_id: str | None
+    member_id: str
     amount: int
     method: str
     reference: str | None

@@ -20,3 +20,11 @@ class InsufficientBalance(Conflict):
 
 class LedgerBusy(Conflict):
     """The account kept changing under a write (many writes at once); retry."""
+
+
+class NotAnAgent(Conflict):
+    """A payout names an agent the ledger never heard was appointed in the hub."""
+
+
+class AgentNotFound(NotFound):
+    """A statement of an agent the hub does not have."""

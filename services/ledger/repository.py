@@ -4,7 +4,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from services.common.periods import in_period, wib_day
-from services.common.standings import StandingsRepository
+from services.common.standings import AgentsRepository
 from services.common.types import Document, Query
 from services.ledger import domain
 from services.ledger.exceptions import LedgerBusy
@@ -13,21 +13,25 @@ NO_OUTBOX = {"outbox": False, "outbox_lease": False}
 APPEND_ATTEMPTS = 30
 
 
-class LedgerRepository(StandingsRepository):
+class LedgerRepository(AgentsRepository):
     """Entries (append-only, per account; payouts and adjustments carry their events),
     each account's head (where its last entry is, so a write never reads its history),
-    each hub's commission per day (WIB) for the network report, and which members are
-    sellers of which hub (community's membership decisions)."""
+    each hub's commission per day (WIB) for the network report, which members are
+    sellers of which hub (community's membership decisions) and who is an agent of
+    which hub (community's appointments)."""
 
     aggregates = ("entries",)
     indexes = {
-        **StandingsRepository.indexes,
+        **AgentsRepository.indexes,
         "entries": [
             # the next entry of an account is taken once: the loser of a race reads again
             IndexModel([("account", ASCENDING), ("seq", ASCENDING)], unique=True),
             IndexModel([("account", ASCENDING), ("at", ASCENDING)]),
         ],
-        "accounts": [IndexModel([("seller_id", ASCENDING), ("hub_id", ASCENDING)])],
+        "accounts": [
+            IndexModel([("seller_id", ASCENDING), ("hub_id", ASCENDING)]),
+            IndexModel([("member_id", ASCENDING), ("hub_id", ASCENDING)]),
+        ],
         "tallies": [],
     }
 
@@ -73,7 +77,7 @@ class LedgerRepository(StandingsRepository):
 
     def _move_head(self, entry: Document) -> None:
         """Point the account's head at ``entry``, unless a later entry is there already."""
-        fields = ("hub_id", "seller_id", "seq", "balance_after", "at")
+        fields = ("hub_id", "seller_id", "agent_id", "member_id", "seq", "balance_after", "at")
         try:
             self.db.accounts.update_one(
                 {"_id": entry["account"], "seq": {"$lt": entry["seq"]}},
@@ -112,13 +116,15 @@ class LedgerRepository(StandingsRepository):
         account = domain.account_of(hub_id, seller_id)
         return self.db.accounts.find_one({"_id": account}, projection={"_id": True}) is not None
 
-    def balances_of(self, seller_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
-        """A page of the seller's last entry in each hub (by hub id), and how many hubs."""
-        query = {"seller_id": seller_id}
+    def balances_of(self, member_id: str, page: int, page_size: int) -> tuple[list[Document], int]:
+        """A page of the last entry of each account the member holds, as a seller or as
+        an agent (by hub id, then account), and how many accounts."""
+        # accounts written before entries named their member have only ``seller_id``
+        query = {"$or": [{"seller_id": member_id}, {"member_id": member_id}]}
         total = self.db.accounts.count_documents(query)
         heads = (
             self.db.accounts.find(query, projection={"_id": True})
-            .sort("hub_id", ASCENDING)
+            .sort([("hub_id", ASCENDING), ("_id", ASCENDING)])
             .skip((page - 1) * page_size)
             .limit(page_size)
         )
@@ -128,10 +134,11 @@ class LedgerRepository(StandingsRepository):
     # --- each hub's commission per day, for the network report ---
 
     def tally(self, hub_id: str) -> None:
-        """Count the hub's commission entries not counted yet into their days (WIB), in
-        order and each once: the hub's tally moves from one entry to the next with a
-        compare-and-set on the last it counted, so a crash, a redelivery or two workers
-        at once never count an order twice, and the next handling catches up."""
+        """Count the hub's commission entries not counted yet into their days (WIB): what
+        the hub kept, and the agents' share each carries, in order and each once: the
+        hub's tally moves from one entry to the next with a compare-and-set on the last
+        it counted, so a crash, a redelivery or two workers at once never count an order
+        twice, and the next handling catches up."""
         account = domain.account_of(hub_id, None)
         while True:
             found = self.db.tallies.find_one({"_id": hub_id}, projection={"tallied_seq": True})
@@ -140,19 +147,21 @@ class LedgerRepository(StandingsRepository):
             if entry is None:
                 return
             day = f"days.{wib_day(entry['settled_at'])}"
+            counts = {
+                f"{day}.commission": entry["amount"],
+                f"{day}.agent_commission": entry.get("agent_commission") or 0,
+                f"{day}.settled_orders": 1,
+            }
             try:
                 self.db.tallies.update_one(
                     {"_id": hub_id, "tallied_seq": seq},
-                    {
-                        "$set": {"tallied_seq": seq + 1},
-                        "$inc": {f"{day}.commission": entry["amount"], f"{day}.settled_orders": 1},
-                    },
+                    {"$set": {"tallied_seq": seq + 1}, "$inc": counts},
                     upsert=True,
                 )
             except DuplicateKeyError:  # another worker counted it: look again
                 continue
 
     def tallies(self) -> list[Document]:
-        """Every hub's ``{_id: hub_id, days: {day: {commission, settled_orders}}}``: one
-        small document per hub, whatever the number of orders."""
+        """Every hub's ``{_id: hub_id, days: {day: {commission, agent_commission,
+        settled_orders}}}``: one small document per hub, whatever the number of orders."""
         return list(self.db.tallies.find({}, projection={"days": True}))

@@ -2,7 +2,8 @@
 integer rupiah everywhere: an amount is taken only as a JSON integer (``strict``), so
 ``10.5`` or ``"1000"`` is refused rather than rounded."""
 
-from marshmallow import fields, pre_dump, validate
+import marshmallow
+from marshmallow import fields, pre_dump, validate, validates_schema
 
 from services.common.schemas import Schema, Timestamp, bounded_integer, choice, text
 from services.ledger import contract
@@ -11,9 +12,11 @@ MAX_ID = 100
 
 
 class RecordPayoutSchema(Schema):
-    """``{"seller_id": "…", "amount": 50000, "method": "cash", "reference": "…"}``."""
+    """``{"seller_id": "…", "amount": 50000, "method": "cash", "reference": "…"}``, or
+    ``agent_id`` instead of ``seller_id`` to pay an agent."""
 
-    seller_id = text(MAX_ID, required=True)
+    seller_id = text(MAX_ID, metadata={"description": "The seller paid; or send agent_id instead."})
+    agent_id = text(MAX_ID, metadata={"description": "The agent paid; or send seller_id."})
     amount = bounded_integer(1, contract.MAX_AMOUNT, required=True, strict=True)
     method = choice(contract.PAYOUT_METHODS, required=True)
     reference = text(
@@ -22,6 +25,21 @@ class RecordPayoutSchema(Schema):
         allow_none=True,
         metadata={"description": "The transfer's reference, or a receipt number."},
     )
+
+    OPENAPI_EXTRA = {"oneOf": [{"required": ["seller_id"]}, {"required": ["agent_id"]}]}
+
+    @validates_schema
+    def seller_or_agent(self, data, **kwargs):
+        seller_id, agent_id = data.get("seller_id"), data.get("agent_id")
+        if seller_id is not None and agent_id is not None:
+            raise marshmallow.ValidationError(
+                "Send seller_id or agent_id, not both: a payout pays one balance.", "agent_id"
+            )
+        if seller_id is None and agent_id is None:
+            raise marshmallow.ValidationError(
+                "Required: the seller_id of the seller paid, or the agent_id of the agent paid.",
+                "seller_id",
+            )
 
 
 class RecordAdjustmentSchema(Schema):
@@ -64,9 +82,10 @@ class EntrySchema(Schema):
     reason = fields.String(allow_none=True)
 
 
-class StatementSchema(Schema):
+class AccountStretchSchema(Schema):
+    """What every statement shows of its account over its period."""
+
     hub_id = fields.String()
-    seller_id = fields.String()
     from_ = Timestamp(data_key="from", allow_none=True)
     to = Timestamp(allow_none=True)
     opening_balance = fields.Integer()
@@ -74,12 +93,23 @@ class StatementSchema(Schema):
     closing_balance = fields.Integer()
 
 
+class StatementSchema(AccountStretchSchema):
+    seller_id = fields.String()
+
+
+class AgentStatementSchema(AccountStretchSchema):
+    agent_id = fields.String()
+    member_id = fields.String(metadata={"description": "The member the agent is."})
+
+
 class PayoutSchema(Schema):
     """A payout as recorded: ``amount`` paid (positive), ``balance_after`` still owed."""
 
     id = fields.String(attribute="_id")
     hub_id = fields.String()
-    seller_id = fields.String()
+    seller_id = fields.String(allow_none=True, metadata={"description": "null for an agent."})
+    agent_id = fields.String(allow_none=True, dump_default=None)
+    member_id = fields.String(metadata={"description": "Who was paid: the seller, or the agent."})
     amount = fields.Integer()
     method = fields.String(validate=validate.OneOf(contract.PAYOUT_METHODS))
     reference = fields.String(allow_none=True)
@@ -107,6 +137,11 @@ class EarningSchema(Schema):
     """What a hub owes the caller now."""
 
     hub_id = fields.String()
+    agent_id = fields.String(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "Set on what the hub owes the caller as its agent."},
+    )
     balance = fields.Integer(attribute="balance_after")
     updated_at = Timestamp(attribute="at")
 
@@ -116,4 +151,5 @@ class HubCommissionSchema(Schema):
 
     hub_id = fields.String()
     settled_orders = fields.Integer()
-    commission = fields.Integer()
+    commission = fields.Integer(metadata={"description": "What the hub kept."})
+    agent_commission = fields.Integer(metadata={"description": "What its agents earned of it."})

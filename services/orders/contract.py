@@ -31,11 +31,13 @@ PAYMENT_METHODS = (COD, BANK_TRANSFER)
 CASH = "cash"
 """How a counter sale is paid: at once, at the showroom."""
 
-ONLINE, SMS, WHATSAPP, COUNTER = "online", "sms", "whatsapp", "counter"
-CHANNELS = (ONLINE, SMS, WHATSAPP, COUNTER)
-"""Where an order came from: the HTTP API, a text message, the showroom's counter."""
+ONLINE, SMS, WHATSAPP, COUNTER, AGENT = "online", "sms", "whatsapp", "counter", "agent"
+CHANNELS = (ONLINE, SMS, WHATSAPP, COUNTER, AGENT)
+"""Where an order came from: the HTTP API, a text message, the showroom's counter, an
+agent ordering for a customer (whichever way the agent sent it)."""
 PLACEMENT_CHANNELS = (ONLINE, SMS, WHATSAPP)
-"""The channels ``place_order`` takes (a counter sale has its own command)."""
+"""The channels ``place_order`` takes (a counter sale has its own command; an order
+with a ``customer`` is an agent's whichever of these it came by)."""
 
 REFUND_DUE, REFUND_DONE = "due", "settled"
 """``refund_status`` of a paid order that was cancelled: due, until the coordinator
@@ -86,6 +88,14 @@ class Fulfilment(TypedDict):
     address: str | None
 
 
+class Customer(TypedDict):
+    """Who an agent ordered for (or a counter sale's buyer, as the coordinator noted
+    them): not a member, reached by SMS at ``phone``."""
+
+    name: str | None
+    phone: str | None
+
+
 class Shortage(TypedDict):
     product_id: str
     requested: int
@@ -111,6 +121,10 @@ class OrderSummary(TypedDict):
     commission_percent: int  # the hub's when the order was placed; never changes
     payment_reference: str | None  # the buyer's transfer reference, once sent
     refund_status: str | None  # "due" once a paid order is cancelled, then "settled"
+    agent_id: str | None  # the agent who ordered it for a customer (channel "agent")
+    agent_commission_percent: int | None  # the agent's part of commission_percent
+    customer: Customer | None
+    broadcast_id: str | None  # the broadcast the buyer's text message answered
 
 
 class OrderPlaced(OrderSummary):

@@ -13,6 +13,13 @@ one, a counter sale) also records ``order_settled``, once per order (``settled_a
 from then on its sellers and its hub are owed their shares. A paid order cancelled
 leaves ``refund_status: "due"`` until the coordinator records the refund.
 
+An agent of the hub (DESIGN §9) orders for a customer who is not a member
+(``customer: {name, phone}``): the order is the agent's (``buyer_id``), with
+``channel: "agent"``, the ``agent_id`` and the agent's part of the hub's commission
+(``agent_commission_percent``, at most the order's ``commission_percent``), and
+``agent_commission``, what that part comes to on this order (computed like the
+ledger's, ``services.common.commission``), for the reports.
+
 A counter sale (``channel: "counter"``) is a walk-in sale at the showroom, paid in
 cash: written ``pending``, then catalogue takes its stock at once, and the answer makes
 it ``completed`` and paid (with ``order_settled``) or ``rejected``, in one write.
@@ -41,17 +48,20 @@ from services.common.actor import (
     Actor,
     coordinated_hubs,
     is_admin,
+    is_agent,
     is_coordinator,
     is_seller,
 )
-from services.common.commission import DEFAULT_COMMISSION_PERCENT
+from services.common.commission import DEFAULT_COMMISSION_PERCENT, agent_share, gross_by_seller
 from services.common.envelope import isoformat, new_id, payload, record, utcnow
 from services.common.errors import ValidationError
 from services.common.types import Document
 from services.orders.contract import (
+    AGENT,
     BANK_TRANSFER,
     CANCELLED,
     CASH,
+    CHANNELS,
     COD,
     COMPLETED,
     CONFIRMED,
@@ -78,12 +88,14 @@ from services.orders.contract import (
     REJECTED,
     SHIPPED,
     UNPAID,
+    Customer,
     Fulfilment,
     OrderLine,
     OrderSummary,
     line_status,
 )
 from services.orders.exceptions import (
+    AgentNotKnownYet,
     IdempotencyKeyReused,
     InvalidTransition,
     ItemsNotInHub,
@@ -99,6 +111,7 @@ SAGA = "catalogue"
 """``by`` in the history of transitions the stock saga made."""
 
 MAX_IDEMPOTENCY_KEY = 100
+MAX_BROADCAST_ID = 100
 NUMBER_PREFIX = "KD-"
 BUYER_MAY_CANCEL = (PENDING, CONFIRMED)
 COORDINATOR_MAY_CANCEL = (PENDING, CONFIRMED, READY_FOR_PICKUP, SHIPPED)
@@ -303,20 +316,47 @@ def check_can_act_for(actor: Actor, hub_id: str, standing: bool | None) -> None:
         )
 
 
+def check_can_order_for_customer(actor: Actor, hub_id: str, agent: Document | None) -> Document:
+    """Only an agent of the hub orders for a customer; ``agent`` is orders' copy of
+    their appointment (``None``: not heard of yet, so their share is not known), and
+    the appointment is returned."""
+    if not is_agent(actor, hub_id):
+        raise NotAllowed(
+            "Only an agent of the hub orders for a customer.",
+            {
+                "customer": [
+                    "You are not an agent of this hub; leave customer out to order for "
+                    "yourself, or ask the hub's coordinator to appoint you as an agent."
+                ]
+            },
+        )
+    if agent is None:
+        raise AgentNotKnownYet(
+            "Your appointment as an agent of this hub is still on its way; try again "
+            "in a few seconds.",
+            {"customer": ["Your appointment is not known here yet; send it again shortly."]},
+        )
+    return agent
+
+
 def check_can_place(
     actor: Actor,
     fields: Mapping[str, Any],
     products: Mapping[str, Document],
     suspended: Collection[tuple[str, str]],
     standing: bool | None = None,
+    agent: Document | None = None,
 ) -> None:
     """Nobody orders in a hub where their buyer membership is suspended, and nothing
     of a seller suspended there. ``suspended``: ``(member_id, role)`` of the hub's
     suspended memberships, as far as orders has heard. For ``on_behalf_of``, see
-    ``check_can_act_for`` (``standing`` is the member's)."""
+    ``check_can_act_for`` (``standing`` is the member's); for a ``customer``,
+    ``check_can_order_for_customer`` (``agent`` is the caller's appointment)."""
     buyer_id, acted_by = buyer_of(actor, fields)
     if acted_by is not None:
         check_can_act_for(actor, fields["hub_id"], standing)
+    if fields.get("customer") is not None:
+        check_can_order_for_customer(actor, fields["hub_id"], agent)
     if (buyer_id, BUYER) in suspended:
         raise NotAllowed(
             "Your buyer membership of this hub is suspended; you cannot order here.",
@@ -380,13 +420,24 @@ def new_order(
     *,
     channel: str = ONLINE,
     commission_percent: int = DEFAULT_COMMISSION_PERCENT,
+    agent: Document | None = None,
+    broadcast_id: str | None = None,
 ) -> Document:
     """An order placed online or by text message (``channel``), at the hub's
-    ``commission_percent`` of the moment."""
+    ``commission_percent`` of the moment; with a ``customer``, the order of ``agent``
+    (the caller's appointment) for them, on channel ``agent``."""
     now = now or utcnow()
     lines = price_lines(fields["hub_id"], fields["items"], products)
     fulfilment = fields["fulfilment"]
     buyer_id, acted_by = buyer_of(actor, fields)
+    customer = fields.get("customer")
+    if customer is not None:
+        appointed = check_can_order_for_customer(actor, fields["hub_id"], agent)
+        channel = AGENT
+        sold_by = agent_fields(appointed, lines, commission_percent)
+        sold_by["customer"] = {"name": customer.get("name"), "phone": customer["phone"]}
+    else:
+        sold_by = {}
     order = _order(
         fields["hub_id"],
         lines,
@@ -401,11 +452,31 @@ def new_order(
         fulfilment={"method": fulfilment["method"], "address": fulfilment.get("address")},
         payment_method=fields["payment_method"],
         note=fields.get("note"),
+        broadcast_id=broadcast_id,
         retry_at=now + retry_delay(retry_seconds, 1),
+        **sold_by,
     )
     _moved(order, PENDING, buyer_id, now, acted_by)
     record(order, ORDER_PLACED, summary(order))
     return order
+
+
+def agent_fields(
+    agent: Mapping[str, Any], lines: Iterable[Mapping[str, Any]], commission_percent: int
+) -> Document:
+    """What an order placed by ``agent`` records of them: ``agent_id``, their part of
+    the order's commission (``agent_commission_percent``: theirs, never more than the
+    order's) and what it comes to on ``lines`` (``agent_commission``, per seller's
+    lines as the ledger books it)."""
+    percent = min(int(agent["commission_percent"]), commission_percent)
+    gross = gross_by_seller(lines)
+    return {
+        "agent_id": agent["_id"],
+        "agent_commission_percent": percent,
+        "agent_commission": sum(
+            agent_share(amount, commission_percent, percent) for amount in gross.values()
+        ),
+    }
 
 
 def _order(
@@ -431,6 +502,10 @@ def _order(
         "payment_status": UNPAID,
         "note": None,
         "customer": None,
+        "agent_id": None,
+        "agent_commission_percent": None,
+        "agent_commission": None,
+        "broadcast_id": None,
         "status": PENDING,
         "history": [],
         "stock_reserved": False,
@@ -458,6 +533,18 @@ def check_channel(channel: object) -> str:
     return str(channel)
 
 
+def check_broadcast_id(broadcast_id: object) -> str | None:
+    """The broadcast a text message answered, as messaging passes it (or ``None``)."""
+    if broadcast_id is None or (
+        isinstance(broadcast_id, str) and 0 < len(broadcast_id) <= MAX_BROADCAST_ID
+    ):
+        return broadcast_id
+    raise ValidationError(
+        "Invalid broadcast_id.",
+        {"broadcast_id": [f"Send the broadcast's id (1 to {MAX_BROADCAST_ID} characters)."]},
+    )
+
+
 def summary(order: Document) -> OrderSummary:
     """The order summary every order event carries (docs/events.md)."""
     fulfilment: Fulfilment = order["fulfilment"]
@@ -478,7 +565,17 @@ def summary(order: Document) -> OrderSummary:
         "commission_percent": order.get("commission_percent", DEFAULT_COMMISSION_PERCENT),
         "payment_reference": order.get("payment_reference"),
         "refund_status": order.get("refund_status"),
+        "agent_id": order.get("agent_id"),
+        "agent_commission_percent": order.get("agent_commission_percent"),
+        "customer": _customer(order.get("customer")),
+        "broadcast_id": order.get("broadcast_id"),
     }
+
+
+def _customer(customer: Mapping[str, Any] | None) -> Customer | None:
+    if customer is None:
+        return None
+    return {"name": customer.get("name"), "phone": customer.get("phone")}
 
 
 def _summary_line(line: Document) -> OrderLine:
@@ -924,30 +1021,67 @@ def network_sales(
     tallies: Iterable[Document], first_day: str | None, end_day: str | None
 ) -> list[Document]:
     """The days ``[first_day, end_day)`` (ISO dates, which sort as days do) of the
-    hubs' tallies (``{hub_id, days: {day: {channel: {orders, gross}}}}``, one per hub
-    and month) added up per hub: ``[{hub_id, orders, gross, by_channel: {channel:
-    {orders, gross}}}]`` by hub id, for hubs that completed an order then."""
+    hubs' tallies (``{hub_id, days: {day: {channel: {orders, gross}}}, agents: {day:
+    {agent_id: {member_id, orders, gross, agent_commission}}}}``, one per hub and month)
+    added up per hub: ``[{hub_id, orders, gross, by_channel: {channel: {orders,
+    gross}}, by_agent: [{agent_id, member_id, orders, gross, agent_commission}]}]`` by
+    hub id, for hubs that completed an order then (agents by id)."""
+
+    def in_period(day: str) -> bool:
+        return (first_day is None or day >= first_day) and (end_day is None or day < end_day)
+
     hubs: dict[str, dict[str, Document]] = {}
+    agents: dict[str, dict[str, Document]] = {}
     for tally in tallies:
         for day, channels in tally["days"].items():
-            if (first_day is not None and day < first_day) or (
-                end_day is not None and day >= end_day
-            ):
+            if not in_period(day):
                 continue
             by_channel = hubs.setdefault(tally["hub_id"], {})
             for channel, sold in channels.items():
                 into = by_channel.setdefault(channel, {"orders": 0, "gross": 0})
                 into["orders"] += sold["orders"]
                 into["gross"] += sold["gross"]
+        for day, sellers in (tally.get("agents") or {}).items():
+            if not in_period(day):
+                continue
+            by_agent = agents.setdefault(tally["hub_id"], {})
+            for agent_id, sold in sellers.items():
+                into = by_agent.setdefault(
+                    agent_id,
+                    {
+                        "agent_id": agent_id,
+                        "member_id": sold["member_id"],
+                        **dict.fromkeys(AGENT_COUNTS, 0),
+                    },
+                )
+                for count in AGENT_COUNTS:
+                    into[count] += sold[count]
     return [
         {
             "hub_id": hub_id,
             "orders": sum(sold["orders"] for sold in by_channel.values()),
             "gross": sum(sold["gross"] for sold in by_channel.values()),
             "by_channel": dict(sorted(by_channel.items())),
+            "by_agent": [sold for _, sold in sorted(agents.get(hub_id, {}).items())],
         }
         for hub_id, by_channel in sorted(hubs.items())
     ]
+
+
+AGENT_COUNTS = ("orders", "gross", "agent_commission")
+"""What the tallies and the reports count of each agent's completed orders."""
+
+
+def sales_by_channel(found: Iterable[Mapping[str, Any]]) -> list[Document]:
+    """``[{channel, orders, gross}]`` of every channel in ``CHANNELS`` order, zeros
+    where none sold, from the store's groups (``channel`` ``None``: an order stored
+    before channels existed, placed online)."""
+    totals = {channel: {"channel": channel, "orders": 0, "gross": 0} for channel in CHANNELS}
+    for group in found:
+        into = totals[group["channel"] or ONLINE]
+        into["orders"] += group["orders"]
+        into["gross"] += group["gross"]
+    return list(totals.values())
 
 
 # --- reports ---------------------------------------------------------------------

@@ -1,4 +1,10 @@
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationError
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    ValidationError,
+)
 
 
 class OrderNotFound(NotFound):
@@ -27,3 +33,8 @@ class NotAllowed(Forbidden):
 
 class NotEnoughStock(Conflict):
     """A counter sale asked for more than the showroom has."""
+
+
+class AgentNotKnownYet(ServiceUnavailable):
+    """The caller is an agent of the hub, but their appointment has not reached orders
+    yet (community's ``agent_appointed`` is on its way): a retry in a moment works."""

@@ -10,7 +10,7 @@ from services.common.commission import DEFAULT_COMMISSION_PERCENT
 from services.common.envelope import utcnow
 from services.common.errors import Conflict
 from services.common.periods import in_period, wib_day
-from services.common.standings import StandingsRepository
+from services.common.standings import AgentsRepository
 from services.common.types import Document, Query
 from services.orders import domain
 from services.orders.contract import ONLINE
@@ -25,10 +25,10 @@ PRODUCT_FIELDS = ("code", "hub_id", "seller_id", "name", "price", "unit", "statu
 HIDDEN = {"outbox": False, "request_hash": False}
 
 
-class OrdersRepository(StandingsRepository):
+class OrdersRepository(AgentsRepository):
     aggregates = ("orders",)
     indexes = {
-        **StandingsRepository.indexes,
+        **AgentsRepository.indexes,
         "orders": [
             # one order per buyer and Idempotency-Key: the insert itself decides
             IndexModel([("buyer_id", ASCENDING), ("idempotency_key", ASCENDING)], unique=True),
@@ -227,31 +227,39 @@ class OrdersRepository(StandingsRepository):
             facets[f"{name}_totals"] = [*head, *_TOTALS]
             facets[f"{name}_by_product"] = [*head, *_BY_PRODUCT]
             facets[f"{name}_by_seller"] = [*head, *_BY_SELLER]
+            facets[f"{name}_by_channel"] = [*head, *_BY_CHANNEL]
+            facets[f"{name}_by_agent"] = [*head, *_BY_AGENT]
         (result,) = self.db.orders.aggregate([{"$match": match}, {"$facet": facets}])
         return {name: _sales(result, name) for name in ("completed", "confirmed")}
 
     def tally(self, order: Document) -> None:
         """Count a completed order in its hub's tally of the month, on its day (WIB)
-        and channel, exactly once: the tally lists the orders it counted and takes one
-        only if it is not listed, in the same write as the counts; the order's
+        and channel (and its agent's, if an agent placed it), exactly once: the tally
+        lists the orders it counted and takes one only if it is not listed, in the same
+        write as the counts; the order's
         ``tally_due`` goes only after that, so a crash in between leaves it for
         ``tally_overdue`` to count (a no-op if it was counted), and two workers at once
         count it once."""
         day = wib_day(order["completed_at"])
         tally_id = f"{order['hub_id']}:{day[:7]}"
         channel = order.get("channel") or ONLINE  # stored before channels existed
+        counts = {f"days.{day}.{channel}.orders": 1, f"days.{day}.{channel}.gross": order["total"]}
+        names = {"hub_id": order["hub_id"], "month": day[:7]}
+        if order.get("agent_id") is not None:
+            agent = f"agents.{day}.{order['agent_id']}"
+            names[f"{agent}.member_id"] = order["buyer_id"]
+            counts.update(
+                {
+                    f"{agent}.orders": 1,
+                    f"{agent}.gross": order["total"],
+                    f"{agent}.agent_commission": order["agent_commission"],
+                }
+            )
         for _ in range(SAVE_ATTEMPTS):
             try:
                 self.db.tallies.update_one(
                     {"_id": tally_id, "counted": {"$ne": order["_id"]}},
-                    {
-                        "$set": {"hub_id": order["hub_id"], "month": day[:7]},
-                        "$inc": {
-                            f"days.{day}.{channel}.orders": 1,
-                            f"days.{day}.{channel}.gross": order["total"],
-                        },
-                        "$push": {"counted": order["_id"]},
-                    },
+                    {"$set": names, "$inc": counts, "$push": {"counted": order["_id"]}},
                     upsert=True,
                 )
                 break
@@ -327,6 +335,30 @@ def _sales_by(key: str, *named: str) -> list[Query]:
 
 _BY_PRODUCT = _sales_by("product_id", "name")
 _BY_SELLER = _sales_by("seller_id")
+_BY_CHANNEL: list[Query] = [
+    {"$group": {"_id": "$channel", "orders": {"$sum": 1}, "gross": {"$sum": "$total"}}},
+    {"$project": {"_id": False, "channel": "$_id", "orders": True, "gross": True}},
+]
+_BY_AGENT: list[Query] = [
+    {"$match": {"agent_id": {"$ne": None}}},
+    {
+        "$group": {
+            "_id": "$agent_id",
+            "member_id": {"$first": "$buyer_id"},  # an agent's orders are theirs
+            "orders": {"$sum": 1},
+            "gross": {"$sum": "$total"},
+            "agent_commission": {"$sum": "$agent_commission"},
+        }
+    },
+    {
+        "$project": {
+            "_id": False,
+            "agent_id": "$_id",
+            "member_id": True,
+            **dict.fromkeys(domain.AGENT_COUNTS, True),
+        }
+    },
+]
 
 
 def _sales(result: Document, name: str) -> Document:
@@ -336,4 +368,6 @@ def _sales(result: Document, name: str) -> Document:
         "gross_total": totals.get("gross_total", 0),
         "by_product": result[f"{name}_by_product"],
         "by_seller": result[f"{name}_by_seller"],
+        "by_channel": domain.sales_by_channel(result[f"{name}_by_channel"]),
+        "by_agent": sorted(result[f"{name}_by_agent"], key=lambda sold: sold["agent_id"]),
     }

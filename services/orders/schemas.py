@@ -7,6 +7,7 @@ from services.common.commission import DEFAULT_COMMISSION_PERCENT
 from services.common.schemas import (
     TEXT_ERRORS,
     FlatSchema,
+    MobilePhone,
     PageSchema,
     Phone,
     Schema,
@@ -18,6 +19,7 @@ from services.orders import contract
 
 MAX_LINES = 50
 MAX_QUANTITY = 999
+MAX_CUSTOMER_NAME = 80
 
 
 class ItemSchema(Schema):
@@ -77,6 +79,17 @@ class ItemsSchema(FlatSchema):
             seen.add(item["product_id"])
 
 
+class CustomerInSchema(Schema):
+    """Who an agent orders for: a phone that receives SMS (their order's messages go
+    there), and a name if they give one."""
+
+    name = text(MAX_CUSTOMER_NAME, load_default=None, allow_none=True)
+    phone = MobilePhone(
+        required=True,
+        error_messages={**TEXT_ERRORS, "required": "Required; send the customer's mobile number."},
+    )
+
+
 class PlaceOrderSchema(ItemsSchema):
     hub_id = text(100, required=True)
     fulfilment = fields.Nested(FulfilmentSchema, required=True)
@@ -94,6 +107,24 @@ class PlaceOrderSchema(ItemsSchema):
             "hub: the member's id (the order is theirs)."
         },
     )
+    customer = fields.Nested(
+        CustomerInSchema,
+        metadata={
+            "description": "An agent of the hub ordering for someone who is not a member: "
+            "the order is the agent's (channel agent), the customer gets its messages."
+        },
+    )
+
+    OPENAPI_EXTRA = {"not": {"required": ["customer", "on_behalf_of"]}}
+
+    @validates_schema
+    def customer_or_on_behalf_of(self, data, **kwargs):
+        if data.get("customer") is not None and data.get("on_behalf_of") is not None:
+            raise marshmallow.ValidationError(
+                "An order is for a customer (an agent's) or for a member (the coordinator's "
+                "on_behalf_of), not both; leave one out.",
+                "customer",
+            )
 
 
 class CounterSaleSchema(ItemsSchema):
@@ -191,7 +222,10 @@ class OrderSchema(Schema):
         CustomerSchema,
         allow_none=True,
         dump_default=None,
-        metadata={"description": "A counter sale's buyer, as the coordinator noted them."},
+        metadata={
+            "description": "Who an agent ordered for, or a counter sale's buyer as the "
+            "coordinator noted them."
+        },
     )
     channel = fields.String(
         dump_default=contract.ONLINE,
@@ -200,6 +234,26 @@ class OrderSchema(Schema):
     commission_percent = fields.Integer(
         dump_default=DEFAULT_COMMISSION_PERCENT,
         metadata={"description": "The hub's commission when the order was placed."},
+    )
+    agent_id = fields.String(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "The agent who ordered it for the customer (channel agent)."},
+    )
+    agent_commission_percent = fields.Integer(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "The agent's part of commission_percent (at most all of it)."},
+    )
+    agent_commission = fields.Integer(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "What the agent's part comes to, whole rupiah."},
+    )
+    broadcast_id = fields.String(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "The broadcast whose message the buyer answered, if any."},
     )
     acted_by = fields.String(
         allow_none=True,
@@ -265,11 +319,32 @@ class SellerSalesSchema(Schema):
     order_count = fields.Integer()
 
 
+class ChannelSalesRowSchema(Schema):
+    channel = fields.String(validate=validate.OneOf(contract.CHANNELS))
+    orders = fields.Integer()
+    gross = fields.Integer()
+
+
+class AgentSalesSchema(Schema):
+    """An agent's orders for customers, their gross and the agent's share of it."""
+
+    agent_id = fields.String()
+    member_id = fields.String()
+    orders = fields.Integer()
+    gross = fields.Integer()
+    agent_commission = fields.Integer()
+
+
 class SalesSchema(Schema):
     order_count = fields.Integer()
     gross_total = fields.Integer()
     by_product = fields.List(fields.Nested(ProductSalesSchema))
     by_seller = fields.List(fields.Nested(SellerSalesSchema))
+    by_channel = fields.List(
+        fields.Nested(ChannelSalesRowSchema),
+        metadata={"description": "Every channel, zeros included."},
+    )
+    by_agent = fields.List(fields.Nested(AgentSalesSchema))
 
 
 class SalesReportSchema(Schema):
@@ -292,3 +367,4 @@ class HubSalesSchema(Schema):
     orders = fields.Integer()
     gross = fields.Integer()
     by_channel = fields.Dict(keys=fields.String(), values=fields.Nested(ChannelSalesSchema))
+    by_agent = fields.List(fields.Nested(AgentSalesSchema))

@@ -58,6 +58,12 @@ class OrdersService(HealthMixin):
     def handle_hub_updated(self, event):
         self.store.save_hub(event["data"], event["occurred_at"])
 
+    # --- the hubs' agents (community events) ---
+
+    @subscribe("community", community.AGENT_APPOINTED)
+    def handle_agent_appointed(self, event):
+        self.store.save_agent(event["data"], event["occurred_at"])
+
     # --- who is suspended (community events) ---
 
     @subscribe("community", community.MEMBERSHIP_SUSPENDED)
@@ -129,31 +135,36 @@ class OrdersService(HealthMixin):
     # --- commands and queries ---
 
     @rpc(expected_exceptions=EXPECTED)
-    def place_order(self, actor, idempotency_key, payload, channel=ONLINE):
+    def place_order(self, actor, idempotency_key, payload, channel=ONLINE, broadcast_id=None):
         """``place_order(actor, "3f2a…", {"hub_id": "…", "items": [{"product_id": "…",
         "quantity": 2}], "fulfilment": {"method": "pickup"}, "payment_method": "cod"})``
         → order ``status: "pending"``; the same key and body again → the same order. The
-        hub's coordinator adds ``"on_behalf_of": member_id`` to order for a member;
-        messaging passes ``channel="sms"`` or ``"whatsapp"``."""
+        hub's coordinator adds ``"on_behalf_of": member_id`` to order for a member, an
+        agent of the hub ``"customer": {"name": "Bu Tini", "phone": "0812…"}`` to order
+        for a customer (``channel: "agent"``); messaging passes ``channel="sms"`` or
+        ``"whatsapp"``, and ``broadcast_id`` when the text answered a broadcast."""
         fields = schemas.PlaceOrderSchema.shared().load_or_raise(payload)
         channel = domain.check_channel(channel)
+        broadcast_id = domain.check_broadcast_id(broadcast_id)
         buyer_id, acted_by = domain.buyer_of(actor, fields)
         key = domain.stored_key(domain.idempotency_key(idempotency_key), acted_by)
         request_hash = domain.fingerprint(fields)
         order = self.store.find_by_key(buyer_id, key, acted_by)
         if order is None:
-            new = self._new_order(actor, key, request_hash, fields, channel)
+            new = self._new_order(actor, key, request_hash, fields, channel, broadcast_id)
             order = self.store.add_order(new)
         return schemas.OrderSchema.shared().dump(domain.check_same_request(order, request_hash))
 
-    def _new_order(self, actor, key, request_hash, fields, channel):
-        """A new order, once the caller may place it (for themselves, or for a member)."""
+    def _new_order(self, actor, key, request_hash, fields, channel, broadcast_id):
+        """A new order, once the caller may place it (for themselves, for a member, or
+        for a customer)."""
         hub_id, (buyer_id, _) = fields["hub_id"], domain.buyer_of(actor, fields)
         products = self.store.products(item["product_id"] for item in fields["items"])
         members = {buyer_id, *(p["seller_id"] for p in products.values())}
         suspended = self.store.suspended_in(hub_id, members)
         standing = self.store.member_standing(hub_id, buyer_id)
-        domain.check_can_place(actor, fields, products, suspended, standing)
+        agent = self.store.agent_of(hub_id, buyer_id) if fields.get("customer") else None
+        domain.check_can_place(actor, fields, products, suspended, standing, agent)
         number = self.store.next_number()
         return domain.new_order(
             actor,
@@ -165,6 +176,8 @@ class OrdersService(HealthMixin):
             self.settings.retry_seconds,
             channel=channel,
             commission_percent=self.store.commission_of(hub_id),
+            agent=agent,
+            broadcast_id=broadcast_id,
         )
 
     @rpc(expected_exceptions=EXPECTED)
@@ -270,8 +283,9 @@ class OrdersService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def sales_report(self, actor, hub_id, query):
         """``sales_report(actor, hub_id, {"from": "2026-11-01", "to": "2026-11-30"})``
-        → order count, gross total, by product and by seller, for completed orders and
-        for every order confirmed or later."""
+        → order count, gross total, by product, by seller, by channel (all five) and by
+        agent, for completed orders and for every order confirmed or later, of the
+        orders placed in the period."""
         domain.check_can_see_sales_report(actor, hub_id)
         start, end = period_of(query)
         report = {"hub_id": hub_id, "from_": start, "to": end}
@@ -282,8 +296,9 @@ class OrdersService(HealthMixin):
     @rpc(expected_exceptions=EXPECTED)
     def network_sales(self, actor, query):
         """``network_sales(admin, {"from": "2026-11-01", "to": "2026-11-30"})`` →
-        ``[{hub_id, orders, gross, by_channel: {channel: {orders, gross}}}]``: orders
-        completed in the period's WIB days, per hub, from the hubs' monthly tallies."""
+        ``[{hub_id, orders, gross, by_channel: {channel: {orders, gross}}, by_agent:
+        [{agent_id, member_id, orders, gross, agent_commission}]}]``: orders completed in
+        the period's WIB days, per hub, from the hubs' monthly tallies."""
         domain.check_can_see_network(actor)
         rows = self.store.network_sales(*days_of(query))
         return schemas.HubSalesSchema(many=True).dump(rows)

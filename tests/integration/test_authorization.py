@@ -18,7 +18,8 @@ or a counter sale, and only the buyer sends the reference of a bank transfer. A 
 money settings and the goods received at its showroom are its coordinator's (and an
 admin's).
 
-A seller's statement is theirs and their hub's coordinators' (403 for anyone else);
+A seller's statement is theirs and their hub's coordinators' (403 for anyone else), an
+agent's statement the agent's and their hub's coordinators';
 the hub's coordinator (or an admin) pays a seller and corrects their balance; everyone
 sees their own earnings; the network report is the admins'.
 
@@ -112,6 +113,7 @@ EXPECTED = {
     "GET /api/v1/me/messages":                           (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/hubs/{hub_id}/messages":                (401, 403, 403, 403, 403, 200, 403, 200, 403, 403),
     "GET /api/v1/hubs/{hub_id}/sellers/{seller_id}/statement": (401, 403, 200, 403, 403, 200, 403, 200, 403, 403),
+    "GET /api/v1/hubs/{hub_id}/agents/{agent_id}/statement": (401, 403, 403, 403, 403, 200, 403, 200, 200, 403),  # noqa: E501
     "GET /api/v1/me/earnings":                           (401, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/hubs/{hub_id}/payouts":                (401, 403, 403, 403, 403, 201, 403, 201, 403, 403),
     "POST /api/v1/hubs/{hub_id}/adjustments":            (401, 403, 403, 403, 403, 201, 403, 201, 403, 403),

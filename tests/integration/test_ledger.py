@@ -154,7 +154,8 @@ def test_five_hundred_random_orders_always_add_up_to_their_totals(
             signed(actor, "ledger", "commission_by_hub", cfg.secret_key(config)),
             {"from": today, "to": today},
         )
-    assert {"hub_id": hub.hub_id, "settled_orders": len(orders), "commission": commission} in by_hub
+    counted = {"settled_orders": len(orders), "commission": commission, "agent_commission": 0}
+    assert {"hub_id": hub.hub_id, **counted} in by_hub
 
 
 # --- payouts ---------------------------------------------------------------------
@@ -370,9 +371,11 @@ def test_the_sales_report_comes_as_csv(hub):
     response = hub.coordinator.get(
         f"/api/v1/hubs/{hub.hub_id}/reports/sales", headers={"Accept": "text/csv"}
     )
-    assert [(r["orders"], r["breakdown"], r["total"]) for r in rows(response)] == [
-        ("completed", "total", "0"),
-        ("confirmed", "total", "0"),
+    channels = ("online", "sms", "whatsapp", "counter", "agent")
+    assert [(r["orders"], r["breakdown"], r["id"], r["total"]) for r in rows(response)] == [
+        (orders, breakdown, name, "0")
+        for orders in ("completed", "confirmed")
+        for breakdown, name in (("total", ""), *(("channel", channel) for channel in channels))
     ]
 
 
@@ -393,7 +396,7 @@ def test_commission_by_hub_is_for_admins_and_counts_whole_days(config, hub, sell
             )
 
     assert by_hub(admin_actor, {"from": today.isoformat(), "to": today.isoformat()}) == [
-        {"hub_id": hub.hub_id, "settled_orders": 1, "commission": 24_000}
+        {"hub_id": hub.hub_id, "settled_orders": 1, "commission": 24_000, "agent_commission": 0}
     ]
     tomorrow = (today + datetime.timedelta(days=1)).isoformat()
     assert by_hub(admin_actor, {"from": tomorrow}) == []

@@ -442,6 +442,7 @@ def test_the_network_figures_are_for_admins_per_hub_and_channel(api, admin, mark
                 "counter": {"orders": 1, "gross": 30000},
                 "online": {"orders": 1, "gross": 40000},
             },
+            "by_agent": [],
         }
         (people,) = [
             row

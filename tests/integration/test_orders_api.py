@@ -222,6 +222,11 @@ def test_an_empty_report_has_zero_totals(api, admin):
             "gross_total": 0,
             "by_product": [],
             "by_seller": [],
+            "by_channel": [
+                {"channel": channel, "orders": 0, "gross": 0}
+                for channel in ("online", "sms", "whatsapp", "counter", "agent")
+            ],
+            "by_agent": [],
         }
     )
 

@@ -855,6 +855,13 @@ ENDPOINTS = (
             params={"from": "2026-01-01"},
         ),
     ),
+    Endpoint(
+        "GET /api/v1/hubs/{hub_id}/agents/{agent_id}/statement",
+        "agent",
+        lambda w: Request(
+            "GET", _hub(w, f"/agents/{w.agent.agent_id}/statement"), params={"from": "2026-01-01"}
+        ),
+    ),
     Endpoint("GET /api/v1/me/earnings", "seller", lambda w: Request("GET", "/api/v1/me/earnings")),
     Endpoint(
         "POST /api/v1/hubs/{hub_id}/payouts",

@@ -33,6 +33,10 @@ def settled_order(hub_id, lines, commission_percent=10, buyer_id=None, **overrid
         "acted_by": None,
         "channel": "online",
         "commission_percent": commission_percent,
+        "agent_id": None,
+        "agent_commission_percent": None,
+        "customer": None,
+        "broadcast_id": None,
         "settled_at": isoformat(utcnow()),
     }
     return make_order(hub_id, buyer_id or new_id(), made, **{**settled, **overrides})
@@ -50,6 +54,53 @@ def random_order(rng, hub_id, sellers):
     return settled_order(hub_id, lines, commission_percent=rng.randint(0, 50))
 
 
+def agent_order(hub_id, lines, agent_id, agent_member_id, agent_percent, **overrides):
+    """An ``order_settled`` of an order an agent placed for a customer: the order is
+    the agent's (``buyer_id``), on channel ``agent``."""
+    return settled_order(
+        hub_id,
+        lines,
+        buyer_id=agent_member_id,
+        channel="agent",
+        agent_id=agent_id,
+        agent_commission_percent=agent_percent,
+        customer={"name": "Bu Tini", "phone": "+6281234567890"},
+        **overrides,
+    )
+
+
+def random_agent_order(rng, hub_id, sellers):
+    """``random_order`` placed by an agent whose share is 0 % to the order's commission
+    (as orders fixes it: never more)."""
+    order = random_order(rng, hub_id, sellers)
+    share = rng.randint(0, order["commission_percent"])
+    return {
+        **order,
+        "channel": "agent",
+        "agent_id": "agent-1",
+        "agent_commission_percent": share,
+    }
+
+
+def _half_up(exact):
+    return int(exact) + (1 if exact - int(exact) >= Fraction(1, 2) else 0)
+
+
+def expected_agent_share(order):
+    """The agent's share worked out the long way: per seller, their gross at the
+    agent's percent, rounded half up, never more than that seller's commission."""
+    gross = {}
+    for line in order["items"]:
+        gross[line["seller_id"]] = gross.get(line["seller_id"], 0) + line["line_total"]
+    return sum(
+        min(
+            _half_up(Fraction(amount * order["agent_commission_percent"], 100)),
+            _half_up(Fraction(amount * order["commission_percent"], 100)),
+        )
+        for amount in gross.values()
+    )
+
+
 def expected_split(order):
     """``({seller_id: sale}, commission)`` worked out the long way, with exact
     fractions: the reference the ledger's integers are checked against."""
@@ -58,8 +109,7 @@ def expected_split(order):
         gross[line["seller_id"]] = gross.get(line["seller_id"], 0) + line["line_total"]
     sales, commission = {}, 0
     for seller_id, amount in gross.items():
-        exact = Fraction(amount * order["commission_percent"], 100)
-        cut = int(exact) + (1 if exact - int(exact) >= Fraction(1, 2) else 0)
+        cut = _half_up(Fraction(amount * order["commission_percent"], 100))
         sales[seller_id] = amount - cut
         commission += cut
     return sales, commission

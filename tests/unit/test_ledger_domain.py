@@ -8,23 +8,35 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.common.errors import Conflict
+from services.common.errors import Conflict, ValidationError
 from services.common.periods import wib_day
 from services.ledger import contract, domain
 from services.ledger.exceptions import (
+    AgentNotFound,
     InsufficientBalance,
     NotAllowed,
+    NotAnAgent,
     NotASeller,
     SellerNotFound,
 )
+from services.ledger.schemas import RecordPayoutSchema
 from tests.support.aggregates import events
-from tests.support.ledger import expected_split, random_order, settled_order
+from tests.support.ledger import (
+    agent_order,
+    expected_agent_share,
+    expected_split,
+    random_agent_order,
+    random_order,
+    settled_order,
+)
 from tests.support.orders import make_actor
 
 HUB = "hub-1"
 NOW = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=datetime.UTC)
 COORDINATOR = make_actor("coord-1", coordinator=[HUB])
 SELLER = "seller-1"
+AGENT = {"_id": "agent-1", "hub_id": HUB, "member_id": "member-9", "commission_percent": 4}
+AGENT_HOLDER = {"agent_id": "agent-1", "member_id": "member-9"}
 
 
 def booked(order):
@@ -32,7 +44,8 @@ def booked(order):
     entries = domain.settlement(order)
     found = {}
     for entry in entries:
-        found.setdefault(entry["kind"], {})[entry["seller_id"] or "hub"] = entry["amount"]
+        holder = entry["seller_id"] or entry["agent_id"] or "hub"
+        found.setdefault(entry["kind"], {})[holder] = entry["amount"]
     return found
 
 
@@ -139,6 +152,77 @@ def test_the_same_order_makes_the_same_entry_ids_so_a_repeat_writes_nothing_new(
     ]
 
 
+# --- an agent's order (DESIGN §9) ----------------------------------------------------
+
+
+def agents(order):
+    return agent_order(HUB, order, AGENT["_id"], AGENT["member_id"], AGENT["commission_percent"])
+
+
+def test_an_agents_share_comes_out_of_the_hubs_commission_never_the_sellers_sale():
+    order = agents([(SELLER, 105_000)])
+    assert booked(order) == {
+        "sale": {SELLER: 94_500},
+        "agent_commission": {"agent-1": 4_200},
+        "commission": {"hub": 6_300},
+    }
+
+
+def test_the_agents_entry_is_on_their_own_account_named_by_their_member():
+    entries = domain.settlement(agents([(SELLER, 10_000), ("seller-2", 5_005)]))
+    (agent,) = [e for e in entries if e["kind"] == contract.AGENT_COMMISSION]
+    assert agent["account"] == domain.agent_account(HUB, "agent-1") == "hub-1/agent:agent-1"
+    assert (agent["seller_id"], agent["agent_id"], agent["member_id"]) == (
+        None,
+        "agent-1",
+        "member-9",
+    )
+    assert agent["amount"] == 400 + 200  # 4 % of each seller's gross: 400, 200.2 → 200
+    (hub,) = [e for e in entries if e["kind"] == contract.COMMISSION]
+    assert (hub["amount"], hub["agent_commission"]) == (1_000 + 501 - 600, 600)
+
+
+def test_an_agents_share_is_never_more_than_the_commission():
+    order = agent_order(HUB, [(SELLER, 10_000)], "agent-1", "member-9", 50, commission_percent=10)
+    assert booked(order)["agent_commission"] == {"agent-1": 1_000}
+    assert booked(order)["commission"] == {"hub": 0}
+    assert booked(order)["sale"] == {SELLER: 9_000}
+
+
+def test_an_agents_order_is_booked_once_per_order_and_agent():
+    order = agents([("a", 100), ("b", 200)])
+    first, again = domain.settlement(order), domain.settlement(order)
+    assert [e["_id"] for e in first] == [e["_id"] for e in again]
+    assert [e["cause"] for e in first] == [
+        f"sale:{order['order_id']}:a",
+        f"sale:{order['order_id']}:b",
+        f"agent_commission:{order['order_id']}:agent-1",
+        f"commission:{order['order_id']}",
+    ]
+
+
+@given(seed=st.integers(min_value=0, max_value=2**32))
+@settings(max_examples=500, deadline=None)
+def test_an_agent_never_takes_from_a_seller_and_never_more_than_the_commission(seed):
+    order = random_agent_order(random.Random(seed), HUB, ["s1", "s2", "s3", "s4"])
+    entries = domain.settlement(order)
+    sales = {e["seller_id"]: e["amount"] for e in entries if e["kind"] == contract.SALE}
+    (agent,) = [e["amount"] for e in entries if e["kind"] == contract.AGENT_COMMISSION]
+    (kept,) = [e["amount"] for e in entries if e["kind"] == contract.COMMISSION]
+    without_agent = {**order, "agent_id": None, "agent_commission_percent": None}
+    sellers, commission = expected_split(without_agent)
+    assert sales == sellers
+    assert agent == expected_agent_share(order)
+    assert 0 <= agent <= commission and kept == commission - agent >= 0
+    assert sum(sales.values()) + agent + kept == order["total"]
+
+
+@pytest.mark.parametrize("percent", [None, -1, 101, 4.0, True])
+def test_an_agents_order_with_a_share_that_is_not_a_percentage_is_booked_nowhere(percent):
+    with pytest.raises(domain.UnbalancedOrder):
+        domain.settlement({**agents([(SELLER, 10_000)]), "agent_commission_percent": percent})
+
+
 def test_an_order_counts_on_its_day_in_wib():
     order = settled_order(HUB, [(SELLER, 100)], settled_at="2026-11-30T18:30:00.000Z")
     (_, commission) = domain.settlement(order)
@@ -151,7 +235,7 @@ def test_commission_by_hub_sums_the_days_of_the_period_from_each_hubs_tally():
         {
             "_id": "hub-a",
             "days": {
-                "2026-11-01": {"commission": 100, "settled_orders": 2},
+                "2026-11-01": {"commission": 100, "agent_commission": 12, "settled_orders": 2},
                 "2026-11-30": {"commission": 50, "settled_orders": 1},
                 "2026-12-01": {"commission": 7, "settled_orders": 1},
             },
@@ -159,11 +243,11 @@ def test_commission_by_hub_sums_the_days_of_the_period_from_each_hubs_tally():
         {"_id": "hub-c"},
     ]
     assert domain.commission_by_hub(tallies, "2026-11-01", "2026-12-01") == [
-        {"hub_id": "hub-a", "settled_orders": 3, "commission": 150},
-        {"hub_id": "hub-b", "settled_orders": 1, "commission": 5},
+        {"hub_id": "hub-a", "settled_orders": 3, "commission": 150, "agent_commission": 12},
+        {"hub_id": "hub-b", "settled_orders": 1, "commission": 5, "agent_commission": 0},
     ]
     assert domain.commission_by_hub(tallies, "2026-12-01", None) == [
-        {"hub_id": "hub-a", "settled_orders": 1, "commission": 7}
+        {"hub_id": "hub-a", "settled_orders": 1, "commission": 7, "agent_commission": 0}
     ]
 
 
@@ -205,6 +289,8 @@ def test_a_payout_entry_announces_the_amount_paid_and_the_balance_left():
                 "payout_id": paid["_id"],
                 "hub_id": HUB,
                 "seller_id": SELLER,
+                "agent_id": None,
+                "member_id": SELLER,
                 "amount": 50_000,
                 "method": "cash",
                 "reference": "TRF-1",
@@ -289,6 +375,62 @@ def test_the_same_key_for_another_payout_is_a_conflict_naming_the_key():
     assert "Idempotency-Key" in refused.value.details
 
 
+def agent_payout(amount=50_000, **overrides):
+    return payout_fields(amount, seller_id=None, agent_id=AGENT["_id"], **overrides)
+
+
+def test_a_payout_to_an_agent_is_on_their_account_and_announced_to_their_member():
+    (first,) = written(
+        domain.draft("share", HUB, None, contract.AGENT_COMMISSION, 80_000, agent=AGENT_HOLDER)
+    )
+    asked = domain.payout(COORDINATOR, HUB, agent_payout(), "key-1", None, AGENT)
+    assert asked["account"] == first["account"] == domain.agent_account(HUB, "agent-1")
+    paid = domain.appended(asked, first, NOW)
+    ((name, data),) = events(paid)
+    assert name == "payout_recorded"
+    assert (data["seller_id"], data["agent_id"], data["member_id"]) == (
+        None,
+        "agent-1",
+        "member-9",
+    )
+    assert (data["amount"], data["balance_after"]) == (50_000, 30_000)
+
+
+@pytest.mark.parametrize("agent", [None, {**AGENT, "hub_id": "hub-2"}])
+def test_a_payout_to_an_agent_the_hub_does_not_have_is_refused_naming_them(agent):
+    with pytest.raises(NotAnAgent) as refused:
+        domain.payout(COORDINATOR, HUB, agent_payout(), "key", None, agent)
+    assert "agent-1" in refused.value.details["agent_id"][0]
+
+
+def test_a_coordinator_who_is_the_agent_does_not_pay_themselves():
+    themselves = make_actor(AGENT["member_id"], coordinator=[HUB])
+    with pytest.raises(NotAllowed) as refused:
+        domain.payout(themselves, HUB, agent_payout(), "key", None, AGENT)
+    assert "agent_id" in refused.value.details
+
+
+def test_a_payout_to_an_agent_and_one_to_a_seller_under_one_key_are_told_apart():
+    to_agent = domain.payout(COORDINATOR, HUB, agent_payout(), "key", None, AGENT)
+    to_seller = domain.payout(COORDINATOR, HUB, payout_fields(), "key", True)
+    with pytest.raises(Conflict):
+        domain.check_same_request(to_agent, to_seller)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"amount": 1, "method": "cash"}, "seller_id"),
+        ({"seller_id": "s", "agent_id": "a", "amount": 1, "method": "cash"}, "agent_id"),
+        ({"seller_id": None, "agent_id": None, "amount": 1, "method": "cash"}, "seller_id"),
+    ],
+)
+def test_a_payout_names_exactly_one_of_seller_and_agent(body, field):
+    with pytest.raises(ValidationError) as refused:
+        RecordPayoutSchema().load_or_raise(body)
+    assert field in refused.value.details
+
+
 # --- statements ------------------------------------------------------------------
 
 
@@ -306,6 +448,31 @@ def test_a_statement_is_for_the_seller_and_the_hubs_coordinator():
     for other in (make_actor("seller-2", seller=[HUB]), make_actor("c", coordinator=["hub-2"])):
         with pytest.raises(NotAllowed):
             domain.check_can_read_statement(other, HUB, SELLER)
+
+
+def test_an_agents_statement_is_for_the_agent_and_the_hubs_coordinator():
+    domain.check_can_read_agent_statement(make_actor("member-9"), HUB, AGENT)
+    domain.check_can_read_agent_statement(COORDINATOR, HUB, AGENT)
+    domain.check_can_read_agent_statement(make_actor("a", is_admin=True), HUB, AGENT)
+    for other in (make_actor(SELLER, seller=[HUB]), make_actor("c", coordinator=["hub-2"])):
+        with pytest.raises(NotAllowed):
+            domain.check_can_read_agent_statement(other, HUB, AGENT)
+
+
+@pytest.mark.parametrize("agent", [None, {**AGENT, "hub_id": "hub-2"}])
+def test_a_statement_of_an_agent_the_hub_does_not_have_does_not_exist(agent):
+    with pytest.raises(AgentNotFound) as refused:
+        domain.check_known_agent(agent, HUB, "agent-1")
+    assert "agent-1" in refused.value.details["agent_id"][0]
+
+
+def test_an_agents_statement_names_the_agent_and_their_member():
+    found = domain.agent_statement(HUB, AGENT, (None, None), 0, [])
+    assert (found["agent_id"], found["member_id"], found["closing_balance"]) == (
+        "agent-1",
+        "member-9",
+        0,
+    )
 
 
 def test_a_statement_of_someone_who_never_sold_here_does_not_exist():

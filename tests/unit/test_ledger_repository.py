@@ -13,7 +13,7 @@ from services.common.mongo import database_name, mongo_client
 from services.ledger import contract, domain
 from services.ledger.exceptions import InsufficientBalance
 from services.ledger.repository import LedgerRepository
-from tests.support.ledger import settled_order
+from tests.support.ledger import agent_order, settled_order
 from tests.support.orders import make_actor
 
 HUB, SELLER = "hub-1", "seller-1"
@@ -118,7 +118,7 @@ def test_a_hubs_commission_is_counted_into_its_days_once_however_often_it_is_tal
     for _ in range(3):
         repository.tally(HUB)
     assert domain.commission_by_hub(repository.tallies(), "2026-12-01", "2026-12-02") == [
-        {"hub_id": HUB, "settled_orders": 2, "commission": 15_000}
+        {"hub_id": HUB, "settled_orders": 2, "commission": 15_000, "agent_commission": 0}
     ]
 
 
@@ -128,7 +128,19 @@ def test_a_tally_left_behind_by_a_crash_catches_up_with_the_next_order(db):
     settle(repository, settled_order(HUB, [(SELLER, 20_000)]))
     repository.tally(HUB)
     ((_, counts),) = repository.tallies()[0]["days"].items()
-    assert counts == {"commission": 3_000, "settled_orders": 2}
+    assert counts == {"commission": 3_000, "agent_commission": 0, "settled_orders": 2}
+
+
+def test_a_hubs_day_counts_what_it_kept_and_its_agents_share_once_each(db):
+    repository = LedgerRepository(db)
+    by_agent = agent_order(HUB, [(SELLER, 100_000)], "agent-1", "member-9", 4)
+    settle(repository, by_agent)
+    settle(repository, settled_order(HUB, [(SELLER, 50_000)]))
+    settle(repository, by_agent)  # redelivered
+    for _ in range(2):
+        repository.tally(HUB)
+    ((_, counts),) = repository.tallies()[0]["days"].items()
+    assert counts == {"commission": 6_000 + 5_000, "agent_commission": 4_000, "settled_orders": 2}
 
 
 def test_an_account_whose_head_was_left_behind_by_a_crash_continues_after_its_last_entry(db):
@@ -146,6 +158,20 @@ def test_earnings_are_each_hubs_last_balance(db):
     balances, total = LedgerRepository(db).balances_of(SELLER, page=1, page_size=10)
     assert total == 2
     assert [(e["hub_id"], e["balance_after"]) for e in balances] == [("hub-0", 700), (HUB, 10_000)]
+
+
+def test_earnings_include_what_the_hub_owes_a_member_as_its_agent(db):
+    earned(db, 10_000)
+    holder = {"agent_id": "agent-1", "member_id": SELLER}
+    share = domain.draft("share", HUB, None, contract.AGENT_COMMISSION, 400, agent=holder)
+    LedgerRepository(db).append(share)
+    settle(LedgerRepository(db), agent_order(HUB, [("other", 1_000)], "agent-2", "other-9", 4))
+    balances, total = LedgerRepository(db).balances_of(SELLER, page=1, page_size=10)
+    assert total == 2
+    assert [(e["hub_id"], e["agent_id"], e["balance_after"]) for e in balances] == [
+        (HUB, "agent-1", 400),
+        (HUB, None, 10_000),
+    ]
 
 
 def test_a_statement_opens_at_the_balance_before_its_first_entry(db):

@@ -313,6 +313,7 @@ OPERATIONS = {
     "GET /api/v1/me/messages": ("listMyMessages", "messages"),
     "GET /api/v1/hubs/{hub_id}/messages": ("listHubMessages", "messages"),
     "GET /api/v1/hubs/{hub_id}/sellers/{seller_id}/statement": ("getStatement", "ledger"),
+    "GET /api/v1/hubs/{hub_id}/agents/{agent_id}/statement": ("getAgentStatement", "ledger"),
     "GET /api/v1/me/earnings": ("listMyEarnings", "ledger"),
     "POST /api/v1/hubs/{hub_id}/payouts": ("recordPayout", "ledger"),
     "POST /api/v1/hubs/{hub_id}/adjustments": ("recordAdjustment", "ledger"),
@@ -433,7 +434,7 @@ def test_every_number_a_request_carries_has_a_documented_range(document):
     assert unbounded == []
 
 
-CSV_REPORTS = {"getStatement", "getSalesReport", "getNetworkReport"}
+CSV_REPORTS = {"getStatement", "getAgentStatement", "getSalesReport", "getNetworkReport"}
 """Every report and statement also answers ``text/csv`` (DESIGN §8)."""
 
 

@@ -36,6 +36,10 @@ SUMMARY_FIELDS = {
     "commission_percent",
     "payment_reference",
     "refund_status",
+    "agent_id",
+    "agent_commission_percent",
+    "customer",
+    "broadcast_id",
 }
 
 

@@ -249,6 +249,7 @@ def test_the_network_sales_rows_add_up_each_hub_s_days_of_the_period_per_channel
             "orders": 1,
             "gross": 5000,
             "by_channel": {"online": {"orders": 1, "gross": 5000}},
+            "by_agent": [],
         },
         {
             "hub_id": "hub-2",
@@ -258,6 +259,7 @@ def test_the_network_sales_rows_add_up_each_hub_s_days_of_the_period_per_channel
                 "counter": {"orders": 2, "gross": 75000},
                 "sms": {"orders": 3, "gross": 35000},
             },
+            "by_agent": [],
         },
     ]
     assert len(domain.network_sales(tallies, None, None)) == 3

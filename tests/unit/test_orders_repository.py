@@ -114,6 +114,7 @@ def test_the_network_sales_are_the_tallies_of_the_period_s_wib_days(repository):
                 "online": {"orders": 1, "gross": 5000},
                 "sms": {"orders": 1, "gross": 30000},
             },
+            "by_agent": [],
         }
     ]
     assert [row["hub_id"] for row in repository.network_sales(None, None)] == ["hub-1", "hub-2"]

@@ -1,6 +1,6 @@
-"""The ledger over HTTP (DESIGN §8): a seller's statement (JSON or CSV), a member's
-earnings, payouts and adjustments by the hub's coordinator, and the network report,
-put together here from community, orders and the ledger."""
+"""The ledger over HTTP (DESIGN §8, §9): a seller's or an agent's statement (JSON or
+CSV), a member's earnings, payouts and adjustments by the hub's coordinator, and the
+network report, put together here from community, orders and the ledger."""
 
 import eventlet
 
@@ -42,12 +42,30 @@ class LedgerRoutes:
 
     @route(
         "GET",
+        "/api/v1/hubs/<hub_id>/agents/<agent_id>/statement",
+        params=ReportQuerySchema,
+        response=schemas.AgentStatementSchema,
+        auth=True,
+        csv=True,
+        summary="An agent's statement: opening balance, their shares and payouts, closing "
+        "balance (the agent, the hub's coordinator)",
+        operation_id="getAgentStatement",
+    )
+    def get_agent_statement(self, request, hub_id, agent_id):
+        actor = self.backend.caller(request)
+        statement = self.backend.ledger.agent_statement(actor, hub_id, agent_id, query(request))
+        if wants_csv(request):
+            return csv_response(*statement_table(statement), f"statement-agent-{agent_id}")
+        return statement
+
+    @route(
+        "GET",
         "/api/v1/me/earnings",
         params=PageSchema,
         response=schemas.EarningSchema,
         many=True,
         auth=True,
-        summary="What each hub owes the caller now",
+        summary="What each hub owes the caller now, as a seller and as an agent",
         operation_id="listMyEarnings",
     )
     def list_my_earnings(self, request):
@@ -62,7 +80,8 @@ class LedgerRoutes:
         status=201,
         auth=True,
         headers=key_header(required=True),
-        summary="The coordinator pays a seller (never more than the balance); the seller is told",
+        summary="The coordinator pays a seller or an agent (never more than the balance); "
+        "they are told",
         operation_id="recordPayout",
     )
     def record_payout(self, request, hub_id):
