@@ -2,11 +2,7 @@
 (DESIGN §9): the order is the agent's on channel ``agent``; completed and paid, the
 agent earns their share out of the hub's commission, never out of the seller's; the
 agent's statement and payouts; the hub's sales report and the network report by
-channel and by agent.
-
-Community's ``POST /hubs/{hub_id}/agents`` is stood in for (``tests.support.agents``):
-the test publishes ``agent_appointed`` and gives the member the ``agent`` role as
-community would."""
+channel and by agent."""
 
 import csv
 import io
@@ -15,12 +11,7 @@ import pytest
 
 from services.common.envelope import utcnow
 from services.common.periods import WIB
-from tests.support.agents import (
-    agent_statement,
-    order_for_customer,
-    pay_agent,
-    stand_in_appointment,
-)
+from tests.support.channels import agent_statement, appointed_agent, order_for_customer, pay_agent
 from tests.support.community import approved_member
 from tests.support.events import EventLog
 from tests.support.ledger import statement, wait_for_balance
@@ -45,14 +36,10 @@ def market(api, admin):
 
 
 @pytest.fixture
-def agent(api, config, market):
+def agent(api, market):
     """A buyer of the hub appointed its agent at 4 %: ``(client, agent)``."""
-    member = approved_member(api, market.coordinator, market.hub_id, role="buyer")
-    coordinator_id = market.coordinator.get("/api/v1/me").json()["id"]
-    appointed = stand_in_appointment(
-        config, market.hub_id, member.member_id, AGENT_PERCENT, appointed_by=coordinator_id
-    )
-    return member.client, appointed
+    appointed = appointed_agent(api, market.coordinator, market.hub_id, AGENT_PERCENT)
+    return appointed.client, {"id": appointed.agent_id, "member_id": appointed.member_id}
 
 
 def completed_for_customer(market, agent):

@@ -1,5 +1,5 @@
 """Builders for community channels (DESIGN §9) through the gateway: agents, groups,
-contacts, and products on show to broadcast::
+contacts, products on show to broadcast, and an agent's side of orders and the ledger::
 
     agent = appointed_agent(api, hub.coordinator, hub.hub_id)
     group = make_group(hub.coordinator, hub.hub_id, agent_id=agent.agent_id)
@@ -88,3 +88,26 @@ def product_on_show(api, seller, coordinator, hub_id, **fields):
         message="the product in the gateway's showroom copy",
     )
     return product
+
+
+def order_for_customer(agent_client, body, customer):
+    """``POST /orders`` by an agent for ``customer``, under one key until the gateway
+    knows the agent's new role (a repeat is the same order); returns the order."""
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+
+    def placed():
+        response = agent_client.post(
+            "/api/v1/orders", json={**body, "customer": customer}, headers=key
+        )
+        return response.json() if response.status_code == 201 else None
+
+    return wait_until(placed, message="the agent's order for a customer")
+
+
+def agent_statement(client, hub_id, agent_id, **params):
+    return client.get(f"/api/v1/hubs/{hub_id}/agents/{agent_id}/statement", params=params)
+
+
+def pay_agent(client, hub_id, agent_id, amount, method="cash"):
+    body = {"agent_id": agent_id, "amount": amount, "method": method}
+    return client.post(f"/api/v1/hubs/{hub_id}/payouts", json=body, headers=key_header())
