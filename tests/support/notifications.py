@@ -137,6 +137,47 @@ def make_training(hub_id, **overrides):
     }
 
 
+def a_phone():
+    """A mobile number no member has, as community stores it (E.164)."""
+    return "+62813" + "".join(random.choices("0123456789", k=8))
+
+
+def make_contact_added(**overrides):
+    """``contact_added`` data: a phone new to a group."""
+    return {
+        "group_id": new_id(),
+        "group_name": "Jamaah Al-Ikhlas",
+        "hub_id": new_id(),
+        "hub_name": "Simpul Dau",
+        "phone": a_phone(),
+        "name": "Bu Ani",
+        "added_by_name": "Pak Budi",
+        **overrides,
+    }
+
+
+def make_broadcast(phones, **overrides):
+    """``broadcast_requested`` data: ``phones`` are the group's contacts."""
+    return {
+        "broadcast_id": new_id(),
+        "hub_id": new_id(),
+        "hub_name": "Simpul Dau",
+        "group_id": new_id(),
+        "group_name": "Jamaah Al-Ikhlas",
+        "products": [
+            {"id": new_id(), "code": "K7MA", "name": "Keripik Tempe Pedas", "price": 12500},
+            {"id": new_id(), "code": "KP2D", "name": "Kopi Dampit", "price": 40000},
+        ],
+        "recipients": [{"phone": phone, "name": f"Kontak {n}"} for n, phone in enumerate(phones)],
+        **overrides,
+    }
+
+
+def make_consent(phone, opted_out=True, member_id=None):
+    """messaging's ``broadcast_consent_changed``: ``BERHENTI`` (or ``MULAI``)."""
+    return {"phone": phone, "member_id": member_id, "opted_out": opted_out}
+
+
 class Events:
     """``events.publish("orders", "order_placed", data)`` → the envelope it sent."""
 
