@@ -1,6 +1,7 @@
 """Builders for the events the notifications service consumes (docs/events.md), a
 publisher that sends them as their owners would, and probes of what it did."""
 
+import collections
 import random
 import uuid
 
@@ -213,6 +214,11 @@ class Log:
             notifications = SigningProxy(proxy.notifications, cfg.secret_key(self.config))
             return notifications.list_notifications(actor, {"page_size": 100})["items"]
 
+    def broadcast_counts(self, broadcast_id):
+        """What the gateway merges into a broadcast: ``{total, queued, sent, …}``."""
+        with ClusterRpcProxy(self.config, timeout=RPC_TIMEOUT) as proxy:
+            return proxy.notifications.broadcast_counts(broadcast_id)
+
     def settled(self, *member_ids, timeout=20):
         """Wait until nothing for these members is still queued; returns their logs."""
 
@@ -232,6 +238,22 @@ class Log:
     def knows(self, collection, document_id, **fields):
         document = self.db[collection].find_one({"_id": document_id})
         return document is not None and all(document.get(k) == v for k, v in fields.items())
+
+
+def received_once(sink, phones, containing=""):
+    """``{phone: how many different messages it got}`` among those whose text has
+    ``containing``, each counted once per ``Idempotency-Key`` (a message sent again
+    after a crash, under its first key, is delivered once by the provider); fails if
+    one key came with two different texts."""
+    phones = set(phones)
+    seen = {}
+    for message in list(sink.messages):
+        if message["to"] in phones and containing in message["message"]:
+            got = (message["to"], message["message"])
+            first = seen.setdefault(message["idempotency_key"], got)
+            assert first == got, "one key, two different messages"
+    counted = collections.Counter(phone for phone, _ in seen.values())
+    return {phone: counted[phone] for phone in phones}
 
 
 def messages_survive_an_sms_outage(events, log, sms_sink, seconds):
