@@ -94,7 +94,8 @@ class Courier:
     def deliver_broadcasts(self, seconds: float) -> int:
         """Due broadcast messages, one after another, each when ``BroadcastPace``
         lets it go, for up to ``seconds``; one not sent because its phone opted out
-        takes no turn. Returns how many were attempted."""
+        takes no turn. A failed try ends the round: the rest waits for the next tick
+        rather than meeting a provider that is down. Returns how many were attempted."""
         pace = self.postbox.pace
         deadline = time.monotonic() + seconds
         attempted = 0
@@ -108,10 +109,12 @@ class Courier:
                 if notification is None:  # another replica took it
                     continue
                 started = time.monotonic()
-                self.deliver(notification)
+                delivered = self.deliver(notification)
                 attempted += 1
                 if notification["status"] != domain.OPTED_OUT:
                     pace.sent(started)
+                if not delivered:
+                    return attempted
         return attempted
 
     def deliver(self, notification: Document) -> bool:

@@ -12,6 +12,7 @@ from services.notifications import domain
 from services.notifications.channels import Postbox
 from services.notifications.delivery import Courier
 from services.notifications.domain import BroadcastPace, DeliveryPolicy
+from services.notifications.exceptions import DeliveryFailed
 from services.notifications.repository import NotificationsRepository
 from tests.support.notifications import (
     a_phone,
@@ -194,8 +195,13 @@ def test_a_broadcast_rate_that_is_not_a_positive_number_is_refused(rate):
 class FakeSms:
     def __init__(self):
         self.sent = []
+        self.tried = 0
+        self.error = None
 
     def send(self, to, text, subject=None, message_id=None):
+        self.tried += 1
+        if self.error:
+            raise self.error
         self.sent.append({"to": to, "text": text, "message_id": message_id})
 
 
@@ -261,6 +267,19 @@ def test_broadcast_messages_go_no_faster_than_the_rate(store, sms):
     attempted = courier.deliver_broadcasts(seconds=0.5)
     assert 8 <= attempted <= 11  # 20 a second for half a second, give or take a tick
     assert len(sms.sent) == attempted
+
+
+def test_a_failed_broadcast_message_ends_the_round_and_waits_for_its_retry(store, courier, sms):
+    data = make_broadcast([a_phone() for _ in range(20)])
+    courier.queue(event(), domain.tell_broadcast(data))
+    sms.error = DeliveryFailed("provider answered 500")
+    assert courier.deliver_broadcasts(seconds=0.5) == 1
+    assert sms.tried == 1
+    counts = domain.broadcast_counts(store.count_broadcast(data["broadcast_id"]))
+    assert counts["queued"] == 20 and counts["sent"] == 0
+    sms.error = None
+    assert courier.deliver_broadcasts(seconds=0.5) == 19  # the failed one waits its backoff
+    assert len(sms.sent) == 19
 
 
 def test_a_phone_that_opted_out_gets_no_broadcast_and_no_welcome_but_its_order_messages(
