@@ -158,7 +158,8 @@ def bench(args):
                 if proxy.notifications.broadcast_counts(broadcast_id)["total"] >= args.contacts:
                     stored_at = time.perf_counter()
                 time.sleep(0.05)
-            wait_for(lambda: len(provider.messages) - before >= args.contacts, "every message")
+        wait_for(lambda: len(provider.messages) - before >= args.contacts, "every message")
+        with ClusterRpcProxy(config, timeout=30) as proxy:
             counts = proxy.notifications.broadcast_counts(broadcast_id)
         stack.check()
         rss = peak_rss_mb(stack.processes["notifications"].pid)
