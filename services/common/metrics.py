@@ -87,8 +87,10 @@ EVENTS_DEAD_LETTERED = Counter(
 )
 NOTIFICATIONS = Counter(
     "kompor_notifications_total",
-    "Message delivery tries, by channel and status (sent, failed).",
-    ["channel", "status"],
+    "Message delivery tries, by channel, status (sent, failed; opted_out: a broadcast "
+    "or a contact's welcome not sent to a phone that said BERHENTI) and template "
+    "(broadcast: a broadcast's messages).",
+    ["channel", "status", "template"],
 )
 LOGIN_FAILURES = Counter(
     "kompor_login_failures_total",

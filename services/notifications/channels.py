@@ -20,7 +20,7 @@ from nameko.extensions import DependencyProvider
 from services.common import config as cfg
 from services.common.phone import mask_phone
 from services.notifications import settings
-from services.notifications.domain import DeliveryPolicy, address_for
+from services.notifications.domain import BroadcastPace, DeliveryPolicy, address_for
 from services.notifications.exceptions import ChannelNotConfigured, DeliveryFailed
 
 logger = logging.getLogger(__name__)
@@ -174,11 +174,13 @@ def message_id(notification, channel):
 
 
 class Postbox:
-    """The configured channels by name, and the retry policy for deliveries."""
+    """The configured channels by name, the retry policy for deliveries, and the pace
+    of broadcasts (one per process: every delivery of the process keeps to it)."""
 
-    def __init__(self, channels, policy):
+    def __init__(self, channels, policy, pace=None):
         self.channels = channels
         self.policy = policy
+        self.pace = pace or BroadcastPace(settings.DEFAULT_BROADCAST_RATE)
 
     def send(self, channel, notification):
         """Hand ``notification`` to ``channel``; returns a note when it was accepted
@@ -224,7 +226,8 @@ def provider_session(url, connections):
 
 
 class Channels(DependencyProvider):
-    """Injects a ``Postbox`` built from the provider settings (docs/architecture.md §14)."""
+    """Injects a ``Postbox`` built from the provider and delivery settings
+    (docs/architecture.md §14)."""
 
     def setup(self):
         config = self.container.config
@@ -258,7 +261,8 @@ class Channels(DependencyProvider):
                 config, settings.DELIVERY_MAX_ATTEMPTS_KEY, default.max_attempts
             ),
         )
-        self.postbox = Postbox(channels, policy)
+        rate = cfg.setting(config, settings.BROADCAST_RATE_KEY, settings.DEFAULT_BROADCAST_RATE)
+        self.postbox = Postbox(channels, policy, BroadcastPace(rate))
 
     def get_dependency(self, worker_ctx):
         return self.postbox

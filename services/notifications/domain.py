@@ -3,6 +3,9 @@ No nameko, no pymongo.
 
 The ``tell_*`` functions turn an event's data (plus what this service keeps of hubs
 and memberships) into ``Message``s: one recipient, one template, the facts it needs.
+A recipient is a member, or a phone that belongs to no member (a contact of a group, the
+customer of an agent's order): such a message carries its own contact, and goes by SMS
+in Indonesian.
 """
 
 import datetime
@@ -22,7 +25,15 @@ from services.notifications.contract import (
 )
 from services.orders import contract as orders
 
-QUEUED, SENT, FAILED = "queued", "sent", "failed"
+QUEUED, SENT, FAILED, OPTED_OUT = "queued", "sent", "failed", "opted_out"
+STATUSES = (QUEUED, SENT, FAILED, OPTED_OUT)
+BROADCAST_TEMPLATE = "broadcast"
+CONTACT_WELCOME_TEMPLATE = "contact_welcome"
+ASKS_CONSENT = (BROADCAST_TEMPLATE, CONTACT_WELCOME_TEMPLATE)
+"""Messages a phone that said ``BERHENTI`` is not sent (checked when each is sent);
+messages about orders, payouts and the account go out whatever it said."""
+BROADCAST_LANE = "broadcast"
+PHONE_LANGUAGE = "id"
 CODE_TEMPLATE = "one_time_code"
 HIDDEN_CODE = "******"
 CODE_EXPIRED = "the code expired before it could be sent"
@@ -45,12 +56,47 @@ BUYER_TEMPLATE_FOR_STATUS = {
 
 class Message(NamedTuple):
     """``key`` names what the member is told about, when the same fact can arrive in
-    several events (an order announced again); else the event itself is the key."""
+    several events (an order announced again); else the event itself is the key.
+    ``contact``: how to reach a recipient who is no member (``phone_contact``); a
+    member's is looked up when the message is stored."""
 
     recipient_id: str
     template: str
     facts: dict[str, Any]
     key: str | None = None
+    contact: Document | None = None
+
+
+def phone_contact(phone: str, name: str | None = None) -> Document:
+    """How a phone that belongs to no member is reached: by SMS, in Indonesian."""
+    return {"phone": phone, "name": name, "language": PHONE_LANGUAGE, "preferred_channel": "sms"}
+
+
+def to_phone(
+    phone: str, name: str | None, template: str, facts: dict[str, Any], key: str | None = None
+) -> Message:
+    """A message to a phone rather than a member: the phone is its recipient."""
+    return Message(phone, template, facts, key, phone_contact(phone, name))
+
+
+class BroadcastPace:
+    """At most ``rate`` broadcast messages a second from this process, evenly spaced:
+    after a message went to the provider at ``at`` (monotonic seconds), the next waits
+    until ``at + 1/rate``. Time spent sending counts toward the gap, so a slow provider
+    is not made slower; an idle spell saves up nothing."""
+
+    def __init__(self, rate: float | str = 20) -> None:
+        self.rate = float(rate)
+        if self.rate <= 0:
+            raise ValueError("KOMPOR_BROADCAST_RATE must be a positive number of messages a second")
+        self.next_at = 0.0
+
+    def wait(self, now: float) -> float:
+        """Seconds until the next broadcast message may go."""
+        return max(self.next_at - now, 0.0)
+
+    def sent(self, at: float) -> None:
+        self.next_at = at + 1 / self.rate
 
 
 class DeliveryPolicy:
@@ -110,6 +156,16 @@ def coordinator_from(data: Mapping[str, Any]) -> Document:
         "member_id": data["member_id"],
         "role": COORDINATOR,
         "status": "approved",
+    }
+
+
+def consent_from(data: Mapping[str, Any]) -> Document:
+    """messaging's ``broadcast_consent_changed``: whether the phone said ``BERHENTI``
+    (and not ``MULAI`` since)."""
+    return {
+        "_id": data["phone"],
+        "member_id": data.get("member_id"),
+        "opted_out": data["opted_out"],
     }
 
 
@@ -243,8 +299,38 @@ def tell_sellers_of_order(
 def tell_buyer(
     template: str, order: Mapping[str, Any], hub: Document | None = None
 ) -> list[Message]:
-    facts = _order_facts(order, order["items"], hub)
-    return [Message(order["buyer_id"], template, facts, _order_key(order, template))]
+    return _tell_buyer_and_customer(template, order, _order_facts(order, order["items"], hub))
+
+
+def _tell_buyer_and_customer(
+    template: str, order: Mapping[str, Any], facts: dict[str, Any], key: str | None = None
+) -> list[Message]:
+    """The buyer; and the customer an agent ordered for (``customer``), by SMS to
+    their phone, as the buyer is told."""
+    key = key or _order_key(order, template)
+    messages = [Message(order["buyer_id"], template, facts, key)]
+    customer = order.get("customer") or {}
+    if customer.get("phone"):
+        messages.append(to_phone(customer["phone"], customer.get("name"), template, facts, key))
+    return messages
+
+
+def tell_customer_of_order(
+    order: Mapping[str, Any], hub: Document | None, agent: Document | None
+) -> list[Message]:
+    """``order_placed`` by an agent for a customer → the customer: who ordered what
+    for them (once, however often the order is announced)."""
+    customer = order.get("customer") or {}
+    if not customer.get("phone"):
+        return []
+    template = "order_placed_customer"
+    facts = {
+        **_order_facts(order, order["items"], hub),
+        "hub": _hub_name(hub),
+        "agent": (agent or {}).get("name"),
+    }
+    key = _order_key(order, template)
+    return [to_phone(customer["phone"], customer.get("name"), template, facts, key)]
 
 
 def tell_buyer_of_confirmation(order: Mapping[str, Any], hub: Document | None) -> list[Message]:
@@ -261,7 +347,7 @@ def tell_buyer_of_confirmation(order: Mapping[str, Any], hub: Document | None) -
         "holder": account["holder"],
     }
     key = _order_key(order, "order_confirmed")
-    return [Message(order["buyer_id"], "order_confirmed_transfer", facts, key)]
+    return _tell_buyer_and_customer("order_confirmed_transfer", order, facts, key)
 
 
 def tell_coordinators_of_payment_proof(
@@ -278,7 +364,7 @@ def tell_coordinators_of_payment_proof(
 def tell_buyer_of_refund(data: Mapping[str, Any]) -> list[Message]:
     """``refund_settled`` → the buyer: the money of their cancelled order is back."""
     facts = {**_order_facts(data, data["items"], None), "reference": data.get("reference")}
-    return [Message(data["buyer_id"], "refund_settled", facts, _order_key(data, "refund_settled"))]
+    return _tell_buyer_and_customer("refund_settled", data, facts)
 
 
 def tell_of_cancellation(order: Mapping[str, Any]) -> list[Message]:
@@ -320,6 +406,37 @@ def tell_hub_members_of_training(
 def tell_trainee(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
     facts = {"title": data["title"], "hub": _hub_name(hub)}
     return [Message(data["member_id"], "training_completed", facts)]
+
+
+def tell_new_contact(data: Mapping[str, Any]) -> list[Message]:
+    """``contact_added`` → the phone, once per group: who added it to which group of
+    which hub, and that ``BERHENTI`` stops broadcasts."""
+    facts = {
+        "added_by": data["added_by_name"],
+        "group": data["group_name"],
+        "hub": data["hub_name"],
+    }
+    key = f"{data['group_id']}:{CONTACT_WELCOME_TEMPLATE}"
+    return [to_phone(data["phone"], data.get("name"), CONTACT_WELCOME_TEMPLATE, facts, key)]
+
+
+def tell_broadcast(data: Mapping[str, Any]) -> list[Message]:
+    """``broadcast_requested`` → each phone of the group once (the first name given
+    for it), keyed by the broadcast: a repeated event adds no second message."""
+    facts = {
+        "hub": data["hub_name"],
+        "products": [
+            {"code": product["code"], "name": product["name"], "price": product["price"]}
+            for product in data["products"]
+        ],
+    }
+    names: dict[str, str | None] = {}
+    for recipient in data["recipients"]:
+        names.setdefault(recipient["phone"], recipient.get("name"))
+    return [
+        to_phone(phone, name, BROADCAST_TEMPLATE, facts, data["broadcast_id"])
+        for phone, name in names.items()
+    ]
 
 
 def tell_seller_of_payout(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
@@ -396,9 +513,10 @@ def new_notification(
 ) -> Document:
     """One message for one recipient about one event (or one fact, see ``Message``);
     its id makes it unique. Addressed and rendered now if the contact is known, else on
-    a later try."""
+    a later try. A broadcast's message waits in the broadcast lane, sent at the pace
+    of ``BroadcastPace`` behind every other message."""
     now = now or utcnow()
-    return {
+    notification = {
         "_id": f"{message.key or event['event_id']}:{message.recipient_id}",
         "event_id": event["event_id"],
         "recipient_id": message.recipient_id,
@@ -418,6 +536,9 @@ def new_notification(
         "next_attempt_at": now,
         "sent_at": None,
     }
+    if message.template == BROADCAST_TEMPLATE:  # paced, in a lane of its own
+        notification.update(lane=BROADCAST_LANE, broadcast_id=message.key)
+    return notification
 
 
 REPLY_TEMPLATE = "reply"
@@ -500,6 +621,26 @@ def give_up(notification: Document, error: str) -> None:
     notification.update(status=FAILED, next_attempt_at=None, last_error=error)
     forget_secret(notification)
     record(notification, NOTIFICATION_FAILED, {**_summary(notification), "error": error})
+
+
+def asks_consent(notification: Document) -> bool:
+    """A broadcast or a contact's welcome: not sent to a phone that opted out."""
+    return notification["template"] in ASKS_CONSENT
+
+
+def opt_out(notification: Document) -> None:
+    """The phone said ``BERHENTI`` before this message went: it never will."""
+    notification.update(
+        status=OPTED_OUT,
+        next_attempt_at=None,
+        last_error="the phone opted out of broadcasts (BERHENTI)",
+    )
+
+
+def broadcast_counts(by_status: Mapping[str, int]) -> dict[str, int]:
+    """``{total, queued, sent, failed, opted_out}`` of a broadcast's messages."""
+    counts = {status: by_status.get(status, 0) for status in STATUSES}
+    return {"total": sum(counts.values()), **counts}
 
 
 def is_addressed(notification: Document) -> bool:

@@ -2,20 +2,23 @@ import datetime
 from collections.abc import Sequence
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.common.actor import COORDINATOR, MEMBER_ROLES
-from services.common.envelope import utcnow
+from services.common.envelope import OUTBOX_PENDING, utcnow
 from services.common.storage import Repository
 from services.common.types import Document, Query
-from services.notifications.domain import FAILED, QUEUED
+from services.notifications.domain import BROADCAST_LANE, FAILED, QUEUED, STATUSES
 
 LEASE = datetime.timedelta(seconds=60)
+BATCH = 500  # notifications a bulk insert writes at once
+DUPLICATE_KEY = 11000
 
 
 class NotificationsRepository(Repository):
     """The delivery log, and what this service keeps of other services' facts
-    (contacts, hubs, memberships and coordinators), fed by their events."""
+    (contacts, hubs, memberships and coordinators, phones' broadcast consent), fed by
+    their events."""
 
     aggregates = ("notifications",)
     indexes = {
@@ -23,8 +26,14 @@ class NotificationsRepository(Repository):
             IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
             IndexModel([("recipient_id", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("outbox.event_id", ASCENDING)], sparse=True),
+            IndexModel(
+                [("lane", ASCENDING), ("status", ASCENDING), ("next_attempt_at", ASCENDING)]
+            ),
+            IndexModel([("broadcast_id", ASCENDING), ("status", ASCENDING)], sparse=True),
+            IndexModel([("urgent", ASCENDING)], sparse=True),
         ],
         "contacts": [],
+        "consents": [],
         "hubs": [],
         "memberships": [IndexModel([("hub_id", ASCENDING), ("role", ASCENDING)])],
     }
@@ -65,6 +74,14 @@ class NotificationsRepository(Repository):
     def get_hub(self, hub_id: str) -> Document | None:
         return self.db.hubs.find_one({"_id": hub_id})
 
+    def save_consent(self, consent: Document, as_of: str) -> Document | None:
+        return self._project("consents", consent, as_of)
+
+    def has_opted_out(self, phone: str | None) -> bool:
+        """Whether ``phone`` said ``BERHENTI`` last (and not ``MULAI`` since)."""
+        consent = self.db.consents.find_one({"_id": phone}, projection={"opted_out": True})
+        return bool(consent and consent.get("opted_out"))
+
     def save_membership(self, membership: Document, as_of: str) -> Document | None:
         return self._project("memberships", membership, as_of)
 
@@ -94,6 +111,26 @@ class NotificationsRepository(Repository):
             return self.insert("notifications", notification)
         except DuplicateKeyError:
             return None
+
+    def add_notifications(self, notifications: Sequence[Document]) -> int:
+        """Store many at once, ``BATCH`` a write, each once: one already there (a
+        repeated event, a handler run again after a crash) is left as it is. How many
+        were new."""
+        added = 0
+        for start in range(0, len(notifications), BATCH):
+            batch = notifications[start : start + BATCH]
+            for notification in batch:
+                notification.update(
+                    version=1, outbox=[], lease_until=None, **{OUTBOX_PENDING: False}
+                )
+            try:
+                added += len(self.db.notifications.insert_many(batch, ordered=False).inserted_ids)
+            except BulkWriteError as exc:
+                errors = exc.details["writeErrors"]
+                if any(error["code"] != DUPLICATE_KEY for error in errors):
+                    raise
+                added += exc.details["nInserted"]
+        return added
 
     def unclaim(self, notification_ids: Sequence[str]) -> None:
         """Give back claimed notifications that were not tried after all: the timer
@@ -126,26 +163,46 @@ class NotificationsRepository(Repository):
     def claim(self) -> Document | None:
         """Take one due notification for delivery, under a lease, so that two
         replicas never send the same message; an ``urgent`` one (a one-time code)
-        before any other."""
-        urgent = self._claim({"urgent": True})
+        before any other; none of the broadcast lane (``due_broadcasts``)."""
+        urgent = self._claim({"urgent": True, "lane": None})
         if urgent is not None:
             return urgent
-        return self._claim({})
+        return self._claim({"lane": None})
+
+    def due_broadcasts(self, limit: int) -> list[str]:
+        """Ids of up to ``limit`` broadcast messages due now, to ``claim_one`` in
+        turn (as many as may go before the next look)."""
+        cursor = self.db.notifications.find(
+            {**_due(utcnow()), "lane": BROADCAST_LANE}, projection={"_id": True}
+        ).limit(limit)
+        return [row["_id"] for row in cursor]
+
+    def claim_one(self, notification_id: str) -> Document | None:
+        """Take the notification for delivery, under a lease, if it is still due and
+        unclaimed."""
+        now = utcnow()
+        return self.db.notifications.find_one_and_update(
+            {**_due(now), "_id": notification_id},
+            {"$set": {"lease_until": now + LEASE}},
+            projection={"outbox": False},
+        )
 
     def _claim(self, only: Query) -> Document | None:
         now = utcnow()
-        query: Query = {
-            "status": QUEUED,
-            "next_attempt_at": {"$lte": now},
-            "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
-            **only,
-        }
         return self.db.notifications.find_one_and_update(
-            query,
+            {**_due(now), **only},
             {"$set": {"lease_until": now + LEASE}},
             projection={"outbox": False},
             sort=[("next_attempt_at", ASCENDING)],
         )
+
+    def count_broadcast(self, broadcast_id: str) -> dict[str, int]:
+        """``{status: how many}`` of a broadcast's messages."""
+        notifications = self.db.notifications
+        return {
+            status: notifications.count_documents({"broadcast_id": broadcast_id, "status": status})
+            for status in STATUSES
+        }
 
     def release(self, notification: Document) -> Document:
         notification["lease_until"] = None
@@ -161,3 +218,13 @@ class NotificationsRepository(Repository):
             .limit(page_size)
         )
         return list(cursor), total
+
+
+def _due(now: datetime.datetime) -> Query:
+    """Queued, due by ``now``, and claimed by nobody (or by someone whose lease ran
+    out: a replica that died while sending)."""
+    return {
+        "status": QUEUED,
+        "next_attempt_at": {"$lte": now},
+        "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}],
+    }

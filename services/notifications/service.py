@@ -123,6 +123,17 @@ class NotificationsService(HealthMixin):
     def handle_training_completed(self, event):
         self._tell_hub(event, domain.tell_trainee)
 
+    @subscribe("community", community.CONTACT_ADDED)
+    def handle_contact_added(self, event):
+        """A phone new to a group: who added it, and how to stop broadcasts."""
+        self.courier.notify(event, domain.tell_new_contact(event["data"]))
+
+    @subscribe("community", community.BROADCAST_REQUESTED)
+    def handle_broadcast_requested(self, event):
+        """One message per phone, stored in a few bulk writes; the timer sends them at
+        ``KOMPOR_BROADCAST_RATE``, checking each phone's consent as it goes."""
+        self.courier.queue(event, domain.tell_broadcast(event["data"]))
+
     # --- catalogue ---------------------------------------------------------------
 
     @subscribe("catalogue", catalogue.PRODUCT_SUBMITTED)
@@ -155,8 +166,11 @@ class NotificationsService(HealthMixin):
     @subscribe("orders", orders.ORDER_PLACED)
     def handle_order_placed(self, event):
         data = event["data"]
+        hub = self._hub(data)
         messages = domain.tell_sellers_of_order("order_placed_seller", data)
-        self.courier.notify(event, messages + domain.tell_buyer_acted_for(data, self._hub(data)))
+        messages += domain.tell_buyer_acted_for(data, hub)
+        agent = self.store.get_contact(data["buyer_id"])
+        self.courier.notify(event, messages + domain.tell_customer_of_order(data, hub, agent))
 
     @subscribe("orders", orders.ORDER_CONFIRMED)
     def handle_order_confirmed(self, event):
@@ -208,12 +222,26 @@ class NotificationsService(HealthMixin):
         """The answer to a member's text message, sent as it was written."""
         self.courier.send(domain.reply_from(event))
 
+    @subscribe("messaging", messaging.BROADCAST_CONSENT_CHANGED)
+    def handle_broadcast_consent_changed(self, event):
+        """``BERHENTI`` / ``MULAI`` from a phone: the newest word counts when each
+        broadcast or welcome is sent."""
+        self.store.save_consent(domain.consent_from(event["data"]), event["occurred_at"])
+
     # --- delivery ----------------------------------------------------------------
 
     @timer(interval=DELIVERY_INTERVAL)
     def deliver_due(self):
-        """Retry what is due; each notification is claimed under a lease."""
-        self.courier.deliver_due()
+        """Retry what is due, then send broadcasts at their pace until the next tick;
+        each notification is claimed under a lease."""
+        self.courier.deliver_due(seconds=DELIVERY_INTERVAL)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def broadcast_counts(self, broadcast_id):
+        """``broadcast_counts("9f1c…")`` → ``{"total": 300, "queued": 40, "sent": 250,
+        "failed": 0, "opted_out": 10}``: how a broadcast's messages fare (zeros for
+        an id not heard of). No actor: the gateway asks community first."""
+        return domain.broadcast_counts(self.store.count_broadcast(broadcast_id))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_notifications(self, actor, query):

@@ -6,6 +6,8 @@ rest of the service never formats text. Every text is one plain SMS: GSM-7 chara
 only (``services.common.gsm``; what members typed outside it is written the nearest
 plain way) and at most 160 septets. When names, titles or addresses make it longer,
 ``render`` shortens those elastic parts, never the order number, the total or the date.
+A broadcast lists its products one a line, each code and price in full and only the
+names shortened.
 """
 
 import datetime
@@ -21,6 +23,9 @@ LANGUAGES = ("id", "en")
 ELASTIC = (
     "name",
     "applicant",
+    "added_by",
+    "agent",
+    "group",
     "hub",
     "pickup",
     "address",
@@ -39,6 +44,8 @@ COUNTS = ("stock", "capacity")
 CHANGES = ("delta",)  # counts shown with their sign: +5, -1.000
 ITEMS_SHOWN = 2
 ITEM_NAME_WIDTH = 24
+PRODUCTS = "{products}"
+PRODUCT_LINE = "{{code_{n}}} {{product_{n}}} {{price_{n}}}"
 WIB = datetime.timezone(datetime.timedelta(hours=7), "WIB")  # Malang Regency's time zone
 
 WORDS = {
@@ -52,6 +59,7 @@ WORDS = {
         "cash": "tunai",
         "more": "lainnya",
         "no_applicant": "Anggota baru",
+        "no_agent": "Agen Anda",
         "no_hub": "simpul Anda",
         "no_pickup": "simpul Anda",
         "time_format": "%d/%m/%Y %H.%M WIB",
@@ -67,6 +75,7 @@ WORDS = {
         "cash": "cash",
         "more": "more",
         "no_applicant": "A new member",
+        "no_agent": "Your agent",
         "no_hub": "your hub",
         "no_pickup": "your hub",
         "time_format": "%d/%m/%Y %H:%M WIB",
@@ -180,6 +189,20 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "Pesanan {number} atas nama Anda",
             "Koordinator {hub} memesan atas nama Anda: {number}, {items}. Total {total}, "
             "{payment}. Bukan Anda? Hubungi koordinator.",
+        ),
+        "order_placed_customer": (
+            "Pesanan {number} untuk Anda",
+            "{agent} memesan untuk Anda di {hub}: {number}, {items}. Total {total}, "
+            "{payment}. Kami kabari saat pesanan siap.",
+        ),
+        "contact_welcome": (
+            "Anda di grup {group}",
+            "{added_by} menambahkan nomor Anda ke grup {group} di {hub} untuk info produk "
+            "KOMPOR DESA. Balas BERHENTI utk berhenti menerima siaran.",
+        ),
+        "broadcast": (
+            "Produk pilihan {hub}",
+            "{hub}:\n{products}\nBalas PESAN <kode> <jumlah>\nBERHENTI utk berhenti",
         ),
         "product_submitted_for_you": (
             "Produk diajukan atas nama Anda",
@@ -323,6 +346,20 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "The {hub} coordinator ordered for you: {number}, {items}. Total {total}, "
             "{payment}. Not you? Call the coordinator.",
         ),
+        "order_placed_customer": (
+            "Order {number} for you",
+            "{agent} ordered for you at {hub}: {number}, {items}. Total {total}, "
+            "{payment}. We will tell you when it is ready.",
+        ),
+        "contact_welcome": (
+            "You are in the group {group}",
+            "{added_by} added your number to the group {group} at {hub} for KOMPOR DESA "
+            "product news. Reply BERHENTI to stop these broadcasts.",
+        ),
+        "broadcast": (
+            "Products of {hub}",
+            "{hub}:\n{products}\nReply PESAN <code> <quantity>\nBERHENTI to stop",
+        ),
         "product_submitted_for_you": (
             "Product submitted for you",
             "The {hub} coordinator submitted your product {product} ({code}, {price}) for "
@@ -371,14 +408,19 @@ def render(template: str, language: str | None, facts: dict[str, Any]) -> tuple[
     language = language_of(language)
     subject, text = MESSAGES[language][template]
     words = _words_for(facts, language)
-    return subject.format_map(words), fit(text, words)
+    products = facts.get("products") or []
+    lines = "\n".join(PRODUCT_LINE.format(n=n) for n in range(1, len(products) + 1))
+    elastic = ELASTIC + tuple(f"product_{n}" for n in range(1, len(products) + 1))
+    return subject.format_map(words), fit(text.replace(PRODUCTS, lines), words, elastic)
 
 
-def fit(pattern: str, words: dict[str, str], limit: int = SMS_LIMIT) -> str:
+def fit(
+    pattern: str, words: dict[str, str], elastic: tuple[str, ...] = ELASTIC, limit: int = SMS_LIMIT
+) -> str:
     """``pattern`` filled with ``words``, in GSM-7 and at most ``limit`` septets: the
     longest elastic words are shortened first, to one length, each keeping a few
     letters; only if that is not enough is the text itself cut (``gsm.fill``)."""
-    return gsm.fill(pattern, words, ELASTIC, limit)
+    return gsm.fill(pattern, words, elastic, limit)
 
 
 rupiah = gsm.rupiah
@@ -428,6 +470,8 @@ def _words_for(facts: dict[str, Any], language: str) -> "_Missing":
             words[key] = f"{value:+,}".replace(",", vocabulary["thousands"])
         elif key == "items":
             words[key] = items_summary(value or [], language)
+        elif key == "products":
+            words.update(_product_words(value or []))
         elif key == "starts_at":
             words["when"] = local_time(value, language)
         elif key in WORDS_OF:
@@ -437,6 +481,17 @@ def _words_for(facts: dict[str, Any], language: str) -> "_Missing":
         else:
             words[key] = _one_line(value)
     return _Missing(words)
+
+
+def _product_words(products: list[dict[str, Any]]) -> dict[str, str]:
+    """``code_1``, ``product_1`` (its name) and ``price_1`` of the first product, and
+    so on: a broadcast's lines."""
+    words = {}
+    for n, product in enumerate(products, 1):
+        words[f"code_{n}"] = _one_line(product.get("code") or "-")
+        words[f"product_{n}"] = _one_line(product.get("name") or "-")
+        words[f"price_{n}"] = rupiah(product.get("price") or 0)
+    return words
 
 
 def _one_line(value: object) -> str:

@@ -4,6 +4,11 @@ of orders.
 A last test kills the ledger while the hub's coordinator completes orders (each then
 paid and settled): every settled order must be booked once, to the rupiah.
 
+One row of the table is a broadcast: the coordinator broadcasts to a group of several
+hundred contacts (some of whom said BERHENTI) and notifications is killed with SIGKILL
+a quarter of the way through; afterwards each opted-in contact has the message exactly
+once, and those who opted out have nothing.
+
 The stack runs as processes started the way operators start them, on the embedded
 store, with a local HTTP sink as the SMS provider, against a RabbitMQ node of the
 suite's own (the machine's broker is never touched). Phones keep placing orders through
@@ -36,6 +41,7 @@ from tests.support.reliability import (
     COLUMNS,
     FINAL,
     Completer,
+    GroupBroadcast,
     Phones,
     Row,
     expected_notifications,
@@ -68,6 +74,7 @@ ORDER_RETRY_SECONDS = 10
 SETTLE_WITHIN = 180
 LEDGER_ORDERS_PER_BUYER = 5  # orders each buyer places for the ledger's fault
 COMPLETION_PAUSE = 0.3  # between two orders the coordinator completes
+BROADCAST_CONTACTS = 300  # a group's contacts, one in ten of them said BERHENTI
 
 
 @pytest.fixture(scope="module")
@@ -147,10 +154,10 @@ FAULTS = [
 ]
 
 
-def run_faults(stack, sink, phones, market):
+def run_faults(stack, sink, phones, market, faults):
     """Each fault in turn; ``{fault: (started wall time, Row)}``."""
     phases = {}
-    for name, fault in FAULTS:
+    for name, fault in faults:
         phones.phase = name
         row = Row(name)
         phases[name] = (datetime.datetime.now(datetime.UTC), row)
@@ -171,8 +178,10 @@ def test_no_order_stock_or_message_is_lost_or_doubled_while_services_the_broker_
 ):
     admin = stack.api.login(ADMIN_PHONE, ADMIN_PASSWORD)
     market = open_market(stack.api, admin)
+    broadcast = GroupBroadcast(stack.api, market, sink, contacts=BROADCAST_CONTACTS, down=DOWN)
+    faults = [*FAULTS, (GroupBroadcast.NAME, broadcast.prepare().fault)]
     with Phones(stack.api, market, phones=4, interval=1.0) as phones:
-        phases = run_faults(stack, sink, phones, market)
+        phases = run_faults(stack, sink, phones, market, faults)
     placements = phones.placements
     accepted = {p.order["id"] for p in placements if p.order is not None}
     stack.wait_ready()
@@ -231,6 +240,16 @@ def test_no_order_stock_or_message_is_lost_or_doubled_while_services_the_broker_
         assert received == sent, f"{member.name}: {extra} extra, {missing} missing"
     with capsys.disabled():
         print(f"messages sent again under their first Idempotency-Key after a kill: {resent}\n")
+
+    broadcast_resent, counts = broadcast.audit()
+    with capsys.disabled():
+        print(
+            f"broadcast to {len(broadcast.phones)} contacts ({len(broadcast.stopped)} said "
+            f"BERHENTI), notifications killed after {broadcast.at_kill} messages: each "
+            f"opted-in contact got it once, {broadcast_resent} sent again under their first "
+            f"key; counts {counts['sent']} sent, {counts['opted_out']} opted out, "
+            f"{counts['failed']} failed\n"
+        )
 
 
 def test_every_text_message_is_answered_once_while_messaging_is_killed_and_returns(

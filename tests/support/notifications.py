@@ -1,6 +1,7 @@
 """Builders for the events the notifications service consumes (docs/events.md), a
 publisher that sends them as their owners would, and probes of what it did."""
 
+import collections
 import random
 import uuid
 
@@ -137,6 +138,47 @@ def make_training(hub_id, **overrides):
     }
 
 
+def a_phone():
+    """A mobile number no member has, as community stores it (E.164)."""
+    return "+62813" + "".join(random.choices("0123456789", k=8))
+
+
+def make_contact_added(**overrides):
+    """``contact_added`` data: a phone new to a group."""
+    return {
+        "group_id": new_id(),
+        "group_name": "Jamaah Al-Ikhlas",
+        "hub_id": new_id(),
+        "hub_name": "Simpul Dau",
+        "phone": a_phone(),
+        "name": "Bu Ani",
+        "added_by_name": "Pak Budi",
+        **overrides,
+    }
+
+
+def make_broadcast(phones, **overrides):
+    """``broadcast_requested`` data: ``phones`` are the group's contacts."""
+    return {
+        "broadcast_id": new_id(),
+        "hub_id": new_id(),
+        "hub_name": "Simpul Dau",
+        "group_id": new_id(),
+        "group_name": "Jamaah Al-Ikhlas",
+        "products": [
+            {"id": new_id(), "code": "K7MA", "name": "Keripik Tempe Pedas", "price": 12500},
+            {"id": new_id(), "code": "KP2D", "name": "Kopi Dampit", "price": 40000},
+        ],
+        "recipients": [{"phone": phone, "name": f"Kontak {n}"} for n, phone in enumerate(phones)],
+        **overrides,
+    }
+
+
+def make_consent(phone, opted_out=True, member_id=None):
+    """messaging's ``broadcast_consent_changed``: ``BERHENTI`` (or ``MULAI``)."""
+    return {"phone": phone, "member_id": member_id, "opted_out": opted_out}
+
+
 class Events:
     """``events.publish("orders", "order_placed", data)`` → the envelope it sent."""
 
@@ -172,6 +214,11 @@ class Log:
             notifications = SigningProxy(proxy.notifications, cfg.secret_key(self.config))
             return notifications.list_notifications(actor, {"page_size": 100})["items"]
 
+    def broadcast_counts(self, broadcast_id):
+        """What the gateway merges into a broadcast: ``{total, queued, sent, …}``."""
+        with ClusterRpcProxy(self.config, timeout=RPC_TIMEOUT) as proxy:
+            return proxy.notifications.broadcast_counts(broadcast_id)
+
     def settled(self, *member_ids, timeout=20):
         """Wait until nothing for these members is still queued; returns their logs."""
 
@@ -191,6 +238,22 @@ class Log:
     def knows(self, collection, document_id, **fields):
         document = self.db[collection].find_one({"_id": document_id})
         return document is not None and all(document.get(k) == v for k, v in fields.items())
+
+
+def received_once(sink, phones, containing=""):
+    """``{phone: how many different messages it got}`` among those whose text has
+    ``containing``, each counted once per ``Idempotency-Key`` (a message sent again
+    after a crash, under its first key, is delivered once by the provider); fails if
+    one key came with two different texts."""
+    phones = set(phones)
+    seen = {}
+    for message in list(sink.messages):
+        if message["to"] in phones and containing in message["message"]:
+            got = (message["to"], message["message"])
+            first = seen.setdefault(message["idempotency_key"], got)
+            assert first == got, "one key, two different messages"
+    counted = collections.Counter(phone for phone, _ in seen.values())
+    return {phone: counted[phone] for phone in phones}
 
 
 def messages_survive_an_sms_outage(events, log, sms_sink, seconds):

@@ -11,6 +11,7 @@ import collections
 import datetime
 import itertools
 import random
+import signal
 import threading
 import time
 import uuid
@@ -19,9 +20,11 @@ from dataclasses import dataclass, field
 import requests
 
 from services.common.envelope import DEAD_LETTER_QUEUE
-from tests.support.api import Api, make_member
+from tests.support.api import Api, e164, make_member, make_phone
 from tests.support.catalogue import key_header, make_product
 from tests.support.community import apply, approve, assign_coordinator, make_hub
+from tests.support.inbound import Phone
+from tests.support.notifications import received_once
 from tests.support.waiting import wait_until
 
 PLENTY = 1_000_000
@@ -256,12 +259,13 @@ class Completer:
 RETRY_GIVE_UP = 60
 
 
-def post_until_answered(client, path, body):
-    """POST until anything but a timeout, a 429 or a 5xx comes back (a phone's retry)."""
+def post_until_answered(client, path, body, headers=None):
+    """POST until anything but a timeout, a 429 or a 5xx comes back (a phone's retry,
+    with the same ``headers``: the same Idempotency-Key)."""
     deadline = time.monotonic() + RETRY_GIVE_UP
     while time.monotonic() < deadline:
         try:
-            response = client.post(path, json=body, timeout=10)
+            response = client.post(path, json=body, headers=headers, timeout=10)
         except requests.RequestException:
             time.sleep(RETRY_PAUSE)
             continue
@@ -297,6 +301,117 @@ def ledger_entries(client, market):
             if entry["kind"] == "sale":
                 found[(entry["order_number"], seller.id)].append(entry["amount"])
     return found
+
+
+# --- a broadcast -----------------------------------------------------------------
+
+
+class GroupBroadcast:
+    """A group of ``contacts`` phones in the market's hub, one in ``stop_every`` of
+    which said ``BERHENTI`` by SMS, and a broadcast to it that meets a fault:
+    ``prepare`` builds the group (each contact welcomed), ``fault`` is the fault
+    suite's row (the coordinator broadcasts, notifications is killed with SIGKILL when
+    a quarter of the messages are out, and started again; caught up when every
+    opted-in phone has its message), ``audit`` what must hold afterwards."""
+
+    NAME = "kill -9 notif. broadcast"
+    BROADCAST_MARK = "Balas PESAN"  # in a broadcast's message, not in a welcome
+
+    def __init__(self, api, market, sink, contacts=300, stop_every=10, down=3.0):
+        self.api = api
+        self.market = market
+        self.sink = sink
+        self.locals = [make_phone() for _ in range(contacts)]
+        self.phones = [e164(local) for local in self.locals]
+        self.stopped = set(self.phones[::stop_every])
+        self.down = down
+        self.broadcast_id = None
+
+    @property
+    def opted_in(self):
+        return set(self.phones) - self.stopped
+
+    def prepare(self):
+        client = self.market.coordinator.client
+        group = _created(
+            client,
+            f"/api/v1/hubs/{self.market.hub_id}/groups",
+            {"name": "Jamaah Al-Ikhlas Dusun Krajan", "kind": "jamaah"},
+        )
+        self.group_id = group["id"]
+        for index, local in enumerate(self.locals):
+            body = {"phone": local, "name": f"Kontak {index}"}
+            _created(client, f"/api/v1/groups/{self.group_id}/contacts", body)
+        wait_until(
+            lambda: all(self.sink.to(phone) for phone in self.phones),
+            timeout=120,
+            interval=0.5,
+            message="every contact welcomed",
+        )
+        for phone in self.stopped:
+            sender = Phone(self.api, self.sink, number=self.local_of(phone))
+            sender.send("BERHENTI")
+        # messaging answers each BERHENTI once it has published the consent
+        wait_until(
+            lambda: all(len(self.sink.to(phone)) >= 2 for phone in self.stopped),
+            timeout=60,
+            interval=0.5,
+            message="every BERHENTI answered",
+        )
+        return self
+
+    def local_of(self, phone):
+        return self.locals[self.phones.index(phone)]
+
+    def fault(self, stack, sink):
+        products = list(self.market.products)[:3]
+        broadcast = _created(
+            self.market.coordinator.client,
+            f"/api/v1/groups/{self.group_id}/broadcasts",
+            {"product_ids": products},
+            headers=key_header(),
+        )
+        self.broadcast_id = broadcast["id"]
+        wait_until(
+            lambda: len(self.arrived()) >= len(self.opted_in) // 4,
+            timeout=120,
+            interval=0.1,
+            message="a quarter of the broadcast out",
+        )
+        stack.stop("notifications", sig=signal.SIGKILL)
+        self.at_kill = len(self.arrived())
+        time.sleep(self.down)
+        stack.start("notifications")
+        return lambda: self.arrived() >= self.opted_in
+
+    def arrived(self):
+        return {
+            phone
+            for phone, n in received_once(self.sink, self.phones, self.BROADCAST_MARK).items()
+            if n
+        }
+
+    def audit(self):
+        """Each opted-in contact got the broadcast once (counted per Idempotency-Key),
+        those who said BERHENTI none; the broadcast's counts say the same. Returns
+        ``(messages sent again under their first key, the counts)``."""
+        assert self.at_kill < len(self.opted_in), "the broadcast was over before the kill"
+        once = received_once(self.sink, self.phones, self.BROADCAST_MARK)
+        twice = {phone: n for phone, n in once.items() if n > 1}
+        missing = {phone for phone in self.opted_in if once[phone] == 0}
+        told = {phone for phone in self.stopped if once[phone]}
+        assert (twice, missing, told) == ({}, set(), set())
+        marked = [m for m in self.sink.messages if self.BROADCAST_MARK in m["message"]]
+        resent = sum(1 for m in marked if m["to"] in self.phones) - len(self.opted_in)
+        counts = get(self.market.coordinator.client, f"/api/v1/broadcasts/{self.broadcast_id}")
+        assert (counts["sent"], counts["opted_out"]) == (len(self.opted_in), len(self.stopped))
+        return resent, counts
+
+
+def _created(client, path, body, headers=None):
+    response = post_until_answered(client, path, body, headers)
+    assert response.status_code in (201, 202), f"{path}: {response.status_code} {response.text}"
+    return response.json()
 
 
 # --- faults ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from services.catalogue import contract as catalogue
 from services.catalogue.schemas import CreateProductSchema
 from services.catalogue.schemas import RejectSchema as RejectProductSchema
 from services.common import gsm
-from services.community.contract import OTP_VALID_MINUTES
+from services.community.contract import MAX_BROADCAST_PRODUCTS, OTP_VALID_MINUTES
 from services.community.schemas import (
     ApplySchema,
     BankAccountSchema,
@@ -55,8 +55,12 @@ def most(schema, field):
 
 
 MAX_TOTAL = MAX_LINES * MAX_QUANTITY * catalogue.MAX_PRICE
+# community's group and contact schemas (DESIGN §9) take names up to this long
+GROUP_NAME_LIMIT = 80
+CONTACT_NAME_LIMIT = 80
 LIMITS = {
-    "name": longest(RegisterSchema, "name"),
+    "name": max(longest(RegisterSchema, "name"), CONTACT_NAME_LIMIT),
+    "group": GROUP_NAME_LIMIT,
     "applicant": max(longest(RegisterSchema, "name"), longest(ApplySchema, "business_name")),
     "hub": longest(CreateHubSchema, "name"),
     "hub_address": longest(CreateHubSchema, "address"),
@@ -97,8 +101,12 @@ def longest_facts(kind):
     return {
         **{
             key: words[key]
-            for key in ("name", "applicant", "hub", "reason", "product", "bank", "holder")
+            for key in ("name", "applicant", "hub", "reason", "product", "bank", "holder", "group")
         },
+        "added_by": words["name"],
+        "agent": words["name"],
+        "products": [{"code": CODE, "name": words["product"], "price": catalogue.MAX_PRICE}]
+        * MAX_BROADCAST_PRODUCTS,
         "reference": words["reference"],
         "account": ACCOUNT,
         "role": "seller",
@@ -317,3 +325,45 @@ def test_an_adjustment_shows_its_sign():
     assert "dikoreksi +Rp2.500: Salah hitung" in render("adjustment_recorded", "id", facts)[1]
     facts["change"] = -2_500
     assert "corrected by -Rp2.500: Salah hitung" in render("adjustment_recorded", "en", facts)[1]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_broadcast_shows_every_code_and_price_in_full_and_how_to_order_and_stop(kind, language):
+    _, text = render("broadcast", language, longest_facts(kind))
+    lines = text.split("\n")
+    assert len(lines) == 2 + MAX_BROADCAST_PRODUCTS + 1
+    for line in lines[1 : 1 + MAX_BROADCAST_PRODUCTS]:
+        assert line.startswith(f"{CODE} ") and line.endswith(f" {rupiah(catalogue.MAX_PRICE)}")
+        assert line.endswith(f"... {rupiah(catalogue.MAX_PRICE)}")  # the name shortened
+    assert lines[-2].split()[:2] in (["Balas", "PESAN"], ["Reply", "PESAN"])
+    assert lines[-1].startswith("BERHENTI")
+
+
+def test_a_broadcast_of_short_names_is_shown_in_full():
+    products = [
+        {"code": "K7MA", "name": "Keripik Tempe Pedas", "price": 12500},
+        {"code": "KP2D", "name": "Kopi Dampit", "price": 40000},
+    ]
+    _, text = render("broadcast", "id", {"hub": "Simpul Dau", "products": products})
+    assert text == (
+        "Simpul Dau:\nK7MA Keripik Tempe Pedas Rp12.500\nKP2D Kopi Dampit Rp40.000\n"
+        "Balas PESAN <kode> <jumlah>\nBERHENTI utk berhenti"
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_contacts_welcome_always_says_how_to_stop(kind, language):
+    _, text = render("contact_welcome", language, longest_facts(kind))
+    assert text.endswith(("Balas BERHENTI utk berhenti menerima siaran.", "stop these broadcasts."))
+    assert "BERHENTI" in text
+
+
+def test_a_contacts_welcome_names_who_added_them_to_which_group_of_which_hub():
+    facts = {"added_by": "Pak Budi", "group": "Jamaah Al-Ikhlas", "hub": "Simpul Dau"}
+    _, text = render("contact_welcome", "id", facts)
+    assert text == (
+        "Pak Budi menambahkan nomor Anda ke grup Jamaah Al-Ikhlas di Simpul Dau untuk info "
+        "produk KOMPOR DESA. Balas BERHENTI utk berhenti menerima siaran."
+    )
