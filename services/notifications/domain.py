@@ -440,24 +440,24 @@ def tell_broadcast(data: Mapping[str, Any]) -> list[Message]:
 
 
 def tell_seller_of_payout(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
-    """``payout_recorded`` → the seller: what they were paid, how, and what the hub
-    still owes them."""
-    return _tell_seller("payout_recorded", data, hub, amount=data["amount"], method=data["method"])
+    """``payout_recorded`` → the seller or agent paid (``member_id``): what they were
+    paid, how, and what the hub still owes them."""
+    told = {"amount": data["amount"], "method": data["method"]}
+    return _tell_balance(data["member_id"], "payout_recorded", data, hub, **told)
 
 
 def tell_seller_of_adjustment(data: Mapping[str, Any], hub: Document | None) -> list[Message]:
     """``adjustment_recorded`` → the seller: the correction, its reason, the balance."""
-    return _tell_seller(
-        "adjustment_recorded", data, hub, change=data["amount"], reason=data["reason"]
-    )
+    told = {"change": data["amount"], "reason": data["reason"]}
+    return _tell_balance(data["seller_id"], "adjustment_recorded", data, hub, **told)
 
 
-def _tell_seller(
-    template: str, data: Mapping[str, Any], hub: Document | None, **facts: Any
+def _tell_balance(
+    member_id: str, template: str, data: Mapping[str, Any], hub: Document | None, **facts: Any
 ) -> list[Message]:
-    """A change of the seller's balance at the hub, with the balance after it."""
+    """A change of the member's balance at the hub, with the balance after it."""
     told = {**facts, "balance": data["balance_after"], "hub": _hub_name(hub)}
-    return [Message(data["seller_id"], template, told)]
+    return [Message(member_id, template, told)]
 
 
 def _order_key(order: Mapping[str, Any], template: str) -> str:

@@ -337,3 +337,17 @@ def test_a_seller_is_told_of_a_stock_change_the_coordinator_made_only():
         "hub": "Simpul Dau",
     }
     assert domain.tell_seller_of_stock_change({**change, "acted_by": None}, None) == []
+
+
+@pytest.mark.parametrize(
+    "paid",
+    [
+        {"seller_id": "seller-1", "agent_id": None, "member_id": "seller-1"},
+        {"seller_id": None, "agent_id": "agent-1", "member_id": "member-7"},
+    ],
+)
+def test_a_payout_is_told_to_the_member_paid_seller_or_agent(paid):
+    payout = {**paid, "hub_id": "hub-1", "amount": 50_000, "method": "cash", "balance_after": 0}
+    [told] = domain.tell_seller_of_payout(payout, make_hub(name="Simpul Dau"))
+    assert (told.recipient_id, told.template) == (paid["member_id"], "payout_recorded")
+    assert told.facts == {"amount": 50_000, "method": "cash", "balance": 0, "hub": "Simpul Dau"}
