@@ -472,7 +472,13 @@ class CommunityRepository(Repository):
         return self.with_contacts([self.insert_or_find("groups", group, ("hub_id", "name"))])[0]
 
     def get_group(self, group_id: object) -> Document:
-        return self.with_contacts([self._get("group", group_id, GroupNotFound)])[0]
+        """The group as shown, with how many contacts it has."""
+        return self.with_contacts([self.find_group(group_id)])[0]
+
+    def find_group(self, group_id: object) -> Document:
+        """The group, without counting its contacts (adding the 5,000th contact should
+        not count the 4,999 before it)."""
+        return self._get("group", group_id, GroupNotFound)
 
     def list_groups(
         self, hub_id: str, conditions: Query, page: int, page_size: int

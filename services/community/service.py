@@ -383,7 +383,7 @@ class CommunityService(HealthMixin):
         """``add_contact(agent, group_id, {"phone": "0812-…", "name": "Bu Aminah"})`` →
         ``{"contact", "created"}``; the same phone again → the contact it is, ``created:
         false``. Emits ``contact_added`` for a new contact only."""
-        group = self.store.get_group(group_id)
+        group = self.store.find_group(group_id)
         channels.check_can_use_group(group, actor)
         fields = schemas.AddContactSchema().load_or_raise(payload)
         hub, adder = self.store.get_hub(group["hub_id"]), self.store.get_member(actor["member_id"])
@@ -395,7 +395,7 @@ class CommunityService(HealthMixin):
     def list_contacts(self, actor, group_id, query):
         """``list_contacts(agent, group_id, {"page": 1})`` → page of contacts, first
         added first, each with ``opted_out``."""
-        group = self.store.get_group(group_id)
+        group = self.store.find_group(group_id)
         channels.check_can_use_group(group, actor)
         page = PageSchema().load_or_raise(query)
         items, total = self.store.list_contacts(group["_id"], page["page"], page["page_size"])
@@ -407,7 +407,7 @@ class CommunityService(HealthMixin):
         """``start_broadcast(agent, group_id, [{"id", "code", "name", "price", "hub_id"}],
         idempotency_key="…")`` → broadcast. One per group per WIB day; emits
         ``broadcast_requested`` with every contact, in the broadcast's own write."""
-        group = self.store.get_group(group_id)
+        group = self.store.find_group(group_id)
         channels.check_can_use_group(group, actor)
         loaded = schemas.BroadcastProductsSchema().load_or_raise({"products": products})
         hub, contacts = self.store.get_hub(group["hub_id"]), self.store.all_contacts(group["_id"])
@@ -421,7 +421,7 @@ class CommunityService(HealthMixin):
         """``get_broadcast(agent, broadcast_id)`` → broadcast, with the orders placed in
         reply to it; for the hub's coordinator or the group's agent."""
         broadcast = self.store.get_broadcast(broadcast_id)
-        channels.check_can_use_group(self.store.get_group(broadcast["group_id"]), actor)
+        channels.check_can_use_group(self.store.find_group(broadcast["group_id"]), actor)
         return schemas.BroadcastSchema().dump(broadcast)
 
     @rpc(expected_exceptions=EXPECTED)
