@@ -54,6 +54,20 @@ def _a_stock_change_that_fits(case):
     return not isinstance(delta, int) or abs(delta) <= 1_000
 
 
+def _a_share_that_fits(case):
+    """An agent's share is at most the hub's commission, which the fuzzer itself may
+    have just set to anything from 0: only a share of 0 always fits."""
+    body = case.body if isinstance(case.body, dict) else {}
+    return body.get("commission_percent") == 0
+
+
+def _no_agent_named(case):
+    """A group's ``agent_id`` must be an agent of that hub, which no document can
+    state: valid data leaves it out."""
+    body = case.body if isinstance(case.body, dict) else {}
+    return body.get("agent_id") is None
+
+
 def _moment(text):
     moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
@@ -66,6 +80,8 @@ DESCRIBED_RULES = {
     "GET /api/v1/hubs/{hub_id}/reports/sales": _a_report_period,
     "GET /api/v1/reports/network": _whole_days,
     "POST /api/v1/products/{product_id}/stock": _a_stock_change_that_fits,
+    "POST /api/v1/hubs/{hub_id}/agents": _a_share_that_fits,
+    "POST /api/v1/hubs/{hub_id}/groups": _no_agent_named,
 }
 
 
@@ -85,6 +101,8 @@ def test_no_request_built_from_the_document_breaks_the_api_or_its_document(
         "training_id": world.training(),
         "product_id": world.product(),
         "order_id": world.order(),
+        "group_id": world.group["id"],
+        "agent_id": world.agent.agent_id,
     }
     names = FULL_CALLERS if fuzz_examples > 1 else SMOKE_CALLERS
     callers = {name: None if name == "anonymous" else world.clients[name] for name in names}

@@ -208,14 +208,14 @@ def test_a_broadcast_needs_contacts_and_one_to_three_known_products_of_the_hub(
     other = hub_with_coordinator(api, admin)
     elsewhere = approved_member(api, other.coordinator, other.hub_id, role="seller")
     foreign = product_on_show(api, elsewhere.client, other.coordinator, other.hub_id)
-    for product_ids in (
-        [p["id"] for p in products],  # four
-        [],
-        [uuid.uuid4().hex],
-        [foreign["id"]],
+    for product_ids, status in (
+        ([p["id"] for p in products], 400),  # four
+        ([], 400),
+        ([uuid.uuid4().hex], 404),  # as an order's unknown product
+        ([foreign["id"]], 400),
     ):
         refused = broadcast(agent.client, group["id"], product_ids)
-        assert refused.status_code == 400, product_ids
+        assert refused.status_code == status, product_ids
         assert "product_ids" in refused.json()["error"]["details"]
 
 

@@ -10,7 +10,7 @@ import logging
 
 from nameko.exceptions import MethodNotFound, RemoteError
 
-from services.common.errors import ServiceUnavailable, invalid
+from services.common.errors import NotFound, ServiceUnavailable
 from services.common.schemas import PageSchema
 from services.community import schemas
 from services.gateway.http import json_body, query, route
@@ -167,14 +167,19 @@ class ChannelsRoutes:
 
     def _on_show(self, product_ids):
         """``product_ids`` as ``{id, code, name, price, hub_id}`` from the showroom copy;
-        one not on show (unknown, not approved, or its seller suspended) is a 400."""
+        one not on show (unknown, not approved, or its seller suspended) is a 404 naming
+        ``product_ids``, as an order's unknown product is."""
         products = {product_id: self.showroom.on_show(product_id) for product_id in product_ids}
         missing = [product_id for product_id, product in products.items() if product is None]
         if missing:
-            raise invalid(
-                "product_ids",
-                f"Send approved products on show in the hub's showroom; {', '.join(missing)} "
-                "is not one.",
+            raise NotFound(
+                "Some products are not on show.",
+                {
+                    "product_ids": [
+                        f"Send approved products on show in the hub's showroom; "
+                        f"{', '.join(missing)} is not one."
+                    ]
+                },
             )
         return list(products.values())
 
